@@ -1,0 +1,28 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __GST_CV_ANALYZE_PARSER_H__
+#define __GST_CV_ANALYZE_PARSER_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* Name of the structure gst_cv_analyze_parse_response() returns. */
+#define GST_CV_ANALYZE_RESULT_NAME "cvanalyze-result"
+
+GstStructure * gst_cv_analyze_parse_response (const gchar * body, gssize length,
+                                              GError ** error);
+
+gboolean       gst_cv_analyze_parse_error    (const gchar * body, gssize length,
+                                              gchar ** code, gchar ** message);
+
+G_END_DECLS
+
+#endif /* __GST_CV_ANALYZE_PARSER_H__ */
