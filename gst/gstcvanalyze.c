@@ -1,1 +1,1203 @@
-/* placeholder */
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-cvanalyze
+ * @title: cvanalyze
+ * @short_description: caption and tag video with an image-analysis service
+ *
+ * cvanalyze passes video through untouched and, once per #GstCvAnalyze:interval
+ * of running time, sends a downscaled JPEG of the frame to Azure Computer
+ * Vision's Analyze Image API (v2.0, v2.1 or v3.2), or to the bundled
+ * `cvanalyze-local-server`. Encoding and HTTP run on a thread of their own:
+ * a slow, failing or absent service costs captions, never frames.
+ *
+ * What the service answers (caption, tags, categories, colour, image type,
+ * adult content, faces, objects, brands) is attached to the buffers that
+ * follow as a #GstCustomMeta named `GstCvAnalyzeMeta` (see
+ * gstcvanalyzemeta.h), with faces and objects also as
+ * #GstVideoRegionOfInterestMeta, and posted as an element message.
+ *
+ * The endpoint and key come from the #GstCvAnalyze:endpoint and
+ * #GstCvAnalyze:key properties, or else from the environment variables
+ * `AZURE_VISION_ENDPOINT` / `AZURE_VISION_KEY` (`VISION_ENDPOINT` /
+ * `VISION_KEY`, as Azure's samples name them, are accepted too).
+ *
+ * With a live source, a sample that finds #GstCvAnalyze:max-in-flight
+ * requests outstanding is skipped and counted. With a non-live source (a
+ * file) it waits for a free slot, at most #GstCvAnalyze:timeout, so that
+ * every interval of a recording is analysed; at EOS the outstanding results
+ * are waited for (at most #GstCvAnalyze:timeout) before EOS goes on.
+ *
+ * ## Element message
+ *
+ * One message per result, structure name `cvanalyze`:
+ *
+ * - `caption` (string): the best caption ("" when there is none).
+ * - `confidence` (double): its confidence, 0 to 1.
+ * - `tags` (array of strings): the Tags feature's names, or the
+ *   description's tags when only Description was asked for.
+ * - `timestamp`, `stream-time`, `running-time` (guint64): of the analysed
+ *   frame.
+ * - `latency` (guint64): nanoseconds from sampling the frame to the answer.
+ * - `request-id` (string): the service's request id ("" if none).
+ * - `json` (string): the response text as received.
+ * - `result` (structure `cvanalyze-result`): the whole parsed result, see
+ *   README.md for its fields.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
+ * ]| Captions a camera with Azure; the key is read from AZURE_VISION_KEY.
+ * Run with `-m` to print each result message.
+ * |[
+ * gst-launch-1.0 -m videotestsrc is-live=true pattern=ball ! cvanalyze endpoint=http://127.0.0.1:8080/ features=Description,Tags,Color ! fakesink
+ * ]| Analyses a test pattern once a second with the local server
+ * (`cvanalyze-local-server --port 8080`).
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+
+#include "gstcvanalyze.h"
+#include "gstcvanalyzeclient.h"
+#include "gstcvanalyzeencoder.h"
+#include "gstcvanalyzemeta.h"
+#include "gstcvanalyzeparser.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_cv_analyze_debug);
+#define GST_CAT_DEFAULT gst_cv_analyze_debug
+
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS)
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+
+enum
+{
+  PROP_0,
+  PROP_ENDPOINT,
+  PROP_KEY,
+  PROP_API_VERSION,
+  PROP_FEATURES,
+  PROP_DETAILS,
+  PROP_LANGUAGE,
+  PROP_MODEL_VERSION,
+  PROP_INTERVAL,
+  PROP_MAX_DIMENSION,
+  PROP_JPEG_QUALITY,
+  PROP_MAX_IN_FLIGHT,
+  PROP_TIMEOUT,
+  PROP_POST_MESSAGES,
+  PROP_STATS,
+};
+
+#define DEFAULT_API_VERSION GST_CV_ANALYZE_API_V3_2
+#define DEFAULT_FEATURES "Description,Tags"
+#define DEFAULT_LANGUAGE "en"
+#define DEFAULT_MODEL_VERSION "latest"
+#define DEFAULT_INTERVAL GST_SECOND
+#define DEFAULT_MAX_DIMENSION 1024
+#define DEFAULT_JPEG_QUALITY 85
+#define DEFAULT_MAX_IN_FLIGHT 1
+#define DEFAULT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_POST_MESSAGES TRUE
+
+/* Azure's names, as the service spells them in visualFeatures / details. */
+static const gchar *const known_features[] = { "Categories", "Tags",
+  "Description", "Faces", "ImageType", "Color", "Adult", "Objects", "Brands",
+  NULL
+};
+static const gchar *const known_details[] = { "Celebrities", "Landmarks",
+  NULL
+};
+
+/* What is attached to each buffer while a result is current. Immutable
+ * once built and shared by reference (g_atomic_rc_box), so the streaming
+ * thread only takes a reference under the lock. */
+typedef struct
+{
+  GstStructure *meta;           /* result + frame-pts, latency, ... */
+  GArray *rois;                 /* Roi, in the analysed frame's pixels */
+  gint frame_width;
+  gint frame_height;
+} Attachment;
+
+typedef struct
+{
+  const gchar *type;            /* "face" or "object": fixed strings, since
+                                 * the ROI meta turns its type into a quark */
+  GstStructure *param;
+  gint x, y, width, height;
+} Roi;
+
+struct _GstCvAnalyze
+{
+  GstBaseTransform parent;
+
+  /* properties, under the object lock */
+  gchar *endpoint;
+  gchar *key;
+  GstCvAnalyzeApiVersion api_version;
+  gchar *features;
+  gchar *details;
+  gchar *language;
+  gchar *model_version;
+  GstClockTime interval;
+  guint max_dimension;
+  gint jpeg_quality;
+  guint max_in_flight;
+  GstClockTime timeout;
+  gboolean post_messages;
+
+  /* streaming thread only */
+  GstVideoInfo info;
+  GstClockTime next_sample;
+  gboolean live_known;
+  gboolean is_live;
+  GstClockTime stream_timeout;  /* snapshot of timeout for this run */
+  GstClockTime stream_interval;
+
+  gchar *endpoint_in_use;       /* for error messages; never holds the key */
+
+  /* shared with the client thread, under state_lock */
+  GMutex state_lock;
+  GstCvAnalyzeClient *client;   /* set in start(), cleared in stop() */
+  guint64 requests;             /* requests sent by clients already stopped */
+  guint generation;             /* bumped by every flush and stop */
+  Attachment *current;
+  gboolean fatal;
+  GstCvAnalyzeOutcomeKind last_failure;
+  guint last_failure_status;
+  gboolean failing;
+  guint64 samples;
+  guint64 skipped;
+  guint64 failed;
+  guint64 results;
+  GstClockTime last_latency;
+  GstClockTime total_latency;
+};
+
+static void gst_cv_analyze_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_cv_analyze_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_cv_analyze_finalize (GObject * object);
+static GstStateChangeReturn gst_cv_analyze_change_state (GstElement * element,
+    GstStateChange transition);
+static gboolean gst_cv_analyze_start (GstBaseTransform * trans);
+static gboolean gst_cv_analyze_stop (GstBaseTransform * trans);
+static gboolean gst_cv_analyze_set_caps (GstBaseTransform * trans,
+    GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_cv_analyze_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static GstFlowReturn gst_cv_analyze_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buf);
+
+#define gst_cv_analyze_parent_class parent_class
+G_DEFINE_TYPE (GstCvAnalyze, gst_cv_analyze, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (cvanalyze, "cvanalyze", GST_RANK_NONE,
+    GST_TYPE_CV_ANALYZE);
+
+GType
+gst_cv_analyze_api_version_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CV_ANALYZE_API_V2_0, "Computer Vision v2.0", "v2.0"},
+    {GST_CV_ANALYZE_API_V2_1, "Computer Vision v2.1", "v2.1"},
+    {GST_CV_ANALYZE_API_V3_2, "Computer Vision v3.2", "v3.2"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCvAnalyzeApiVersion", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void
+gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  gobject_class->set_property = gst_cv_analyze_set_property;
+  gobject_class->get_property = gst_cv_analyze_get_property;
+  gobject_class->finalize = gst_cv_analyze_finalize;
+
+  /**
+   * GstCvAnalyze:endpoint:
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_ENDPOINT,
+      g_param_spec_string ("endpoint", "Endpoint",
+          "Base URL of the service, e.g. "
+          "https://<resource>.cognitiveservices.azure.com/ or the local "
+          "server's http://127.0.0.1:<port>/. If unset, AZURE_VISION_ENDPOINT "
+          "(or VISION_ENDPOINT) from the environment is used",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:key:
+   *
+   * The subscription key. Write-only: it cannot be read back, and it is
+   * never logged or shown in messages.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_KEY,
+      g_param_spec_string ("key", "Key",
+          "Subscription key, sent as Ocp-Apim-Subscription-Key (write-only). "
+          "If unset, AZURE_VISION_KEY (or VISION_KEY) from the environment "
+          "is used", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_API_VERSION,
+      g_param_spec_enum ("api-version", "API version",
+          "Version of the Analyze Image API to call",
+          GST_TYPE_CV_ANALYZE_API_VERSION, DEFAULT_API_VERSION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FEATURES,
+      g_param_spec_string ("features", "Visual features",
+          "Comma-separated visualFeatures to ask for, Azure's names: "
+          "Categories, Tags, Description, Faces, ImageType, Color, Adult, "
+          "Objects, Brands", DEFAULT_FEATURES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_DETAILS,
+      g_param_spec_string ("details", "Details",
+          "Comma-separated domain details to ask for with Categories: "
+          "Celebrities, Landmarks (empty: none)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LANGUAGE,
+      g_param_spec_string ("language", "Language",
+          "Language of the captions and tags (en, es, ja, pt, zh)",
+          DEFAULT_LANGUAGE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MODEL_VERSION,
+      g_param_spec_string ("model-version", "Model version",
+          "Model version to ask for (v3.2 only; not sent to v2.x)",
+          DEFAULT_MODEL_VERSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+      g_param_spec_uint64 ("interval", "Interval",
+          "Running time between two analysed frames, in nanoseconds (0 = "
+          "every frame, as far as max-in-flight allows)", 0, G_MAXUINT64,
+          DEFAULT_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_DIMENSION,
+      g_param_spec_uint ("max-dimension", "Maximum dimension",
+          "Longest side of the image sent, in pixels; frames are scaled "
+          "down (never up) to fit", GST_CV_ANALYZE_MIN_DIMENSION, 16000,
+          DEFAULT_MAX_DIMENSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_JPEG_QUALITY,
+      g_param_spec_int ("jpeg-quality", "JPEG quality",
+          "Quality of the JPEG sent to the service", 1, 100,
+          DEFAULT_JPEG_QUALITY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_IN_FLIGHT,
+      g_param_spec_uint ("max-in-flight", "Maximum requests in flight",
+          "Most frames being encoded or analysed at once; live samples "
+          "beyond it are skipped", 1, 16, DEFAULT_MAX_IN_FLIGHT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint64 ("timeout", "Timeout",
+          "Longest wait for one answer, in nanoseconds; also bounds how long "
+          "a non-live stream waits for a free slot and for the last results "
+          "at EOS", GST_MSECOND, 600 * GST_SECOND, DEFAULT_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a 'cvanalyze' element message for every result",
+          DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:stats:
+   *
+   * Counters, readable while running: `samples` (frames sampled),
+   * `requests` (requests sent), `skipped` (samples dropped because
+   * max-in-flight was reached or the service asked to back off),
+   * `failed` (requests that gave no result), `results` (results attached),
+   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters: samples, requests, skipped, failed, results, "
+          "last-latency, mean-latency", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
+      "Captions and tags sampled frames with Azure Computer Vision's Analyze "
+      "Image API (or a compatible local server), as meta and messages",
+      "cvanalyze developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_cv_analyze_change_state);
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_cv_analyze_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_cv_analyze_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_cv_analyze_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cv_analyze_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cv_analyze_transform_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_API_VERSION, 0);
+  GST_DEBUG_CATEGORY_INIT (gst_cv_analyze_debug, "cvanalyze", 0,
+      "cvanalyze image analysis");
+}
+
+static void
+gst_cv_analyze_init (GstCvAnalyze * self)
+{
+  self->api_version = DEFAULT_API_VERSION;
+  self->features = g_strdup (DEFAULT_FEATURES);
+  self->language = g_strdup (DEFAULT_LANGUAGE);
+  self->model_version = g_strdup (DEFAULT_MODEL_VERSION);
+  self->interval = DEFAULT_INTERVAL;
+  self->max_dimension = DEFAULT_MAX_DIMENSION;
+  self->jpeg_quality = DEFAULT_JPEG_QUALITY;
+  self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  g_mutex_init (&self->state_lock);
+
+  /* Until a result arrives there is nothing to attach: leave buffers
+   * untouched (not even made writable). */
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+free_secret (gchar * secret)
+{
+  if (secret)
+    memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
+static void
+attachment_clear (Attachment * a)
+{
+  guint i;
+
+  gst_structure_free (a->meta);
+  for (i = 0; i < a->rois->len; i++)
+    gst_structure_free (g_array_index (a->rois, Roi, i).param);
+  g_array_unref (a->rois);
+}
+
+static void
+attachment_unref (Attachment * a)
+{
+  g_atomic_rc_box_release_full (a, (GDestroyNotify) attachment_clear);
+}
+
+static void
+gst_cv_analyze_finalize (GObject * object)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (object);
+
+  g_free (self->endpoint);
+  free_secret (self->key);
+  g_free (self->features);
+  g_free (self->details);
+  g_free (self->language);
+  g_free (self->model_version);
+  g_free (self->endpoint_in_use);
+  g_clear_pointer (&self->current, attachment_unref);
+  g_mutex_clear (&self->state_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_cv_analyze_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ENDPOINT:
+      g_free (self->endpoint);
+      self->endpoint = g_value_dup_string (value);
+      break;
+    case PROP_KEY:
+      free_secret (self->key);
+      self->key = g_value_dup_string (value);
+      break;
+    case PROP_API_VERSION:
+      self->api_version = g_value_get_enum (value);
+      break;
+    case PROP_FEATURES:
+      g_free (self->features);
+      self->features = g_value_dup_string (value);
+      break;
+    case PROP_DETAILS:
+      g_free (self->details);
+      self->details = g_value_dup_string (value);
+      break;
+    case PROP_LANGUAGE:
+      g_free (self->language);
+      self->language = g_value_dup_string (value);
+      break;
+    case PROP_MODEL_VERSION:
+      g_free (self->model_version);
+      self->model_version = g_value_dup_string (value);
+      break;
+    case PROP_INTERVAL:
+      self->interval = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_DIMENSION:
+      self->max_dimension = g_value_get_uint (value);
+      break;
+    case PROP_JPEG_QUALITY:
+      self->jpeg_quality = g_value_get_int (value);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      self->max_in_flight = g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStructure *
+get_stats (GstCvAnalyze * self)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&self->state_lock);
+  s = gst_structure_new ("cvanalyze-stats",
+      "samples", G_TYPE_UINT64, self->samples,
+      "requests", G_TYPE_UINT64, self->client ?
+      gst_cv_analyze_client_get_requests_sent (self->client) : self->requests,
+      "skipped", G_TYPE_UINT64, self->skipped,
+      "failed", G_TYPE_UINT64, self->failed,
+      "results", G_TYPE_UINT64, self->results,
+      "last-latency", G_TYPE_UINT64, self->last_latency,
+      "mean-latency", G_TYPE_UINT64, self->results ?
+      self->total_latency / self->results : GST_CLOCK_TIME_NONE, NULL);
+  g_mutex_unlock (&self->state_lock);
+  return s;
+}
+
+static void
+gst_cv_analyze_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, get_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ENDPOINT:
+      g_value_set_string (value, self->endpoint);
+      break;
+    case PROP_API_VERSION:
+      g_value_set_enum (value, self->api_version);
+      break;
+    case PROP_FEATURES:
+      g_value_set_string (value, self->features);
+      break;
+    case PROP_DETAILS:
+      g_value_set_string (value, self->details);
+      break;
+    case PROP_LANGUAGE:
+      g_value_set_string (value, self->language);
+      break;
+    case PROP_MODEL_VERSION:
+      g_value_set_string (value, self->model_version);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint64 (value, self->interval);
+      break;
+    case PROP_MAX_DIMENSION:
+      g_value_set_uint (value, self->max_dimension);
+      break;
+    case PROP_JPEG_QUALITY:
+      g_value_set_int (value, self->jpeg_quality);
+      break;
+    case PROP_MAX_IN_FLIGHT:
+      g_value_set_uint (value, self->max_in_flight);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint64 (value, self->timeout);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* An environment variable counts only when it is set and not empty. */
+static const gchar *
+getenv_nonempty (const gchar * name)
+{
+  const gchar *value = g_getenv (name);
+
+  return (value && *value) ? value : NULL;
+}
+
+/* Checks a comma-separated list against Azure's names (any case) and
+ * returns it spelt as Azure does, or NULL with the offending name. */
+static gchar *
+normalize_list (const gchar * list, const gchar * const *known,
+    gchar ** bad_name)
+{
+  gchar **names = g_strsplit (list ? list : "", ",", -1);
+  GString *out = g_string_new (NULL);
+  gchar **n;
+
+  for (n = names; *n; n++) {
+    const gchar *const *k;
+    gchar *name = g_strstrip (*n);
+
+    if (*name == '\0')
+      continue;
+    for (k = known; *k; k++)
+      if (g_ascii_strcasecmp (name, *k) == 0)
+        break;
+    if (*k == NULL) {
+      *bad_name = g_strdup (name);
+      g_strfreev (names);
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+    if (out->len)
+      g_string_append_c (out, ',');
+    g_string_append (out, *k);
+  }
+  g_strfreev (names);
+  return g_string_free (out, FALSE);
+}
+
+static const gchar *
+api_version_path (GstCvAnalyzeApiVersion version)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek
+      (GST_TYPE_CV_ANALYZE_API_VERSION), version);
+
+  return v ? v->value_nick : "v3.2";
+}
+
+static void
+append_query (GString * url, const gchar * name, const gchar * value)
+{
+  gchar *escaped = g_uri_escape_string (value, ",", TRUE);
+
+  g_string_append_printf (url, "%c%s=%s", strchr (url->str, '?') ? '&' : '?',
+      name, escaped);
+  g_free (escaped);
+}
+
+/* Builds POST {endpoint}/vision/{version}/analyze?... from the properties
+ * (called with the object lock held). */
+static gchar *
+build_url (GstCvAnalyze * self, const gchar * endpoint,
+    const gchar * features, const gchar * details)
+{
+  GString *url = g_string_new (endpoint);
+
+  while (url->len && url->str[url->len - 1] == '/')
+    g_string_truncate (url, url->len - 1);
+  g_string_append_printf (url, "/vision/%s/analyze",
+      api_version_path (self->api_version));
+  append_query (url, "visualFeatures", features);
+  if (details && *details)
+    append_query (url, "details", details);
+  if (self->language && *self->language)
+    append_query (url, "language", self->language);
+  if (self->api_version == GST_CV_ANALYZE_API_V3_2 && self->model_version
+      && *self->model_version)
+    append_query (url, "model-version", self->model_version);
+  return g_string_free (url, FALSE);
+}
+
+static void on_outcome (const GstCvAnalyzeOutcome * outcome,
+    gpointer user_data);
+
+static gboolean
+gst_cv_analyze_start (GstBaseTransform * trans)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  GstCvAnalyzeClientConfig config = { 0, };
+  const gchar *endpoint, *key;
+  gchar *features, *details, *bad = NULL;
+  GUri *uri;
+  GstCvAnalyzeClient *client;
+
+  GST_OBJECT_LOCK (self);
+  endpoint = self->endpoint && *self->endpoint ? self->endpoint :
+      getenv_nonempty ("AZURE_VISION_ENDPOINT");
+  if (!endpoint)
+    endpoint = getenv_nonempty ("VISION_ENDPOINT");
+  key = self->key && *self->key ? self->key :
+      getenv_nonempty ("AZURE_VISION_KEY");
+  if (!key)
+    key = getenv_nonempty ("VISION_KEY");
+
+  if (!endpoint) {
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("No analysis endpoint set. Set the 'endpoint' property (e.g. "
+            "endpoint=https://<resource>.cognitiveservices.azure.com/) or the "
+            "AZURE_VISION_ENDPOINT environment variable; for a local test "
+            "service run cvanalyze-local-server and use the URL it prints."),
+        (NULL));
+    return FALSE;
+  }
+
+  uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
+  if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
+          && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
+      || g_uri_get_host (uri) == NULL) {
+    gchar *copy = g_strdup (endpoint);
+
+    GST_OBJECT_UNLOCK (self);
+    g_clear_pointer (&uri, g_uri_unref);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint '%s' is not an http:// or https:// URL.",
+            copy), (NULL));
+    g_free (copy);
+    return FALSE;
+  }
+  g_uri_unref (uri);
+
+  features = normalize_list (self->features, known_features, &bad);
+  details = features ? normalize_list (self->details, known_details, &bad) :
+      NULL;
+  if (!features || !details || !*features) {
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Unknown analysis feature or detail '%s'. 'features' takes a "
+            "comma-separated list of Categories, Tags, Description, Faces, "
+            "ImageType, Color, Adult, Objects, Brands; 'details' takes "
+            "Celebrities, Landmarks.", bad ? bad : "(empty)"), (NULL));
+    g_free (bad);
+    g_free (features);
+    g_free (details);
+    return FALSE;
+  }
+
+  config.url = build_url (self, endpoint, features, details);
+  config.key = (gchar *) key;
+  config.timeout = self->timeout;
+  config.max_in_flight = self->max_in_flight;
+  config.max_dimension = self->max_dimension;
+  config.jpeg_quality = self->jpeg_quality;
+  g_free (self->endpoint_in_use);
+  self->endpoint_in_use = g_strdup (endpoint);
+  self->stream_timeout = self->timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "analysing with %s (key %s)", config.url,
+      key ? "set" : "not set");
+  client = gst_cv_analyze_client_new (&config, on_outcome, self);
+  g_free (config.url);
+  g_free (features);
+  g_free (details);
+
+  g_mutex_lock (&self->state_lock);
+  self->client = client;
+  self->fatal = FALSE;
+  self->failing = FALSE;
+  self->samples = self->skipped = self->failed = self->results = 0;
+  self->requests = 0;
+  self->last_latency = GST_CLOCK_TIME_NONE;
+  self->total_latency = 0;
+  g_mutex_unlock (&self->state_lock);
+
+  self->next_sample = GST_CLOCK_TIME_NONE;
+  self->live_known = FALSE;
+  return TRUE;
+}
+
+/* Forgets the current result and makes late outcomes stale. */
+static void
+reset_results (GstCvAnalyze * self)
+{
+  Attachment *old;
+
+  g_mutex_lock (&self->state_lock);
+  self->generation++;
+  old = g_steal_pointer (&self->current);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+  g_mutex_unlock (&self->state_lock);
+
+  g_clear_pointer (&old, attachment_unref);
+}
+
+static gboolean
+gst_cv_analyze_stop (GstBaseTransform * trans)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  GstCvAnalyzeClient *client;
+
+  reset_results (self);
+  g_mutex_lock (&self->state_lock);
+  client = g_steal_pointer (&self->client);
+  if (client)
+    self->requests = gst_cv_analyze_client_get_requests_sent (client);
+  g_mutex_unlock (&self->state_lock);
+
+  /* Outside the lock: joining waits for the client's thread, whose outcome
+   * callback takes it. */
+  if (client) {
+    gst_cv_analyze_client_stop (client);
+    gst_object_unref (client);
+  }
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (element);
+
+  /* A non-live stream may be waiting for a free slot or for the last
+   * results at EOS: wake it before the pads are deactivated, which takes
+   * the stream lock. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    g_mutex_lock (&self->state_lock);
+    if (self->client)
+      gst_cv_analyze_client_set_flushing (self->client, TRUE);
+    g_mutex_unlock (&self->state_lock);
+  }
+
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+static gboolean
+gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+
+  if (!gst_video_info_from_caps (&self->info, incaps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("invalid video caps %" GST_PTR_FORMAT, incaps));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* Results of frames from before the flush must never be attached
+       * after it. */
+      reset_results (self);
+      gst_cv_analyze_client_set_flushing (self->client, TRUE);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      reset_results (self);
+      gst_cv_analyze_client_set_flushing (self->client, FALSE);
+      self->next_sample = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_EOS:
+      /* Processing a file must not lose the last caption. */
+      if (!gst_cv_analyze_client_wait_idle (self->client, self->stream_timeout))
+        GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
+            GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+upstream_is_live (GstCvAnalyze * self)
+{
+  if (!self->live_known) {
+    GstQuery *query = gst_query_new_latency ();
+
+    self->is_live = FALSE;
+    if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query))
+      gst_query_parse_latency (query, &self->is_live, NULL, NULL);
+    gst_query_unref (query);
+    self->live_known = TRUE;
+    GST_INFO_OBJECT (self, "upstream is %slive", self->is_live ? "" : "not ");
+  }
+  return self->is_live;
+}
+
+static void
+sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
+  GstCvAnalyzeSubmitResult res;
+  gboolean live = upstream_is_live (self);
+
+  /* A reference, not a copy: the client maps it read-only on its thread
+   * and drops it as soon as the JPEG is made. */
+  frame->buffer = gst_buffer_ref (buf);
+  frame->info = self->info;
+  frame->pts = GST_BUFFER_PTS (buf);
+  frame->running_time = running_time;
+  frame->stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
+      frame->pts);
+  frame->sampled_us = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->state_lock);
+  frame->generation = self->generation;
+  self->samples++;
+  g_mutex_unlock (&self->state_lock);
+
+  res = gst_cv_analyze_client_submit (self->client, frame,
+      live ? 0 : self->stream_timeout);
+
+  GST_LOG_OBJECT (self, "sampled frame %" GST_TIME_FORMAT ": %d",
+      GST_TIME_ARGS (running_time), res);
+  if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
+    return;
+  g_mutex_lock (&self->state_lock);
+  self->skipped++;
+  g_mutex_unlock (&self->state_lock);
+}
+
+static void
+attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
+{
+  gint width = GST_VIDEO_INFO_WIDTH (&self->info);
+  gint height = GST_VIDEO_INFO_HEIGHT (&self->info);
+  guint i;
+
+  gst_buffer_add_cv_analyze_meta (buf, a->meta);
+
+  /* Region metas are in the buffer's pixels; the caps may have changed
+   * size since the frame was analysed. */
+  for (i = 0; i < a->rois->len; i++) {
+    Roi *roi = &g_array_index (a->rois, Roi, i);
+    GstVideoRegionOfInterestMeta *meta;
+
+    meta = gst_buffer_add_video_region_of_interest_meta (buf, roi->type,
+        gst_util_uint64_scale_int (roi->x, width, a->frame_width),
+        gst_util_uint64_scale_int (roi->y, height, a->frame_height),
+        gst_util_uint64_scale_int (roi->width, width, a->frame_width),
+        gst_util_uint64_scale_int (roi->height, height, a->frame_height));
+    gst_video_region_of_interest_meta_add_param (meta,
+        gst_structure_copy (roi->param));
+  }
+}
+
+static GstFlowReturn
+gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  GstClockTime running_time, interval;
+  Attachment *current = NULL;
+  gboolean fatal;
+
+  g_mutex_lock (&self->state_lock);
+  fatal = self->fatal;
+  /* In passthrough the buffer may be shared: attach only to our own. */
+  if (self->current && gst_buffer_is_writable (buf))
+    current = g_atomic_rc_box_acquire (self->current);
+  g_mutex_unlock (&self->state_lock);
+
+  if (G_UNLIKELY (fatal))
+    return GST_FLOW_ERROR;      /* the error message is already posted */
+
+  if (current) {
+    attach_result (self, buf, current);
+    attachment_unref (current);
+  }
+
+  running_time = gst_segment_to_running_time (&trans->segment,
+      GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  if (self->next_sample != GST_CLOCK_TIME_NONE
+      && (!GST_CLOCK_TIME_IS_VALID (running_time)
+          || running_time < self->next_sample))
+    return GST_FLOW_OK;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+
+  /* Stay on the first sample's grid so the cadence does not drift, but
+   * never sample twice to catch up after a gap. */
+  if (self->next_sample == GST_CLOCK_TIME_NONE
+      || !GST_CLOCK_TIME_IS_VALID (running_time))
+    self->next_sample = running_time;
+  if (GST_CLOCK_TIME_IS_VALID (running_time)) {
+    self->next_sample += interval;
+    if (self->next_sample <= running_time)
+      self->next_sample = running_time + interval;
+  }
+
+  sample_frame (self, buf, running_time);
+  return GST_FLOW_OK;
+}
+
+/* --- results, on the client's thread --- */
+
+static GstStructure *
+make_roi_param (const GstStructure * item, const gchar * name_field,
+    const gchar * param_name)
+{
+  GstStructure *param = gst_structure_new_empty (param_name);
+  const gchar *fields[] = { name_field, "confidence", "age", "gender" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (fields); i++) {
+    const GValue *v = gst_structure_get_value (item, fields[i]);
+
+    if (v)
+      gst_structure_set_value (param, fields[i], v);
+  }
+  return param;
+}
+
+static void
+collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
+    const gchar * type, const gchar * name_field, gdouble sx, gdouble sy)
+{
+  const GValue *array = gst_structure_get_value (result, field);
+  guint i, n;
+
+  n = array ? gst_value_array_get_size (array) : 0;
+  for (i = 0; i < n; i++) {
+    const GstStructure *item =
+        gst_value_get_structure (gst_value_array_get_value (array, i));
+    Roi roi = { type, NULL, 0, 0, 0, 0 };
+
+    if (!gst_structure_get (item, "x", G_TYPE_INT, &roi.x, "y", G_TYPE_INT,
+            &roi.y, "width", G_TYPE_INT, &roi.width, "height", G_TYPE_INT,
+            &roi.height, NULL))
+      continue;
+    roi.x = CLAMP (roi.x * sx, 0, G_MAXINT);
+    roi.y = CLAMP (roi.y * sy, 0, G_MAXINT);
+    roi.width = CLAMP (roi.width * sx, 0, G_MAXINT);
+    roi.height = CLAMP (roi.height * sy, 0, G_MAXINT);
+    roi.param = make_roi_param (item, name_field, "cvanalyze/region");
+    g_array_append_val (rois, roi);
+  }
+}
+
+static Attachment *
+make_attachment (const GstCvAnalyzeOutcome * o)
+{
+  Attachment *a = g_atomic_rc_box_new0 (Attachment);
+  gdouble sx = o->image_width ? (gdouble) o->frame_width / o->image_width : 1;
+  gdouble sy = o->image_height ?
+      (gdouble) o->frame_height / o->image_height : 1;
+
+  a->meta = gst_structure_copy (o->result);
+  gst_structure_set (a->meta,
+      "frame-pts", G_TYPE_UINT64, o->pts,
+      "frame-running-time", G_TYPE_UINT64, o->running_time,
+      "latency", G_TYPE_UINT64, o->latency,
+      "image-width", G_TYPE_INT, o->image_width,
+      "image-height", G_TYPE_INT, o->image_height, NULL);
+  a->frame_width = o->frame_width;
+  a->frame_height = o->frame_height;
+  a->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
+  collect_rois (a->rois, o->result, "faces", "face", "gender", sx, sy);
+  collect_rois (a->rois, o->result, "objects", "object", "object", sx, sy);
+  return a;
+}
+
+static GstMessage *
+make_result_message (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
+{
+  const gchar *caption = gst_structure_get_string (o->result, "caption");
+  const gchar *request_id = gst_structure_get_string (o->result, "request-id");
+  const GValue *tags = gst_structure_get_value (o->result, "tags");
+  gdouble confidence = 0.0;
+  GstStructure *s;
+
+  gst_structure_get_double (o->result, "confidence", &confidence);
+  s = gst_structure_new ("cvanalyze",
+      "caption", G_TYPE_STRING, caption ? caption : "",
+      "confidence", G_TYPE_DOUBLE, confidence,
+      "timestamp", G_TYPE_UINT64, o->pts,
+      "stream-time", G_TYPE_UINT64, o->stream_time,
+      "running-time", G_TYPE_UINT64, o->running_time,
+      "latency", G_TYPE_UINT64, o->latency,
+      "request-id", G_TYPE_STRING, request_id ? request_id : "",
+      "json", G_TYPE_STRING, o->body,
+      "result", GST_TYPE_STRUCTURE, o->result, NULL);
+  if (tags) {
+    gst_structure_set_value (s, "tags", tags);
+  } else {
+    GValue empty = G_VALUE_INIT;
+
+    g_value_init (&empty, GST_TYPE_ARRAY);
+    gst_structure_take_value (s, "tags", &empty);
+  }
+  return gst_message_new_element (GST_OBJECT (self), s);
+}
+
+static void
+handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
+{
+  Attachment *a = make_attachment (o), *old = NULL;
+  GstMessage *msg = NULL;
+  gboolean post;
+
+  GST_OBJECT_LOCK (self);
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
+  if (post)
+    msg = make_result_message (self, o);
+
+  g_mutex_lock (&self->state_lock);
+  if (o->generation == self->generation) {
+    old = self->current;
+    self->current = a;
+    a = NULL;
+    self->failing = FALSE;
+    self->results++;
+    self->last_latency = o->latency;
+    self->total_latency += o->latency;
+    gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  }
+  g_mutex_unlock (&self->state_lock);
+
+  if (a) {                      /* flushed meanwhile */
+    attachment_unref (a);
+    gst_clear_message (&msg);
+    return;
+  }
+  g_clear_pointer (&old, attachment_unref);
+  GST_DEBUG_OBJECT (self, "result for %" GST_TIME_FORMAT ": '%s'",
+      GST_TIME_ARGS (o->pts), GST_STR_NULL (gst_structure_get_string
+          (o->result, "caption")));
+  if (msg)
+    gst_element_post_message (GST_ELEMENT (self), msg);
+}
+
+static const gchar *
+outcome_description (GstCvAnalyzeOutcomeKind kind)
+{
+  switch (kind) {
+    case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
+      return "The analysis service answered with an error";
+    case GST_CV_ANALYZE_OUTCOME_TIMEOUT:
+      return "The analysis service did not answer in time";
+    case GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR:
+      return "Could not reach the analysis service";
+    case GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE:
+      return "The analysis service sent a response that cannot be parsed";
+    case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
+      return "Could not encode a frame for analysis";
+    default:
+      return "Analysis failed";
+  }
+}
+
+static void
+handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
+{
+  gboolean report, stale;
+  const gchar *what = outcome_description (o->kind);
+  const gchar *detail = o->message ? o->message : "";
+  const gchar *code = o->error_code ? o->error_code : "";
+  gchar *endpoint;
+
+  g_mutex_lock (&self->state_lock);
+  stale = o->generation != self->generation;
+  if (!stale) {
+    self->failed++;
+    /* One warning per run of identical failures: a service that is down
+     * for an hour must not flood the bus; the count is in 'stats'. */
+    report = !self->failing || self->last_failure != o->kind
+        || self->last_failure_status != o->status;
+    self->failing = TRUE;
+    self->last_failure = o->kind;
+    self->last_failure_status = o->status;
+    if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR)
+      self->fatal = TRUE;
+  }
+  g_mutex_unlock (&self->state_lock);
+  if (stale)
+    return;
+
+  GST_OBJECT_LOCK (self);
+  endpoint = g_strdup (self->endpoint_in_use);
+  GST_OBJECT_UNLOCK (self);
+
+  if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
+        ("The analysis service at %s refused the request (HTTP %u: %s). "
+            "Check the key (the 'key' property or AZURE_VISION_KEY) and that "
+            "the endpoint is your resource's.", endpoint, o->status, detail),
+        ("error code '%s'", code),
+        ("http-status-code", G_TYPE_UINT, o->status, NULL));
+  } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
+        ("%s (HTTP %u%s%s%s). Frames go on without analysis until it "
+            "recovers%s.", what, o->status, *code ? ", " : "", code,
+            *detail ? ": " : "", o->status == 429 ?
+            "; lower the rate with a longer 'interval'" : ""),
+        ("endpoint %s: %s; retry-after %u s", endpoint, detail,
+            o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,
+            NULL));
+  } else if (report) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("%s: %s. Frames go on without analysis; check that the service at "
+            "%s is running%s.", what, detail, endpoint,
+            o->kind == GST_CV_ANALYZE_OUTCOME_TIMEOUT ?
+            " or raise 'timeout'" : ""), ("endpoint %s", endpoint));
+  } else {
+    GST_DEBUG_OBJECT (self, "%s: %s (repeated, not re-posted)", what, detail);
+  }
+  g_free (endpoint);
+}
+
+static void
+on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (user_data);
+
+  if (outcome->kind == GST_CV_ANALYZE_OUTCOME_RESULT)
+    handle_result (self, outcome);
+  else
+    handle_failure (self, outcome);
+}

@@ -1,1 +1,576 @@
-/* placeholder */
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/* The client owns everything that talks to the service: one thread with its
+ * own GMainContext, on which the frames are JPEG-encoded and the libsoup
+ * session sends them, as souphttpclientsink does. The streaming thread only
+ * hands a frame over (gst_cv_analyze_client_submit()) and goes on.
+ *
+ * Slots: at most max-in-flight frames are between submit and outcome
+ * (waiting, encoding or on the wire). One frame at most waits to be encoded;
+ * a newer live sample replaces it, so a camera's buffers are held no longer
+ * than an encode takes. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <libsoup/soup.h>
+
+#include "gstcvanalyzeclient.h"
+#include "gstcvanalyzeencoder.h"
+#include "gstcvanalyzeparser.h"
+
+GST_DEBUG_CATEGORY_STATIC (cv_analyze_client_debug);
+#define GST_CAT_DEFAULT cv_analyze_client_debug
+
+struct _GstCvAnalyzeClient
+{
+  GstObject parent;
+
+  GstCvAnalyzeClientConfig config;
+  GstCvAnalyzeOutcomeFunc func;
+  gpointer user_data;
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupSession *session;         /* used on the client's thread only */
+
+  /* protected by lock */
+  GMutex lock;
+  GCond cond;
+  gboolean running;
+  gboolean flushing;
+  GstCvAnalyzeFrame *pending;   /* waiting to be encoded */
+  gboolean pending_scheduled;
+  guint in_flight;              /* pending + encoding + on the wire */
+  GList *requests;              /* Request on the wire */
+  gint64 backoff_until_us;      /* honour the service's Retry-After */
+  guint64 requests_sent;
+};
+
+G_DEFINE_TYPE (GstCvAnalyzeClient, gst_cv_analyze_client, GST_TYPE_OBJECT);
+
+typedef struct
+{
+  GstCvAnalyzeClient *client;
+  GstCvAnalyzeOutcome outcome;
+  gint64 sampled_us;
+  SoupMessage *msg;
+  GCancellable *cancellable;
+  GSource *timeout_source;
+  gboolean timed_out;
+} Request;
+
+void
+gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
+{
+  if (frame == NULL)
+    return;
+  gst_clear_buffer (&frame->buffer);
+  g_free (frame);
+}
+
+static void
+outcome_init_from_frame (GstCvAnalyzeOutcome * outcome,
+    const GstCvAnalyzeFrame * frame)
+{
+  memset (outcome, 0, sizeof (*outcome));
+  outcome->pts = frame->pts;
+  outcome->running_time = frame->running_time;
+  outcome->stream_time = frame->stream_time;
+  outcome->generation = frame->generation;
+  outcome->frame_width = GST_VIDEO_INFO_WIDTH (&frame->info);
+  outcome->frame_height = GST_VIDEO_INFO_HEIGHT (&frame->info);
+}
+
+static void
+outcome_clear (GstCvAnalyzeOutcome * outcome)
+{
+  g_clear_pointer (&outcome->result, gst_structure_free);
+  g_clear_pointer (&outcome->body, g_free);
+  g_clear_pointer (&outcome->error_code, g_free);
+  g_clear_pointer (&outcome->message, g_free);
+}
+
+/* Called on the client's thread. The outcome is handed to the element
+ * before the slot is released, so that whoever waits for an idle client
+ * (EOS) finds every result already posted. */
+static void
+finish_slot (GstCvAnalyzeClient * self, GstCvAnalyzeOutcome * outcome,
+    gint64 sampled_us)
+{
+  if (outcome) {
+    outcome->latency = (g_get_monotonic_time () - sampled_us) * GST_USECOND;
+    self->func (outcome, self->user_data);
+  }
+
+  g_mutex_lock (&self->lock);
+  g_assert (self->in_flight > 0);
+  self->in_flight--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static guint
+parse_retry_after (SoupMessage * msg)
+{
+  const gchar *value =
+      soup_message_headers_get_one (soup_message_get_response_headers (msg),
+      "Retry-After");
+  guint64 seconds;
+
+  /* Azure sends delta-seconds; an HTTP date is not worth honouring here. */
+  if (value && g_ascii_string_to_unsigned (value, 10, 0, 3600, &seconds, NULL))
+    return (guint) seconds;
+  return 0;
+}
+
+static void
+fill_http_outcome (GstCvAnalyzeClient * self, Request * req, GBytes * bytes)
+{
+  GstCvAnalyzeOutcome *outcome = &req->outcome;
+  gsize size = 0;
+  const gchar *data = bytes ? g_bytes_get_data (bytes, &size) : NULL;
+  GError *err = NULL;
+
+  outcome->status = soup_message_get_status (req->msg);
+  outcome->body = g_strndup (data ? data : "", size);
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (outcome->status)) {
+    outcome->result = gst_cv_analyze_parse_response (outcome->body, -1, &err);
+    if (outcome->result) {
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_RESULT;
+    } else {
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE;
+      outcome->message = g_strdup (err->message);
+      g_clear_error (&err);
+    }
+    return;
+  }
+
+  if (outcome->status == SOUP_STATUS_UNAUTHORIZED
+      || outcome->status == SOUP_STATUS_FORBIDDEN)
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
+  else
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
+
+  if (!gst_cv_analyze_parse_error (outcome->body, -1, &outcome->error_code,
+          &outcome->message))
+    outcome->message = g_strdup (soup_message_get_reason_phrase (req->msg));
+
+  outcome->retry_after = parse_retry_after (req->msg);
+  if (outcome->status == 429  /* Too Many Requests */
+      && outcome->retry_after > 0) {
+    g_mutex_lock (&self->lock);
+    self->backoff_until_us = g_get_monotonic_time () +
+        (gint64) outcome->retry_after * G_USEC_PER_SEC;
+    g_mutex_unlock (&self->lock);
+  }
+}
+
+static void
+request_free (Request * req)
+{
+  if (req->timeout_source) {
+    g_source_destroy (req->timeout_source);
+    g_source_unref (req->timeout_source);
+  }
+  g_clear_object (&req->msg);
+  g_clear_object (&req->cancellable);
+  outcome_clear (&req->outcome);
+  g_free (req);
+}
+
+static void
+on_response (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Request *req = user_data;
+  GstCvAnalyzeClient *self = req->client;
+  GError *err = NULL;
+  GBytes *bytes;
+  gboolean deliver = TRUE;
+
+  bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
+
+  g_mutex_lock (&self->lock);
+  self->requests = g_list_remove (self->requests, req);
+  g_mutex_unlock (&self->lock);
+
+  if (req->timed_out) {
+    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
+    req->outcome.message =
+        g_strdup_printf ("no answer within %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (self->config.timeout));
+  } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* Flushing or stopping: nobody wants this result any more. */
+    GST_DEBUG_OBJECT (self, "request cancelled");
+    deliver = FALSE;
+  } else if (err) {
+    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR;
+    req->outcome.message = g_strdup (err->message);
+  } else {
+    fill_http_outcome (self, req, bytes);
+  }
+
+  GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u",
+      req->outcome.kind, req->outcome.status);
+  g_clear_error (&err);
+  g_clear_pointer (&bytes, g_bytes_unref);
+
+  finish_slot (self, deliver ? &req->outcome : NULL, req->sampled_us);
+  request_free (req);
+}
+
+static gboolean
+on_request_timeout (gpointer user_data)
+{
+  Request *req = user_data;
+
+  GST_DEBUG_OBJECT (req->client, "request timed out");
+  req->timed_out = TRUE;
+  g_cancellable_cancel (req->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_request (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
+{
+  req->msg = soup_message_new (SOUP_METHOD_POST, self->config.url);
+  soup_message_set_request_body_from_bytes (req->msg,
+      "application/octet-stream", jpeg);
+  if (self->config.key && *self->config.key)
+    soup_message_headers_replace (soup_message_get_request_headers (req->msg),
+        "Ocp-Apim-Subscription-Key", self->config.key);
+
+  req->cancellable = g_cancellable_new ();
+  req->timeout_source =
+      g_timeout_source_new (self->config.timeout / GST_MSECOND);
+  g_source_set_callback (req->timeout_source, on_request_timeout, req, NULL);
+  g_source_attach (req->timeout_source, self->context);
+
+  self->requests = g_list_prepend (self->requests, req);
+  self->requests_sent++;
+  g_mutex_unlock (&self->lock);
+
+  GST_DEBUG_OBJECT (self, "sending %" G_GSIZE_FORMAT " bytes of JPEG",
+      g_bytes_get_size (jpeg));
+  soup_session_send_and_read_async (self->session, req->msg,
+      G_PRIORITY_DEFAULT, req->cancellable, on_response, req);
+}
+
+/* Idle callback on the client's thread: encode the waiting frame and send
+ * it. The frame's buffer is released as soon as it is encoded. */
+static gboolean
+process_pending (gpointer user_data)
+{
+  GstCvAnalyzeClient *self = user_data;
+  GstCvAnalyzeFrame *frame;
+  GstVideoFrame vframe;
+  GError *err = NULL;
+  GBytes *jpeg = NULL;
+  Request *req;
+
+  g_mutex_lock (&self->lock);
+  frame = g_steal_pointer (&self->pending);
+  self->pending_scheduled = FALSE;
+  g_mutex_unlock (&self->lock);
+  if (frame == NULL)
+    return G_SOURCE_REMOVE;
+
+  req = g_new0 (Request, 1);
+  req->client = self;
+  req->sampled_us = frame->sampled_us;
+  outcome_init_from_frame (&req->outcome, frame);
+
+  if (gst_video_frame_map (&vframe, &frame->info, frame->buffer,
+          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
+    jpeg = gst_cv_analyze_encoder_encode (&vframe, self->config.max_dimension,
+        self->config.jpeg_quality, &req->outcome.image_width,
+        &req->outcome.image_height, &err);
+    gst_video_frame_unmap (&vframe);
+  } else {
+    g_set_error (&err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "could not map the video frame for reading");
+  }
+  gst_cv_analyze_frame_free (frame);
+
+  if (jpeg == NULL) {
+    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR;
+    req->outcome.message = g_strdup (err->message);
+    g_clear_error (&err);
+    finish_slot (self, &req->outcome, req->sampled_us);
+    request_free (req);
+    return G_SOURCE_REMOVE;
+  }
+
+  g_mutex_lock (&self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    finish_slot (self, NULL, 0);
+    request_free (req);
+  } else {
+    send_request (self, req, jpeg);     /* releases the lock */
+  }
+  g_bytes_unref (jpeg);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+thread_func (gpointer user_data)
+{
+  GstCvAnalyzeClient *self = user_data;
+  guint conns = MAX (2, self->config.max_in_flight);
+
+  g_main_context_push_thread_default (self->context);
+  /* Created here so that every libsoup callback runs on this thread. */
+  self->session = soup_session_new_with_options ("user-agent",
+      "cvanalyze/" VERSION, "max-conns-per-host", conns, "max-conns", conns,
+      "idle-timeout", 60, NULL);
+
+  g_mutex_lock (&self->lock);
+  self->running = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  g_main_loop_run (self->loop);
+
+  /* Stopping: cancelled requests still complete through the context; run
+   * it until they have, so that nothing they own leaks. */
+  for (;;) {
+    gboolean idle;
+
+    g_mutex_lock (&self->lock);
+    idle = (self->requests == NULL);
+    g_mutex_unlock (&self->lock);
+    if (idle)
+      break;
+    g_main_context_iteration (self->context, TRUE);
+  }
+  soup_session_abort (self->session);
+  g_clear_object (&self->session);
+  while (g_main_context_iteration (self->context, FALSE));
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+GstCvAnalyzeClient *
+gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
+    GstCvAnalyzeOutcomeFunc func, gpointer user_data)
+{
+  GstCvAnalyzeClient *self;
+
+  g_return_val_if_fail (config != NULL && config->url != NULL, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = g_object_new (GST_TYPE_CV_ANALYZE_CLIENT, NULL);
+  gst_object_ref_sink (self);
+  self->config = *config;
+  self->config.url = g_strdup (config->url);
+  self->config.key = g_strdup (config->key);
+  self->config.max_in_flight = MAX (1, config->max_in_flight);
+  self->func = func;
+  self->user_data = user_data;
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("cvanalyze-client", thread_func, self);
+
+  g_mutex_lock (&self->lock);
+  while (!self->running)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
+  return self;
+}
+
+static void
+schedule_pending (GstCvAnalyzeClient * self)
+{
+  GSource *source;
+
+  if (self->pending_scheduled)
+    return;
+  self->pending_scheduled = TRUE;
+  source = g_idle_source_new ();
+  g_source_set_callback (source, process_pending, self, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/* Takes ownership of @frame. @wait is how long to wait for a free slot:
+ * 0 for a live stream (skip instead), up to the timeout for a file. */
+GstCvAnalyzeSubmitResult
+gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
+    GstCvAnalyzeFrame * frame, GstClockTime wait)
+{
+  GstCvAnalyzeSubmitResult ret;
+  GstCvAnalyzeFrame *drop = NULL;
+  gint64 deadline = g_get_monotonic_time () + wait / GST_USECOND;
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    gint64 now = g_get_monotonic_time ();
+    gboolean backoff = now < self->backoff_until_us;
+
+    if (self->flushing) {
+      ret = GST_CV_ANALYZE_SUBMIT_FLUSHING;
+      drop = frame;
+      break;
+    }
+    if (wait == 0 && self->pending) {
+      /* The waiting frame has not been encoded yet: a newer one is better. */
+      drop = self->pending;
+      self->pending = frame;
+      ret = GST_CV_ANALYZE_SUBMIT_REPLACED;
+      break;
+    }
+    if (!backoff && self->pending == NULL
+        && self->in_flight < self->config.max_in_flight) {
+      self->in_flight++;
+      self->pending = frame;
+      schedule_pending (self);
+      ret = GST_CV_ANALYZE_SUBMIT_QUEUED;
+      break;
+    }
+    if (now >= deadline) {
+      ret = backoff ? GST_CV_ANALYZE_SUBMIT_BACKOFF :
+          GST_CV_ANALYZE_SUBMIT_BUSY;
+      drop = frame;
+      break;
+    }
+    g_cond_wait_until (&self->cond, &self->lock, backoff ?
+        MIN (deadline, self->backoff_until_us) : deadline);
+  }
+  g_mutex_unlock (&self->lock);
+
+  gst_cv_analyze_frame_free (drop);
+  return ret;
+}
+
+/* Flushing drops the waiting frame, cancels what is on the wire and wakes
+ * anyone waiting for a slot. Cancelled requests deliver no outcome. */
+void
+gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
+    gboolean flushing)
+{
+  GstCvAnalyzeFrame *drop = NULL;
+  GPtrArray *cancel = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *l;
+
+  g_mutex_lock (&self->lock);
+  self->flushing = flushing;
+  if (flushing) {
+    drop = g_steal_pointer (&self->pending);
+    if (drop)
+      self->in_flight--;
+    for (l = self->requests; l; l = l->next)
+      g_ptr_array_add (cancel, g_object_ref (((Request *) l->data)->cancellable));
+    self->backoff_until_us = 0;
+  }
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  /* Outside the lock: cancelling may complete requests synchronously. */
+  g_ptr_array_foreach (cancel, (GFunc) g_cancellable_cancel, NULL);
+  g_ptr_array_unref (cancel);
+  gst_cv_analyze_frame_free (drop);
+}
+
+/* Waits until every submitted frame has had its outcome delivered, or the
+ * timeout passes, or the client is flushed. */
+gboolean
+gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * self,
+    GstClockTime timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  gboolean idle;
+
+  g_mutex_lock (&self->lock);
+  while (self->in_flight > 0 && !self->flushing)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  idle = (self->in_flight == 0);
+  g_mutex_unlock (&self->lock);
+  return idle;
+}
+
+guint64
+gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->requests_sent;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels everything and joins the thread; no outcome is delivered after
+ * this returns. */
+void
+gst_cv_analyze_client_stop (GstCvAnalyzeClient * self)
+{
+  GSource *source;
+
+  if (self->thread == NULL)
+    return;
+  g_return_if_fail (g_thread_self () != self->thread);
+
+  gst_cv_analyze_client_set_flushing (self, TRUE);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, quit_loop, self->loop, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+  g_thread_join (g_steal_pointer (&self->thread));
+}
+
+static void
+gst_cv_analyze_client_finalize (GObject * object)
+{
+  GstCvAnalyzeClient *self = GST_CV_ANALYZE_CLIENT (object);
+
+  gst_cv_analyze_client_stop (self);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  gst_cv_analyze_frame_free (self->pending);
+  g_free (self->config.url);
+  /* The key is a secret: wipe it before the memory goes back. */
+  if (self->config.key)
+    memset (self->config.key, 0, strlen (self->config.key));
+  g_free (self->config.key);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (gst_cv_analyze_client_parent_class)->finalize (object);
+}
+
+static void
+gst_cv_analyze_client_class_init (GstCvAnalyzeClientClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_cv_analyze_client_finalize;
+
+  GST_DEBUG_CATEGORY_INIT (cv_analyze_client_debug, "cvanalyzeclient", 0,
+      "cvanalyze HTTP client");
+}
+
+static void
+gst_cv_analyze_client_init (GstCvAnalyzeClient * self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+}

@@ -1,1 +1,109 @@
-/* placeholder */
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __GST_CV_ANALYZE_CLIENT_H__
+#define __GST_CV_ANALYZE_CLIENT_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+/* A sampled frame on its way to the service. The client owns it once
+ * submitted and drops the buffer as soon as it is encoded. */
+typedef struct
+{
+  GstBuffer *buffer;            /* read-only reference to the video frame */
+  GstVideoInfo info;
+  GstClockTime pts;
+  GstClockTime running_time;
+  GstClockTime stream_time;
+  guint generation;             /* the element's flush generation */
+  gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
+} GstCvAnalyzeFrame;
+
+typedef enum
+{
+  GST_CV_ANALYZE_OUTCOME_RESULT,        /* result is set */
+  GST_CV_ANALYZE_OUTCOME_AUTH_ERROR,    /* 401/403: key or endpoint wrong */
+  GST_CV_ANALYZE_OUTCOME_HTTP_ERROR,    /* any other non-2xx status */
+  GST_CV_ANALYZE_OUTCOME_TIMEOUT,
+  GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR, /* refused, dropped, unresolvable */
+  GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE,  /* 2xx whose body does not parse */
+  GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR,
+} GstCvAnalyzeOutcomeKind;
+
+/* What became of one frame, delivered on the client's thread. */
+typedef struct
+{
+  GstCvAnalyzeOutcomeKind kind;
+  GstClockTime pts;
+  GstClockTime running_time;
+  GstClockTime stream_time;
+  guint generation;
+  gint frame_width;             /* size of the analysed video frame */
+  gint frame_height;
+  gint image_width;             /* size of the JPEG that was sent */
+  gint image_height;
+  GstClockTime latency;         /* from sampling to the answer */
+  guint status;                 /* HTTP status, 0 when there was none */
+  guint retry_after;            /* seconds, from Retry-After, 0 if absent */
+  GstStructure *result;         /* parsed result (RESULT only) */
+  gchar *body;                  /* response text as received, or NULL */
+  gchar *error_code;            /* Azure's error code, when it sent one */
+  gchar *message;               /* what went wrong, for the user */
+} GstCvAnalyzeOutcome;
+
+typedef void (*GstCvAnalyzeOutcomeFunc) (const GstCvAnalyzeOutcome * outcome,
+    gpointer user_data);
+
+typedef enum
+{
+  GST_CV_ANALYZE_SUBMIT_QUEUED,
+  GST_CV_ANALYZE_SUBMIT_REPLACED,       /* queued, an older waiting frame dropped */
+  GST_CV_ANALYZE_SUBMIT_BUSY,           /* max-in-flight reached: frame dropped */
+  GST_CV_ANALYZE_SUBMIT_BACKOFF,        /* service asked to wait (429) */
+  GST_CV_ANALYZE_SUBMIT_FLUSHING,
+} GstCvAnalyzeSubmitResult;
+
+typedef struct
+{
+  gchar *url;                   /* full request URL, query included */
+  gchar *key;                   /* nullable; sent only as a header */
+  GstClockTime timeout;         /* per request */
+  guint max_in_flight;
+  guint max_dimension;
+  gint jpeg_quality;
+} GstCvAnalyzeClientConfig;
+
+#define GST_TYPE_CV_ANALYZE_CLIENT (gst_cv_analyze_client_get_type ())
+G_DECLARE_FINAL_TYPE (GstCvAnalyzeClient, gst_cv_analyze_client, GST,
+    CV_ANALYZE_CLIENT, GstObject)
+
+GstCvAnalyzeClient *gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
+    GstCvAnalyzeOutcomeFunc func, gpointer user_data);
+
+GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit (GstCvAnalyzeClient * client,
+    GstCvAnalyzeFrame * frame, GstClockTime wait);
+
+void     gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * client,
+    gboolean flushing);
+
+gboolean gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * client,
+    GstClockTime timeout);
+
+guint64  gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * client);
+
+void     gst_cv_analyze_client_stop (GstCvAnalyzeClient * client);
+
+void     gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame);
+
+G_END_DECLS
+
+#endif /* __GST_CV_ANALYZE_CLIENT_H__ */

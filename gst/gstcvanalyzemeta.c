@@ -1,1 +1,216 @@
-/* placeholder */
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:gstcvanalyzemeta
+ * @title: GstCvAnalyzeMeta
+ * @short_description: image-analysis results attached to video buffers
+ *
+ * cvanalyze attaches its results to video buffers as a #GstCustomMeta named
+ * %GST_CV_ANALYZE_META_NAME. Its structure holds the whole result model
+ * (named `cvanalyze-result`, fields as documented in the element's
+ * gst-inspect page and README.md) plus:
+ *
+ * - `frame-pts` (#guint64): PTS of the frame that was analysed; compare it
+ *   with the buffer's own PTS to tell how old the result is.
+ * - `frame-running-time` (#guint64): running time of that frame.
+ * - `latency` (#guint64): nanoseconds from sampling the frame to the answer.
+ * - `image-width`, `image-height` (#gint): size of the JPEG that was
+ *   analysed; rectangles in the result are in these coordinates. Faces and
+ *   objects are also attached as #GstVideoRegionOfInterestMeta in the
+ *   buffer's own coordinates.
+ *
+ * The meta carries no pixel coordinates of the buffer, so it has no tags:
+ * videoconvert, videoscale and other transforms copy it unchanged.
+ *
+ * A custom meta backed by a #GstStructure is readable from every language
+ * with GObject introspection, e.g. in Python:
+ * |[
+ * meta = buf.get_custom_meta ("GstCvAnalyzeMeta")
+ * if meta:
+ *     print (meta.get_structure ().get_string ("caption"))
+ * ]|
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstcvanalyzemeta.h"
+
+/**
+ * gst_cv_analyze_meta_register:
+ *
+ * Registers the meta. Safe to call more than once, from any thread; the
+ * other functions call it themselves.
+ */
+void
+gst_cv_analyze_meta_register (void)
+{
+  static gsize registered = 0;
+
+  if (g_once_init_enter (&registered)) {
+    static const gchar *tags[] = { NULL };
+
+    gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags, NULL, NULL,
+        NULL);
+    g_once_init_leave (&registered, 1);
+  }
+}
+
+static gboolean
+copy_field (GQuark field_id, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field_id, value);
+  return TRUE;
+}
+
+/**
+ * gst_buffer_add_cv_analyze_meta:
+ * @buffer: a writable #GstBuffer
+ * @result: the result structure to copy into the meta
+ *
+ * Returns: (transfer none): the new meta.
+ */
+GstCustomMeta *
+gst_buffer_add_cv_analyze_meta (GstBuffer * buffer, const GstStructure * result)
+{
+  GstCustomMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (result != NULL, NULL);
+
+  gst_cv_analyze_meta_register ();
+  meta = gst_buffer_add_custom_meta (buffer, GST_CV_ANALYZE_META_NAME);
+  if (meta)
+    gst_structure_foreach (result, copy_field,
+        gst_custom_meta_get_structure (meta));
+  return meta;
+}
+
+/**
+ * gst_buffer_get_cv_analyze_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the cvanalyze meta on @buffer.
+ */
+GstCustomMeta *
+gst_buffer_get_cv_analyze_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  gst_cv_analyze_meta_register ();
+  return gst_buffer_get_custom_meta (buffer, GST_CV_ANALYZE_META_NAME);
+}
+
+/**
+ * gst_cv_analyze_meta_get_result:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: (transfer none): the whole result, valid as long as the meta.
+ */
+const GstStructure *
+gst_cv_analyze_meta_get_result (GstCustomMeta * meta)
+{
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  return gst_custom_meta_get_structure (meta);
+}
+
+/**
+ * gst_cv_analyze_meta_get_caption:
+ * @meta: a cvanalyze meta
+ * @confidence: (out) (optional): the caption's confidence, 0 to 1
+ *
+ * Returns: (transfer none) (nullable): the best caption, or %NULL when the
+ * service gave none (Description not requested, or no caption found).
+ */
+const gchar *
+gst_cv_analyze_meta_get_caption (GstCustomMeta * meta, gdouble * confidence)
+{
+  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
+  const gchar *caption;
+
+  g_return_val_if_fail (s != NULL, NULL);
+
+  caption = gst_structure_get_string (s, "caption");
+  if (confidence) {
+    *confidence = 0.0;
+    if (caption)
+      gst_structure_get_double (s, "confidence", confidence);
+  }
+  return caption;
+}
+
+/**
+ * gst_cv_analyze_meta_get_tags:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the tag names, most
+ * confident first; free with g_strfreev().
+ */
+gchar **
+gst_cv_analyze_meta_get_tags (GstCustomMeta * meta)
+{
+  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
+  const GValue *tags;
+  GPtrArray *out = g_ptr_array_new ();
+  guint i, n;
+
+  g_return_val_if_fail (s != NULL, NULL);
+
+  tags = gst_structure_get_value (s, "tags");
+  n = (tags && GST_VALUE_HOLDS_ARRAY (tags)) ? gst_value_array_get_size (tags)
+      : 0;
+  for (i = 0; i < n; i++) {
+    const GValue *v = gst_value_array_get_value (tags, i);
+
+    if (G_VALUE_HOLDS_STRING (v))
+      g_ptr_array_add (out, g_value_dup_string (v));
+  }
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+static GstClockTime
+get_time_field (GstCustomMeta * meta, const gchar * field)
+{
+  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
+  guint64 t = GST_CLOCK_TIME_NONE;
+
+  g_return_val_if_fail (s != NULL, GST_CLOCK_TIME_NONE);
+
+  if (!gst_structure_get_uint64 (s, field, &t))
+    return GST_CLOCK_TIME_NONE;
+  return t;
+}
+
+/**
+ * gst_cv_analyze_meta_get_frame_pts:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: the PTS of the frame the result describes.
+ */
+GstClockTime
+gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta)
+{
+  return get_time_field (meta, "frame-pts");
+}
+
+/**
+ * gst_cv_analyze_meta_get_latency:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: the time from sampling the frame to receiving the result.
+ */
+GstClockTime
+gst_cv_analyze_meta_get_latency (GstCustomMeta * meta)
+{
+  return get_time_field (meta, "latency");
+}
