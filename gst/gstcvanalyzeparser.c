@@ -24,11 +24,16 @@
  * The mapping is written as tables (Schema/FieldSpec below) walked by one
  * converter, so adding a member is one line and every member is type-checked
  * the same way.  Rules:
- *  - a feature that was not asked for is simply absent; JSON null counts as
- *    absent, since some services write null for "not computed";
+ *  - a feature that was not asked for is simply absent; an optional member
+ *    set to JSON null counts as absent, since some services write null for
+ *    "not computed";
  *  - members an item cannot be understood without (a caption's text, a tag's
- *    name, a rectangle's sides...) are required, and an item lacking one
- *    fails the parse;
+ *    name, a rectangle's sides...) are required: an item lacking one, or
+ *    with null there, fails the parse; so does a null array element;
+ *  - integers that do not fit (32 bits for int fields, 18 digits anywhere,
+ *    as json-glib would wrap them) and non-finite numbers fail the parse;
+ *  - nesting deeper than MAX_NESTING_DEPTH, comments and single-quoted
+ *    strings are refused before json-glib sees the text (see check_text());
  *  - a member that is present with the wrong type fails the whole parse:
  *    a half-filled result would look valid to the element;
  *  - unknown members are ignored, so newer API versions still parse.
@@ -620,17 +625,49 @@ add_tags_summary (GstStructure * result)
   gst_structure_take_value (result, "tags", &tags);
 }
 
-/* Refuses what would make json-glib recurse too deep, before it parses.
- * json-glib also accepts comments and single-quoted strings, inside which
- * brackets would be counted differently; strict JSON has neither, so any of
- * their opening characters outside a string is refused too, which keeps this
+/* json-glib 1.6 silently wraps integers that do not fit 64 bits
+ * (100000000000000000000 reads as -1), so such values would pass for small
+ * ones. Integer literals of more than 18 digits are refused instead; no
+ * Azure answer has any. Returns the length of the number token at @text. */
+static gsize
+scan_number (const gchar * text, gsize length, GError ** error, gsize offset)
+{
+  gboolean integral = TRUE;
+  guint digits = 0;
+  gsize i;
+
+  for (i = 0; i < length; i++) {
+    gchar c = text[i];
+
+    if (g_ascii_isdigit (c))
+      digits++;
+    else if (c == '.' || c == 'e' || c == 'E')
+      integral = FALSE;
+    else if (c != '-' && c != '+')
+      break;
+  }
+
+  if (integral && digits > 18) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "response has an integer too large to read exactly at offset %"
+        G_GSIZE_FORMAT, offset);
+    return 0;
+  }
+  return i;
+}
+
+/* Refuses what json-glib would mis-read or crash on, before it parses.
+ * Deep nesting: json-glib 1.6 recurses without a limit and overflows the
+ * stack. json-glib also accepts comments and single-quoted strings, inside
+ * which brackets would be counted differently; strict JSON has neither, so
+ * their opening characters outside a string are refused, which keeps this
  * count equal to json-glib's nesting. */
 static gboolean
-check_nesting (const gchar * text, gsize length, GError ** error)
+check_text (const gchar * text, gsize length, GError ** error)
 {
   gboolean in_string = FALSE;
   guint depth = 0;
-  gsize i;
+  gsize i, n;
 
   for (i = 0; i < length; i++) {
     gchar c = text[i];
@@ -667,6 +704,22 @@ check_nesting (const gchar * text, gsize length, GError ** error)
             "response is not valid JSON: unexpected character '%c' at "
             "offset %" G_GSIZE_FORMAT, c, i);
         return FALSE;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        n = scan_number (text + i, length - i, error, i);
+        if (n == 0)
+          return FALSE;
+        i += n - 1;
+        break;
       default:
         break;
     }
@@ -687,7 +740,7 @@ load_object (JsonParser * parser, const gchar * body, gssize length,
     length = 0;
   size = length < 0 ? strlen (body) : (gsize) length;
 
-  if (!check_nesting (body, size, error))
+  if (!check_text (body, size, error))
     return NULL;
 
   if (!json_parser_load_from_data (parser, size ? body : "", (gssize) size,
@@ -791,8 +844,7 @@ extract_error (JsonObject * root, gchar ** code, gchar ** message)
 
   if (error_obj != NULL) {
     c = dup_code (error_obj, "code");
-    m = error_message_with_inner (error_obj, dup_string (error_obj,
-            "message"));
+    m = error_message_with_inner (error_obj, dup_string (error_obj, "message"));
   } else {
     c = dup_code (root, "code");
     if (c == NULL)
@@ -834,6 +886,7 @@ gst_cv_analyze_parse_response (const gchar * body, gssize length,
 {
   JsonParser *parser;
   JsonObject *root;
+  JsonNode *error_node;
   GstStructure *result = NULL;
   GError *local_error = NULL;
   gchar *code = NULL, *message = NULL;
@@ -848,10 +901,10 @@ gst_cv_analyze_parse_response (const gchar * body, gssize length,
     goto done;
 
   /* An error body that came with status 200 must not pass for an empty
-   * result. */
-  if (extract_error (root, &code, &message) || (json_object_has_member (root,
-              "error") && !JSON_NODE_HOLDS_NULL (json_object_get_member (root,
-                  "error")))) {
+   * result, even when its "error" has a shape we do not know. */
+  error_node = json_object_get_member (root, "error");
+  if (extract_error (root, &code, &message)
+      || (error_node != NULL && !JSON_NODE_HOLDS_NULL (error_node))) {
     g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "response is an error: %s: %s", code ? code : "(no code)",
         message ? message : "(no message)");
