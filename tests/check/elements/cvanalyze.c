@@ -1,1 +1,888 @@
-/* placeholder */
+/* cvanalyze element tests: real pipelines and GstHarness against the local
+ * analysis server, run in-process on 127.0.0.1 with a free port.
+ *
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <turbojpeg.h>
+
+#include "cvlocalserver.h"
+#include "gstcvanalyzeencoder.h"
+#include "gstcvanalyzemeta.h"
+
+#define TEST_KEY "test-key-5f1d0c2e9a7b"
+#define WAIT_US (30 * G_USEC_PER_SEC)
+
+static CvLocalServer *server;
+static gchar *server_url;
+
+static void
+server_setup (void)
+{
+  GError *err = NULL;
+
+  server = cv_local_server_new (TEST_KEY, &err);
+  fail_unless (server != NULL, "local server: %s", err ? err->message : "?");
+  server_url = cv_local_server_get_url (server);
+}
+
+static void
+server_teardown (void)
+{
+  cv_local_server_free (server);
+  server = NULL;
+  g_clear_pointer (&server_url, g_free);
+}
+
+/* Builds a pipeline from a description in which "ENDPOINT" stands for the
+ * local server's URL and "KEY" for the key it expects. */
+static GstElement *
+make_pipeline (const gchar * description)
+{
+  GString *desc = g_string_new (description);
+  GError *err = NULL;
+  GstElement *pipeline;
+
+  g_string_replace (desc, "ENDPOINT", server_url, 0);
+  g_string_replace (desc, "KEY", TEST_KEY, 0);
+  pipeline = gst_parse_launch (desc->str, &err);
+  fail_unless (pipeline != NULL, "%s: %s", desc->str, err ? err->message : "");
+  g_string_free (desc, TRUE);
+  return pipeline;
+}
+
+/* Runs the pipeline to EOS or ERROR and returns every message of interest
+ * (element, warning, error, eos), in bus order. */
+static GList *
+run_pipeline (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GList *messages = NULL;
+  gboolean done = FALSE;
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
+        GST_MESSAGE_ELEMENT);
+
+    fail_unless (msg != NULL, "pipeline did not finish within 60 s");
+    done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS
+        || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR;
+    messages = g_list_append (messages, msg);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (bus);
+  return messages;
+}
+
+static void
+free_messages (GList * messages)
+{
+  g_list_free_full (messages, (GDestroyNotify) gst_message_unref);
+}
+
+static GList *
+filter_results (GList * messages)
+{
+  GList *out = NULL, *l;
+
+  for (l = messages; l; l = l->next) {
+    GstMessage *m = l->data;
+
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
+        && gst_message_has_name (m, "cvanalyze"))
+      out = g_list_append (out, m);
+  }
+  return out;
+}
+
+static GstMessage *
+find_message (GList * messages, GstMessageType type)
+{
+  for (; messages; messages = messages->next)
+    if (GST_MESSAGE_TYPE (messages->data) == type)
+      return messages->data;
+  return NULL;
+}
+
+static GstClockTime
+message_timestamp (GstMessage * m)
+{
+  guint64 ts = GST_CLOCK_TIME_NONE;
+
+  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (m),
+          "timestamp", &ts));
+  return ts;
+}
+
+static gchar *
+message_text (GstMessage * m, gchar ** debug)
+{
+  GError *err = NULL;
+  gchar *text;
+
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (m, &err, debug);
+  else
+    gst_message_parse_warning (m, &err, debug);
+  text = g_strdup (err->message);
+  g_error_free (err);
+  return text;
+}
+
+/* --- harness helpers --- */
+
+#define H_WIDTH 320
+#define H_HEIGHT 240
+
+static GstHarness *
+make_harness (const gchar * props, gboolean live, GstBus ** bus)
+{
+  gchar *desc = g_strdup_printf ("cvanalyze endpoint=%s key=%s %s",
+      server_url, TEST_KEY, props);
+  GstHarness *h = gst_harness_new_parse (desc);
+
+  g_free (desc);
+  gst_harness_set_live (h, live);
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=I420, width=320, "
+      "height=240, framerate=30/1");
+  *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, *bus);
+  return h;
+}
+
+/* A solid colour I420 frame: Y, U, V given directly. */
+static GstBuffer *
+make_frame (GstClockTime pts, guint8 y, guint8 u, guint8 v)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  guint p;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, H_WIDTH, H_HEIGHT);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+  for (p = 0; p < 3; p++)
+    memset (GST_VIDEO_FRAME_PLANE_DATA (&frame, p), p == 0 ? y : p == 1 ? u : v,
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p) *
+        GST_VIDEO_FRAME_COMP_HEIGHT (&frame, p));
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+#define RED_FRAME(pts) make_frame (pts, 81, 90, 240)
+#define BLUE_FRAME(pts) make_frame (pts, 41, 240, 110)
+
+static GstMessage *
+pop_result (GstBus * bus)
+{
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_ELEMENT);
+
+  fail_unless (m != NULL, "no result message within 30 s");
+  fail_unless (gst_message_has_name (m, "cvanalyze"));
+  return m;
+}
+
+/* --- tests --- */
+
+/* The element's factory metadata and every property are documented as
+ * gst-inspect shows them, and the key cannot be read back. */
+GST_START_TEST (test_properties_documented)
+{
+  GstElement *e = gst_element_factory_make ("cvanalyze", NULL);
+  GParamSpec **specs;
+  guint n, i;
+
+  fail_unless (e != NULL);
+  fail_unless_equals_string (gst_element_get_metadata (e,
+          GST_ELEMENT_METADATA_KLASS), "Filter/Analyzer/Video");
+  specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
+  for (i = 0; i < n; i++) {
+    const gchar *blurb = g_param_spec_get_blurb (specs[i]);
+
+    if (specs[i]->owner_type != G_OBJECT_TYPE (e))
+      continue;
+    fail_unless (blurb && strlen (blurb) > 15, "%s has no blurb",
+        specs[i]->name);
+  }
+  g_free (specs);
+  fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+          "key")->flags & G_PARAM_READABLE);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* Without an endpoint the element refuses to start and says how to set
+ * one. */
+GST_START_TEST (test_missing_endpoint_error)
+{
+  GstElement *pipeline =
+      make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze ! fakesink");
+  GList *messages = run_pipeline (pipeline);
+  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
+  gchar *text;
+
+  fail_unless (err != NULL);
+  text = message_text (err, NULL);
+  fail_unless (strstr (text, "endpoint") && strstr (text,
+          "AZURE_VISION_ENDPOINT"), "unhelpful error: %s", text);
+  g_free (text);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The endpoint and key can come from the environment, under Azure's
+ * sample names too. */
+GST_START_TEST (test_endpoint_and_key_from_environment)
+{
+  GstElement *pipeline;
+  GList *messages, *results;
+
+  g_setenv ("VISION_ENDPOINT", server_url, TRUE);
+  g_setenv ("AZURE_VISION_KEY", TEST_KEY, TRUE);
+  pipeline = make_pipeline ("videotestsrc num-buffers=2 ! cvanalyze ! "
+      "fakesink");
+  messages = run_pipeline (pipeline);
+  g_setenv ("VISION_ENDPOINT", "", TRUE);
+  g_setenv ("AZURE_VISION_KEY", "", TRUE);
+
+  results = filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  fail_if (find_message (messages, GST_MESSAGE_ERROR));
+  g_list_free (results);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The request is POST /vision/<version>/analyze with Azure's query
+ * parameters, an octet-stream JPEG body and the key header. */
+GST_START_TEST (test_request_shape)
+{
+  const gchar *versions[] = { "v3.2", "v2.1", "v2.0" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (versions); i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+        "video/x-raw,width=640,height=360 ! cvanalyze endpoint=ENDPOINT "
+        "key=KEY api-version=%s features=description,TAGS,Color "
+        "details=Landmarks language=es ! fakesink", versions[i]);
+    GstElement *pipeline = make_pipeline (desc);
+    GList *messages = run_pipeline (pipeline);
+    CvLocalServerRequest *req;
+    gchar *path = g_strdup_printf ("/vision/%s/analyze", versions[i]);
+    const guint8 *jpeg;
+    gsize size;
+
+    fail_unless_equals_int (cv_local_server_get_request_count (server), i + 1);
+    req = cv_local_server_get_request (server, i);
+    fail_unless_equals_string (req->method, "POST");
+    fail_unless_equals_string (req->path, path);
+    fail_unless_equals_string (req->content_type, "application/octet-stream");
+    fail_unless (req->has_key && req->key_matches);
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "visualFeatures"), "Description,Tags,Color");
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "details"), "Landmarks");
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "language"), "es");
+    /* model-version exists from v3.0 on only. */
+    if (i == 0)
+      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+              "model-version"), "latest");
+    else
+      fail_if (g_hash_table_contains (req->query_params, "model-version"));
+    jpeg = g_bytes_get_data (req->body, &size);
+    fail_unless (size > 100 && jpeg[0] == 0xff && jpeg[1] == 0xd8,
+        "body is not a JPEG");
+    fail_if (find_message (messages, GST_MESSAGE_ERROR));
+    cv_local_server_request_free (req);
+    g_free (path);
+    g_free (desc);
+    free_messages (messages);
+    gst_object_unref (pipeline);
+  }
+}
+
+GST_END_TEST;
+
+/* Decodes a JPEG and returns its RGB pixels and size. */
+static guint8 *
+decode_jpeg (GBytes * body, gint * width, gint * height)
+{
+  tjhandle tj = tjInitDecompress ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (body, &size);
+  gint subsamp, colorspace;
+  guint8 *rgb;
+
+  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
+          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
+  rgb = g_malloc (*width * *height * 3);
+  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
+          TJPF_RGB, 0) == 0);
+  tjDestroy (tj);
+  return rgb;
+}
+
+/* Every supported raw format reaches the service as a JPEG of the right
+ * size whose colour bars match videotestsrc's, so a swapped chroma plane,
+ * swapped R/B, misplaced alpha or wrong stride fails. */
+GST_START_TEST (test_formats_give_matching_jpeg)
+{
+  /* SMPTE 75% bars, left to right. */
+  static const guint8 bars[7][3] = { {191, 191, 191}, {191, 191, 0},
+  {0, 191, 191}, {0, 191, 0}, {191, 0, 191}, {191, 0, 0}, {0, 0, 191}
+  };
+  const gchar *formats[] = { "I420", "YV12", "NV12", "NV21", "Y42B", "Y444",
+    "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB",
+    "ABGR", "GRAY8"
+  };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    /* Odd size: strides are padded and chroma sizes round up. */
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 "
+        "pattern=smpte75 ! video/x-raw,format=%s,width=703,height=395 ! "
+        "cvanalyze endpoint=ENDPOINT key=KEY max-dimension=500 ! fakesink",
+        formats[f]);
+    GstElement *pipeline = make_pipeline (desc);
+    GList *messages = run_pipeline (pipeline);
+    CvLocalServerRequest *req;
+    gint w, h, ew, eh, b;
+    guint8 *rgb;
+    gboolean gray = g_str_equal (formats[f], "GRAY8");
+
+    fail_if (find_message (messages, GST_MESSAGE_ERROR), "%s", formats[f]);
+    fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
+    req = cv_local_server_get_request (server, f);
+    rgb = decode_jpeg (req->body, &w, &h);
+    gst_cv_analyze_encoder_target_size (703, 395, 500, &ew, &eh);
+    fail_unless_equals_int (w, ew);
+    fail_unless_equals_int (h, eh);
+    fail_unless_equals_int (w, 500);
+
+    /* The upper two thirds of smpte75 are the seven bars. */
+    for (b = 0; b < 7; b++) {
+      gint x = (2 * b + 1) * w / 14, y = h / 3, c;
+      const guint8 *px = rgb + (y * w + x) * 3;
+
+      for (c = 0; c < 3; c++) {
+        gint expect = bars[b][c];
+
+        if (gray)               /* luma of the bar, BT.601 */
+          expect = (299 * bars[b][0] + 587 * bars[b][1] +
+              114 * bars[b][2]) / 1000;
+        fail_unless (ABS (px[c] - expect) <= 40,
+            "%s: bar %d channel %d is %d, expected %d", formats[f], b, c,
+            px[c], expect);
+      }
+    }
+    g_free (rgb);
+    cv_local_server_request_free (req);
+    free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+/* Samples are taken at the first frame and then once per interval of
+ * running time, for several intervals and frame rates. */
+GST_START_TEST (test_sampling_cadence)
+{
+  static const struct
+  {
+    GstClockTime interval;
+    gint fps;
+    guint frames;
+    GstClockTime expected[8];
+    guint n_expected;
+  } cases[] = {
+    {GST_SECOND, 30, 100, {0, GST_SECOND, 2 * GST_SECOND, 3 * GST_SECOND}, 4},
+    /* 25 fps: 500 ms falls between frames, the next frame is taken and
+     * the cadence stays on the 500 ms grid. */
+    {500 * GST_MSECOND, 25, 60, {0, 520 * GST_MSECOND, GST_SECOND,
+            1520 * GST_MSECOND, 2 * GST_SECOND}, 5},
+    {200 * GST_MSECOND, 10, 8, {0, 200 * GST_MSECOND, 400 * GST_MSECOND,
+            600 * GST_MSECOND}, 4},
+    {0, 5, 3, {0, 200 * GST_MSECOND, 400 * GST_MSECOND}, 3},
+  };
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    gchar *props = g_strdup_printf ("interval=%" G_GUINT64_FORMAT,
+        cases[c].interval);
+    GstBus *bus;
+    /* Non-live: every sample waits for a slot, so each one gets a result. */
+    GstHarness *h = make_harness (props, FALSE, &bus);
+    GstStructure *stats;
+    guint64 samples;
+    guint i;
+
+    for (i = 0; i < cases[c].frames; i++) {
+      GstBuffer *buf = RED_FRAME (gst_util_uint64_scale (i, GST_SECOND,
+              cases[c].fps));
+
+      fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    }
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+    for (i = 0; i < cases[c].n_expected; i++) {
+      GstMessage *m = pop_result (bus);
+
+      fail_unless_equals_uint64 (message_timestamp (m), cases[c].expected[i]);
+      gst_message_unref (m);
+    }
+    fail_if (gst_bus_have_pending (bus), "more samples than expected");
+    g_object_get (h->element, "stats", &stats, NULL);
+    fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+    fail_unless_equals_uint64 (samples, cases[c].n_expected);
+    gst_structure_free (stats);
+    gst_harness_teardown (h);
+    gst_object_unref (bus);
+    g_free (props);
+  }
+}
+
+GST_END_TEST;
+
+/* Buffers pass untouched before a result (the very same buffer, no meta),
+ * and frames that are not sampled are never copied: after a result they
+ * carry the meta but share the input's memory. */
+GST_START_TEST (test_passthrough_untouched)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=10000000000", FALSE, &bus);
+  GstBuffer *in, *out;
+  GstMemory *mem;
+  GstMessage *m;
+
+  in = RED_FRAME (0);
+  gst_buffer_ref (in);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out == in, "a buffer without a result must pass as is");
+  fail_if (gst_buffer_get_cv_analyze_meta (out));
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  m = pop_result (bus);
+  gst_message_unref (m);
+
+  in = RED_FRAME (GST_SECOND / 30);
+  mem = gst_buffer_peek_memory (in, 0);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (gst_buffer_get_cv_analyze_meta (out) != NULL);
+  fail_unless (gst_buffer_peek_memory (out, 0) == mem,
+      "a non-sampled frame's memory was copied");
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* A result reaches the meta of the buffers after it, readable through the
+ * public C API, with the analysed frame's PTS, and the bus message
+ * carries the same caption and timestamp. */
+GST_START_TEST (test_result_meta_and_message)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=10000000000", FALSE, &bus);
+  GstClockTime pts0 = 5 * GST_SECOND;
+  GstCustomMeta *meta;
+  GstMessage *m;
+  const GstStructure *s, *result;
+  const gchar *caption, *json;
+  gchar **tags;
+  gdouble confidence;
+  guint64 latency;
+  GstBuffer *out;
+
+  gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (pts0)));
+  m = pop_result (bus);
+  s = gst_message_get_structure (m);
+  fail_unless_equals_uint64 (message_timestamp (m), pts0);
+  caption = gst_structure_get_string (s, "caption");
+  fail_unless (caption && strstr (caption, "red"), "caption '%s'", caption);
+  json = gst_structure_get_string (s, "json");
+  fail_unless (json && strstr (json, caption), "json does not hold the caption");
+  fail_unless (gst_structure_get_uint64 (s, "latency", &latency));
+  fail_unless (latency > 0);
+  fail_unless (gst_structure_has_field_typed (s, "tags", GST_TYPE_ARRAY));
+  fail_unless (gst_structure_get_string (s, "request-id") != NULL);
+  fail_unless (gst_structure_get (s, "result", GST_TYPE_STRUCTURE, &result,
+          NULL));
+  gst_structure_free ((GstStructure *) result);
+
+  out = gst_harness_push_and_pull (h, BLUE_FRAME (pts0 + GST_SECOND / 30));
+  meta = gst_buffer_get_cv_analyze_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_string (gst_cv_analyze_meta_get_caption (meta,
+          &confidence), caption);
+  fail_unless (confidence > 0.0 && confidence <= 1.0);
+  fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), pts0);
+  fail_unless_equals_uint64 (gst_cv_analyze_meta_get_latency (meta), latency);
+  tags = gst_cv_analyze_meta_get_tags (meta);
+  fail_unless (tags && tags[0] && g_str_equal (tags[0], "red"));
+  g_strfreev (tags);
+  gst_buffer_unref (out);
+  gst_message_unref (m);
+
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* A flush drops what was asked before it: a slow answer to a frame from
+ * before the flush is never attached or posted after it. */
+GST_START_TEST (test_flush_drops_stale_results)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=10000000000", TRUE, &bus);
+  GstBuffer *out;
+  GstMessage *m;
+  GstSegment segment;
+
+  cv_local_server_set_delay (server, 300);
+  gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (0)));
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  /* The first frame after the flush is sampled again. */
+  cv_local_server_set_delay (server, 0);
+  out = gst_harness_push_and_pull (h, BLUE_FRAME (10 * GST_SECOND));
+  fail_if (gst_buffer_get_cv_analyze_meta (out));
+  gst_buffer_unref (out);
+
+  /* The first result posted is the new frame's. */
+  m = pop_result (bus);
+  fail_unless_equals_uint64 (message_timestamp (m), 10 * GST_SECOND);
+  gst_message_unref (m);
+  out = gst_harness_push_and_pull (h, BLUE_FRAME (10 * GST_SECOND + 1));
+  fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts
+      (gst_buffer_get_cv_analyze_meta (out)), 10 * GST_SECOND);
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (h);
+  fail_if (gst_bus_have_pending (bus));
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* At EOS of a file, the last result is posted before EOS goes on, even
+ * when the service is slow. */
+GST_START_TEST (test_eos_waits_for_last_result)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=3 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 ! fakesink");
+  GList *messages, *results;
+
+  cv_local_server_set_delay (server, 500);
+  messages = run_pipeline (pipeline);
+  results = filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  fail_unless (GST_MESSAGE_TYPE (g_list_last (messages)->data) ==
+      GST_MESSAGE_EOS);
+  g_list_free (results);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* With a live source and a slow service, at most max-in-flight requests
+ * are outstanding, the other samples are skipped and counted, and every
+ * frame still reaches the sink. */
+GST_START_TEST (test_max_in_flight_live)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=45 ! video/x-raw,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=0 max-in-flight=2 ! "
+      "fakesink name=sink sync=true");
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gint buffers = 0;
+  GstStructure *stats;
+  guint64 skipped, samples;
+  GList *messages;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
+      NULL);
+  cv_local_server_set_delay (server, 1000);
+  messages = run_pipeline (pipeline);
+
+  fail_unless_equals_int (g_atomic_int_get (&buffers), 45);
+  fail_unless (cv_local_server_get_max_in_progress (server) <= 2,
+      "%u requests were in flight at once",
+      cv_local_server_get_max_in_progress (server));
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  fail_unless (gst_structure_get_uint64 (stats, "skipped", &skipped));
+  fail_unless_equals_uint64 (samples, 45);
+  fail_unless (skipped >= 30, "only %" G_GUINT64_FORMAT " skipped", skipped);
+  fail_unless (cv_local_server_get_request_count (server) <= 6);
+  gst_structure_free (stats);
+  free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A wrong key stops the pipeline with an error that names the endpoint and
+ * Azure's message, never the key. */
+GST_START_TEST (test_unauthorized_is_error)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=300 ! cvanalyze endpoint=ENDPOINT key=wrong-key-31337 ! "
+      "fakesink");
+  GList *messages = run_pipeline (pipeline);
+  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
+  gchar *text, *debug = NULL;
+  GError *gerr = NULL;
+
+  fail_unless (err != NULL, "a refused key must be an error");
+  gst_message_parse_error (err, &gerr, NULL);
+  fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED));
+  g_error_free (gerr);
+  text = message_text (err, &debug);
+  fail_unless (strstr (text, server_url) != NULL, "%s", text);
+  fail_unless (strstr (text, "401") && strstr (text, "Access denied"), "%s",
+      text);
+  fail_if (strstr (text, "wrong-key-31337") || strstr (debug, "wrong-key"));
+  g_free (text);
+  g_free (debug);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  const gchar *name;
+  guint status;
+  guint retry_after;
+  CvLocalServerMode mode;
+  const gchar *expect;          /* in the warning's text */
+} FailureCase;
+
+static const FailureCase failure_cases[] = {
+  {"500", 500, 0, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 500"},
+  {"503", 503, 0, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 503"},
+  {"429", 429, 1, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 429"},
+  {"malformed", 0, 0, CV_LOCAL_SERVER_MODE_MALFORMED, "cannot be parsed"},
+  {"wrong-types", 0, 0, CV_LOCAL_SERVER_MODE_WRONG_TYPES, "wrong type"},
+  {"dropped", 0, 0, CV_LOCAL_SERVER_MODE_DROP, "Could not reach"},
+  {"timeout", 0, 0, CV_LOCAL_SERVER_MODE_HANG, "did not answer in time"},
+};
+
+/* Each kind of service failure is a warning that says what happened, and
+ * the stream goes on to its end with every frame. */
+GST_START_TEST (test_failures_warn_and_go_on)
+{
+  const FailureCase *fc = &failure_cases[__i__];
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=20 ! video/x-raw,framerate=30/1 ! cvanalyze "
+      "endpoint=ENDPOINT key=KEY interval=100000000 timeout=200000000 ! "
+      "fakesink name=sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gint buffers = 0;
+  GList *messages;
+  GstMessage *warning;
+  gchar *text;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
+      NULL);
+  cv_local_server_set_failure (server, fc->status, fc->retry_after);
+  cv_local_server_set_mode (server, fc->mode);
+  messages = run_pipeline (pipeline);
+
+  fail_if (find_message (messages, GST_MESSAGE_ERROR), "%s", fc->name);
+  fail_unless (GST_MESSAGE_TYPE (g_list_last (messages)->data) ==
+      GST_MESSAGE_EOS);
+  fail_unless_equals_int (g_atomic_int_get (&buffers), 20);
+  warning = find_message (messages, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL, "%s: no warning", fc->name);
+  text = message_text (warning, NULL);
+  fail_unless (strstr (text, fc->expect) != NULL, "%s: warning '%s'",
+      fc->name, text);
+  fail_if (strstr (text, TEST_KEY));
+  g_free (text);
+  fail_if (filter_results (messages) != NULL, "%s gave a result", fc->name);
+  free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Nothing listening at the endpoint: a warning, and the stream goes on. */
+GST_START_TEST (test_connection_refused_warns)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  GstElement *pipeline;
+  GList *messages;
+  gchar *desc, *text;
+  GstMessage *warning;
+
+  /* A port that was free a moment ago and has nobody listening. */
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  desc = g_strdup_printf ("videotestsrc num-buffers=5 ! cvanalyze "
+      "endpoint=http://127.0.0.1:%u/ key=KEY ! fakesink",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  pipeline = make_pipeline (desc);
+  messages = run_pipeline (pipeline);
+  warning = find_message (messages, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL);
+  text = message_text (warning, NULL);
+  fail_unless (strstr (text, "Could not reach"), "%s", text);
+  fail_if (find_message (messages, GST_MESSAGE_ERROR));
+  g_free (text);
+  g_free (desc);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+}
+
+GST_END_TEST;
+
+static GString *debug_log;
+static GMutex debug_log_lock;
+
+static void
+capture_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  g_mutex_lock (&debug_log_lock);
+  g_string_append (debug_log, gst_debug_message_get (message));
+  g_string_append_c (debug_log, '\n');
+  g_mutex_unlock (&debug_log_lock);
+}
+
+/* The key never shows in the debug log at the highest level, in messages
+ * or in errors. */
+GST_START_TEST (test_key_never_logged)
+{
+  GstElement *pipeline, *a;
+  GList *messages, *l, *results;
+
+  debug_log = g_string_new (NULL);
+  /* Capture everything, print nothing. */
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (capture_log, NULL, NULL);
+  gst_debug_set_active (TRUE);
+  gst_debug_set_default_threshold (GST_LEVEL_MEMDUMP);
+
+  pipeline = make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze name=a "
+      "endpoint=ENDPOINT ! fakesink");
+  a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  g_object_set (a, "key", TEST_KEY, NULL);
+  messages = run_pipeline (pipeline);
+
+  gst_debug_set_default_threshold (GST_LEVEL_NONE);
+  gst_debug_remove_log_function (capture_log);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+
+  results = filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  fail_unless (debug_log->len > 10000, "debug log not captured");
+  fail_if (strstr (debug_log->str, TEST_KEY), "key in the debug log");
+  for (l = messages; l; l = l->next) {
+    gchar *s = gst_structure_to_string (gst_message_get_structure (l->data));
+
+    fail_if (s && strstr (s, TEST_KEY), "key in a message");
+    g_free (s);
+  }
+  g_string_free (debug_log, TRUE);
+  free_messages (messages);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+cvanalyze_suite (void)
+{
+  Suite *s = suite_create ("cvanalyze");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, server_setup, server_teardown);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_properties_documented);
+  tcase_add_test (tc, test_missing_endpoint_error);
+  tcase_add_test (tc, test_endpoint_and_key_from_environment);
+  tcase_add_test (tc, test_request_shape);
+  tcase_add_test (tc, test_formats_give_matching_jpeg);
+  tcase_add_test (tc, test_sampling_cadence);
+  tcase_add_test (tc, test_passthrough_untouched);
+  tcase_add_test (tc, test_result_meta_and_message);
+  tcase_add_test (tc, test_flush_drops_stale_results);
+  tcase_add_test (tc, test_eos_waits_for_last_result);
+  tcase_add_test (tc, test_max_in_flight_live);
+  tcase_add_test (tc, test_unauthorized_is_error);
+  tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,
+      G_N_ELEMENTS (failure_cases));
+  tcase_add_test (tc, test_connection_refused_warns);
+  tcase_add_test (tc, test_key_never_logged);
+  return s;
+}
+
+GST_CHECK_MAIN (cvanalyze);
