@@ -1,1 +1,113 @@
-/* placeholder */
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __CV_LOCAL_SERVER_H__
+#define __CV_LOCAL_SERVER_H__
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CvLocalServer CvLocalServer;
+
+/**
+ * CvLocalServerMode:
+ * @CV_LOCAL_SERVER_MODE_NORMAL: answer from the colour analysis
+ * @CV_LOCAL_SERVER_MODE_MALFORMED: 200 with a truncated, unparsable body
+ * @CV_LOCAL_SERVER_MODE_WRONG_TYPES: 200 with valid JSON whose members have
+ *   the wrong types ("description": 5, "tags": "x", ...)
+ * @CV_LOCAL_SERVER_MODE_DROP: close the connection without any response
+ * @CV_LOCAL_SERVER_MODE_HANG: never answer; the connection is closed when
+ *   the server is freed
+ *
+ * Deliberate misbehaviour, to test clients. Path, method and key checks
+ * still come first, so a bad URL or key is reported as usual.
+ */
+typedef enum
+{
+  CV_LOCAL_SERVER_MODE_NORMAL = 0,
+  CV_LOCAL_SERVER_MODE_MALFORMED,
+  CV_LOCAL_SERVER_MODE_WRONG_TYPES,
+  CV_LOCAL_SERVER_MODE_DROP,
+  CV_LOCAL_SERVER_MODE_HANG
+} CvLocalServerMode;
+
+/**
+ * CvLocalServerRequest:
+ * @method: the HTTP method
+ * @path: the request path
+ * @query: (nullable): the raw query string, without '?'
+ * @api_version: (nullable): "v2.0", "v2.1" or "v3.2"; %NULL when the path
+ *   is not an Analyze Image path
+ * @content_type: (nullable): the Content-Type header as sent
+ * @has_key: whether an Ocp-Apim-Subscription-Key header was sent
+ * @key_matches: whether the key was accepted (always %TRUE when the
+ *   server was started without a key)
+ * @query_params: decoded query parameters, string to string (never %NULL)
+ * @body: the request body (never %NULL, possibly empty)
+ * @received_monotonic_us: g_get_monotonic_time() when the body was in
+ *
+ * A copy of what one request carried. The key itself is not recorded.
+ */
+typedef struct
+{
+  gchar *method;
+  gchar *path;
+  gchar *query;
+  gchar *api_version;
+  gchar *content_type;
+  gboolean has_key;
+  gboolean key_matches;
+  GHashTable *query_params;
+  GBytes *body;
+  gint64 received_monotonic_us;
+} CvLocalServerRequest;
+
+CvLocalServer *cv_local_server_new (const gchar * key, GError ** error);
+
+CvLocalServer *cv_local_server_new_full (const gchar * key, guint port,
+    GError ** error);
+
+guint cv_local_server_get_port (CvLocalServer * server);
+
+gchar *cv_local_server_get_url (CvLocalServer * server);
+
+void cv_local_server_set_delay (CvLocalServer * server, guint delay_ms);
+
+void cv_local_server_set_failure (CvLocalServer * server, guint status,
+    guint retry_after_s);
+
+void cv_local_server_set_mode (CvLocalServer * server, CvLocalServerMode mode);
+
+guint cv_local_server_get_request_count (CvLocalServer * server);
+
+gboolean cv_local_server_wait_for_requests (CvLocalServer * server, guint n,
+    gint64 timeout_us);
+
+CvLocalServerRequest *cv_local_server_get_request (CvLocalServer * server,
+    guint index);
+
+void cv_local_server_request_free (CvLocalServerRequest * request);
+
+guint cv_local_server_get_in_progress (CvLocalServer * server);
+
+guint cv_local_server_get_max_in_progress (CvLocalServer * server);
+
+void cv_local_server_set_canned_body (CvLocalServer * server,
+    const gchar * body);
+
+void cv_local_server_free (CvLocalServer * server);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CvLocalServer, cv_local_server_free);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CvLocalServerRequest,
+    cv_local_server_request_free);
+
+G_END_DECLS
+
+#endif /* __CV_LOCAL_SERVER_H__ */
