@@ -1,1 +1,299 @@
-/* placeholder */
+/* encode-ratio: what preparing one sampled frame costs. Times, in one
+ * process and on the same 1920x1080 I420 frame:
+ *   - gst_cv_analyze_encoder_encode() to 1024x576 at quality 85;
+ *   - the same done by appsrc ! videoscale ! jpegenc quality=85 ! fakesink,
+ *     from the first push to EOS;
+ *   - the scaling alone, by libyuv (box and bilinear filters) and by
+ *     GstVideoConverter set up as videoscale sets it up;
+ *   - the JPEG compression alone, with the accurate and the fast DCT;
+ * and prints the ratios scripts/benchmark.sh reports.
+ *
+ *   encode-ratio [ITERATIONS]      (default 100)
+ *
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <turbojpeg.h>
+#include <libyuv.h>
+
+#include "gstcvanalyzeencoder.h"
+
+#define IN_WIDTH 1920
+#define IN_HEIGHT 1080
+#define OUT_WIDTH 1024
+#define OUT_HEIGHT 576
+#define MAX_DIMENSION 1024
+#define QUALITY 85
+
+typedef struct
+{
+  GstVideoFrame in;             /* the 1920x1080 source, mapped */
+  GstVideoFrame out;            /* a 1024x576 I420 destination, mapped */
+  GstVideoConverter *converter;
+  tjhandle tj;
+  enum FilterMode filter;
+  gint tj_flags;
+  gsize jpeg_size;
+} Bench;
+
+typedef void (*BenchFunc) (Bench * bench);
+
+/* Mean milliseconds per call of @func over @n calls, after one warm-up. */
+static gdouble
+time_ms (BenchFunc func, Bench * bench, guint n)
+{
+  gint64 start;
+  guint i;
+
+  func (bench);
+  start = g_get_monotonic_time ();
+  for (i = 0; i < n; i++)
+    func (bench);
+  return (g_get_monotonic_time () - start) / 1000.0 / n;
+}
+
+/* A frame with videotestsrc-like content, the same on every run: smooth
+ * gradients (what the camera sees) plus a little noise (what the sensor
+ * adds), so the JPEG has realistic work to do. */
+static GstBuffer *
+make_source (GstVideoInfo * info)
+{
+  GstBuffer *buf;
+  GstVideoFrame frame;
+  guint32 seed = 12345;
+  gint c, x, y;
+
+  gst_video_info_set_format (info, GST_VIDEO_FORMAT_I420, IN_WIDTH, IN_HEIGHT);
+  GST_VIDEO_INFO_FPS_N (info) = 30;
+  GST_VIDEO_INFO_FPS_D (info) = 1;
+  buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE);
+  for (c = 0; c < 3; c++) {
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH (&frame, c);
+    gint h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
+
+    for (y = 0; y < h; y++) {
+      guint8 *row = GST_VIDEO_FRAME_COMP_DATA (&frame, c);
+
+      row += y * GST_VIDEO_FRAME_COMP_STRIDE (&frame, c);
+      for (x = 0; x < w; x++) {
+        seed = seed * 1103515245 + 12345;
+        row[x] = (c == 0 ? (x * 255 / w + y * 128 / h) / 2 + 32 :
+            c == 1 ? 64 + x * 128 / w : 192 - y * 128 / h)
+            + (gint) ((seed >> 16) & 15) - 8;
+      }
+    }
+  }
+  gst_video_frame_unmap (&frame);
+  return buf;
+}
+
+static void
+run_encode (Bench * bench)
+{
+  GBytes *jpeg = gst_cv_analyze_encoder_encode (&bench->in, MAX_DIMENSION,
+      QUALITY, NULL, NULL, NULL);
+
+  if (jpeg == NULL) {
+    fprintf (stderr, "encoding failed\n");
+    exit (1);
+  }
+  bench->jpeg_size = g_bytes_get_size (jpeg);
+  g_bytes_unref (jpeg);
+}
+
+static void
+run_libyuv_scale (Bench * bench)
+{
+  gint c;
+
+  for (c = 0; c < 3; c++)
+    ScalePlane (GST_VIDEO_FRAME_COMP_DATA (&bench->in, c),
+        GST_VIDEO_FRAME_COMP_STRIDE (&bench->in, c),
+        GST_VIDEO_FRAME_COMP_WIDTH (&bench->in, c),
+        GST_VIDEO_FRAME_COMP_HEIGHT (&bench->in, c),
+        GST_VIDEO_FRAME_COMP_DATA (&bench->out, c),
+        GST_VIDEO_FRAME_COMP_STRIDE (&bench->out, c),
+        GST_VIDEO_FRAME_COMP_WIDTH (&bench->out, c),
+        GST_VIDEO_FRAME_COMP_HEIGHT (&bench->out, c), bench->filter);
+}
+
+static void
+run_converter_scale (Bench * bench)
+{
+  gst_video_converter_frame (bench->converter, &bench->in, &bench->out);
+}
+
+/* The compression alone, of the already scaled planes. */
+static void
+run_compress (Bench * bench)
+{
+  const guint8 *planes[3];
+  gint strides[3], c;
+  guint8 *jpeg = NULL;
+  gulong size = 0;
+
+  for (c = 0; c < 3; c++) {
+    planes[c] = GST_VIDEO_FRAME_COMP_DATA (&bench->out, c);
+    strides[c] = GST_VIDEO_FRAME_COMP_STRIDE (&bench->out, c);
+  }
+  if (tjCompressFromYUVPlanes (bench->tj, planes, OUT_WIDTH, strides,
+          OUT_HEIGHT, TJSAMP_420, &jpeg, &size, QUALITY,
+          bench->tj_flags) != 0) {
+    fprintf (stderr, "%s\n", tjGetErrorStr2 (bench->tj));
+    exit (1);
+  }
+  tjFree (jpeg);
+}
+
+static void
+count_frame (GstElement * sink, GstBuffer * buf, GstPad * pad, guint * frames)
+{
+  (*frames)++;
+}
+
+/* Milliseconds per frame through appsrc ! videoscale ! jpegenc, from the
+ * first push until EOS reaches the sink. The sink does not sync, so no
+ * QoS event lets videoscale skip late frames. Every push is a shallow copy of
+ * @source (its memory is shared), so no pixels are copied. */
+static gdouble
+time_pipeline (GstBuffer * source, GstVideoInfo * info, guint n)
+{
+  GstElement *pipeline, *src, *sink;
+  GstCaps *caps = gst_video_info_to_caps (info);
+  GstMessage *msg;
+  GError *err = NULL;
+  GstFlowReturn ret;
+  gint64 start;
+  guint i, frames = 0;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time ! videoscale ! "
+      "video/x-raw,width=" G_STRINGIFY (OUT_WIDTH) ",height="
+      G_STRINGIFY (OUT_HEIGHT) " ! jpegenc quality=" G_STRINGIFY (QUALITY)
+      " ! fakesink name=sink sync=false", &err);
+  if (pipeline == NULL) {
+    fprintf (stderr, "cannot build the reference pipeline: %s\n", err->message);
+    exit (1);
+  }
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  g_object_set (sink, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (count_frame), &frames);
+  g_object_set (src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  start = g_get_monotonic_time ();
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_copy (source);
+
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale (i, GST_SECOND, 30);
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    g_signal_emit_by_name (src, "push-buffer", buf, &ret);
+    gst_buffer_unref (buf);
+  }
+  g_signal_emit_by_name (src, "end-of-stream", &ret);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
+      GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, &err, NULL);
+    fprintf (stderr, "reference pipeline failed: %s\n", err->message);
+    exit (1);
+  }
+  start = g_get_monotonic_time () - start;
+  if (frames != n) {
+    /* e.g. QoS dropping late frames instead of scaling them */
+    fprintf (stderr, "reference pipeline encoded %u of %u frames\n", frames, n);
+    exit (1);
+  }
+
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  return start / 1000.0 / n;
+}
+
+int
+main (int argc, char **argv)
+{
+  guint n = argc > 1 ? (guint) atoi (argv[1]) : 100;
+  GstVideoInfo in_info, out_info;
+  GstBuffer *source, *scaled;
+  Bench bench = { 0, };
+  gdouble encode, reference, box, bilinear, converter, dct, fast_dct;
+
+  gst_init (&argc, &argv);
+  if (n == 0) {
+    fprintf (stderr, "usage: %s [ITERATIONS]\n", argv[0]);
+    return 2;
+  }
+
+  source = make_source (&in_info);
+  gst_video_info_set_format (&out_info, GST_VIDEO_FORMAT_I420, OUT_WIDTH,
+      OUT_HEIGHT);
+  /* What videoscale's caps would say: only the size differs, so the
+   * converter takes its scale-only fast path (a 576-line default would
+   * be BT.601 and add a colour-matrix conversion). */
+  GST_VIDEO_INFO_FPS_N (&out_info) = GST_VIDEO_INFO_FPS_N (&in_info);
+  GST_VIDEO_INFO_FPS_D (&out_info) = GST_VIDEO_INFO_FPS_D (&in_info);
+  out_info.colorimetry = in_info.colorimetry;
+  out_info.chroma_site = in_info.chroma_site;
+  scaled = gst_buffer_new_allocate (NULL, out_info.size, NULL);
+  gst_video_frame_map (&bench.in, &in_info, source, GST_MAP_READ);
+  gst_video_frame_map (&bench.out, &out_info, scaled, GST_MAP_WRITE);
+  /* As videoscale's default method=bilinear sets it up: 2-tap linear
+   * resampling, one thread. */
+  bench.converter = gst_video_converter_new (&in_info, &out_info,
+      gst_structure_new ("options",
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+          GST_VIDEO_RESAMPLER_OPT_MAX_TAPS, G_TYPE_INT, 2,
+          GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1, NULL));
+  bench.tj = tjInitCompress ();
+
+  encode = time_ms (run_encode, &bench, n);
+  reference = time_pipeline (source, &in_info, n);
+  bench.filter = kFilterBox;
+  box = time_ms (run_libyuv_scale, &bench, n);
+  bench.filter = kFilterBilinear;
+  bilinear = time_ms (run_libyuv_scale, &bench, n);
+  converter = time_ms (run_converter_scale, &bench, n);
+  dct = time_ms (run_compress, &bench, n);
+  bench.tj_flags = TJFLAG_FASTDCT;
+  fast_dct = time_ms (run_compress, &bench, n);
+
+  printf ("1920x1080 I420 -> %dx%d, quality %d, %u iterations\n",
+      OUT_WIDTH, OUT_HEIGHT, QUALITY, n);
+  printf ("cvanalyze encode: %.2f ms/frame (%" G_GSIZE_FORMAT " bytes)\n",
+      encode, bench.jpeg_size);
+  printf ("videoscale ! jpegenc: %.2f ms/frame\n", reference);
+  printf ("prepare-ratio: %.2f (cvanalyze encode / videoscale ! jpegenc; "
+      "goal <= 0.5)\n", encode / reference);
+  printf ("scale: libyuv %.2f ms, GstVideoConverter %.2f ms\n", box, converter);
+  printf ("libyuv filter: box %.2f ms, bilinear %.2f ms\n", box, bilinear);
+  printf ("jpeg %dx%d: accurate DCT %.2f ms, fast DCT %.2f ms\n", OUT_WIDTH,
+      OUT_HEIGHT, dct, fast_dct);
+
+  tjDestroy (bench.tj);
+  gst_video_converter_free (bench.converter);
+  gst_video_frame_unmap (&bench.out);
+  gst_video_frame_unmap (&bench.in);
+  gst_buffer_unref (scaled);
+  gst_buffer_unref (source);
+  return 0;
+}
