@@ -831,16 +831,20 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Results of frames from before the flush must never be attached
        * after it. */
       reset_results (self);
-      gst_cv_analyze_client_set_flushing (self->client, TRUE);
+      if (self->client)
+        gst_cv_analyze_client_set_flushing (self->client, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
       reset_results (self);
-      gst_cv_analyze_client_set_flushing (self->client, FALSE);
+      if (self->client)
+        gst_cv_analyze_client_set_flushing (self->client, FALSE);
       self->next_sample = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_EOS:
       /* Processing a file must not lose the last caption. */
-      if (!gst_cv_analyze_client_wait_idle (self->client, self->stream_timeout))
+      if (self->client
+          && !gst_cv_analyze_client_wait_idle (self->client,
+              self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
             GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
       break;
@@ -1135,7 +1139,7 @@ outcome_description (GstCvAnalyzeOutcomeKind kind)
 static void
 handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
-  gboolean report, stale;
+  gboolean report = FALSE, stale;
   const gchar *what = outcome_description (o->kind);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
@@ -1149,6 +1153,10 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
      * for an hour must not flood the bus; the count is in 'stats'. */
     report = !self->failing || self->last_failure != o->kind
         || self->last_failure_status != o->status;
+    /* Requests still in flight after a refused key fail the same way:
+     * one error is enough. */
+    if (self->fatal)
+      report = FALSE;
     self->failing = TRUE;
     self->last_failure = o->kind;
     self->last_failure_status = o->status;
@@ -1163,7 +1171,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   endpoint = g_strdup (self->endpoint_in_use);
   GST_OBJECT_UNLOCK (self);
 
-  if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+  if (report && o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
         ("The analysis service at %s refused the request (HTTP %u: %s). "
             "Check the key (the 'key' property or AZURE_VISION_KEY) and that "

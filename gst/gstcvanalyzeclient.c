@@ -67,6 +67,7 @@ typedef struct
   GCancellable *cancellable;
   GSource *timeout_source;
   gboolean timed_out;
+  gboolean holds_slot;          /* under the lock; a flush releases it early */
 } Request;
 
 void
@@ -105,16 +106,20 @@ outcome_clear (GstCvAnalyzeOutcome * outcome)
  * (EOS) finds every result already posted. */
 static void
 finish_slot (GstCvAnalyzeClient * self, GstCvAnalyzeOutcome * outcome,
-    gint64 sampled_us)
+    Request * req)
 {
   if (outcome) {
-    outcome->latency = (g_get_monotonic_time () - sampled_us) * GST_USECOND;
+    outcome->latency = (g_get_monotonic_time () - req->sampled_us) *
+        GST_USECOND;
     self->func (outcome, self->user_data);
   }
 
   g_mutex_lock (&self->lock);
-  g_assert (self->in_flight > 0);
-  self->in_flight--;
+  if (req->holds_slot) {
+    g_assert (self->in_flight > 0);
+    self->in_flight--;
+    req->holds_slot = FALSE;
+  }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 }
@@ -225,7 +230,7 @@ on_response (GObject * source, GAsyncResult * res, gpointer user_data)
   g_clear_error (&err);
   g_clear_pointer (&bytes, g_bytes_unref);
 
-  finish_slot (self, deliver ? &req->outcome : NULL, req->sampled_us);
+  finish_slot (self, deliver ? &req->outcome : NULL, req);
   request_free (req);
 }
 
@@ -287,6 +292,7 @@ process_pending (gpointer user_data)
 
   req = g_new0 (Request, 1);
   req->client = self;
+  req->holds_slot = TRUE;
   req->sampled_us = frame->sampled_us;
   outcome_init_from_frame (&req->outcome, frame);
 
@@ -306,7 +312,7 @@ process_pending (gpointer user_data)
     req->outcome.kind = GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR;
     req->outcome.message = g_strdup (err->message);
     g_clear_error (&err);
-    finish_slot (self, &req->outcome, req->sampled_us);
+    finish_slot (self, &req->outcome, req);
     request_free (req);
     return G_SOURCE_REMOVE;
   }
@@ -314,7 +320,7 @@ process_pending (gpointer user_data)
   g_mutex_lock (&self->lock);
   if (self->flushing) {
     g_mutex_unlock (&self->lock);
-    finish_slot (self, NULL, 0);
+    finish_slot (self, NULL, req);
     request_free (req);
   } else {
     send_request (self, req, jpeg);     /* releases the lock */
@@ -471,8 +477,17 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
     drop = g_steal_pointer (&self->pending);
     if (drop)
       self->in_flight--;
-    for (l = self->requests; l; l = l->next)
-      g_ptr_array_add (cancel, g_object_ref (((Request *) l->data)->cancellable));
+    /* Their slots are free from now on: the first frame after a flush
+     * must not find them taken by answers nobody wants. */
+    for (l = self->requests; l; l = l->next) {
+      Request *req = l->data;
+
+      g_ptr_array_add (cancel, g_object_ref (req->cancellable));
+      if (req->holds_slot) {
+        req->holds_slot = FALSE;
+        self->in_flight--;
+      }
+    }
     self->backoff_until_us = 0;
   }
   g_cond_broadcast (&self->cond);

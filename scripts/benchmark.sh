@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# cvanalyze benchmark: every figure is a ratio to a reference measured in
+# the same run on the same machine, because absolute times on a shared
+# 2-core machine mean little. Not a test: it prints, it does not judge.
+#
+#   scripts/benchmark.sh            # all four, ~5 minutes
+#   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh >/dev/null
+bash scripts/build.sh >/dev/null
+export GST_PLUGIN_PATH="$PWD/build/gst"
+bench=build/tests/bench/pipeline-bench
+quick=${BENCH_QUICK:-0}
+
+servers=()
+trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+start_server() {  # start_server ARGS... ; sets $url
+  local fifo
+  fifo=$(mktemp -u); mkfifo "$fifo"
+  build/tools/cvanalyze-local-server --port 0 "$@" >"$fifo" &
+  servers+=($!)
+  read -r line <"$fifo"; rm -f "$fifo"
+  url="${line##* }"
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+echo "== 1. per-frame cost on frames that are not sampled, vs identity"
+# One sample at the start (to a server that never answers), then only
+# frames that are not sampled; CPU time of the whole process, median of
+# alternating runs.
+start_server --hang
+frames=$(( quick ? 100000 : 300000 ))
+src="videotestsrc num-buffers=$frames pattern=black ! video/x-raw,format=I420,width=64,height=64,framerate=1000/1"
+ref=(); cva=()
+for i in 1 2 3 4 5; do
+  ref+=("$($bench "$src ! identity ! fakesink name=sink sync=false" | field cpu)")
+  cva+=("$($bench "$src ! cvanalyze endpoint=$url interval=100000000000000 timeout=600000000000 ! fakesink name=sink sync=false" | field cpu)")
+done
+r=$(printf '%s\n' "${ref[@]}" | median); c=$(printf '%s\n' "${cva[@]}" | median)
+echo "identity: ${r}s  cvanalyze: ${c}s  for $frames frames"
+echo "unsampled-ratio: $(ratio "$c" "$r") (cvanalyze / identity; goal <= 1.05)"
+
+echo "== 2. preparing one sampled 1920x1080 I420 frame, vs videoscale ! jpegenc"
+build/tests/bench/encode-ratio $(( quick ? 30 : 100 ))
+
+echo "== 3. frame rate with a server that answers after 2 s, vs no cvanalyze"
+start_server --delay-ms 2000
+secs=$(( quick ? 5 : 20 ))
+live="videotestsrc is-live=true num-buffers=$(( secs * 30 )) ! video/x-raw,width=1280,height=720,framerate=30/1"
+f0=$($bench "$live ! fakesink name=sink sync=true" | field fps)
+f1=$($bench "$live ! cvanalyze endpoint=$url interval=0 ! fakesink name=sink sync=true" | field fps)
+echo "without: ${f0} fps  with cvanalyze (every frame sampled): ${f1} fps"
+echo "fps-ratio: $(ratio "$f1" "$f0") (goal >= 0.98)"
+
+echo "== 4. resident memory over 10 minutes of stream time, server never answers"
+# Non-live, so that 10 minutes of stream take ~2 minutes: every sample
+# waits for a slot at most 'timeout' (200 ms), and each request times out.
+start_server --hang
+mins=$(( quick ? 2 : 10 ))
+$bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url timeout=200000000 ! fakesink name=sink sync=false" | grep rss
