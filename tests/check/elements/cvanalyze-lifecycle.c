@@ -151,17 +151,19 @@ GST_START_TEST (test_state_change_stress)
   GstHarnessThread *state, *push;
   GstCaps *caps = gst_caps_from_string ("video/x-raw, format=I420, "
       "width=64, height=64, framerate=30/1");
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 64 * 3 / 2, NULL);
   GstSegment segment;
 
+  gst_buffer_memset (buf, 0, 0x80, gst_buffer_get_size (buf));
   gst_segment_init (&segment, GST_FORMAT_TIME);
   cv_local_server_set_delay (server, 5);
   gst_harness_set_src_caps (h, gst_caps_ref (caps));
   state = gst_harness_stress_statechange_start (h);
-  push = gst_harness_stress_push_buffer_start (h, caps, &segment,
-      gst_buffer_new_allocate (NULL, 64 * 64 * 3 / 2, NULL));
+  push = gst_harness_stress_push_buffer_start (h, caps, &segment, buf);
   fail_unless (cv_local_server_wait_for_requests (server, 5, WAIT_US));
   gst_harness_stress_thread_stop (push);
   gst_harness_stress_thread_stop (state);
+  gst_buffer_unref (buf);
   gst_caps_unref (caps);
   gst_harness_teardown (h);
   g_free (desc);
