@@ -329,6 +329,33 @@ process_pending (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Aborted connections finish closing through the context after the session
+ * is gone (their sockets' sources are dispatched there); run it until it
+ * has been quiet for a few ticks, at most 200 ms, so nothing is left
+ * half-closed when the context is freed. */
+static void
+drain_context (GMainContext * context)
+{
+  GSource *tick = g_timeout_source_new (10);
+  gint64 deadline = g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
+  guint quiet = 0;
+
+  g_source_set_callback (tick, wake_up, NULL, NULL);
+  g_source_attach (tick, context);
+  while (quiet < 3 && g_get_monotonic_time () < deadline) {
+    g_main_context_iteration (context, TRUE);
+    quiet = g_main_context_pending (context) ? 0 : quiet + 1;
+  }
+  g_source_destroy (tick);
+  g_source_unref (tick);
+}
+
 static gpointer
 thread_func (gpointer user_data)
 {
@@ -362,7 +389,7 @@ thread_func (gpointer user_data)
   }
   soup_session_abort (self->session);
   g_clear_object (&self->session);
-  while (g_main_context_iteration (self->context, FALSE));
+  drain_context (self->context);
   g_main_context_pop_thread_default (self->context);
   return NULL;
 }
