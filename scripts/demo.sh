@@ -23,8 +23,9 @@ if [ -z "$endpoint" ]; then
   echo "demo: local analysis server at $endpoint (colour analysis, not Azure)"
 fi
 
-# Colour bars scrolling sideways: the colours in view change every second.
+# Colour bars scrolling sideways behind a narrow window: the colour in
+# view changes about once a second.
 build/examples/cvanalyze-captions \
-  "videotestsrc is-live=true num-buffers=300 pattern=smpte horizontal-speed=12 ! \
-   video/x-raw,width=640,height=360,framerate=30/1 ! \
+  "videotestsrc is-live=true num-buffers=300 pattern=smpte75 horizontal-speed=3 ! \
+   video/x-raw,width=640,height=360,framerate=30/1 ! videocrop right=560 ! \
    cvanalyze endpoint=$endpoint features=Description,Tags,Color ! fakesink"
