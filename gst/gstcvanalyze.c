@@ -330,7 +330,11 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
-          "Post a 'cvanalyze' element message for every result",
+          "Post a 'cvanalyze' element message for every result, with fields "
+          "caption (string), confidence (double), tags (array of strings), "
+          "timestamp, stream-time, running-time (guint64, of the analysed "
+          "frame), latency (guint64 ns), request-id (string), json (the "
+          "response text) and result (structure: the whole parsed result)",
           DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -355,7 +359,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
       "Captions and tags sampled frames with Azure Computer Vision's Analyze "
-      "Image API (or a compatible local server), as meta and messages",
+      "Image API (or a compatible local server). Results go on the buffers "
+      "that follow as a GstCustomMeta named GstCvAnalyzeMeta (faces and "
+      "objects also as GstVideoRegionOfInterestMeta) and on the bus as "
+      "'cvanalyze' element messages",
       "cvanalyze developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_cv_analyze_change_state);

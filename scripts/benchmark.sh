@@ -38,7 +38,7 @@ src="videotestsrc num-buffers=$frames pattern=black ! video/x-raw,format=I420,wi
 ref=(); cva=()
 for i in 1 2 3 4 5; do
   ref+=("$($bench "$src ! identity ! fakesink name=sink sync=false" | field cpu)")
-  cva+=("$($bench "$src ! cvanalyze endpoint=$url interval=100000000000000 timeout=600000000000 ! fakesink name=sink sync=false" | field cpu)")
+  cva+=("$($bench "$src ! cvanalyze endpoint=$url interval=100000000000000 timeout=1000000000 ! fakesink name=sink sync=false" | field cpu)")
 done
 r=$(printf '%s\n' "${ref[@]}" | median); c=$(printf '%s\n' "${cva[@]}" | median)
 echo "identity: ${r}s  cvanalyze: ${c}s  for $frames frames"

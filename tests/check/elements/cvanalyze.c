@@ -66,7 +66,7 @@ make_pipeline (const gchar * description)
 }
 
 /* Runs the pipeline to EOS or ERROR and returns every message of interest
- * (element, warning, error, eos), in bus order. */
+ * (element, warning, error, qos, eos), in bus order. */
 static GList *
 run_pipeline (GstElement * pipeline)
 {
@@ -79,7 +79,7 @@ run_pipeline (GstElement * pipeline)
   while (!done) {
     GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
-        GST_MESSAGE_ELEMENT);
+        GST_MESSAGE_ELEMENT | GST_MESSAGE_QOS);
 
     fail_unless (msg != NULL, "pipeline did not finish within 60 s");
     done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS
@@ -637,13 +637,14 @@ count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
 /* With a live source and a slow service, at most max-in-flight requests
  * are outstanding, the other samples are skipped and counted, and every
- * frame still reaches the sink. */
+ * frame reaches the sink on time: the sink drops any buffer more than
+ * 100 ms late, and the service takes 1 s, so one wait would show. */
 GST_START_TEST (test_max_in_flight_live)
 {
   GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
       "num-buffers=45 ! video/x-raw,framerate=30/1 ! cvanalyze name=a "
       "endpoint=ENDPOINT key=KEY interval=0 max-in-flight=2 ! "
-      "fakesink name=sink sync=true");
+      "fakesink name=sink sync=true qos=true max-lateness=100000000");
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
@@ -658,6 +659,7 @@ GST_START_TEST (test_max_in_flight_live)
   messages = run_pipeline (pipeline);
 
   fail_unless_equals_int (g_atomic_int_get (&buffers), 45);
+  fail_if (find_message (messages, GST_MESSAGE_QOS), "a frame was late");
   fail_unless (cv_local_server_get_max_in_progress (server) <= 2,
       "%u requests were in flight at once",
       cv_local_server_get_max_in_progress (server));
