@@ -11,16 +11,34 @@ bash scripts/build.sh || exit 1
 meson test -C build --print-errorlogs "$@"
 status=$?
 
-# meson writes one JSON object per test to testlog.json.
+# Count single test cases, not test programs: GstCheck prints "Checks: N,
+# Failures: F, Errors: E" and unittest "Ran N tests"; a program that died
+# before its summary counts as one failure.
 read -r passed failed < <(/usr/bin/python3 - build/meson-logs/testlog.json <<'PY'
-import json, sys
+import json, re, sys
 passed = failed = 0
 for line in open(sys.argv[1]):
-    result = json.loads(line)["result"]
-    if result in ("OK", "EXPECTEDFAIL", "SKIP"):
-        passed += result != "SKIP"
-    else:
-        failed += 1
+    test = json.loads(line)
+    out = (test.get("stdout") or "") + (test.get("stderr") or "")
+    ok = test["result"] in ("OK", "EXPECTEDFAIL")
+    if test["result"] == "SKIP":
+        continue
+    p = f = 0
+    checks = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", out)
+    ran = re.findall(r"Ran (\d+) tests?", out)
+    if checks:
+        n, bad, err = map(int, checks[-1])
+        p, f = n - bad - err, bad + err
+    elif ran:
+        n = int(ran[-1])
+        bad = sum(map(int, re.findall(r"(?:failures|errors)=(\d+)", out)))
+        p, f = n - bad, bad
+    # A program that failed with all its cases passing (valgrind, a crash
+    # after the summary) is one more failure.
+    if not ok and f == 0:
+        f = 1
+    passed += p
+    failed += f
 print(passed, failed)
 PY
 )
