@@ -122,6 +122,7 @@ static const gchar *const known_features[] = { "Categories", "Tags",
   "Description", "Faces", "ImageType", "Color", "Adult", "Objects", "Brands",
   NULL
 };
+
 static const gchar *const known_details[] = { "Celebrities", "Landmarks",
   NULL
 };
@@ -362,8 +363,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       "Image API (or a compatible local server). Results go on the buffers "
       "that follow as a GstCustomMeta named GstCvAnalyzeMeta (faces and "
       "objects also as GstVideoRegionOfInterestMeta) and on the bus as "
-      "'cvanalyze' element messages",
-      "cvanalyze developers");
+      "'cvanalyze' element messages", "cvanalyze developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_cv_analyze_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cv_analyze_start);

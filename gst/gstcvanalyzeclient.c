@@ -172,7 +172,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req, GBytes * bytes)
     outcome->message = g_strdup (soup_message_get_reason_phrase (req->msg));
 
   outcome->retry_after = parse_retry_after (req->msg);
-  if (outcome->status == 429  /* Too Many Requests */
+  if (outcome->status == 429    /* Too Many Requests */
       && outcome->retry_after > 0) {
     g_mutex_lock (&self->lock);
     self->backoff_until_us = g_get_monotonic_time () +

@@ -58,8 +58,7 @@ gst_cv_analyze_meta_register (void)
   if (g_once_init_enter (&registered)) {
     static const gchar *tags[] = { NULL };
 
-    gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags, NULL, NULL,
-        NULL);
+    gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags, NULL, NULL, NULL);
     g_once_init_leave (&registered, 1);
   }
 }

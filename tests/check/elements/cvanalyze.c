@@ -537,7 +537,8 @@ GST_START_TEST (test_result_meta_and_message)
   caption = gst_structure_get_string (s, "caption");
   fail_unless (caption && strstr (caption, "red"), "caption '%s'", caption);
   json = gst_structure_get_string (s, "json");
-  fail_unless (json && strstr (json, caption), "json does not hold the caption");
+  fail_unless (json
+      && strstr (json, caption), "json does not hold the caption");
   fail_unless (gst_structure_get_uint64 (s, "latency", &latency));
   fail_unless (latency > 0);
   fail_unless (gst_structure_has_field_typed (s, "tags", GST_TYPE_ARRAY));
@@ -891,7 +892,8 @@ load_fixture_body (const gchar * name)
 static GstPadProbeReturn
 keep_last_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  gst_buffer_replace ((GstBuffer **) user_data, GST_PAD_PROBE_INFO_BUFFER (info));
+  gst_buffer_replace ((GstBuffer **) user_data,
+      GST_PAD_PROBE_INFO_BUFFER (info));
   return GST_PAD_PROBE_OK;
 }
 
