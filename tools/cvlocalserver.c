@@ -769,18 +769,25 @@ cv_local_server_set_mode (CvLocalServer * self, CvLocalServerMode mode)
   g_mutex_unlock (&self->lock);
 }
 
+/* Reads one of the counters the server thread updates. */
+static guint
+read_counter (CvLocalServer * self, const guint * counter)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = *counter;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
 /* Every request received, whatever its answer. */
 guint
 cv_local_server_get_request_count (CvLocalServer * self)
 {
-  guint n;
-
   g_return_val_if_fail (self != NULL, 0);
 
-  g_mutex_lock (&self->lock);
-  n = self->requests->len;
-  g_mutex_unlock (&self->lock);
-  return n;
+  return read_counter (self, &self->requests->len);
 }
 
 /**
@@ -880,28 +887,18 @@ cv_local_server_request_free (CvLocalServerRequest * req)
 guint
 cv_local_server_get_in_progress (CvLocalServer * self)
 {
-  guint n;
-
   g_return_val_if_fail (self != NULL, 0);
 
-  g_mutex_lock (&self->lock);
-  n = self->in_progress;
-  g_mutex_unlock (&self->lock);
-  return n;
+  return read_counter (self, &self->in_progress);
 }
 
 /* The most requests that were in progress at once. */
 guint
 cv_local_server_get_max_in_progress (CvLocalServer * self)
 {
-  guint n;
-
   g_return_val_if_fail (self != NULL, 0);
 
-  g_mutex_lock (&self->lock);
-  n = self->max_in_progress;
-  g_mutex_unlock (&self->lock);
-  return n;
+  return read_counter (self, &self->max_in_progress);
 }
 
 /* For tests of what the local analysis cannot produce (faces, objects):
