@@ -31,7 +31,7 @@ def main():
     endpoint = sys.argv[1]
     pipeline = Gst.parse_launch(
         "videotestsrc num-buffers=90 pattern=smpte horizontal-speed=8 ! "
-        "cvanalyze endpoint=%s ! fakesink name=sink" % endpoint)
+        "cvanalyze endpoint=%s ! fakesink name=sink sync=true" % endpoint)
     seen = set()
     pipeline.get_by_name("sink").get_static_pad("sink").add_probe(
         Gst.PadProbeType.BUFFER, on_buffer, seen)
