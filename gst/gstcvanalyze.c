@@ -1124,21 +1124,28 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     gst_element_post_message (GST_ELEMENT (self), msg);
 }
 
+/* What went wrong, and what the user can do about it. */
 static const gchar *
-outcome_description (GstCvAnalyzeOutcomeKind kind)
+outcome_description (GstCvAnalyzeOutcomeKind kind, const gchar ** hint)
 {
   switch (kind) {
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
+      *hint = "";
       return "The analysis service answered with an error";
     case GST_CV_ANALYZE_OUTCOME_TIMEOUT:
+      *hint = "check that the service is running, or raise 'timeout'";
       return "The analysis service did not answer in time";
     case GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR:
+      *hint = "check that the service is running and the endpoint is right";
       return "Could not reach the analysis service";
     case GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE:
+      *hint = "check that the endpoint is an Azure Computer Vision resource";
       return "The analysis service sent a response that cannot be parsed";
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
+      *hint = "the video buffer does not match its caps";
       return "Could not encode a frame for analysis";
     default:
+      *hint = "";
       return "Analysis failed";
   }
 }
@@ -1147,7 +1154,8 @@ static void
 handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
   gboolean report = FALSE, stale;
-  const gchar *what = outcome_description (o->kind);
+  const gchar *hint;
+  const gchar *what = outcome_description (o->kind, &hint);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
   gchar *endpoint;
@@ -1196,10 +1204,8 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
             NULL));
   } else if (report) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("%s: %s. Frames go on without analysis; check that the service at "
-            "%s is running%s.", what, detail, endpoint,
-            o->kind == GST_CV_ANALYZE_OUTCOME_TIMEOUT ?
-            " or raise 'timeout'" : ""), ("endpoint %s", endpoint));
+        ("%s (%s): %s. Frames go on without analysis; %s.", what, endpoint,
+            detail, hint), ("endpoint %s", endpoint));
   } else {
     GST_DEBUG_OBJECT (self, "%s: %s (repeated, not re-posted)", what, detail);
   }

@@ -771,6 +771,37 @@ GST_START_TEST (test_failures_warn_and_go_on)
 
 GST_END_TEST;
 
+/* A buffer smaller than its caps say cannot be analysed: a warning that
+ * says so, the buffer still passes, and the next good frame is analysed. */
+GST_START_TEST (test_short_buffer_warns)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=0", FALSE, &bus);
+  GstBuffer *out;
+  GstMessage *m;
+  gchar *text;
+
+  out = gst_harness_push_and_pull (h, gst_buffer_new_allocate (NULL, 100,
+          NULL));
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING);
+  fail_unless (m != NULL, "no warning for a short buffer");
+  text = message_text (m, NULL);
+  fail_unless (strstr (text, "Could not encode a frame"), "%s", text);
+  g_free (text);
+  gst_message_unref (m);
+
+  gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (GST_SECOND)));
+  m = pop_result (bus);
+  fail_unless_equals_uint64 (message_timestamp (m), GST_SECOND);
+  gst_message_unref (m);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* Nothing listening at the endpoint: a warning, and the stream goes on. */
 GST_START_TEST (test_connection_refused_warns)
 {
@@ -1016,6 +1047,7 @@ cvanalyze_suite (void)
   tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,
       G_N_ELEMENTS (failure_cases));
   tcase_add_test (tc, test_connection_refused_warns);
+  tcase_add_test (tc, test_short_buffer_warns);
   tcase_add_test (tc, test_key_never_logged);
   return s;
 }
