@@ -168,6 +168,7 @@ struct _GstCvAnalyze
   /* streaming thread only */
   GstVideoInfo info;
   GstClockTime next_sample;
+  gboolean cadence_on_wall;     /* next_sample is monotonic time */
   gboolean live_known;
   gboolean is_live;
   GstClockTime stream_timeout;  /* snapshot of timeout for this run */
@@ -941,7 +942,8 @@ static GstFlowReturn
 gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
-  GstClockTime running_time, interval;
+  GstClockTime running_time, cadence, interval;
+  gboolean on_wall;
   Attachment *current = NULL;
   gboolean fatal;
 
@@ -962,9 +964,16 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   running_time = gst_segment_to_running_time (&trans->segment,
       GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-  if (self->next_sample != GST_CLOCK_TIME_NONE
-      && (!GST_CLOCK_TIME_IS_VALID (running_time)
-          || running_time < self->next_sample))
+  /* Buffers without a timestamp are sampled on the wall clock instead; a
+   * switch between the two clocks starts the cadence afresh. */
+  on_wall = !GST_CLOCK_TIME_IS_VALID (running_time);
+  cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
+      running_time;
+  if (on_wall != self->cadence_on_wall) {
+    self->cadence_on_wall = on_wall;
+    self->next_sample = GST_CLOCK_TIME_NONE;
+  }
+  if (self->next_sample != GST_CLOCK_TIME_NONE && cadence < self->next_sample)
     return GST_FLOW_OK;
 
   GST_OBJECT_LOCK (self);
@@ -973,14 +982,11 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   /* Stay on the first sample's grid so the cadence does not drift, but
    * never sample twice to catch up after a gap. */
-  if (self->next_sample == GST_CLOCK_TIME_NONE
-      || !GST_CLOCK_TIME_IS_VALID (running_time))
-    self->next_sample = running_time;
-  if (GST_CLOCK_TIME_IS_VALID (running_time)) {
-    self->next_sample += interval;
-    if (self->next_sample <= running_time)
-      self->next_sample = running_time + interval;
-  }
+  if (self->next_sample == GST_CLOCK_TIME_NONE)
+    self->next_sample = cadence;
+  self->next_sample += interval;
+  if (self->next_sample <= cadence)
+    self->next_sample = cadence + interval;
 
   sample_frame (self, buf, running_time);
   return GST_FLOW_OK;

@@ -771,6 +771,31 @@ GST_START_TEST (test_failures_warn_and_go_on)
 
 GST_END_TEST;
 
+/* Buffers without timestamps are sampled on the wall clock: a burst of
+ * them within one interval gives one sample, not one per buffer. */
+GST_START_TEST (test_untimestamped_sampled_by_wall_clock)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=60000000000", TRUE, &bus);
+  GstElement *element = gst_harness_find_element (h, "cvanalyze");
+  GstStructure *stats;
+  guint64 samples;
+  guint i;
+
+  for (i = 0; i < 10; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h,
+            RED_FRAME (GST_CLOCK_TIME_NONE)));
+  g_object_get (element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  fail_unless_equals_uint64 (samples, 1);
+  gst_structure_free (stats);
+  gst_object_unref (element);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* A buffer smaller than its caps say cannot be analysed: a warning that
  * says so, the buffer still passes, and the next good frame is analysed. */
 GST_START_TEST (test_short_buffer_warns)
@@ -1048,6 +1073,7 @@ cvanalyze_suite (void)
       G_N_ELEMENTS (failure_cases));
   tcase_add_test (tc, test_connection_refused_warns);
   tcase_add_test (tc, test_short_buffer_warns);
+  tcase_add_test (tc, test_untimestamped_sampled_by_wall_clock);
   tcase_add_test (tc, test_key_never_logged);
   return s;
 }
