@@ -271,12 +271,28 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "If unset, AZURE_VISION_KEY (or VISION_KEY) from the environment "
           "is used", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:api-version:
+   *
+   * Version of Azure Computer Vision's Analyze Image API: v2.0, v2.1 or
+   * v3.2.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_API_VERSION,
       g_param_spec_enum ("api-version", "API version",
           "Version of the Analyze Image API to call",
           GST_TYPE_CV_ANALYZE_API_VERSION, DEFAULT_API_VERSION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:features:
+   *
+   * The visualFeatures to ask for, comma-separated, with Azure's names (any
+   * case).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_FEATURES,
       g_param_spec_string ("features", "Visual features",
           "Comma-separated visualFeatures to ask for, Azure's names: "
@@ -284,45 +300,107 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "Objects, Brands", DEFAULT_FEATURES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:details:
+   *
+   * Domain-specific details to ask for with Categories: Celebrities,
+   * Landmarks.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_DETAILS,
       g_param_spec_string ("details", "Details",
           "Comma-separated domain details to ask for with Categories: "
           "Celebrities, Landmarks (empty: none)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:language:
+   *
+   * Language of the captions and tags the service returns.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LANGUAGE,
       g_param_spec_string ("language", "Language",
           "Language of the captions and tags (en, es, ja, pt, zh)",
           DEFAULT_LANGUAGE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:model-version:
+   *
+   * Model version to ask for; sent to v3.2 only.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MODEL_VERSION,
       g_param_spec_string ("model-version", "Model version",
           "Model version to ask for (v3.2 only; not sent to v2.x)",
           DEFAULT_MODEL_VERSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:interval:
+   *
+   * Running time between two analysed frames: the first frame is analysed,
+   * then one per interval.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint64 ("interval", "Interval",
           "Running time between two analysed frames, in nanoseconds (0 = "
           "every frame, as far as max-in-flight allows)", 0, G_MAXUINT64,
           DEFAULT_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:max-dimension:
+   *
+   * Longest side of the JPEG sent; frames are scaled down to fit, never up,
+   * and to at least 50x50.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_DIMENSION,
       g_param_spec_uint ("max-dimension", "Maximum dimension",
           "Longest side of the image sent, in pixels; frames are scaled "
           "down (never up) to fit", GST_CV_ANALYZE_MIN_DIMENSION, 16000,
           DEFAULT_MAX_DIMENSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:jpeg-quality:
+   *
+   * Quality of the JPEG sent to the service.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_JPEG_QUALITY,
       g_param_spec_int ("jpeg-quality", "JPEG quality",
           "Quality of the JPEG sent to the service", 1, 100,
           DEFAULT_JPEG_QUALITY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:max-in-flight:
+   *
+   * Most frames being encoded or analysed at once. Live samples beyond it
+   * are skipped and counted; non-live ones wait for a slot, at most
+   * #GstCvAnalyze:timeout.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MAX_IN_FLIGHT,
       g_param_spec_uint ("max-in-flight", "Maximum requests in flight",
           "Most frames being encoded or analysed at once; live samples "
           "beyond it are skipped", 1, 16, DEFAULT_MAX_IN_FLIGHT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:timeout:
+   *
+   * Longest wait for one answer. Also bounds how long a non-live stream
+   * waits for a free slot and for the last results at EOS.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint64 ("timeout", "Timeout",
           "Longest wait for one answer, in nanoseconds; also bounds how long "
@@ -330,6 +408,13 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "at EOS", GST_MSECOND, 600 * GST_SECOND, DEFAULT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:post-messages:
+   *
+   * Whether to post a `cvanalyze` element message for every result.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a 'cvanalyze' element message for every result, with fields "
