@@ -247,6 +247,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   /**
    * GstCvAnalyze:endpoint:
    *
+   * Base URL of the service. Without it (and without AZURE_VISION_ENDPOINT
+   * or VISION_ENDPOINT) the element fails to start with an error that says
+   * how to set it.
+   *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_ENDPOINT,
