@@ -488,6 +488,13 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
   return ret;
 }
 
+static gboolean
+cancel_requests (gpointer user_data)
+{
+  g_ptr_array_foreach (user_data, (GFunc) g_cancellable_cancel, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 /* Flushing drops the waiting frame, cancels what is on the wire and wakes
  * anyone waiting for a slot. Cancelled requests deliver no outcome. */
 void
@@ -520,9 +527,19 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  /* Outside the lock: cancelling may complete requests synchronously. */
-  g_ptr_array_foreach (cancel, (GFunc) g_cancellable_cancel, NULL);
-  g_ptr_array_unref (cancel);
+  /* Cancelled on the client's thread, like everything else that touches
+   * libsoup; the slots are already free, so nobody waits for it. */
+  if (cancel->len > 0) {
+    GSource *source = g_idle_source_new ();
+
+    g_source_set_priority (source, G_PRIORITY_HIGH);
+    g_source_set_callback (source, cancel_requests, cancel,
+        (GDestroyNotify) g_ptr_array_unref);
+    g_source_attach (source, self->context);
+    g_source_unref (source);
+  } else {
+    g_ptr_array_unref (cancel);
+  }
   gst_cv_analyze_frame_free (drop);
 }
 
