@@ -182,7 +182,9 @@ struct _GstCvAnalyze
   guint64 requests;             /* requests sent by clients already stopped */
   guint generation;             /* bumped by every flush and stop */
   Attachment *current;
-  gboolean fatal;
+  gboolean stopping;            /* PAUSED->READY under way */
+  gboolean fatal;               /* the key was refused: stop the stream */
+  gboolean auth_reported;
   GstCvAnalyzeOutcomeKind last_failure;
   guint last_failure_status;
   gboolean failing;
@@ -353,7 +355,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint64 ("interval", "Interval",
           "Running time between two analysed frames, in nanoseconds (0 = "
-          "every frame, as far as max-in-flight allows)", 0, G_MAXUINT64,
+          "every frame, as far as max-in-flight allows)", 0, G_MAXINT64,
           DEFAULT_INTERVAL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -788,14 +790,24 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
           && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
       || g_uri_get_host (uri) == NULL) {
-    gchar *copy = g_strdup (endpoint);
-
     GST_OBJECT_UNLOCK (self);
     g_clear_pointer (&uri, g_uri_unref);
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("The analysis endpoint '%s' is not an http:// or https:// URL.",
-            copy), (NULL));
-    g_free (copy);
+        ("The analysis endpoint is not an http:// or https:// URL; set it "
+            "to e.g. https://<resource>.cognitiveservices.azure.com/."),
+        (NULL));
+    return FALSE;
+  }
+  /* The endpoint is shown in messages and logs: it must not be able to
+   * carry a secret (Azure also takes ?subscription-key=...). */
+  if (g_uri_get_userinfo (uri) || g_uri_get_query (uri)
+      || g_uri_get_fragment (uri)) {
+    GST_OBJECT_UNLOCK (self);
+    g_uri_unref (uri);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint must be a plain base URL, without "
+            "credentials or a query: give the key with the 'key' property or "
+            "AZURE_VISION_KEY."), (NULL));
     return FALSE;
   }
   g_uri_unref (uri);
@@ -836,7 +848,9 @@ gst_cv_analyze_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->state_lock);
   self->client = client;
+  self->stopping = FALSE;
   self->fatal = FALSE;
+  self->auth_reported = FALSE;
   self->failing = FALSE;
   self->samples = self->skipped = self->failed = self->results = 0;
   self->requests = 0;
@@ -886,6 +900,18 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   return TRUE;
 }
 
+/* The client, for callers not serialized with start() and stop(). */
+static GstCvAnalyzeClient *
+ref_client (GstCvAnalyze * self)
+{
+  GstCvAnalyzeClient *client;
+
+  g_mutex_lock (&self->state_lock);
+  client = self->client ? gst_object_ref (self->client) : NULL;
+  g_mutex_unlock (&self->state_lock);
+  return client;
+}
+
 static GstStateChangeReturn
 gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
 {
@@ -895,10 +921,17 @@ gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
    * results at EOS: wake it before the pads are deactivated, which takes
    * the stream lock. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GstCvAnalyzeClient *client;
+
     g_mutex_lock (&self->state_lock);
-    if (self->client)
-      gst_cv_analyze_client_set_flushing (self->client, TRUE);
+    /* A FLUSH_STOP racing with this must not unflush the client again. */
+    self->stopping = TRUE;
     g_mutex_unlock (&self->state_lock);
+    client = ref_client (self);
+    if (client) {
+      gst_cv_analyze_client_set_flushing (client, TRUE);
+      gst_object_unref (client);
+    }
   }
 
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
@@ -924,19 +957,32 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
 
   switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_FLUSH_START:
-      /* Results of frames from before the flush must never be attached
+    case GST_EVENT_FLUSH_START:{
+      /* Not serialized: it may race with stop(), so hold a reference.
+       * Results of frames from before the flush must never be attached
        * after it. */
+      GstCvAnalyzeClient *client = ref_client (self);
+
       reset_results (self);
-      if (self->client)
-        gst_cv_analyze_client_set_flushing (self->client, TRUE);
+      if (client) {
+        gst_cv_analyze_client_set_flushing (client, TRUE);
+        gst_object_unref (client);
+      }
       break;
-    case GST_EVENT_FLUSH_STOP:
+    }
+    case GST_EVENT_FLUSH_STOP:{
+      gboolean stopping;
+
       reset_results (self);
-      if (self->client)
+      g_mutex_lock (&self->state_lock);
+      stopping = self->stopping;
+      g_mutex_unlock (&self->state_lock);
+      /* Serialized with the stream lock, as stop() is: no race here. */
+      if (self->client && !stopping)
         gst_cv_analyze_client_set_flushing (self->client, FALSE);
       self->next_sample = GST_CLOCK_TIME_NONE;
       break;
+    }
     case GST_EVENT_EOS:
       /* Processing a file must not lose the last caption. */
       if (self->client
@@ -1055,7 +1101,9 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   /* Buffers without a timestamp are sampled on the wall clock instead; a
    * switch between the two clocks starts the cadence afresh. */
-  on_wall = !GST_CLOCK_TIME_IS_VALID (running_time);
+  on_wall = !GST_BUFFER_PTS_IS_VALID (buf);
+  if (!on_wall && !GST_CLOCK_TIME_IS_VALID (running_time))
+    return GST_FLOW_OK;         /* outside the segment: will be clipped */
   cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
       running_time;
   if (on_wall != self->cadence_on_wall) {
@@ -1265,13 +1313,13 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
         || self->last_failure_status != o->status;
     /* Requests still in flight after a refused key fail the same way:
      * one error is enough. */
-    if (self->fatal)
-      report = FALSE;
+    if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+      report = !self->auth_reported;
+      self->auth_reported = TRUE;
+    }
     self->failing = TRUE;
     self->last_failure = o->kind;
     self->last_failure_status = o->status;
-    if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR)
-      self->fatal = TRUE;
   }
   g_mutex_unlock (&self->state_lock);
   if (stale)
@@ -1288,6 +1336,11 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
             "the endpoint is your resource's.", endpoint, o->status, detail),
         ("error code '%s'", code),
         ("http-status-code", G_TYPE_UINT, o->status, NULL));
+    /* Only now stop the stream: its own "streaming stopped" error must
+     * come after this one, which says what to do. */
+    g_mutex_lock (&self->state_lock);
+    self->fatal = TRUE;
+    g_mutex_unlock (&self->state_lock);
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
         ("%s (HTTP %u%s%s%s). Frames go on without analysis until it "

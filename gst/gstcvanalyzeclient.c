@@ -53,6 +53,7 @@ struct _GstCvAnalyzeClient
   guint in_flight;              /* pending + encoding + on the wire */
   GList *requests;              /* Request on the wire */
   gint64 backoff_until_us;      /* honour the service's Retry-After */
+  guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
 };
 
@@ -209,7 +210,10 @@ on_response (GObject * source, GAsyncResult * res, gpointer user_data)
   self->requests = g_list_remove (self->requests, req);
   g_mutex_unlock (&self->lock);
 
-  if (req->timed_out) {
+  /* The timeout may fire after the answer is in but before this runs:
+   * only a request it actually cancelled timed out. */
+  if (req->timed_out && g_error_matches (err, G_IO_ERROR,
+          G_IO_ERROR_CANCELLED)) {
     req->outcome.kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
     req->outcome.message =
         g_strdup_printf ("no answer within %" GST_TIME_FORMAT,
@@ -282,10 +286,12 @@ process_pending (gpointer user_data)
   GError *err = NULL;
   GBytes *jpeg = NULL;
   Request *req;
+  guint epoch;
 
   g_mutex_lock (&self->lock);
   frame = g_steal_pointer (&self->pending);
   self->pending_scheduled = FALSE;
+  epoch = self->epoch;
   g_mutex_unlock (&self->lock);
   if (frame == NULL)
     return G_SOURCE_REMOVE;
@@ -318,7 +324,8 @@ process_pending (gpointer user_data)
   }
 
   g_mutex_lock (&self->lock);
-  if (self->flushing) {
+  if (self->flushing || self->epoch != epoch) {
+    /* Flushed while encoding: nobody wants this answer. */
     g_mutex_unlock (&self->lock);
     finish_slot (self, NULL, req);
     request_free (req);
@@ -508,6 +515,7 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
   g_mutex_lock (&self->lock);
   self->flushing = flushing;
   if (flushing) {
+    self->epoch++;
     drop = g_steal_pointer (&self->pending);
     if (drop)
       self->in_flight--;

@@ -13,9 +13,9 @@
  * @short_description: image-analysis results attached to video buffers
  *
  * cvanalyze attaches its results to video buffers as a #GstCustomMeta named
- * %GST_CV_ANALYZE_META_NAME. Its structure holds the whole result model
- * (named `cvanalyze-result`, fields as documented in the element's
- * gst-inspect page and README.md) plus:
+ * %GST_CV_ANALYZE_META_NAME. Its structure (named like the meta, as every
+ * custom meta's is) holds the fields of the whole result model (the
+ * `cvanalyze-result` structure documented in README.md) plus:
  *
  * - `frame-pts` (#guint64): PTS of the frame that was analysed; compare it
  *   with the buffer's own PTS to tell how old the result is.

@@ -256,6 +256,29 @@ GST_START_TEST (test_missing_endpoint_error)
 
 GST_END_TEST;
 
+/* An endpoint that could carry a secret (credentials or a query) is
+ * refused at start-up, without repeating it. */
+GST_START_TEST (test_endpoint_with_secret_refused)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=3 ! "
+      "cvanalyze endpoint=http://127.0.0.1:1/?subscription-key=SECRET42 ! "
+      "fakesink");
+  GList *messages = run_pipeline (pipeline);
+  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
+  gchar *text, *debug = NULL;
+
+  fail_unless (err != NULL);
+  text = message_text (err, &debug);
+  fail_unless (strstr (text, "plain base URL"), "%s", text);
+  fail_if (strstr (text, "SECRET42") || (debug && strstr (debug, "SECRET42")));
+  g_free (text);
+  g_free (debug);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* The endpoint and key can come from the environment, under Azure's
  * sample names too. */
 GST_START_TEST (test_endpoint_and_key_from_environment)
@@ -1058,6 +1081,7 @@ cvanalyze_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_missing_endpoint_error);
+  tcase_add_test (tc, test_endpoint_with_secret_refused);
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
   tcase_add_test (tc, test_request_shape);
   tcase_add_test (tc, test_formats_give_matching_jpeg);
