@@ -28,6 +28,8 @@
 #include "cvcolouranalysis.h"
 
 #define ALL_FEATURES "Description,Tags,Color"
+#define COLOR_ONLY "visualFeatures=Color"
+#define KEY "s3cret"
 #define SECOND G_GINT64_CONSTANT (1000000)
 
 typedef struct
@@ -86,12 +88,53 @@ make_solid_jpeg (guint width, guint height, Rgb colour)
   return make_jpeg (width, height, colour, colour);
 }
 
-/* POSTs @body and returns the answer's body; @msg_out gets the message for
- * its status and headers. NULL (with @error set) on a transport error. */
+/* The checked fixture: a server and a session for each test, and the last
+ * message post_expect() sent, for reply_header(). */
+static CvLocalServer *server;
+static SoupSession *session;
+static SoupMessage *last_msg;
+
+static CvLocalServer *
+start_server (const gchar * key)
+{
+  GError *error = NULL;
+  CvLocalServer *started = cv_local_server_new (key, &error);
+
+  fail_unless (started != NULL, "server did not start: %s",
+      error ? error->message : "?");
+  fail_unless (cv_local_server_get_port (started) > 0);
+  return started;
+}
+
+static void
+setup_server (void)
+{
+  server = start_server (NULL);
+  session = soup_session_new ();
+}
+
+static void
+setup_keyed_server (void)
+{
+  server = start_server (KEY);
+  session = soup_session_new ();
+}
+
+static void
+teardown_server (void)
+{
+  g_clear_object (&last_msg);
+  g_clear_object (&session);
+  g_clear_pointer (&server, cv_local_server_free);
+}
+
+/* Sends @body with @method on @client to the fixture's server and returns
+ * the answer's body; @msg_out gets the message for its status and headers.
+ * NULL (with @error set) on a transport error. */
 static GBytes *
-post_full (SoupSession * session, CvLocalServer * server, const gchar * method,
-    const gchar * version, const gchar * query, const gchar * key,
-    GBytes * body, SoupMessage ** msg_out, GError ** error)
+post_full (SoupSession * client, const gchar * method, const gchar * version,
+    const gchar * query, const gchar * key, GBytes * body,
+    SoupMessage ** msg_out, GError ** error)
 {
   gchar *base = cv_local_server_get_url (server);
   gchar *url = g_strdup_printf ("%svision/%s/analyze%s%s", base, version,
@@ -107,28 +150,30 @@ post_full (SoupSession * session, CvLocalServer * server, const gchar * method,
     soup_message_set_request_body_from_bytes (msg,
         "application/octet-stream", body);
 
-  answer = soup_session_send_and_read (session, msg, NULL, error);
+  answer = soup_session_send_and_read (client, msg, NULL, error);
 
-  if (msg_out)
-    *msg_out = msg;
-  else
-    g_object_unref (msg);
+  *msg_out = msg;
   g_free (url);
   g_free (base);
 
   return answer;
 }
 
+/* POSTs @body on the fixture's session, asserts the answer's @status and
+ * returns its body; the message stays in last_msg. */
 static GBytes *
-post (SoupSession * session, CvLocalServer * server, const gchar * version,
-    const gchar * query, const gchar * key, GBytes * body, SoupMessage ** msg)
+post_expect (const gchar * version, const gchar * query, const gchar * key,
+    GBytes * body, guint status)
 {
   GError *error = NULL;
-  GBytes *answer = post_full (session, server, "POST", version, query, key,
-      body, msg, &error);
+  GBytes *answer;
 
+  g_clear_object (&last_msg);
+  answer = post_full (session, "POST", version, query, key, body, &last_msg,
+      &error);
   if (answer == NULL)
     fail ("request failed: %s", error->message);
+  fail_unless_equals_int (soup_message_get_status (last_msg), status);
   return answer;
 }
 
@@ -151,23 +196,48 @@ parse_object (GBytes * bytes)
   return root;
 }
 
+/* post_expect() with the answer parsed as a JSON object. */
+static JsonNode *
+post_json (const gchar * version, const gchar * query, const gchar * key,
+    GBytes * body, guint status)
+{
+  GBytes *answer = post_expect (version, query, key, body, status);
+  JsonNode *root = parse_object (answer);
+
+  g_bytes_unref (answer);
+  return root;
+}
+
+/* POSTs @body for Color and returns the transport error it must end in. */
+static GError *
+post_expect_transport_error (GBytes * body)
+{
+  GError *error = NULL;
+  GBytes *answer;
+
+  g_clear_object (&last_msg);
+  answer = post_full (session, "POST", "v3.2", COLOR_ONLY, NULL, body,
+      &last_msg, &error);
+  fail_unless (answer == NULL);
+  fail_unless (error != NULL);
+  return error;
+}
+
+/* A response header of the last message post_expect() sent. */
+static const gchar *
+reply_header (const gchar * name)
+{
+  fail_unless (last_msg != NULL);
+  return soup_message_headers_get_one (soup_message_get_response_headers
+      (last_msg), name);
+}
+
 /* One analysis round trip that must succeed; returns the answer's root. */
 static JsonNode *
-analyse (SoupSession * session, CvLocalServer * server, const gchar * version,
-    GBytes * jpeg)
+analyse (const gchar * version, GBytes * jpeg)
 {
-  SoupMessage *msg;
-  GBytes *answer;
-  JsonNode *root;
-
-  answer = post (session, server, version, "visualFeatures=" ALL_FEATURES
-      "&language=en", NULL, jpeg, &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  root = parse_object (answer);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
-
-  return root;
+  return post_json (version, "visualFeatures=" ALL_FEATURES "&language=en",
+      NULL, jpeg, 200);
 }
 
 static JsonObject *
@@ -177,6 +247,20 @@ member_object (JsonNode * root, const gchar * name)
 
   fail_unless (json_object_has_member (o, name), "no member %s", name);
   return json_object_get_object_member (o, name);
+}
+
+/* Asserts @root is {"error":{"code":@code,...}} with the code a string
+ * value; returns the "error" object. */
+static JsonObject *
+assert_error_code (JsonNode * root, const gchar * code)
+{
+  JsonObject *error = member_object (root, "error");
+
+  fail_unless (JSON_NODE_TYPE (json_object_get_member (error, "code")) ==
+      JSON_NODE_VALUE);
+  fail_unless_equals_string (json_object_get_string_member (error, "code"),
+      code);
+  return error;
 }
 
 /* The v3.2 inner error code, or the v2.x flat code. */
@@ -191,46 +275,25 @@ error_code (JsonNode * root)
   return json_object_get_string_member (o, "code");
 }
 
-static CvLocalServer *
-start_server (const gchar * key)
-{
-  GError *error = NULL;
-  CvLocalServer *server = cv_local_server_new (key, &error);
-
-  fail_unless (server != NULL, "server did not start: %s",
-      error ? error->message : "?");
-  fail_unless (cv_local_server_get_port (server) > 0);
-  return server;
-}
-
 /* Proves the pixel classifier names primaries, CSS colours and greys the
  * way a person would, without any HTTP in between. */
 GST_START_TEST (test_classify)
 {
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (255, 0,
-              0)), "Red");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (0, 0,
-              255)), "Blue");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (0, 255,
-              0)), "Green");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (255,
-              255, 255)), "White");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (0, 0,
-              0)), "Black");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (128,
-              128, 128)), "Gray");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (255,
-              255, 0)), "Yellow");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (255,
-              165, 0)), "Orange");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (0, 128,
-              128)), "Teal");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (128, 0,
-              128)), "Purple");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (255,
-              105, 180)), "Pink");
-  fail_unless_equals_string (cv_colour_get_name (cv_colour_classify (139,
-              69, 19)), "Brown");
+  static const struct
+  {
+    guint8 r, g, b;
+    const gchar *name;
+  } cases[] = {
+    {255, 0, 0, "Red"}, {0, 0, 255, "Blue"}, {0, 255, 0, "Green"},
+    {255, 255, 255, "White"}, {0, 0, 0, "Black"}, {128, 128, 128, "Gray"},
+    {255, 255, 0, "Yellow"}, {255, 165, 0, "Orange"}, {0, 128, 128, "Teal"},
+    {128, 0, 128, "Purple"}, {255, 105, 180, "Pink"}, {139, 69, 19, "Brown"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    fail_unless_equals_string (cv_colour_get_name (cv_colour_classify
+            (cases[i].r, cases[i].g, cases[i].b)), cases[i].name);
 }
 
 GST_END_TEST;
@@ -292,13 +355,11 @@ GST_START_TEST (test_solid_colours)
     {&WHITE, "White", TRUE}, {&BLACK, "Black", TRUE}, {&GRAY, "Gray", TRUE},
     {&YELLOW, "Yellow", FALSE},
   };
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
     GBytes *jpeg = make_solid_jpeg (128, 96, *cases[i].rgb);
-    JsonNode *root = analyse (session, server, "v3.2", jpeg);
+    JsonNode *root = analyse ("v3.2", jpeg);
     JsonObject *color = member_object (root, "color");
     JsonArray *dominant = json_object_get_array_member (color,
         "dominantColors");
@@ -317,9 +378,6 @@ GST_START_TEST (test_solid_colours)
     json_node_unref (root);
     g_bytes_unref (jpeg);
   }
-
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -329,10 +387,8 @@ GST_END_TEST;
  * and tags name both. */
 GST_START_TEST (test_border_and_centre)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_jpeg (160, 120, RED, BLUE);
-  JsonNode *root = analyse (session, server, "v3.2", jpeg);
+  JsonNode *root = analyse ("v3.2", jpeg);
   JsonObject *color = member_object (root, "color");
   JsonObject *description = member_object (root, "description");
   JsonArray *dominant = json_object_get_array_member (color, "dominantColors");
@@ -369,15 +425,16 @@ GST_START_TEST (test_border_and_centre)
 
   json_node_unref (root);
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
 
+/* Analyses @jpeg (and frees it) and asserts its accentColor is upper-case
+ * RRGGBB near @expected. */
 static void
-assert_accent_near (JsonNode * root, Rgb expected)
+assert_accent_near (GBytes * jpeg, Rgb expected)
 {
+  JsonNode *root = analyse ("v3.2", jpeg);
   const gchar *hex = json_object_get_string_member (member_object (root,
           "color"), "accentColor");
   guint r, g, b, i;
@@ -392,6 +449,9 @@ assert_accent_near (JsonNode * root, Rgb expected)
       && ABS ((gint) g - expected.g) <= 6
       && ABS ((gint) b - expected.b) <= 6, "accent %s, expected ~%02X%02X%02X",
       hex, expected.r, expected.g, expected.b);
+
+  json_node_unref (root);
+  g_bytes_unref (jpeg);
 }
 
 /* Proves accentColor is the mean colour of the most frequent chromatic
@@ -399,26 +459,10 @@ assert_accent_near (JsonNode * root, Rgb expected)
 GST_START_TEST (test_accent_colour)
 {
   static const Rgb DARK_ORANGE = { 230, 120, 20 };
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
-  GBytes *jpeg;
-  JsonNode *root;
 
-  jpeg = make_solid_jpeg (100, 100, DARK_ORANGE);
-  root = analyse (session, server, "v3.2", jpeg);
-  assert_accent_near (root, DARK_ORANGE);
-  json_node_unref (root);
-  g_bytes_unref (jpeg);
-
+  assert_accent_near (make_solid_jpeg (100, 100, DARK_ORANGE), DARK_ORANGE);
   /* White around a blue centre: white dominates, blue is the accent. */
-  jpeg = make_jpeg (100, 100, WHITE, BLUE);
-  root = analyse (session, server, "v3.2", jpeg);
-  assert_accent_near (root, BLUE);
-  json_node_unref (root);
-  g_bytes_unref (jpeg);
-
-  g_object_unref (session);
-  cv_local_server_free (server);
+  assert_accent_near (make_jpeg (100, 100, WHITE, BLUE), BLUE);
 }
 
 GST_END_TEST;
@@ -440,11 +484,9 @@ strip_request_id (JsonNode * root, gchar ** request_id)
  * requestId, and requestIds are fresh each time. */
 GST_START_TEST (test_deterministic)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_jpeg (200, 150, GREEN, YELLOW);
-  JsonNode *a = analyse (session, server, "v3.2", jpeg);
-  JsonNode *b = analyse (session, server, "v3.2", jpeg);
+  JsonNode *a = analyse ("v3.2", jpeg);
+  JsonNode *b = analyse ("v3.2", jpeg);
   gchar *ida, *idb;
   gchar *sa = strip_request_id (a, &ida);
   gchar *sb = strip_request_id (b, &idb);
@@ -459,8 +501,6 @@ GST_START_TEST (test_deterministic)
   json_node_unref (a);
   json_node_unref (b);
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -469,42 +509,41 @@ GST_END_TEST;
  * labels the answer as local, and the answer carries the label header. */
 GST_START_TEST (test_metadata)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   /* Large enough to be decoded at a reduced scale. */
   GBytes *jpeg = make_solid_jpeg (1280, 720, BLUE);
-  SoupMessage *msg;
-  GBytes *answer;
-  JsonNode *root;
-  JsonObject *metadata;
+  JsonNode *root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 200);
+  JsonObject *o = json_node_get_object (root);
+  JsonObject *metadata = member_object (root, "metadata");
 
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  fail_unless_equals_string (soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "X-Cvanalyze-Server"),
+  fail_unless_equals_string (reply_header ("X-Cvanalyze-Server"),
       "local colour analysis (not Azure)");
-  root = parse_object (answer);
-  metadata = member_object (root, "metadata");
   fail_unless_equals_int (json_object_get_int_member (metadata, "width"), 1280);
   fail_unless_equals_int (json_object_get_int_member (metadata, "height"), 720);
   fail_unless_equals_string (json_object_get_string_member (metadata,
           "format"), "Jpeg");
-  fail_unless_equals_string (json_object_get_string_member
-      (json_node_get_object (root), "modelVersion"), "local-colour-analysis");
+  fail_unless_equals_string (json_object_get_string_member (o,
+          "modelVersion"), "local-colour-analysis");
   /* Only what was asked for. */
-  fail_if (json_object_has_member (json_node_get_object (root), "description"));
-  fail_if (json_object_has_member (json_node_get_object (root), "tags"));
+  fail_if (json_object_has_member (o, "description"));
+  fail_if (json_object_has_member (o, "tags"));
 
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
+
+/* Asserts what the request log's entry @index says about the key. */
+static void
+assert_request_key (guint index, gboolean has_key, gboolean key_matches)
+{
+  CvLocalServerRequest *req = cv_local_server_get_request (server, index);
+
+  fail_unless (req != NULL);
+  fail_unless_equals_int (!!req->has_key, !!has_key);
+  fail_unless_equals_int (!!req->key_matches, !!key_matches);
+  cv_local_server_request_free (req);
+}
 
 /* Proves the key check: no key and a wrong key get the gateway's 401 body
  * word for word, the right key gets 200, and the log records which. */
@@ -514,94 +553,60 @@ GST_START_TEST (test_key)
       "\"Access denied due to invalid subscription key or wrong API endpoint. "
       "Make sure to provide a valid key for an active subscription and use a "
       "correct regional API endpoint for your resource.\"}}";
-  CvLocalServer *server = start_server ("s3cret");
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
   const gchar *keys[] = { NULL, "wrong" };
-  CvLocalServerRequest *req;
-  SoupMessage *msg;
   GBytes *answer;
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (keys); i++) {
     gchar *text;
 
-    answer = post (session, server, "v3.2", "visualFeatures=Color", keys[i],
-        jpeg, &msg);
-    fail_unless_equals_int (soup_message_get_status (msg), 401);
+    answer = post_expect ("v3.2", COLOR_ONLY, keys[i], jpeg, 401);
     text = g_strndup (g_bytes_get_data (answer, NULL),
         g_bytes_get_size (answer));
     fail_unless_equals_string (text, expected);
     g_free (text);
     g_bytes_unref (answer);
-    g_object_unref (msg);
   }
 
-  answer = post (session, server, "v3.2", "visualFeatures=Color", "s3cret",
-      jpeg, &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
+  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, KEY, jpeg, 200));
 
-  req = cv_local_server_get_request (server, 0);
-  fail_if (req->has_key);
-  fail_if (req->key_matches);
-  cv_local_server_request_free (req);
-  req = cv_local_server_get_request (server, 1);
-  fail_unless (req->has_key);
-  fail_if (req->key_matches);
-  cv_local_server_request_free (req);
-  req = cv_local_server_get_request (server, 2);
-  fail_unless (req->has_key);
-  fail_unless (req->key_matches);
-  cv_local_server_request_free (req);
+  assert_request_key (0, FALSE, FALSE);
+  assert_request_key (1, TRUE, FALSE);
+  assert_request_key (2, TRUE, TRUE);
 
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
 
-/* Expects a 400 with the given v3.2 inner code (v3.2 errors are nested
+/* Expects @status with the given v3.2 inner code (v3.2 errors are nested
  * under "error" with code InvalidRequest). */
 static void
-expect_v32_error (SoupSession * session, CvLocalServer * server,
-    const gchar * query, GBytes * body, guint status, const gchar * inner)
+expect_v32_error (const gchar * query, GBytes * body, guint status,
+    const gchar * inner)
 {
-  SoupMessage *msg;
-  GBytes *answer = post (session, server, "v3.2", query, NULL, body, &msg);
-  JsonNode *root = parse_object (answer);
-  JsonObject *error;
+  JsonNode *root = post_json ("v3.2", query, NULL, body, status);
+  JsonObject *error = assert_error_code (root, "InvalidRequest");
 
-  fail_unless_equals_int (soup_message_get_status (msg), status);
-  error = member_object (root, "error");
-  fail_unless_equals_string (json_object_get_string_member (error, "code"),
-      "InvalidRequest");
   fail_unless (json_object_get_string_member (error, "message") != NULL);
   fail_unless_equals_string (error_code (root), inner);
 
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 }
 
 /* Proves the v2.x dialect: colour spelled isBwImg, no modelVersion, and
  * flat {"code","message","requestId"} errors, while v3.2 nests them. */
 GST_START_TEST (test_v2_dialect)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, WHITE);
   GBytes *not_jpeg = g_bytes_new_static ("hello", 5);
   const gchar *versions[] = { "v2.0", "v2.1" };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (versions); i++) {
-    JsonNode *root = analyse (session, server, versions[i], jpeg);
+    JsonNode *root = analyse (versions[i], jpeg);
     JsonObject *color = member_object (root, "color");
-    SoupMessage *msg;
-    GBytes *answer;
     JsonObject *o;
 
     fail_unless (json_object_get_boolean_member (color, "isBwImg"));
@@ -610,10 +615,7 @@ GST_START_TEST (test_v2_dialect)
             "modelVersion"));
     json_node_unref (root);
 
-    answer = post (session, server, versions[i], "visualFeatures=Color",
-        NULL, not_jpeg, &msg);
-    fail_unless_equals_int (soup_message_get_status (msg), 400);
-    root = parse_object (answer);
+    root = post_json (versions[i], COLOR_ONLY, NULL, not_jpeg, 400);
     o = json_node_get_object (root);
     fail_if (json_object_has_member (o, "error"));
     fail_unless_equals_string (json_object_get_string_member (o, "code"),
@@ -621,17 +623,12 @@ GST_START_TEST (test_v2_dialect)
     fail_unless (json_object_get_string_member (o, "message") != NULL);
     fail_unless (json_object_get_string_member (o, "requestId") != NULL);
     json_node_unref (root);
-    g_bytes_unref (answer);
-    g_object_unref (msg);
   }
 
-  expect_v32_error (session, server, "visualFeatures=Color", not_jpeg, 400,
-      "InvalidImageFormat");
+  expect_v32_error (COLOR_ONLY, not_jpeg, 400, "InvalidImageFormat");
 
   g_bytes_unref (not_jpeg);
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -641,8 +638,6 @@ GST_END_TEST;
  * path (404) and a GET (405). */
 GST_START_TEST (test_invalid_requests)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *small = make_solid_jpeg (40, 40, RED);
   GBytes *edge = make_solid_jpeg (50, 50, RED);
   GBytes *ok = make_solid_jpeg (51, 51, RED);
@@ -656,49 +651,32 @@ GST_START_TEST (test_invalid_requests)
   GError *error = NULL;
   gchar *url;
 
-  expect_v32_error (session, server, "visualFeatures=Color", small, 400,
-      "InvalidImageSize");
-  expect_v32_error (session, server, "visualFeatures=Color", edge, 400,
-      "InvalidImageSize");
-  root = analyse (session, server, "v3.2", ok);
-  json_node_unref (root);
-  expect_v32_error (session, server, "visualFeatures=Color", big, 400,
-      "InvalidImageSize");
-  expect_v32_error (session, server, "visualFeatures=Color", not_jpeg, 400,
-      "InvalidImageFormat");
-  expect_v32_error (session, server, "visualFeatures=Color", empty, 400,
-      "InvalidImageSize");
-  expect_v32_error (session, server, "visualFeatures=Color,Telepathy", ok,
-      400, "NotSupportedVisualFeature");
-  expect_v32_error (session, server, "visualFeatures=Color&details=Gossip",
-      ok, 400, "InvalidDetails");
-  expect_v32_error (session, server, "visualFeatures=Color&language=xx", ok,
-      400, "NotSupportedLanguage");
+  expect_v32_error (COLOR_ONLY, small, 400, "InvalidImageSize");
+  expect_v32_error (COLOR_ONLY, edge, 400, "InvalidImageSize");
+  json_node_unref (analyse ("v3.2", ok));
+  expect_v32_error (COLOR_ONLY, big, 400, "InvalidImageSize");
+  expect_v32_error (COLOR_ONLY, not_jpeg, 400, "InvalidImageFormat");
+  expect_v32_error (COLOR_ONLY, empty, 400, "InvalidImageSize");
+  expect_v32_error ("visualFeatures=Color,Telepathy", ok, 400,
+      "NotSupportedVisualFeature");
+  expect_v32_error ("visualFeatures=Color&details=Gossip", ok, 400,
+      "InvalidDetails");
+  expect_v32_error ("visualFeatures=Color&language=xx", ok, 400,
+      "NotSupportedLanguage");
 
   /* Features Azure knows but we do not compute are accepted, and omitted. */
-  answer = post (session, server, "v3.2",
+  root = post_json ("v3.2",
       "visualFeatures=Categories,Faces,Objects,color&details=Landmarks", NULL,
-      ok, &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  root = parse_object (answer);
+      ok, 200);
   fail_unless (json_object_has_member (json_node_get_object (root), "color"));
   fail_if (json_object_has_member (json_node_get_object (root), "faces"));
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
-  answer = post (session, server, "v9.9", "visualFeatures=Color", NULL, ok,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 404);
-  root = parse_object (answer);
-  fail_unless_equals_string (json_object_get_string_member (member_object
-          (root, "error"), "code"), "404");
+  root = post_json ("v9.9", COLOR_ONLY, NULL, ok, 404);
+  assert_error_code (root, "404");
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
-  answer = post_full (session, server, "GET", "v3.2", NULL, NULL, NULL, &msg,
-      &error);
+  answer = post_full (session, "GET", "v3.2", NULL, NULL, NULL, &msg, &error);
   fail_unless (answer != NULL);
   fail_unless_equals_int (soup_message_get_status (msg), 405);
   g_bytes_unref (answer);
@@ -716,38 +694,37 @@ GST_START_TEST (test_invalid_requests)
   g_bytes_unref (not_jpeg);
   g_bytes_unref (empty);
   g_bytes_unref (big);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
 
 typedef struct
 {
-  CvLocalServer *server;
   GBytes *jpeg;
   guint status;
   gint64 elapsed_us;
+  GError *error;
 } ClientJob;
 
-/* A blocking client on its own thread, so the test can look at the server
- * while the request is outstanding. */
+/* A blocking client on its own thread and session, so the test can look at
+ * the server while the request is outstanding. */
 static gpointer
 client_thread (gpointer data)
 {
   ClientJob *job = data;
-  SoupSession *session = soup_session_new ();
+  SoupSession *own = soup_session_new ();
   SoupMessage *msg;
   gint64 start = g_get_monotonic_time ();
   GBytes *answer;
 
-  answer = post (session, job->server, "v3.2", "visualFeatures=Color", NULL,
-      job->jpeg, &msg);
+  answer = post_full (own, "POST", "v3.2", COLOR_ONLY, NULL, job->jpeg, &msg,
+      &job->error);
   job->elapsed_us = g_get_monotonic_time () - start;
   job->status = soup_message_get_status (msg);
-  g_bytes_unref (answer);
+  if (answer)
+    g_bytes_unref (answer);
   g_object_unref (msg);
-  g_object_unref (session);
+  g_object_unref (own);
 
   return NULL;
 }
@@ -757,13 +734,9 @@ client_thread (gpointer data)
  * request is answered while the first waits), and 0 restores speed. */
 GST_START_TEST (test_delay)
 {
-  CvLocalServer *server = start_server (NULL);
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  ClientJob job = { server, jpeg, 0, 0 };
-  SoupSession *session = soup_session_new ();
+  ClientJob job = { jpeg, 0, 0, NULL };
   GThread *thread;
-  SoupMessage *msg;
-  GBytes *answer;
 
   cv_local_server_set_delay (server, 400);
   thread = g_thread_new ("client", client_thread, &job);
@@ -772,21 +745,17 @@ GST_START_TEST (test_delay)
 
   /* The server thread is free while the first request waits. */
   cv_local_server_set_delay (server, 0);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
+  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 200));
 
   g_thread_join (thread);
+  fail_unless (job.error == NULL, "request failed: %s",
+      job.error ? job.error->message : "");
   fail_unless_equals_int (job.status, 200);
   fail_unless (job.elapsed_us >= 400 * 1000, "answered after %" G_GINT64_FORMAT
       " us", job.elapsed_us);
   fail_unless_equals_int (cv_local_server_get_in_progress (server), 0);
 
-  g_object_unref (session);
   g_bytes_unref (jpeg);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -796,69 +765,34 @@ GST_END_TEST;
  * back to 0 answers normally. */
 GST_START_TEST (test_status)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  SoupMessage *msg;
-  GBytes *answer;
   JsonNode *root;
-  JsonObject *error;
 
   cv_local_server_set_failure (server, 429, 7);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 429);
-  fail_unless_equals_string (soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "Retry-After"), "7");
-  root = parse_object (answer);
-  error = member_object (root, "error");
-  fail_unless (JSON_NODE_TYPE (json_object_get_member (error, "code")) ==
-      JSON_NODE_VALUE);
-  fail_unless_equals_string (json_object_get_string_member (error, "code"),
-      "429");
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 429);
+  fail_unless_equals_string (reply_header ("Retry-After"), "7");
+  assert_error_code (root, "429");
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
   cv_local_server_set_failure (server, 500, 0);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 500);
-  fail_if (soup_message_headers_get_one (soup_message_get_response_headers
-          (msg), "Retry-After") != NULL);
-  root = parse_object (answer);
-  fail_unless_equals_string (json_object_get_string_member (member_object
-          (root, "error"), "code"), "InternalServerError");
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 500);
+  fail_if (reply_header ("Retry-After") != NULL);
+  assert_error_code (root, "InternalServerError");
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
-  answer = post (session, server, "v2.1", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 500);
-  root = parse_object (answer);
+  root = post_json ("v2.1", COLOR_ONLY, NULL, jpeg, 500);
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (root), "code"), "InternalServerError");
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
   cv_local_server_set_failure (server, 503, 2);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 503);
-  fail_unless_equals_string (soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "Retry-After"), "2");
-  g_bytes_unref (answer);
-  g_object_unref (msg);
+  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 503));
+  fail_unless_equals_string (reply_header ("Retry-After"), "2");
 
   cv_local_server_set_failure (server, 0, 0);
-  root = analyse (session, server, "v3.2", jpeg);
-  json_node_unref (root);
+  json_node_unref (analyse ("v3.2", jpeg));
 
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -868,31 +802,22 @@ GST_END_TEST;
  * types. */
 GST_START_TEST (test_malformed_and_wrong_types)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
   JsonParser *parser = json_parser_new ();
-  SoupMessage *msg;
   GBytes *answer;
   JsonNode *root;
   JsonObject *o;
   GError *error = NULL;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_MALFORMED);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  answer = post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 200);
   fail_if (json_parser_load_from_data (parser, g_bytes_get_data (answer,
               NULL), g_bytes_get_size (answer), &error));
   g_clear_error (&error);
   g_bytes_unref (answer);
-  g_object_unref (msg);
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_WRONG_TYPES);
-  answer = post (session, server, "v3.2", "visualFeatures=Color", NULL, jpeg,
-      &msg);
-  fail_unless_equals_int (soup_message_get_status (msg), 200);
-  root = parse_object (answer);
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 200);
   o = json_node_get_object (root);
   fail_unless (JSON_NODE_HOLDS_VALUE (json_object_get_member (o,
               "description")));
@@ -900,17 +825,12 @@ GST_START_TEST (test_malformed_and_wrong_types)
   fail_unless (JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "tags")));
   fail_unless (JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "color")));
   json_node_unref (root);
-  g_bytes_unref (answer);
-  g_object_unref (msg);
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_NORMAL);
-  root = analyse (session, server, "v3.2", jpeg);
-  json_node_unref (root);
+  json_node_unref (analyse ("v3.2", jpeg));
 
   g_object_unref (parser);
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -920,32 +840,20 @@ GST_END_TEST;
  * serving. */
 GST_START_TEST (test_drop)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  GError *error = NULL;
-  SoupMessage *msg;
-  GBytes *answer;
-  JsonNode *root;
+  GError *error;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_DROP);
-  answer = post_full (session, server, "POST", "v3.2", "visualFeatures=Color",
-      NULL, jpeg, &msg, &error);
-  fail_unless (answer == NULL);
-  fail_unless (error != NULL);
+  error = post_expect_transport_error (jpeg);
   GST_INFO ("dropped: %s", error->message);
   g_clear_error (&error);
-  g_object_unref (msg);
   fail_unless (cv_local_server_wait_for_requests (server, 1, 0));
   fail_unless_equals_int (cv_local_server_get_in_progress (server), 0);
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_NORMAL);
-  root = analyse (session, server, "v3.2", jpeg);
-  json_node_unref (root);
+  json_node_unref (analyse ("v3.2", jpeg));
 
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -955,76 +863,43 @@ GST_END_TEST;
  * (valgrind/ASan see no leak or crash). */
 GST_START_TEST (test_hang)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new_with_options ("timeout", 1, NULL);
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  GError *error = NULL;
-  SoupMessage *msg;
-  GBytes *answer;
+  GError *error;
   gint64 start;
 
+  soup_session_set_timeout (session, 1);
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
   start = g_get_monotonic_time ();
-  answer = post_full (session, server, "POST", "v3.2", "visualFeatures=Color",
-      NULL, jpeg, &msg, &error);
-  fail_unless (answer == NULL);
+  error = post_expect_transport_error (jpeg);
   fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT),
-      "unexpected error %s", error ? error->message : "none");
+      "unexpected error %s", error->message);
   fail_unless (g_get_monotonic_time () - start >= SECOND - 100000);
   g_clear_error (&error);
-  g_object_unref (msg);
 
   fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
   fail_unless_equals_int (cv_local_server_get_in_progress (server), 1);
 
+  /* The fixture's teardown frees the server with the request still hung. */
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
-
-typedef struct
-{
-  CvLocalServer *server;
-  GBytes *jpeg;
-  GError *error;
-} WaitingJob;
-
-static gpointer
-waiting_client_thread (gpointer data)
-{
-  WaitingJob *job = data;
-  SoupSession *session = soup_session_new ();
-  SoupMessage *msg;
-  GBytes *answer;
-
-  answer = post_full (session, job->server, "POST", "v3.2",
-      "visualFeatures=Color", NULL, job->jpeg, &msg, &job->error);
-  if (answer)
-    g_bytes_unref (answer);
-  g_object_unref (msg);
-  g_object_unref (session);
-
-  return NULL;
-}
 
 /* Proves that freeing the server while a client is still waiting on a hung
  * request closes that connection, so the client gets an error instead of
  * waiting for ever. */
 GST_START_TEST (test_free_releases_waiting_client)
 {
-  CvLocalServer *server = start_server (NULL);
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  WaitingJob job = { server, jpeg, NULL };
+  ClientJob job = { jpeg, 0, 0, NULL };
   GThread *thread;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
-  thread = g_thread_new ("waiting-client", waiting_client_thread, &job);
+  thread = g_thread_new ("waiting-client", client_thread, &job);
   fail_unless (cv_local_server_wait_for_requests (server, 1, 10 * SECOND));
   fail_unless_equals_int (cv_local_server_get_in_progress (server), 1);
 
-  cv_local_server_free (server);
+  g_clear_pointer (&server, cv_local_server_free);
   g_thread_join (thread);
   fail_unless (job.error != NULL);
   GST_INFO ("released with: %s", job.error->message);
@@ -1039,21 +914,17 @@ GST_END_TEST;
  * query, api version, content type and the exact body bytes. */
 GST_START_TEST (test_request_record)
 {
-  CvLocalServer *server = start_server (NULL);
-  SoupSession *session = soup_session_new ();
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
   CvLocalServerRequest *req;
   gint64 before;
-  GBytes *answer;
 
   fail_if (cv_local_server_wait_for_requests (server, 1, 50 * 1000));
   fail_unless (cv_local_server_get_request (server, 0) == NULL);
 
   before = g_get_monotonic_time ();
-  answer = post (session, server, "v2.1",
-      "visualFeatures=Description%2CColor&details=Landmarks&language=en",
-      "k", jpeg, NULL);
-  g_bytes_unref (answer);
+  g_bytes_unref (post_expect ("v2.1",
+          "visualFeatures=Description%2CColor&details=Landmarks&language=en",
+          "k", jpeg, 200));
 
   fail_unless (cv_local_server_wait_for_requests (server, 1, 10 * SECOND));
   fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
@@ -1078,8 +949,6 @@ GST_START_TEST (test_request_record)
   fail_unless (cv_local_server_get_request (server, 1) == NULL);
 
   g_bytes_unref (jpeg);
-  g_object_unref (session);
-  cv_local_server_free (server);
 }
 
 GST_END_TEST;
@@ -1088,17 +957,14 @@ GST_END_TEST;
  * taken. */
 GST_START_TEST (test_explicit_port)
 {
-  CvLocalServer *first = start_server (NULL);
   GError *error = NULL;
   CvLocalServer *second;
 
-  second = cv_local_server_new_full (NULL, cv_local_server_get_port (first),
+  second = cv_local_server_new_full (NULL, cv_local_server_get_port (server),
       &error);
   fail_unless (second == NULL);
   fail_unless (error != NULL);
   g_clear_error (&error);
-
-  cv_local_server_free (first);
 }
 
 GST_END_TEST;
@@ -1107,21 +973,32 @@ static Suite *
 localserver_suite (void)
 {
   Suite *s = suite_create ("localserver");
+  TCase *tc_colour = tcase_create ("colour");
   TCase *tc_analysis = tcase_create ("analysis");
+  TCase *tc_key = tcase_create ("key");
   TCase *tc_protocol = tcase_create ("protocol");
   TCase *tc_misbehaviour = tcase_create ("misbehaviour");
 
+  tcase_add_checked_fixture (tc_analysis, setup_server, teardown_server);
+  tcase_add_checked_fixture (tc_key, setup_keyed_server, teardown_server);
+  tcase_add_checked_fixture (tc_protocol, setup_server, teardown_server);
+  tcase_add_checked_fixture (tc_misbehaviour, setup_server, teardown_server);
+
+  suite_add_tcase (s, tc_colour);
+  tcase_add_test (tc_colour, test_classify);
+  tcase_add_test (tc_colour, test_analyse_rgb);
+
   suite_add_tcase (s, tc_analysis);
-  tcase_add_test (tc_analysis, test_classify);
-  tcase_add_test (tc_analysis, test_analyse_rgb);
   tcase_add_test (tc_analysis, test_solid_colours);
   tcase_add_test (tc_analysis, test_border_and_centre);
   tcase_add_test (tc_analysis, test_accent_colour);
   tcase_add_test (tc_analysis, test_deterministic);
   tcase_add_test (tc_analysis, test_metadata);
 
+  suite_add_tcase (s, tc_key);
+  tcase_add_test (tc_key, test_key);
+
   suite_add_tcase (s, tc_protocol);
-  tcase_add_test (tc_protocol, test_key);
   tcase_add_test (tc_protocol, test_v2_dialect);
   tcase_add_test (tc_protocol, test_invalid_requests);
   tcase_add_test (tc_protocol, test_request_record);
