@@ -147,6 +147,24 @@ message_text (GstMessage * m, gchar ** debug)
   return text;
 }
 
+/* Runs a pipeline that must stop with an error; returns the error (for
+ * its domain and code), its text and its debug string. */
+static GError *
+run_to_error (const gchar * description, gchar ** text, gchar ** debug)
+{
+  GstElement *pipeline = make_pipeline (description);
+  GList *messages = run_pipeline (pipeline);
+  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
+  GError *gerr = NULL;
+
+  fail_unless (err != NULL, "no error from '%s'", description);
+  gst_message_parse_error (err, &gerr, debug);
+  *text = g_strdup (gerr->message);
+  free_messages (messages);
+  gst_object_unref (pipeline);
+  return gerr;
+}
+
 /* --- harness helpers --- */
 
 #define H_WIDTH 320
@@ -238,20 +256,16 @@ GST_END_TEST;
  * one. */
 GST_START_TEST (test_missing_endpoint_error)
 {
-  GstElement *pipeline =
-      make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze ! fakesink");
-  GList *messages = run_pipeline (pipeline);
-  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
-  gchar *text;
+  gchar *text, *debug = NULL;
+  GError *gerr = run_to_error ("videotestsrc num-buffers=3 ! cvanalyze ! "
+      "fakesink", &text, &debug);
 
-  fail_unless (err != NULL);
-  text = message_text (err, NULL);
   fail_unless (strstr (text, "endpoint") && strstr (text,
           "AZURE_VISION_ENDPOINT"), "unhelpful error: %s", text);
-  g_free (text);
   fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
-  free_messages (messages);
-  gst_object_unref (pipeline);
+  g_error_free (gerr);
+  g_free (text);
+  g_free (debug);
 }
 
 GST_END_TEST;
@@ -260,21 +274,16 @@ GST_END_TEST;
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=3 ! "
-      "cvanalyze endpoint=http://127.0.0.1:1/?subscription-key=SECRET42 ! "
-      "fakesink");
-  GList *messages = run_pipeline (pipeline);
-  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
   gchar *text, *debug = NULL;
+  GError *gerr = run_to_error ("videotestsrc num-buffers=3 ! cvanalyze "
+      "endpoint=http://127.0.0.1:1/?subscription-key=SECRET42 ! fakesink",
+      &text, &debug);
 
-  fail_unless (err != NULL);
-  text = message_text (err, &debug);
   fail_unless (strstr (text, "plain base URL"), "%s", text);
   fail_if (strstr (text, "SECRET42") || (debug && strstr (debug, "SECRET42")));
+  g_error_free (gerr);
   g_free (text);
   g_free (debug);
-  free_messages (messages);
-  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
@@ -707,28 +716,21 @@ GST_END_TEST;
  * Azure's message, never the key. */
 GST_START_TEST (test_unauthorized_is_error)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
-      "num-buffers=300 ! cvanalyze endpoint=ENDPOINT key=wrong-key-31337 ! "
-      "fakesink");
-  GList *messages = run_pipeline (pipeline);
-  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
   gchar *text, *debug = NULL;
-  GError *gerr = NULL;
+  GError *gerr = run_to_error ("videotestsrc is-live=true num-buffers=300 ! "
+      "cvanalyze endpoint=ENDPOINT key=wrong-key-31337 ! fakesink", &text,
+      &debug);
 
-  fail_unless (err != NULL, "a refused key must be an error");
-  gst_message_parse_error (err, &gerr, NULL);
   fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_NOT_AUTHORIZED));
-  g_error_free (gerr);
-  text = message_text (err, &debug);
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", text);
   fail_unless (strstr (text, server_url) != NULL, "%s", text);
   fail_unless (strstr (text, "401") && strstr (text, "Access denied"), "%s",
       text);
-  fail_if (strstr (text, "wrong-key-31337") || strstr (debug, "wrong-key"));
+  fail_if (strstr (text, "wrong-key-31337") || (debug
+          && strstr (debug, "wrong-key")));
+  g_error_free (gerr);
   g_free (text);
   g_free (debug);
-  free_messages (messages);
-  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
