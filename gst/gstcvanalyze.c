@@ -72,12 +72,15 @@
 #include <gst/video/video.h>
 
 #include "gstcvanalyze.h"
+#include "gstcvanalyzecaption.h"
 #include "gstcvanalyzeclient.h"
 #include "gstcvanalyzeencoder.h"
 #include "gstcvanalyzemeta.h"
+#include "gstcvanalyzeoverlay.h"
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzetext.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_cv_analyze_debug);
+GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
 #define GST_CAT_DEFAULT gst_cv_analyze_debug
 
 #define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS)
@@ -86,6 +89,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+static GstStaticPadTemplate text_src_template =
+GST_STATIC_PAD_TEMPLATE ("text_src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_CV_ANALYZE_TEXT_CAPS));
 
 enum
 {
@@ -104,6 +110,16 @@ enum
   PROP_TIMEOUT,
   PROP_POST_MESSAGES,
   PROP_STATS,
+  PROP_MODE,
+  PROP_OVERLAY,
+  PROP_FONT_DESC,
+  PROP_VALIGNMENT,
+  PROP_HALIGNMENT,
+  PROP_SHOW_TAGS,
+  PROP_MIN_CONFIDENCE,
+  PROP_CAPTION_SIMILARITY,
+  PROP_CAPTION_DURATION,
+  PROP_TEXT_TIMING,
 };
 
 #define DEFAULT_API_VERSION GST_CV_ANALYZE_API_V3_2
@@ -116,6 +132,16 @@ enum
 #define DEFAULT_MAX_IN_FLIGHT 1
 #define DEFAULT_TIMEOUT (10 * GST_SECOND)
 #define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_MODE GST_CV_ANALYZE_MODE_LIVE
+#define DEFAULT_OVERLAY FALSE
+#define DEFAULT_FONT_DESC NULL
+#define DEFAULT_VALIGNMENT GST_CV_ANALYZE_VALIGN_BOTTOM
+#define DEFAULT_HALIGNMENT GST_CV_ANALYZE_HALIGN_CENTER
+#define DEFAULT_SHOW_TAGS 0
+#define DEFAULT_MIN_CONFIDENCE 0.0
+#define DEFAULT_CAPTION_SIMILARITY 0.8
+#define DEFAULT_CAPTION_DURATION 0
+#define DEFAULT_TEXT_TIMING GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS
 
 /* Azure's names, as the service spells them in visualFeatures / details. */
 static const gchar *const known_features[] = { "Categories", "Tags",
@@ -132,6 +158,7 @@ static const gchar *const known_details[] = { "Celebrities", "Landmarks",
  * thread only takes a reference under the lock. */
 typedef struct
 {
+  guint64 seq;                  /* 1, 2, ...: tells results apart */
   GstStructure *meta;           /* result + frame-pts, latency, ... */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
@@ -164,6 +191,16 @@ struct _GstCvAnalyze
   guint max_in_flight;
   GstClockTime timeout;
   gboolean post_messages;
+  GstCvAnalyzeMode mode;
+  gboolean overlay;
+  gchar *font_desc;
+  GstCvAnalyzeVAlign valignment;
+  GstCvAnalyzeHAlign halignment;
+  guint show_tags;
+  gdouble min_confidence;
+  gdouble caption_similarity;
+  GstClockTime caption_duration;
+  GstCvAnalyzeTextTiming text_timing;
 
   /* streaming thread only */
   GstVideoInfo info;
@@ -173,11 +210,19 @@ struct _GstCvAnalyze
   gboolean is_live;
   GstClockTime stream_timeout;  /* snapshot of timeout for this run */
   GstClockTime stream_interval;
+  GstCvAnalyzeMode stream_mode;
+  GstCvAnalyzeTextTiming stream_text_timing;
+  GstClockTime frame_duration;  /* from the caps' framerate, or NONE */
+  GstClockTime last_frame_end;
+  GstCvAnalyzeCaptionTrack captions;
+  GstCvAnalyzeTextOutput text;
+  GstCvAnalyzeOverlay *overlay_renderer;
 
   gchar *endpoint_in_use;       /* for error messages; never holds the key */
 
   /* shared with the client thread, under state_lock */
   GMutex state_lock;
+  GCond outcome_cond;           /* signalled on every outcome */
   GstCvAnalyzeClient *client;   /* set in start(), cleared in stop() */
   guint64 requests;             /* requests sent by clients already stopped */
   guint generation;             /* bumped by every flush and stop */
@@ -192,6 +237,9 @@ struct _GstCvAnalyze
   guint64 skipped;
   guint64 failed;
   guint64 results;
+  guint64 outcomes;             /* results and failures, for exact mode */
+  guint64 missed;               /* exact mode: no answer within timeout */
+  guint64 result_seq;
   GstClockTime last_latency;
   GstClockTime total_latency;
 };
@@ -211,6 +259,10 @@ static gboolean gst_cv_analyze_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static GstFlowReturn gst_cv_analyze_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
+static gboolean gst_cv_analyze_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
+static gboolean text_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
 
 #define gst_cv_analyze_parent_class parent_class
 G_DEFINE_TYPE (GstCvAnalyze, gst_cv_analyze, GST_TYPE_BASE_TRANSFORM);
@@ -230,6 +282,46 @@ gst_cv_analyze_api_version_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstCvAnalyzeApiVersion", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_cv_analyze_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CV_ANALYZE_MODE_LIVE, "Attach results as they arrive; frames "
+          "never wait", "live"},
+    {GST_CV_ANALYZE_MODE_EXACT, "Hold the analysed frame until its own "
+          "result (at most 'timeout') and report that as latency", "exact"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCvAnalyzeMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_cv_analyze_text_timing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS, "Send the current caption with "
+          "every video frame (for textoverlay and live display)",
+        "continuous"},
+    {GST_CV_ANALYZE_TEXT_TIMING_COMPLETE, "Send each caption once, when it "
+          "ends, with its exact duration (for webvttenc, srtenc and muxers)",
+        "complete"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCvAnalyzeTextTiming", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -447,8 +539,166 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "last-latency, mean-latency", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstCvAnalyze:mode:
+   *
+   * `live` attaches each result to the frames that follow its arrival:
+   * frames never wait. `exact` holds the analysed frame until its own
+   * result (at most #GstCvAnalyze:timeout) and attaches it to that very
+   * frame and those after it; the wait is added to the latency this
+   * element reports, so live sinks keep sync. A result later than the
+   * timeout is dropped and counted as `missed` in #GstCvAnalyze:stats.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "live: attach results as they arrive, frames never wait; exact: "
+          "hold each analysed frame until its own result (at most 'timeout', "
+          "reported as latency)", GST_TYPE_CV_ANALYZE_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:overlay:
+   *
+   * Draw the current caption onto the video (white on a translucent box),
+   * in the style set by #GstCvAnalyze:font-desc, #GstCvAnalyze:valignment
+   * and #GstCvAnalyze:halignment. The caption is drawn as plain text, never
+   * parsed as markup.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+      g_param_spec_boolean ("overlay", "Overlay",
+          "Draw the current caption onto the video frames",
+          DEFAULT_OVERLAY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:font-desc:
+   *
+   * Pango font description of the drawn caption, e.g. "Sans Bold 24".
+   * Without a size, the size follows the frame's height.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_FONT_DESC,
+      g_param_spec_string ("font-desc", "Font description",
+          "Pango font description of the drawn caption, e.g. \"Sans Bold "
+          "24\"; without a size it follows the frame height (default: Sans "
+          "Bold)", DEFAULT_FONT_DESC, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:valignment:
+   *
+   * Where the drawn caption goes vertically.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_VALIGNMENT,
+      g_param_spec_enum ("valignment", "Vertical alignment",
+          "Where the drawn caption goes vertically",
+          GST_TYPE_CV_ANALYZE_VALIGN, DEFAULT_VALIGNMENT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:halignment:
+   *
+   * Where the drawn caption goes horizontally, and how its lines align.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_HALIGNMENT,
+      g_param_spec_enum ("halignment", "Horizontal alignment",
+          "Where the drawn caption goes horizontally",
+          GST_TYPE_CV_ANALYZE_HALIGN, DEFAULT_HALIGNMENT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:show-tags:
+   *
+   * How many of the result's top tags to show on a second line, after the
+   * caption, in the overlay and on the text pad (0: caption only).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_TAGS,
+      g_param_spec_uint ("show-tags", "Show tags",
+          "How many top tags to show on a second line after the caption, "
+          "drawn and on text_src (0: caption only)", 0, 20,
+          DEFAULT_SHOW_TAGS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:min-confidence:
+   *
+   * Captions less confident than this are not shown (drawn or on the text
+   * pad); a result whose caption is hidden ends the caption before it.
+   * Metas and messages still carry every result.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_CONFIDENCE,
+      g_param_spec_double ("min-confidence", "Minimum confidence",
+          "Captions less confident than this are not shown (drawn or on "
+          "text_src); metas and messages still carry them", 0.0, 1.0,
+          DEFAULT_MIN_CONFIDENCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:caption-similarity:
+   *
+   * A caption at least this similar to the one shown is a near-duplicate:
+   * it does not start a new subtitle entry. Similarity is one minus the
+   * word edit distance over the longer caption's word count, ignoring
+   * case, punctuation and articles ("a red car on a street" and "A red car
+   * on the street." are 1.0 alike). 1.0 merges only captions that read the
+   * same.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_CAPTION_SIMILARITY,
+      g_param_spec_double ("caption-similarity", "Caption similarity",
+          "Captions at least this similar (word edit distance, ignoring "
+          "case, punctuation and articles) to the one shown do not start a "
+          "new entry", 0.0, 1.0, DEFAULT_CAPTION_SIMILARITY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:caption-duration:
+   *
+   * Longest time a caption stays shown; 0 shows it until it is superseded.
+   * With #GstCvAnalyze:text-timing=complete this also bounds how far the
+   * text stream runs behind the video.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_CAPTION_DURATION,
+      g_param_spec_uint64 ("caption-duration", "Caption duration",
+          "Longest time a caption stays shown, in nanoseconds (0: until the "
+          "next caption)", 0, G_MAXINT64, DEFAULT_CAPTION_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:text-timing:
+   *
+   * How captions go out on the text_src pad. `continuous` sends the current
+   * caption with every video frame, so it is there as soon as it is
+   * current: use it with textoverlay. `complete` sends one buffer per
+   * caption when it ends, with its exact duration: use it for webvttenc,
+   * srtenc and muxers. Either way, GAP events cover the stretches without a
+   * caption.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TEXT_TIMING,
+      g_param_spec_enum ("text-timing", "Text timing",
+          "continuous: the current caption with every frame (textoverlay); "
+          "complete: one buffer per caption with its exact duration, sent "
+          "when it ends (webvttenc, srtenc, muxers)",
+          GST_TYPE_CV_ANALYZE_TEXT_TIMING, DEFAULT_TEXT_TIMING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &text_src_template);
   gst_element_class_set_static_metadata (element_class,
       "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
       "Captions and tags sampled frames with Azure Computer Vision's Analyze "
@@ -463,8 +713,13 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_cv_analyze_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cv_analyze_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cv_analyze_transform_ip);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cv_analyze_query);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_API_VERSION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_TEXT_TIMING, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_VALIGN, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_HALIGN, 0);
   GST_DEBUG_CATEGORY_INIT (gst_cv_analyze_debug, "cvanalyze", 0,
       "cvanalyze image analysis");
 }
@@ -482,7 +737,24 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   self->timeout = DEFAULT_TIMEOUT;
   self->post_messages = DEFAULT_POST_MESSAGES;
+  self->mode = DEFAULT_MODE;
+  self->overlay = DEFAULT_OVERLAY;
+  self->font_desc = g_strdup (DEFAULT_FONT_DESC);
+  self->valignment = DEFAULT_VALIGNMENT;
+  self->halignment = DEFAULT_HALIGNMENT;
+  self->show_tags = DEFAULT_SHOW_TAGS;
+  self->min_confidence = DEFAULT_MIN_CONFIDENCE;
+  self->caption_similarity = DEFAULT_CAPTION_SIMILARITY;
+  self->caption_duration = DEFAULT_CAPTION_DURATION;
+  self->text_timing = DEFAULT_TEXT_TIMING;
   g_mutex_init (&self->state_lock);
+  g_cond_init (&self->outcome_cond);
+  gst_cv_analyze_caption_track_init (&self->captions);
+  gst_cv_analyze_text_output_init (&self->text, GST_ELEMENT (self),
+      gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+          "text_src"));
+  gst_pad_set_query_function (self->text.pad,
+      GST_DEBUG_FUNCPTR (text_src_query));
 
   /* Until a result arrives there is nothing to attach: leave buffers
    * untouched (not even made writable). */
@@ -526,8 +798,12 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->language);
   g_free (self->model_version);
   g_free (self->endpoint_in_use);
+  g_free (self->font_desc);
   g_clear_pointer (&self->current, attachment_unref);
+  gst_cv_analyze_caption_track_reset (&self->captions);
+  g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
+  g_cond_clear (&self->outcome_cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -585,6 +861,37 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_OVERLAY:
+      self->overlay = g_value_get_boolean (value);
+      break;
+    case PROP_FONT_DESC:
+      g_free (self->font_desc);
+      self->font_desc = g_value_dup_string (value);
+      break;
+    case PROP_VALIGNMENT:
+      self->valignment = g_value_get_enum (value);
+      break;
+    case PROP_HALIGNMENT:
+      self->halignment = g_value_get_enum (value);
+      break;
+    case PROP_SHOW_TAGS:
+      self->show_tags = g_value_get_uint (value);
+      break;
+    case PROP_MIN_CONFIDENCE:
+      self->min_confidence = g_value_get_double (value);
+      break;
+    case PROP_CAPTION_SIMILARITY:
+      self->caption_similarity = g_value_get_double (value);
+      break;
+    case PROP_CAPTION_DURATION:
+      self->caption_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_TEXT_TIMING:
+      self->text_timing = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -605,6 +912,7 @@ get_stats (GstCvAnalyze * self)
       "skipped", G_TYPE_UINT64, self->skipped,
       "failed", G_TYPE_UINT64, self->failed,
       "results", G_TYPE_UINT64, self->results,
+      "missed", G_TYPE_UINT64, self->missed,
       "last-latency", G_TYPE_UINT64, self->last_latency,
       "mean-latency", G_TYPE_UINT64, self->results ?
       self->total_latency / self->results : GST_CLOCK_TIME_NONE, NULL);
@@ -660,6 +968,36 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_OVERLAY:
+      g_value_set_boolean (value, self->overlay);
+      break;
+    case PROP_FONT_DESC:
+      g_value_set_string (value, self->font_desc);
+      break;
+    case PROP_VALIGNMENT:
+      g_value_set_enum (value, self->valignment);
+      break;
+    case PROP_HALIGNMENT:
+      g_value_set_enum (value, self->halignment);
+      break;
+    case PROP_SHOW_TAGS:
+      g_value_set_uint (value, self->show_tags);
+      break;
+    case PROP_MIN_CONFIDENCE:
+      g_value_set_double (value, self->min_confidence);
+      break;
+    case PROP_CAPTION_SIMILARITY:
+      g_value_set_double (value, self->caption_similarity);
+      break;
+    case PROP_CAPTION_DURATION:
+      g_value_set_uint64 (value, self->caption_duration);
+      break;
+    case PROP_TEXT_TIMING:
+      g_value_set_enum (value, self->text_timing);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -755,6 +1093,13 @@ build_url (GstCvAnalyze * self, const gchar * endpoint,
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
 
+/* Without a result, buffers can go through untouched: live mode. */
+static gboolean
+idle_passthrough (GstCvAnalyze * self)
+{
+  return self->stream_mode == GST_CV_ANALYZE_MODE_LIVE;
+}
+
 static gboolean
 gst_cv_analyze_start (GstBaseTransform * trans)
 {
@@ -837,6 +1182,12 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint);
   self->stream_timeout = self->timeout;
+  self->stream_mode = self->mode;
+  self->stream_text_timing = self->text_timing;
+  self->captions.min_confidence = self->min_confidence;
+  self->captions.show_tags = self->show_tags;
+  self->captions.similarity = self->caption_similarity;
+  self->captions.max_duration = self->caption_duration;
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "analysing with %s (key %s)", config.url,
@@ -853,6 +1204,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->auth_reported = FALSE;
   self->failing = FALSE;
   self->samples = self->skipped = self->failed = self->results = 0;
+  self->missed = 0;
   self->requests = 0;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
@@ -860,10 +1212,16 @@ gst_cv_analyze_start (GstBaseTransform * trans)
 
   self->next_sample = GST_CLOCK_TIME_NONE;
   self->live_known = FALSE;
+  self->last_frame_end = GST_CLOCK_TIME_NONE;
+  gst_cv_analyze_caption_track_reset (&self->captions);
+  /* Exact mode attaches to the very frame it waits on: that buffer must be
+   * writable, so no passthrough. */
+  gst_base_transform_set_passthrough (trans, idle_passthrough (self));
   return TRUE;
 }
 
-/* Forgets the current result and makes late outcomes stale. */
+/* Forgets the current result, makes late outcomes stale and wakes a frame
+ * waiting for its result. */
 static void
 reset_results (GstCvAnalyze * self)
 {
@@ -872,7 +1230,9 @@ reset_results (GstCvAnalyze * self)
   g_mutex_lock (&self->state_lock);
   self->generation++;
   old = g_steal_pointer (&self->current);
-  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self),
+      idle_passthrough (self));
+  g_cond_broadcast (&self->outcome_cond);
   g_mutex_unlock (&self->state_lock);
 
   g_clear_pointer (&old, attachment_unref);
@@ -885,6 +1245,9 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   GstCvAnalyzeClient *client;
 
   reset_results (self);
+  gst_cv_analyze_caption_track_reset (&self->captions);
+  gst_cv_analyze_text_output_reset (&self->text);
+  g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_lock (&self->state_lock);
   client = g_steal_pointer (&self->client);
   if (client)
@@ -926,6 +1289,7 @@ gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
     g_mutex_lock (&self->state_lock);
     /* A FLUSH_STOP racing with this must not unflush the client again. */
     self->stopping = TRUE;
+    g_cond_broadcast (&self->outcome_cond);
     g_mutex_unlock (&self->state_lock);
     client = ref_client (self);
     if (client) {
@@ -948,7 +1312,25 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
         ("invalid video caps %" GST_PTR_FORMAT, incaps));
     return FALSE;
   }
+  self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
+      gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (&self->info),
+      GST_VIDEO_INFO_FPS_N (&self->info)) : GST_CLOCK_TIME_NONE;
   return TRUE;
+}
+
+/* Sends the caption still open at the end of the stream (complete timing,
+ * where an entry goes out only once it has ended). */
+static void
+finish_captions (GstCvAnalyze * self)
+{
+  GstCvAnalyzeCaptionTrack *track = &self->captions;
+
+  if (self->stream_text_timing == GST_CV_ANALYZE_TEXT_TIMING_COMPLETE
+      && track->shown && GST_CLOCK_TIME_IS_VALID (self->last_frame_end)
+      && self->last_frame_end > track->start)
+    gst_cv_analyze_text_output_push_text (&self->text, track->shown,
+        track->start, self->last_frame_end - track->start);
+  gst_cv_analyze_caption_track_reset (track);
 }
 
 static gboolean
@@ -968,6 +1350,8 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
         gst_cv_analyze_client_set_flushing (client, TRUE);
         gst_object_unref (client);
       }
+      gst_cv_analyze_text_output_forward_event (&self->text,
+          GST_ELEMENT (self), event);
       break;
     }
     case GST_EVENT_FLUSH_STOP:{
@@ -981,6 +1365,10 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       if (self->client && !stopping)
         gst_cv_analyze_client_set_flushing (self->client, FALSE);
       self->next_sample = GST_CLOCK_TIME_NONE;
+      self->last_frame_end = GST_CLOCK_TIME_NONE;
+      gst_cv_analyze_caption_track_reset (&self->captions);
+      gst_cv_analyze_text_output_forward_event (&self->text,
+          GST_ELEMENT (self), event);
       break;
     }
     case GST_EVENT_EOS:
@@ -990,11 +1378,75 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
               self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
             GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
+      finish_captions (self);
+      gst_cv_analyze_text_output_forward_event (&self->text,
+          GST_ELEMENT (self), event);
+      break;
+    case GST_EVENT_SEGMENT:
+      finish_captions (self);
+      self->last_frame_end = GST_CLOCK_TIME_NONE;
+      gst_cv_analyze_text_output_forward_event (&self->text,
+          GST_ELEMENT (self), event);
+      break;
+    case GST_EVENT_GAP:
+      /* With complete timing an open caption holds the text position at
+       * its start until it ends. */
+      if (self->stream_text_timing != GST_CV_ANALYZE_TEXT_TIMING_COMPLETE
+          || !self->captions.shown)
+        gst_cv_analyze_text_output_forward_event (&self->text,
+            GST_ELEMENT (self), event);
+      break;
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_CAPS:
+      gst_cv_analyze_text_output_forward_event (&self->text,
+          GST_ELEMENT (self), event);
       break;
     default:
       break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* Exact mode holds frames for up to 'timeout': that is this element's
+ * latency. */
+static gboolean
+gst_cv_analyze_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  gboolean ret;
+
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+      query);
+  if (ret && direction == GST_PAD_SRC
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime hold = 0, min, max;
+    gboolean live;
+
+    GST_OBJECT_LOCK (self);
+    if (self->mode == GST_CV_ANALYZE_MODE_EXACT)
+      hold = self->timeout;
+    GST_OBJECT_UNLOCK (self);
+
+    gst_query_parse_latency (query, &live, &min, &max);
+    min += hold;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += hold;
+    GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
+        ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
+        GST_TIME_ARGS (max));
+    gst_query_set_latency (query, live, min, max);
+  }
+  return ret;
+}
+
+/* The text pad answers latency as the video does. */
+static gboolean
+text_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY)
+    return gst_pad_query (GST_BASE_TRANSFORM_SRC_PAD (parent), query);
+  return gst_pad_query_default (pad, parent, query);
 }
 
 static gboolean
@@ -1013,13 +1465,15 @@ upstream_is_live (GstCvAnalyze * self)
   return self->is_live;
 }
 
-static void
-sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time)
+/* Hands the frame to the client, waiting at most @wait for a free slot.
+ * Returns whether it was queued. */
+static gboolean
+sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
+    GstClockTime wait)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
   GstCvAnalyzeSubmitResult res;
-  gboolean live = upstream_is_live (self);
 
   /* A reference, not a copy: the client maps it read-only on its thread
    * and drops it as soon as the JPEG is made. */
@@ -1036,16 +1490,57 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time)
   self->samples++;
   g_mutex_unlock (&self->state_lock);
 
-  res = gst_cv_analyze_client_submit (self->client, frame,
-      live ? 0 : self->stream_timeout);
+  res = gst_cv_analyze_client_submit (self->client, frame, wait);
 
   GST_LOG_OBJECT (self, "sampled frame %" GST_TIME_FORMAT ": %d",
       GST_TIME_ARGS (running_time), res);
   if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
-    return;
+    return TRUE;
   g_mutex_lock (&self->state_lock);
   self->skipped++;
   g_mutex_unlock (&self->state_lock);
+  return FALSE;
+}
+
+/* Exact mode: sends the frame and waits, at most 'timeout' in all, for its
+ * own outcome, so that its result goes on this very buffer. A late answer
+ * is made stale: it must not be attached to later frames as theirs. */
+static GstFlowReturn
+sample_and_wait (GstCvAnalyze * self, GstBuffer * buf,
+    GstClockTime running_time)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + self->stream_timeout / GST_USECOND;
+  guint generation;
+  guint64 outcomes;
+  gboolean answered, flushing;
+
+  g_mutex_lock (&self->state_lock);
+  generation = self->generation;
+  outcomes = self->outcomes;
+  g_mutex_unlock (&self->state_lock);
+
+  if (!sample_frame (self, buf, running_time, self->stream_timeout))
+    return GST_FLOW_OK;
+
+  g_mutex_lock (&self->state_lock);
+  while (self->outcomes == outcomes && self->generation == generation
+      && !self->stopping)
+    if (!g_cond_wait_until (&self->outcome_cond, &self->state_lock, deadline))
+      break;
+  flushing = self->generation != generation || self->stopping;
+  answered = !flushing && self->outcomes != outcomes;
+  if (!answered && !flushing) {
+    self->missed++;
+    self->generation++;
+  }
+  g_mutex_unlock (&self->state_lock);
+
+  GST_LOG_OBJECT (self, "held frame %" GST_TIME_FORMAT " for %" G_GINT64_FORMAT
+      " us: %s", GST_TIME_ARGS (GST_BUFFER_PTS (buf)),
+      g_get_monotonic_time () - start, flushing ? "flushing" : answered ?
+      "answered" : "missed");
+  return flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
 }
 
 static void
@@ -1073,45 +1568,31 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   }
 }
 
-static GstFlowReturn
-gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+/* Whether this frame is due for analysis: the first, then one per
+ * interval of running time. */
+static gboolean
+is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
+    GstClockTime * running_time)
 {
-  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
-  GstClockTime running_time, cadence, interval;
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime cadence, interval;
   gboolean on_wall;
-  Attachment *current = NULL;
-  gboolean fatal;
 
-  g_mutex_lock (&self->state_lock);
-  fatal = self->fatal;
-  /* In passthrough the buffer may be shared: attach only to our own. */
-  if (self->current && gst_buffer_is_writable (buf))
-    current = g_atomic_rc_box_acquire (self->current);
-  g_mutex_unlock (&self->state_lock);
-
-  if (G_UNLIKELY (fatal))
-    return GST_FLOW_ERROR;      /* the error message is already posted */
-
-  if (current) {
-    attach_result (self, buf, current);
-    attachment_unref (current);
-  }
-
-  running_time = gst_segment_to_running_time (&trans->segment,
+  *running_time = gst_segment_to_running_time (&trans->segment,
       GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   /* Buffers without a timestamp are sampled on the wall clock instead; a
    * switch between the two clocks starts the cadence afresh. */
   on_wall = !GST_BUFFER_PTS_IS_VALID (buf);
-  if (!on_wall && !GST_CLOCK_TIME_IS_VALID (running_time))
-    return GST_FLOW_OK;         /* outside the segment: will be clipped */
+  if (!on_wall && !GST_CLOCK_TIME_IS_VALID (*running_time))
+    return FALSE;               /* outside the segment: will be clipped */
   cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
-      running_time;
+      *running_time;
   if (on_wall != self->cadence_on_wall) {
     self->cadence_on_wall = on_wall;
     self->next_sample = GST_CLOCK_TIME_NONE;
   }
   if (self->next_sample != GST_CLOCK_TIME_NONE && cadence < self->next_sample)
-    return GST_FLOW_OK;
+    return FALSE;
 
   GST_OBJECT_LOCK (self);
   interval = self->interval;
@@ -1124,9 +1605,145 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   self->next_sample += interval;
   if (self->next_sample <= cadence)
     self->next_sample = cadence + interval;
+  return TRUE;
+}
 
-  sample_frame (self, buf, running_time);
-  return GST_FLOW_OK;
+/* Text on the text pad for this frame: with continuous timing the current
+ * caption (or a GAP); with complete timing the caption that just ended, and
+ * GAPs only while no caption is open. */
+static GstFlowReturn
+push_captions (GstCvAnalyze * self, GstClockTime pts, GstClockTime duration,
+    const gchar * ended, GstClockTime ended_start, GstClockTime ended_end)
+{
+  const gchar *shown = self->captions.shown;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->stream_text_timing == GST_CV_ANALYZE_TEXT_TIMING_COMPLETE) {
+    if (ended && ended_end > ended_start)
+      ret = gst_cv_analyze_text_output_push_text (&self->text, ended,
+          ended_start, ended_end - ended_start);
+    if (ret == GST_FLOW_OK && !shown)
+      ret = gst_cv_analyze_text_output_push_gap (&self->text, pts, duration);
+  } else if (shown) {
+    ret = gst_cv_analyze_text_output_push_text (&self->text, shown, pts,
+        duration);
+  } else {
+    ret = gst_cv_analyze_text_output_push_gap (&self->text, pts, duration);
+  }
+  return ret;
+}
+
+/* Blends the current caption into the frame (overlay=true). */
+static void
+draw_caption (GstCvAnalyze * self, GstBuffer * buf, const gchar * text)
+{
+  GstVideoOverlayComposition *composition;
+  GstVideoFrame frame;
+  gchar *font_desc;
+  GstCvAnalyzeVAlign valign;
+  GstCvAnalyzeHAlign halign;
+
+  if (!gst_buffer_is_writable (buf))
+    return;                     /* the frame a first result raced with */
+
+  GST_OBJECT_LOCK (self);
+  font_desc = g_strdup (self->font_desc);
+  valign = self->valignment;
+  halign = self->halignment;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->overlay_renderer)
+    self->overlay_renderer = gst_cv_analyze_overlay_new ();
+  gst_cv_analyze_overlay_set_style (self->overlay_renderer, font_desc, valign,
+      halign);
+  g_free (font_desc);
+  composition = gst_cv_analyze_overlay_get_composition (self->overlay_renderer,
+      text, GST_VIDEO_INFO_WIDTH (&self->info),
+      GST_VIDEO_INFO_HEIGHT (&self->info));
+
+  if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
+    GST_WARNING_OBJECT (self, "could not map frame to draw the caption");
+    return;
+  }
+  gst_video_overlay_composition_blend (composition, &frame);
+  gst_video_frame_unmap (&frame);
+}
+
+/* Follows which caption is current at this frame and shows it: on the text
+ * pad and, with overlay=true, on the frame. Costs nothing when neither is
+ * wanted. */
+static GstFlowReturn
+output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf), duration;
+  GstClockTime ended_start, ended_end;
+  gchar *ended = NULL;
+  gboolean linked = gst_cv_analyze_text_output_is_linked (&self->text);
+  gboolean overlay;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+
+  if ((!linked && !overlay) || !GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_FLOW_OK;
+
+  duration = GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) :
+      self->frame_duration;
+  self->last_frame_end = GST_CLOCK_TIME_IS_VALID (duration) ?
+      pts + duration : pts;
+
+  gst_cv_analyze_caption_track_update (&self->captions,
+      current ? current->seq : 0, current ? current->meta : NULL, pts,
+      &ended, &ended_start, &ended_end);
+
+  GST_LOG_OBJECT (self, "frame %" GST_TIME_FORMAT ": caption %s",
+      GST_TIME_ARGS (pts), GST_STR_NULL (self->captions.shown));
+  if (linked)
+    ret = push_captions (self, pts, duration, ended, ended_start, ended_end);
+  if (overlay && self->captions.shown)
+    draw_caption (self, buf, self->captions.shown);
+  g_free (ended);
+  return ret;
+}
+
+static GstFlowReturn
+gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  GstClockTime running_time;
+  Attachment *current = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean fatal;
+
+  g_mutex_lock (&self->state_lock);
+  fatal = self->fatal;
+  g_mutex_unlock (&self->state_lock);
+  if (G_UNLIKELY (fatal))
+    return GST_FLOW_ERROR;      /* the error message is already posted */
+
+  if (is_sample_due (self, buf, &running_time)) {
+    if (self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
+      ret = sample_and_wait (self, buf, running_time);
+    else
+      sample_frame (self, buf, running_time, upstream_is_live (self) ? 0 :
+          self->stream_timeout);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+
+  g_mutex_lock (&self->state_lock);
+  /* In passthrough the buffer may be shared: attach only to our own. */
+  if (self->current && gst_buffer_is_writable (buf))
+    current = g_atomic_rc_box_acquire (self->current);
+  g_mutex_unlock (&self->state_lock);
+
+  if (current)
+    attach_result (self, buf, current);
+  ret = output_captions (self, buf, current);
+  g_clear_pointer (&current, attachment_unref);
+  return ret;
 }
 
 /* --- results, on the client's thread --- */
@@ -1244,10 +1861,13 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   g_mutex_lock (&self->state_lock);
   if (o->generation == self->generation) {
     old = self->current;
+    a->seq = ++self->result_seq;
     self->current = a;
     a = NULL;
     self->failing = FALSE;
     self->results++;
+    self->outcomes++;
+    g_cond_broadcast (&self->outcome_cond);
     self->last_latency = o->latency;
     self->total_latency += o->latency;
     gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
@@ -1307,6 +1927,8 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   stale = o->generation != self->generation;
   if (!stale) {
     self->failed++;
+    self->outcomes++;
+    g_cond_broadcast (&self->outcome_cond);
     /* One warning per run of identical failures: a service that is down
      * for an hour must not flood the bus; the count is in 'stats'. */
     report = !self->failing || self->last_failure != o->kind

@@ -37,6 +37,46 @@ typedef enum
 #define GST_TYPE_CV_ANALYZE_API_VERSION (gst_cv_analyze_api_version_get_type ())
 GType gst_cv_analyze_api_version_get_type (void);
 
+/**
+ * GstCvAnalyzeMode:
+ * @GST_CV_ANALYZE_MODE_LIVE: frames never wait; a result is attached to the
+ *   frames that follow its arrival
+ * @GST_CV_ANALYZE_MODE_EXACT: the analysed frame waits for its own result
+ *   (at most #GstCvAnalyze:timeout), which is attached to it and to the
+ *   frames after it; the wait is reported as latency
+ *
+ * When results are attached.
+ */
+typedef enum
+{
+  GST_CV_ANALYZE_MODE_LIVE,
+  GST_CV_ANALYZE_MODE_EXACT,
+} GstCvAnalyzeMode;
+
+#define GST_TYPE_CV_ANALYZE_MODE (gst_cv_analyze_mode_get_type ())
+GType gst_cv_analyze_mode_get_type (void);
+
+/**
+ * GstCvAnalyzeTextTiming:
+ * @GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS: the current caption is sent again
+ *   with every video frame, so that it is on the text pad as soon as it is
+ *   current and for as long as it is: for textoverlay and live display
+ * @GST_CV_ANALYZE_TEXT_TIMING_COMPLETE: one buffer per caption, sent when
+ *   it ends, lasting exactly until it was superseded: for subtitle files
+ *   (webvttenc, srtenc) and muxers. The text stream runs behind the video
+ *   by up to one caption.
+ *
+ * How captions are sent on the text_src pad.
+ */
+typedef enum
+{
+  GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS,
+  GST_CV_ANALYZE_TEXT_TIMING_COMPLETE,
+} GstCvAnalyzeTextTiming;
+
+#define GST_TYPE_CV_ANALYZE_TEXT_TIMING (gst_cv_analyze_text_timing_get_type ())
+GType gst_cv_analyze_text_timing_get_type (void);
+
 GST_ELEMENT_REGISTER_DECLARE (cvanalyze);
 
 G_END_DECLS

@@ -9,6 +9,9 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   libsoup-3.0-dev libjson-glib-dev libturbojpeg0-dev libyuv-dev
+  libpango1.0-dev fonts-dejavu-core
+  # textoverlay (pango plugin), webvttenc and srtenc: what text_src feeds
+  gstreamer1.0-x gstreamer1.0-plugins-bad
   valgrind
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   ca-certificates

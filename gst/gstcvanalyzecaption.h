@@ -1,0 +1,58 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __GST_CV_ANALYZE_CAPTION_H__
+#define __GST_CV_ANALYZE_CAPTION_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* Which caption is on screen: the text shown for each result, and when it
+ * starts and stops being shown. Used from the streaming thread only. */
+typedef struct
+{
+  /* settings */
+  gdouble min_confidence;       /* captions below are hidden */
+  guint show_tags;              /* how many tags to add on a second line */
+  gdouble similarity;           /* at or above: a near-duplicate */
+  GstClockTime max_duration;    /* 0: until superseded */
+
+  /* state */
+  guint64 seq;                  /* the last result looked at, 0 = none */
+  gchar *shown;                 /* text of the current entry, NULL = none */
+  GstClockTime start;           /* when it became current */
+  gchar *last;                  /* last text accepted, kept after expiry */
+} GstCvAnalyzeCaptionTrack;
+
+/* What happened to the current entry at one frame. */
+typedef enum
+{
+  GST_CV_ANALYZE_CAPTION_UNCHANGED,
+  GST_CV_ANALYZE_CAPTION_STARTED,       /* a new entry began */
+  GST_CV_ANALYZE_CAPTION_ENDED, /* the entry ended, none follows */
+} GstCvAnalyzeCaptionChange;
+
+gchar   *gst_cv_analyze_caption_text_from_result (const GstStructure * result,
+    gdouble min_confidence, guint show_tags);
+
+gdouble  gst_cv_analyze_caption_similarity (const gchar * a, const gchar * b);
+
+void     gst_cv_analyze_caption_track_init (GstCvAnalyzeCaptionTrack * track);
+
+void     gst_cv_analyze_caption_track_reset (GstCvAnalyzeCaptionTrack * track);
+
+GstCvAnalyzeCaptionChange gst_cv_analyze_caption_track_update (
+    GstCvAnalyzeCaptionTrack * track, guint64 seq,
+    const GstStructure * result, GstClockTime now,
+    gchar ** ended_text, GstClockTime * ended_start, GstClockTime * ended_end);
+
+G_END_DECLS
+
+#endif /* __GST_CV_ANALYZE_CAPTION_H__ */

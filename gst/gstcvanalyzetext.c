@@ -1,0 +1,178 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/* The text_src pad, kept apart from the element's video path. As
+ * ccextractor does for its caption pad, it replays the video's sticky
+ * events with a stream id of its own and pushes GAP events for stretches
+ * without a caption: a sparse stream that textoverlay, webvttenc and
+ * muxers can follow without waiting. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "gstcvanalyzetext.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_cv_analyze_debug);
+#define GST_CAT_DEFAULT gst_cv_analyze_debug
+
+void
+gst_cv_analyze_text_output_init (GstCvAnalyzeTextOutput * out,
+    GstElement * element, GstPadTemplate * templ)
+{
+  memset (out, 0, sizeof (*out));
+  out->pad = gst_pad_new_from_template (templ, "text_src");
+  out->position = GST_CLOCK_TIME_NONE;
+  gst_pad_use_fixed_caps (out->pad);
+  gst_element_add_pad (element, out->pad);
+}
+
+gboolean
+gst_cv_analyze_text_output_is_linked (GstCvAnalyzeTextOutput * out)
+{
+  return gst_pad_is_linked (out->pad);
+}
+
+void
+gst_cv_analyze_text_output_reset (GstCvAnalyzeTextOutput * out)
+{
+  out->position = GST_CLOCK_TIME_NONE;
+}
+
+/* utf8 unless downstream takes only pango-markup. */
+static void
+negotiate (GstCvAnalyzeTextOutput * out)
+{
+  GstCaps *templ = gst_pad_get_pad_template_caps (out->pad);
+  GstCaps *peer = gst_pad_peer_query_caps (out->pad, templ);
+  GstCaps *caps;
+  const gchar *format;
+
+  if (gst_caps_is_empty (peer)) {
+    gst_caps_unref (peer);
+    peer = gst_caps_ref (templ);
+  }
+  caps = gst_caps_fixate (gst_caps_make_writable (peer));
+  format = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "format");
+  out->markup = g_strcmp0 (format, "pango-markup") == 0;
+  GST_DEBUG_OBJECT (out->pad, "text caps %" GST_PTR_FORMAT, caps);
+  gst_pad_push_event (out->pad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  gst_caps_unref (templ);
+  out->negotiated = TRUE;
+}
+
+/* Replays a video event on the text pad, where it applies to text too. */
+void
+gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
+    GstElement * element, GstEvent * video_event)
+{
+  GstEvent *event = NULL;
+
+  switch (GST_EVENT_TYPE (video_event)) {
+    case GST_EVENT_STREAM_START:{
+      gchar *id = gst_pad_create_stream_id (out->pad, element, "text");
+      guint group_id;
+
+      event = gst_event_new_stream_start (id);
+      if (gst_event_parse_group_id (video_event, &group_id))
+        gst_event_set_group_id (event, group_id);
+      gst_event_set_stream_flags (event, GST_STREAM_FLAG_SPARSE);
+      g_free (id);
+      out->negotiated = FALSE;
+      break;
+    }
+    case GST_EVENT_CAPS:
+      /* Caps must precede the segment: settle the text caps now. */
+      if (!out->negotiated)
+        negotiate (out);
+      return;
+    case GST_EVENT_SEGMENT:
+      out->position = GST_CLOCK_TIME_NONE;
+      event = gst_event_ref (video_event);
+      break;
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_EOS:
+    case GST_EVENT_SEGMENT_DONE:
+      out->position = GST_CLOCK_TIME_NONE;
+      event = gst_event_ref (video_event);
+      break;
+    case GST_EVENT_GAP:{
+      GstClockTime pts, duration;
+
+      gst_event_parse_gap (video_event, &pts, &duration);
+      gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      return;
+    }
+    default:
+      return;
+  }
+  gst_pad_push_event (out->pad, event);
+}
+
+static void
+check_caps (GstCvAnalyzeTextOutput * out)
+{
+  if (!out->negotiated || gst_pad_check_reconfigure (out->pad))
+    negotiate (out);
+}
+
+/* Downstream of the text pad going away or finishing must not stop the
+ * video: only flushing and real errors are passed on. */
+static GstFlowReturn
+filter_flow (GstFlowReturn ret)
+{
+  if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
+    return GST_FLOW_OK;
+  return ret;
+}
+
+GstFlowReturn
+gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
+    const gchar * text, GstClockTime pts, GstClockTime duration)
+{
+  gchar *payload;
+  GstBuffer *buf;
+  gsize len;
+
+  check_caps (out);
+  /* Service text is literal text: escape it when downstream reads markup. */
+  payload = out->markup ? g_markup_escape_text (text, -1) : g_strdup (text);
+  len = strlen (payload);
+  buf = gst_buffer_new_wrapped (payload, len);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = duration;
+  if (GST_CLOCK_TIME_IS_VALID (duration))
+    out->position = pts + duration;
+  GST_LOG_OBJECT (out->pad, "caption %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT
+      ": %s", GST_TIME_ARGS (pts), GST_TIME_ARGS (duration), text);
+  return filter_flow (gst_pad_push (out->pad, buf));
+}
+
+GstFlowReturn
+gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
+    GstClockTime pts, GstClockTime duration)
+{
+  /* Never step back over text already pushed. */
+  if (GST_CLOCK_TIME_IS_VALID (out->position) && pts < out->position) {
+    if (!GST_CLOCK_TIME_IS_VALID (duration) || pts + duration <= out->position)
+      return GST_FLOW_OK;
+    duration = pts + duration - out->position;
+    pts = out->position;
+  }
+  check_caps (out);
+  if (GST_CLOCK_TIME_IS_VALID (duration))
+    out->position = pts + duration;
+  gst_pad_push_event (out->pad, gst_event_new_gap (pts, duration));
+  return GST_FLOW_OK;
+}
