@@ -141,7 +141,7 @@ enum
 #define DEFAULT_MIN_CONFIDENCE 0.0
 #define DEFAULT_CAPTION_SIMILARITY 0.8
 #define DEFAULT_CAPTION_DURATION 0
-#define DEFAULT_TEXT_TIMING GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS
+#define DEFAULT_TEXT_TIMING GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME
 
 /* Azure's names, as the service spells them in visualFeatures / details. */
 static const gchar *const known_features[] = { "Categories", "Tags",
@@ -311,12 +311,13 @@ gst_cv_analyze_text_timing_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS, "Send the current caption with "
-          "every video frame (for textoverlay and live display)",
-        "continuous"},
-    {GST_CV_ANALYZE_TEXT_TIMING_COMPLETE, "Send each caption once, when it "
-          "ends, with its exact duration (for webvttenc, srtenc and muxers)",
-        "complete"},
+    {GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME, "The current caption with every "
+          "video frame (for textoverlay)", "per-frame"},
+    {GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE, "One buffer when a caption "
+          "starts, lasting until the next (for matroskamux, mp4mux)",
+        "on-change"},
+    {GST_CV_ANALYZE_TEXT_TIMING_ON_END, "One buffer when a caption ends, "
+          "with its exact duration (for webvttenc, srtenc)", "on-end"},
     {0, NULL, NULL},
   };
 
@@ -663,7 +664,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:caption-duration:
    *
    * Longest time a caption stays shown; 0 shows it until it is superseded.
-   * With #GstCvAnalyze:text-timing=complete this also bounds how far the
+   * With #GstCvAnalyze:text-timing=on-end this also bounds how far the
    * text stream runs behind the video.
    *
    * Since: 0.2
@@ -677,20 +678,30 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   /**
    * GstCvAnalyze:text-timing:
    *
-   * How captions go out on the text_src pad. `continuous` sends the current
-   * caption with every video frame, so it is there as soon as it is
-   * current: use it with textoverlay. `complete` sends one buffer per
-   * caption when it ends, with its exact duration: use it for webvttenc,
-   * srtenc and muxers. Either way, GAP events cover the stretches without a
-   * caption.
+   * When captions go out on the text_src pad; a caption's end is known
+   * only once something supersedes it, so each consumer needs its own:
+   *
+   * - `per-frame`: the current caption with every video frame, lasting
+   *   that frame, so textoverlay shows it at once and for as long as it is
+   *   current.
+   * - `on-change`: one buffer when a caption starts, without a duration
+   *   (it lasts until the next buffer; an empty buffer ends a caption that
+   *   nothing replaces): for matroskamux and mp4mux.
+   * - `on-end`: one buffer per caption when it ends, with its exact
+   *   duration: for webvttenc and srtenc. The text runs behind the video
+   *   by up to one caption (bounded by #GstCvAnalyze:caption-duration).
+   *
+   * Stretches without a new buffer are covered by GAP events, so
+   * downstream never waits for text.
    *
    * Since: 0.2
    */
   g_object_class_install_property (gobject_class, PROP_TEXT_TIMING,
       g_param_spec_enum ("text-timing", "Text timing",
-          "continuous: the current caption with every frame (textoverlay); "
-          "complete: one buffer per caption with its exact duration, sent "
-          "when it ends (webvttenc, srtenc, muxers)",
+          "per-frame: the current caption with every frame (textoverlay); "
+          "on-change: one buffer when a caption starts, lasting until the "
+          "next (matroskamux, mp4mux); on-end: one buffer per caption with "
+          "its exact duration, sent when it ends (webvttenc, srtenc)",
           GST_TYPE_CV_ANALYZE_TEXT_TIMING, DEFAULT_TEXT_TIMING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1318,14 +1329,14 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   return TRUE;
 }
 
-/* Sends the caption still open at the end of the stream (complete timing,
+/* Sends the caption still open at the end of the stream (on-end timing,
  * where an entry goes out only once it has ended). */
 static void
 finish_captions (GstCvAnalyze * self)
 {
   GstCvAnalyzeCaptionTrack *track = &self->captions;
 
-  if (self->stream_text_timing == GST_CV_ANALYZE_TEXT_TIMING_COMPLETE
+  if (self->stream_text_timing == GST_CV_ANALYZE_TEXT_TIMING_ON_END
       && track->shown && GST_CLOCK_TIME_IS_VALID (self->last_frame_end)
       && self->last_frame_end > track->start)
     gst_cv_analyze_text_output_push_text (&self->text, track->shown,
@@ -1389,9 +1400,9 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
           GST_ELEMENT (self), event);
       break;
     case GST_EVENT_GAP:
-      /* With complete timing an open caption holds the text position at
+      /* With on-end timing an open caption holds the text position at
        * its start until it ends. */
-      if (self->stream_text_timing != GST_CV_ANALYZE_TEXT_TIMING_COMPLETE
+      if (self->stream_text_timing != GST_CV_ANALYZE_TEXT_TIMING_ON_END
           || !self->captions.shown)
         gst_cv_analyze_text_output_forward_event (&self->text,
             GST_ELEMENT (self), event);
@@ -1466,18 +1477,19 @@ upstream_is_live (GstCvAnalyze * self)
 }
 
 /* Hands the frame to the client, waiting at most @wait for a free slot.
- * Returns whether it was queued. */
+ * Returns whether it was queued. With @copy the client gets its own copy
+ * of the pixels, for a frame that is about to be drawn on. */
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
-    GstClockTime wait)
+    GstClockTime wait, gboolean copy)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
   GstCvAnalyzeSubmitResult res;
 
-  /* A reference, not a copy: the client maps it read-only on its thread
-   * and drops it as soon as the JPEG is made. */
-  frame->buffer = gst_buffer_ref (buf);
+  /* Normally a reference, not a copy: the client maps it read-only on its
+   * thread and drops it as soon as the JPEG is made. */
+  frame->buffer = copy ? gst_buffer_copy_deep (buf) : gst_buffer_ref (buf);
   frame->info = self->info;
   frame->pts = GST_BUFFER_PTS (buf);
   frame->running_time = running_time;
@@ -1520,7 +1532,9 @@ sample_and_wait (GstCvAnalyze * self, GstBuffer * buf,
   outcomes = self->outcomes;
   g_mutex_unlock (&self->state_lock);
 
-  if (!sample_frame (self, buf, running_time, self->stream_timeout))
+  /* The client drops its reference once the JPEG is made, before the
+   * answer: the frame is writable again when its result is attached. */
+  if (!sample_frame (self, buf, running_time, self->stream_timeout, FALSE))
     return GST_FLOW_OK;
 
   g_mutex_lock (&self->state_lock);
@@ -1608,29 +1622,46 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
   return TRUE;
 }
 
-/* Text on the text pad for this frame: with continuous timing the current
- * caption (or a GAP); with complete timing the caption that just ended, and
- * GAPs only while no caption is open. */
+/* What goes out on the text pad at this frame, per text-timing; a frame
+ * that brings no text brings a GAP, except that with on-end timing an open
+ * caption holds the text position at its start until it ends. */
 static GstFlowReturn
-push_captions (GstCvAnalyze * self, GstClockTime pts, GstClockTime duration,
-    const gchar * ended, GstClockTime ended_start, GstClockTime ended_end)
+push_captions (GstCvAnalyze * self, GstCvAnalyzeCaptionChange change,
+    GstClockTime pts, GstClockTime duration, const gchar * ended,
+    GstClockTime ended_start, GstClockTime ended_end)
 {
+  GstCvAnalyzeTextOutput *out = &self->text;
   const gchar *shown = self->captions.shown;
-  GstFlowReturn ret = GST_FLOW_OK;
 
-  if (self->stream_text_timing == GST_CV_ANALYZE_TEXT_TIMING_COMPLETE) {
-    if (ended && ended_end > ended_start)
-      ret = gst_cv_analyze_text_output_push_text (&self->text, ended,
-          ended_start, ended_end - ended_start);
-    if (ret == GST_FLOW_OK && !shown)
-      ret = gst_cv_analyze_text_output_push_gap (&self->text, pts, duration);
-  } else if (shown) {
-    ret = gst_cv_analyze_text_output_push_text (&self->text, shown, pts,
-        duration);
-  } else {
-    ret = gst_cv_analyze_text_output_push_gap (&self->text, pts, duration);
+  switch (self->stream_text_timing) {
+    case GST_CV_ANALYZE_TEXT_TIMING_ON_END:{
+      GstFlowReturn ret = GST_FLOW_OK;
+
+      /* The caption goes out only when it ends: until then a GAP up to
+       * its start lets downstream sinks preroll and muxers move on. */
+      if (change == GST_CV_ANALYZE_CAPTION_STARTED)
+        gst_cv_analyze_text_output_push_gap (out, pts, 0);
+      if (ended && ended_end > ended_start)
+        ret = gst_cv_analyze_text_output_push_text (out, ended, ended_start,
+            ended_end - ended_start);
+      if (ret == GST_FLOW_OK && !shown)
+        ret = gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      return ret;
+    }
+    case GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE:
+      if (change == GST_CV_ANALYZE_CAPTION_STARTED)
+        return gst_cv_analyze_text_output_push_text (out, shown, pts,
+            GST_CLOCK_TIME_NONE);
+      if (change == GST_CV_ANALYZE_CAPTION_ENDED)
+        return gst_cv_analyze_text_output_push_text (out, "", ended_end,
+            GST_CLOCK_TIME_NONE);
+      return gst_cv_analyze_text_output_push_gap (out, pts, duration);
+    default:
+      if (shown)
+        return gst_cv_analyze_text_output_push_text (out, shown, pts,
+            duration);
+      return gst_cv_analyze_text_output_push_gap (out, pts, duration);
   }
-  return ret;
 }
 
 /* Blends the current caption into the frame (overlay=true). */
@@ -1678,6 +1709,7 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   GstClockTime pts = GST_BUFFER_PTS (buf), duration;
   GstClockTime ended_start, ended_end;
   gchar *ended = NULL;
+  GstCvAnalyzeCaptionChange change;
   gboolean linked = gst_cv_analyze_text_output_is_linked (&self->text);
   gboolean overlay;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -1694,14 +1726,15 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   self->last_frame_end = GST_CLOCK_TIME_IS_VALID (duration) ?
       pts + duration : pts;
 
-  gst_cv_analyze_caption_track_update (&self->captions,
+  change = gst_cv_analyze_caption_track_update (&self->captions,
       current ? current->seq : 0, current ? current->meta : NULL, pts,
       &ended, &ended_start, &ended_end);
 
   GST_LOG_OBJECT (self, "frame %" GST_TIME_FORMAT ": caption %s",
       GST_TIME_ARGS (pts), GST_STR_NULL (self->captions.shown));
   if (linked)
-    ret = push_captions (self, pts, duration, ended, ended_start, ended_end);
+    ret = push_captions (self, change, pts, duration, ended, ended_start,
+        ended_end);
   if (overlay && self->captions.shown)
     draw_caption (self, buf, self->captions.shown);
   g_free (ended);
@@ -1715,7 +1748,7 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime running_time;
   Attachment *current = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
-  gboolean fatal;
+  gboolean fatal, due, drawing;
 
   g_mutex_lock (&self->state_lock);
   fatal = self->fatal;
@@ -1723,14 +1756,14 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   if (G_UNLIKELY (fatal))
     return GST_FLOW_ERROR;      /* the error message is already posted */
 
-  if (is_sample_due (self, buf, &running_time)) {
-    if (self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
-      ret = sample_and_wait (self, buf, running_time);
-    else
-      sample_frame (self, buf, running_time, upstream_is_live (self) ? 0 :
-          self->stream_timeout);
+  due = is_sample_due (self, buf, &running_time);
+  /* Exact mode: the frame waits for its own result before it is looked
+   * at. */
+  if (due && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT) {
+    ret = sample_and_wait (self, buf, running_time);
     if (ret != GST_FLOW_OK)
       return ret;
+    due = FALSE;
   }
 
   g_mutex_lock (&self->state_lock);
@@ -1738,9 +1771,20 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   if (self->current && gst_buffer_is_writable (buf))
     current = g_atomic_rc_box_acquire (self->current);
   g_mutex_unlock (&self->state_lock);
-
   if (current)
     attach_result (self, buf, current);
+
+  /* Live mode: sample only now, as the client's reference makes the buffer
+   * read-only; a frame about to get the caption drawn on it is copied, so
+   * that the service never sees our own caption. */
+  if (due) {
+    GST_OBJECT_LOCK (self);
+    drawing = self->overlay;
+    GST_OBJECT_UNLOCK (self);
+    sample_frame (self, buf, running_time, upstream_is_live (self) ? 0 :
+        self->stream_timeout, drawing && gst_buffer_is_writable (buf));
+  }
+
   ret = output_captions (self, buf, current);
   g_clear_pointer (&current, attachment_unref);
   return ret;

@@ -58,20 +58,26 @@ GType gst_cv_analyze_mode_get_type (void);
 
 /**
  * GstCvAnalyzeTextTiming:
- * @GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS: the current caption is sent again
- *   with every video frame, so that it is on the text pad as soon as it is
- *   current and for as long as it is: for textoverlay and live display
- * @GST_CV_ANALYZE_TEXT_TIMING_COMPLETE: one buffer per caption, sent when
- *   it ends, lasting exactly until it was superseded: for subtitle files
- *   (webvttenc, srtenc) and muxers. The text stream runs behind the video
- *   by up to one caption.
+ * @GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME: the current caption goes out again
+ *   with every video frame, lasting that frame: textoverlay shows it as
+ *   soon as it is current and for as long as it is
+ * @GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE: one buffer when a caption becomes
+ *   current, without a duration (it lasts until the next buffer; an empty
+ *   buffer ends a caption that nothing replaces): for muxers (matroskamux,
+ *   mp4mux), which time a subtitle by the next one
+ * @GST_CV_ANALYZE_TEXT_TIMING_ON_END: one buffer per caption, sent when it
+ *   ends, with its exact duration: for subtitle files (webvttenc, srtenc).
+ *   The text stream then runs behind the video by up to one caption, so it
+ *   suits branches that do not wait for the video.
  *
- * How captions are sent on the text_src pad.
+ * When captions go out on the text_src pad. A caption's end is known only
+ * once something supersedes it, so each consumer needs its own timing.
  */
 typedef enum
 {
-  GST_CV_ANALYZE_TEXT_TIMING_CONTINUOUS,
-  GST_CV_ANALYZE_TEXT_TIMING_COMPLETE,
+  GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME,
+  GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE,
+  GST_CV_ANALYZE_TEXT_TIMING_ON_END,
 } GstCvAnalyzeTextTiming;
 
 #define GST_TYPE_CV_ANALYZE_TEXT_TIMING (gst_cv_analyze_text_timing_get_type ())

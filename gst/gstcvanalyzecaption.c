@@ -20,12 +20,14 @@
 
 #include "gstcvanalyzecaption.h"
 
-/* Service text goes into subtitles and on screen as a single entry: control
- * characters (a newline would end a WebVTT cue early) become spaces. */
-static void
+/* Service text goes into subtitles and on screen as a single entry: runs
+ * of control characters and spaces (a newline would end a WebVTT cue early)
+ * become one space, and none is left at either end. Returns whether
+ * anything was appended. */
+static gboolean
 append_clean (GString * out, const gchar * text)
 {
-  gboolean space = FALSE;
+  gboolean space = FALSE, wrote = FALSE;
   const gchar *p;
 
   for (p = text; *p; p = g_utf8_next_char (p)) {
@@ -35,11 +37,13 @@ append_clean (GString * out, const gchar * text)
       space = TRUE;
       continue;
     }
-    if (space && out->len && out->str[out->len - 1] != '\n')
+    if (space && wrote)
       g_string_append_c (out, ' ');
     space = FALSE;
+    wrote = TRUE;
     g_string_append_unichar (out, c);
   }
+  return wrote;
 }
 
 /**
@@ -59,22 +63,28 @@ gst_cv_analyze_caption_text_from_result (const GstStructure * result,
   const GValue *tags = gst_structure_get_value (result, "tags");
   gdouble confidence = 0.0;
   GString *out = g_string_new (NULL);
-  guint i, n;
+  guint i, n, shown = 0;
 
   gst_structure_get_double (result, "confidence", &confidence);
   if (caption && confidence >= min_confidence)
     append_clean (out, caption);
 
+  /* The first show_tags tags that have something to show, after a newline
+   * and separated by commas. */
   n = (tags && GST_VALUE_HOLDS_ARRAY (tags)) ?
-      MIN (show_tags, gst_value_array_get_size (tags)) : 0;
-  for (i = 0; i < n; i++) {
+      gst_value_array_get_size (tags) : 0;
+  for (i = 0; i < n && shown < show_tags; i++) {
     const GValue *tag = gst_value_array_get_value (tags, i);
+    gsize mark = out->len;
 
     if (!G_VALUE_HOLDS_STRING (tag) || !g_value_get_string (tag))
       continue;
     if (out->len)
-      g_string_append (out, i == 0 ? "\n" : ", ");
-    append_clean (out, g_value_get_string (tag));
+      g_string_append (out, shown == 0 ? "\n" : ", ");
+    if (append_clean (out, g_value_get_string (tag)))
+      shown++;
+    else
+      g_string_truncate (out, mark);
   }
 
   if (out->len == 0) {

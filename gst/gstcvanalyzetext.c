@@ -152,8 +152,7 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
   buf = gst_buffer_new_wrapped (payload, len);
   GST_BUFFER_PTS (buf) = pts;
   GST_BUFFER_DURATION (buf) = duration;
-  if (GST_CLOCK_TIME_IS_VALID (duration))
-    out->position = pts + duration;
+  out->position = GST_CLOCK_TIME_IS_VALID (duration) ? pts + duration : pts;
   GST_LOG_OBJECT (out->pad, "caption %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT
       ": %s", GST_TIME_ARGS (pts), GST_TIME_ARGS (duration), text);
   return filter_flow (gst_pad_push (out->pad, buf));

@@ -20,117 +20,11 @@
 #include <turbojpeg.h>
 #include <json-glib/json-glib.h>
 
-#include "cvlocalserver.h"
+#include "cvanalyzetest.h"
 #include "gstcvanalyzeencoder.h"
 #include "gstcvanalyzemeta.h"
 
-#define TEST_KEY "test-key-5f1d0c2e9a7b"
 #define WAIT_US (30 * G_USEC_PER_SEC)
-
-static CvLocalServer *server;
-static gchar *server_url;
-
-static void
-server_setup (void)
-{
-  GError *err = NULL;
-
-  server = cv_local_server_new (TEST_KEY, &err);
-  fail_unless (server != NULL, "local server: %s", err ? err->message : "?");
-  server_url = cv_local_server_get_url (server);
-}
-
-static void
-server_teardown (void)
-{
-  cv_local_server_free (server);
-  server = NULL;
-  g_clear_pointer (&server_url, g_free);
-}
-
-/* Builds a pipeline from a description in which "ENDPOINT" stands for the
- * local server's URL and "KEY" for the key it expects. */
-static GstElement *
-make_pipeline (const gchar * description)
-{
-  GString *desc = g_string_new (description);
-  GError *err = NULL;
-  GstElement *pipeline;
-
-  g_string_replace (desc, "ENDPOINT", server_url, 0);
-  g_string_replace (desc, "KEY", TEST_KEY, 0);
-  pipeline = gst_parse_launch (desc->str, &err);
-  fail_unless (pipeline != NULL, "%s: %s", desc->str, err ? err->message : "");
-  g_string_free (desc, TRUE);
-  return pipeline;
-}
-
-/* Runs the pipeline to EOS or ERROR and returns every message of interest
- * (element, warning, error, qos, eos), in bus order. */
-static GList *
-run_pipeline (GstElement * pipeline)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GList *messages = NULL;
-  gboolean done = FALSE;
-
-  /* A failed start posts its error on the bus: read it there. */
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  while (!done) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
-        GST_MESSAGE_ELEMENT | GST_MESSAGE_QOS);
-
-    fail_unless (msg != NULL, "pipeline did not finish within 60 s");
-    done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS
-        || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR;
-    messages = g_list_append (messages, msg);
-  }
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref (bus);
-  return messages;
-}
-
-static void
-free_messages (GList * messages)
-{
-  g_list_free_full (messages, (GDestroyNotify) gst_message_unref);
-}
-
-static GList *
-filter_results (GList * messages)
-{
-  GList *out = NULL, *l;
-
-  for (l = messages; l; l = l->next) {
-    GstMessage *m = l->data;
-
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
-        && gst_message_has_name (m, "cvanalyze"))
-      out = g_list_append (out, m);
-  }
-  return out;
-}
-
-static GstMessage *
-find_message (GList * messages, GstMessageType type)
-{
-  for (; messages; messages = messages->next)
-    if (GST_MESSAGE_TYPE (messages->data) == type)
-      return messages->data;
-  return NULL;
-}
-
-static GstClockTime
-message_timestamp (GstMessage * m)
-{
-  guint64 ts = GST_CLOCK_TIME_NONE;
-
-  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (m),
-          "timestamp", &ts));
-  return ts;
-}
 
 static gchar *
 message_text (GstMessage * m, gchar ** debug)
@@ -152,15 +46,15 @@ message_text (GstMessage * m, gchar ** debug)
 static GError *
 run_to_error (const gchar * description, gchar ** text, gchar ** debug)
 {
-  GstElement *pipeline = make_pipeline (description);
-  GList *messages = run_pipeline (pipeline);
-  GstMessage *err = find_message (messages, GST_MESSAGE_ERROR);
+  GstElement *pipeline = cv_test_make_pipeline (description);
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GstMessage *err = cv_test_find_message (messages, GST_MESSAGE_ERROR);
   GError *gerr = NULL;
 
   fail_unless (err != NULL, "no error from '%s'", description);
   gst_message_parse_error (err, &gerr, debug);
   *text = g_strdup (gerr->message);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
   return gerr;
 }
@@ -297,17 +191,17 @@ GST_START_TEST (test_endpoint_and_key_from_environment)
 
   g_setenv ("VISION_ENDPOINT", server_url, TRUE);
   g_setenv ("AZURE_VISION_KEY", TEST_KEY, TRUE);
-  pipeline = make_pipeline ("videotestsrc num-buffers=2 ! cvanalyze ! "
+  pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=2 ! cvanalyze ! "
       "fakesink");
-  messages = run_pipeline (pipeline);
+  messages = cv_test_run_pipeline (pipeline);
   g_setenv ("VISION_ENDPOINT", "", TRUE);
   g_setenv ("AZURE_VISION_KEY", "", TRUE);
 
-  results = filter_results (messages);
+  results = cv_test_filter_results (messages);
   fail_unless_equals_int (g_list_length (results), 1);
-  fail_if (find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
   g_list_free (results);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
 
@@ -325,8 +219,8 @@ GST_START_TEST (test_request_shape)
         "video/x-raw,width=640,height=360 ! cvanalyze endpoint=ENDPOINT "
         "key=KEY api-version=%s features=description,TAGS,Color "
         "details=Landmarks language=es ! fakesink", versions[i]);
-    GstElement *pipeline = make_pipeline (desc);
-    GList *messages = run_pipeline (pipeline);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    GList *messages = cv_test_run_pipeline (pipeline);
     CvLocalServerRequest *req;
     gchar *path = g_strdup_printf ("/vision/%s/analyze", versions[i]);
     const guint8 *jpeg;
@@ -354,11 +248,11 @@ GST_START_TEST (test_request_shape)
     jpeg = g_bytes_get_data (req->body, &size);
     fail_unless (size > 100 && jpeg[0] == 0xff && jpeg[1] == 0xd8,
         "body is not a JPEG");
-    fail_if (find_message (messages, GST_MESSAGE_ERROR));
+    fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
     cv_local_server_request_free (req);
     g_free (path);
     g_free (desc);
-    free_messages (messages);
+    cv_test_free_messages (messages);
     gst_object_unref (pipeline);
   }
 }
@@ -405,14 +299,14 @@ GST_START_TEST (test_formats_give_matching_jpeg)
         "pattern=smpte75 ! video/x-raw,format=%s,width=703,height=395 ! "
         "cvanalyze endpoint=ENDPOINT key=KEY max-dimension=500 ! fakesink",
         formats[f]);
-    GstElement *pipeline = make_pipeline (desc);
-    GList *messages = run_pipeline (pipeline);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    GList *messages = cv_test_run_pipeline (pipeline);
     CvLocalServerRequest *req;
     gint w, h, ew, eh, b;
     guint8 *rgb;
     gboolean gray = g_str_equal (formats[f], "GRAY8");
 
-    fail_if (find_message (messages, GST_MESSAGE_ERROR), "%s", formats[f]);
+    fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", formats[f]);
     fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
     req = cv_local_server_get_request (server, f);
     rgb = decode_jpeg (req->body, &w, &h);
@@ -439,7 +333,7 @@ GST_START_TEST (test_formats_give_matching_jpeg)
     }
     g_free (rgb);
     cv_local_server_request_free (req);
-    free_messages (messages);
+    cv_test_free_messages (messages);
     gst_object_unref (pipeline);
     g_free (desc);
   }
@@ -491,7 +385,7 @@ GST_START_TEST (test_sampling_cadence)
     for (i = 0; i < cases[c].n_expected; i++) {
       GstMessage *m = pop_result (bus);
 
-      fail_unless_equals_uint64 (message_timestamp (m), cases[c].expected[i]);
+      fail_unless_equals_uint64 (cv_test_message_timestamp (m), cases[c].expected[i]);
       gst_message_unref (m);
     }
     fail_if (gst_bus_have_pending (bus), "more samples than expected");
@@ -565,7 +459,7 @@ GST_START_TEST (test_result_meta_and_message)
   gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (pts0)));
   m = pop_result (bus);
   s = gst_message_get_structure (m);
-  fail_unless_equals_uint64 (message_timestamp (m), pts0);
+  fail_unless_equals_uint64 (cv_test_message_timestamp (m), pts0);
   caption = gst_structure_get_string (s, "caption");
   fail_unless (caption && strstr (caption, "red"), "caption '%s'", caption);
   json = gst_structure_get_string (s, "json");
@@ -626,7 +520,7 @@ GST_START_TEST (test_flush_drops_stale_results)
 
   /* The first result posted is the new frame's. */
   m = pop_result (bus);
-  fail_unless_equals_uint64 (message_timestamp (m), 10 * GST_SECOND);
+  fail_unless_equals_uint64 (cv_test_message_timestamp (m), 10 * GST_SECOND);
   gst_message_unref (m);
   out = gst_harness_push_and_pull (h, BLUE_FRAME (10 * GST_SECOND + 1));
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts
@@ -644,18 +538,18 @@ GST_END_TEST;
  * when the service is slow. */
 GST_START_TEST (test_eos_waits_for_last_result)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=3 ! "
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 ! "
       "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 ! fakesink");
   GList *messages, *results;
 
   cv_local_server_set_delay (server, 500);
-  messages = run_pipeline (pipeline);
-  results = filter_results (messages);
+  messages = cv_test_run_pipeline (pipeline);
+  results = cv_test_filter_results (messages);
   fail_unless_equals_int (g_list_length (results), 1);
   fail_unless (GST_MESSAGE_TYPE (g_list_last (messages)->data) ==
       GST_MESSAGE_EOS);
   g_list_free (results);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
 
@@ -674,7 +568,7 @@ count_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
  * 100 ms late, and the service takes 1 s, so one wait would show. */
 GST_START_TEST (test_max_in_flight_live)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
       "num-buffers=45 ! video/x-raw,framerate=30/1 ! cvanalyze name=a "
       "endpoint=ENDPOINT key=KEY interval=0 max-in-flight=2 ! "
       "fakesink name=sink sync=true qos=true max-lateness=100000000");
@@ -689,10 +583,10 @@ GST_START_TEST (test_max_in_flight_live)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
       NULL);
   cv_local_server_set_delay (server, 1000);
-  messages = run_pipeline (pipeline);
+  messages = cv_test_run_pipeline (pipeline);
 
   fail_unless_equals_int (g_atomic_int_get (&buffers), 45);
-  fail_if (find_message (messages, GST_MESSAGE_QOS), "a frame was late");
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_QOS), "a frame was late");
   fail_unless (cv_local_server_get_max_in_progress (server) <= 2,
       "%u requests were in flight at once",
       cv_local_server_get_max_in_progress (server));
@@ -703,7 +597,7 @@ GST_START_TEST (test_max_in_flight_live)
   fail_unless (skipped >= 30, "only %" G_GUINT64_FORMAT " skipped", skipped);
   fail_unless (cv_local_server_get_request_count (server) <= 6);
   gst_structure_free (stats);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (pad);
   gst_object_unref (sink);
   gst_object_unref (a);
@@ -759,7 +653,7 @@ static const FailureCase failure_cases[] = {
 GST_START_TEST (test_failures_warn_and_go_on)
 {
   const FailureCase *fc = &failure_cases[__i__];
-  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
       "num-buffers=20 ! video/x-raw,framerate=30/1 ! cvanalyze "
       "endpoint=ENDPOINT key=KEY interval=100000000 timeout=200000000 ! "
       "fakesink name=sink");
@@ -774,21 +668,21 @@ GST_START_TEST (test_failures_warn_and_go_on)
       NULL);
   cv_local_server_set_failure (server, fc->status, fc->retry_after);
   cv_local_server_set_mode (server, fc->mode);
-  messages = run_pipeline (pipeline);
+  messages = cv_test_run_pipeline (pipeline);
 
-  fail_if (find_message (messages, GST_MESSAGE_ERROR), "%s", fc->name);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", fc->name);
   fail_unless (GST_MESSAGE_TYPE (g_list_last (messages)->data) ==
       GST_MESSAGE_EOS);
   fail_unless_equals_int (g_atomic_int_get (&buffers), 20);
-  warning = find_message (messages, GST_MESSAGE_WARNING);
+  warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL, "%s: no warning", fc->name);
   text = message_text (warning, NULL);
   fail_unless (strstr (text, fc->expect) != NULL, "%s: warning '%s'",
       fc->name, text);
   fail_if (strstr (text, TEST_KEY));
   g_free (text);
-  fail_if (filter_results (messages) != NULL, "%s gave a result", fc->name);
-  free_messages (messages);
+  fail_if (cv_test_filter_results (messages) != NULL, "%s gave a result", fc->name);
+  cv_test_free_messages (messages);
   gst_object_unref (pad);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
@@ -844,7 +738,7 @@ GST_START_TEST (test_short_buffer_warns)
 
   gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (GST_SECOND)));
   m = pop_result (bus);
-  fail_unless_equals_uint64 (message_timestamp (m), GST_SECOND);
+  fail_unless_equals_uint64 (cv_test_message_timestamp (m), GST_SECOND);
   gst_message_unref (m);
   gst_harness_teardown (h);
   gst_object_unref (bus);
@@ -870,16 +764,16 @@ GST_START_TEST (test_connection_refused_warns)
   desc = g_strdup_printf ("videotestsrc num-buffers=5 ! cvanalyze "
       "endpoint=http://127.0.0.1:%u/ key=KEY ! fakesink",
       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  pipeline = make_pipeline (desc);
-  messages = run_pipeline (pipeline);
-  warning = find_message (messages, GST_MESSAGE_WARNING);
+  pipeline = cv_test_make_pipeline (desc);
+  messages = cv_test_run_pipeline (pipeline);
+  warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL);
   text = message_text (warning, NULL);
   fail_unless (strstr (text, "Could not reach"), "%s", text);
-  fail_if (find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
   g_free (text);
   g_free (desc);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
   g_object_unref (bound);
   g_object_unref (addr);
@@ -920,17 +814,17 @@ GST_START_TEST (test_key_never_logged)
   gst_debug_set_active (TRUE);
   gst_debug_set_default_threshold (GST_LEVEL_MEMDUMP);
 
-  pipeline = make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze name=a "
+  pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze name=a "
       "endpoint=ENDPOINT ! fakesink");
   a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   g_object_set (a, "key", TEST_KEY, NULL);
-  messages = run_pipeline (pipeline);
+  messages = cv_test_run_pipeline (pipeline);
 
   gst_debug_set_default_threshold (GST_LEVEL_NONE);
   gst_debug_remove_log_function (capture_log);
   gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
 
-  results = filter_results (messages);
+  results = cv_test_filter_results (messages);
   fail_unless_equals_int (g_list_length (results), 1);
   g_list_free (results);
   fail_unless (debug_log->len > 10000, "debug log not captured");
@@ -943,7 +837,7 @@ GST_START_TEST (test_key_never_logged)
     g_free (s);
   }
   g_string_free (debug_log, TRUE);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (a);
   gst_object_unref (pipeline);
 }
@@ -1024,7 +918,7 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
 {
   /* The example's image is 1500x1000: send the frame at that size, so
    * its rectangles are in frame pixels, then halve the video. */
-  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=20 ! "
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=20 ! "
       "video/x-raw,format=I420,width=1500,height=1000,framerate=30/1 ! "
       "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=10000000000 "
       "max-dimension=1500 ! videoconvert ! videoscale ! "
@@ -1043,8 +937,8 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
       NULL);
   gst_pad_add_probe (apad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer,
       &last_a, NULL);
-  messages = run_pipeline (pipeline);
-  fail_if (find_message (messages, GST_MESSAGE_ERROR));
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
 
   fail_unless (last != NULL && last_a != NULL);
   meta = gst_buffer_get_cv_analyze_meta (last);
@@ -1062,7 +956,7 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
   gst_buffer_unref (last);
   gst_buffer_unref (last_a);
   g_free (body);
-  free_messages (messages);
+  cv_test_free_messages (messages);
   gst_object_unref (apad);
   gst_object_unref (pad);
   gst_object_unref (a);
@@ -1078,7 +972,7 @@ cvanalyze_suite (void)
   Suite *s = suite_create ("cvanalyze");
   TCase *tc = tcase_create ("general");
 
-  tcase_add_checked_fixture (tc, server_setup, server_teardown);
+  tcase_add_checked_fixture (tc, cv_test_server_setup, cv_test_server_teardown);
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_properties_documented);

@@ -1,0 +1,942 @@
+/* cvanalyze caption output tests: the text_src pad feeding textoverlay,
+ * webvttenc, srtenc and matroskamux, overlay=true, and exact mode. Real
+ * downstream elements, against the local analysis server on 127.0.0.1.
+ *
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
+
+#include "cvanalyzetest.h"
+#include "gstcvanalyzemeta.h"
+#include "gstcvanalyzeoverlay.h"
+
+#define WIDTH 320
+#define HEIGHT 240
+
+/* --- frames as they leave the pipeline --- */
+
+typedef struct
+{
+  GstClockTime pts;
+  gchar *caption;               /* of the meta on the frame, or NULL */
+  GstClockTime frame_pts;       /* the meta's analysed frame */
+  guint changed;                /* pixels that are not the source's red */
+  guint changed_rows;           /* rows with such pixels */
+  GstBuffer *buffer;            /* kept when asked for */
+} Frame;
+
+typedef struct
+{
+  GArray *frames;
+  gboolean keep_buffers;
+} Frames;
+
+static void
+frame_clear (Frame * f)
+{
+  g_free (f->caption);
+  gst_clear_buffer (&f->buffer);
+}
+
+static Frames *
+frames_new (gboolean keep_buffers)
+{
+  Frames *frames = g_new0 (Frames, 1);
+
+  frames->frames = g_array_new (FALSE, TRUE, sizeof (Frame));
+  g_array_set_clear_func (frames->frames, (GDestroyNotify) frame_clear);
+  frames->keep_buffers = keep_buffers;
+  return frames;
+}
+
+static void
+frames_free (Frames * frames)
+{
+  g_array_unref (frames->frames);
+  g_free (frames);
+}
+
+static gboolean
+is_red (const guint8 * p)
+{
+  return p[0] > 200 && p[1] < 60 && p[2] < 60;
+}
+
+/* Records each RGBx frame reaching the probed pad: its meta and how many of
+ * its pixels differ from the solid red source. */
+static GstPadProbeReturn
+record_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Frames *frames = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  GstVideoFrame vframe;
+  Frame f = { 0, };
+  gint x, y;
+
+  fail_unless (gst_video_info_from_caps (&vinfo, caps));
+  gst_caps_unref (caps);
+  f.pts = GST_BUFFER_PTS (buf);
+  f.frame_pts = GST_CLOCK_TIME_NONE;
+  if (meta) {
+    f.caption = g_strdup (gst_cv_analyze_meta_get_caption (meta, NULL));
+    f.frame_pts = gst_cv_analyze_meta_get_frame_pts (meta);
+  }
+  if (GST_VIDEO_INFO_FORMAT (&vinfo) == GST_VIDEO_FORMAT_RGBx) {
+    fail_unless (gst_video_frame_map (&vframe, &vinfo, buf, GST_MAP_READ));
+    for (y = 0; y < GST_VIDEO_INFO_HEIGHT (&vinfo); y++) {
+      const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&vframe,
+          0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&vframe, 0);
+      guint n = 0;
+
+      for (x = 0; x < GST_VIDEO_INFO_WIDTH (&vinfo); x++)
+        n += !is_red (row + 4 * x);
+      f.changed += n;
+      f.changed_rows += n > 0;
+    }
+    gst_video_frame_unmap (&vframe);
+  }
+  if (frames->keep_buffers)
+    f.buffer = gst_buffer_ref (buf);
+  g_array_append_val (frames->frames, f);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+probe_frames (GstElement * pipeline, const gchar * element, Frames * frames)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  GstPad *pad = gst_element_get_static_pad (e, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_frame, frames,
+      NULL);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+}
+
+/* Frames before the first result are untouched; every frame that carries
+ * a result shows its caption. Returns how many showed one. */
+static guint
+check_caption_drawn (Frames * frames, guint expected_frames)
+{
+  guint i, with = 0, without = 0;
+
+  fail_unless_equals_int (frames->frames->len, expected_frames);
+  for (i = 0; i < frames->frames->len; i++) {
+    Frame *f = &g_array_index (frames->frames, Frame, i);
+
+    if (f->caption) {
+      fail_unless (f->changed > 200, "frame %" GST_TIME_FORMAT " carries "
+          "'%s' but shows no caption", GST_TIME_ARGS (f->pts), f->caption);
+      with++;
+    } else {
+      fail_unless_equals_int (f->changed, 0);
+      without++;
+    }
+  }
+  fail_unless (without >= 1, "no frame came before the first result");
+  fail_unless (with >= expected_frames / 2, "only %u frames had a caption",
+      with);
+  return with;
+}
+
+/* --- text buffers as they leave text_src --- */
+
+typedef struct
+{
+  GstClockTime pts;
+  GstClockTime duration;
+  gchar *text;
+} Cue;
+
+static void
+cue_clear (Cue * c)
+{
+  g_free (c->text);
+}
+
+static GArray *
+cues_new (void)
+{
+  GArray *cues = g_array_new (FALSE, TRUE, sizeof (Cue));
+
+  g_array_set_clear_func (cues, (GDestroyNotify) cue_clear);
+  return cues;
+}
+
+static void
+append_cue (GArray * cues, GstClockTime pts, GstClockTime duration,
+    const gchar * text, gssize len)
+{
+  Cue c = { pts, duration, g_strndup (text, len < 0 ? strlen (text) : len) };
+
+  g_array_append_val (cues, c);
+}
+
+static GstPadProbeReturn
+record_text (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  append_cue (user_data, GST_BUFFER_PTS (buf), GST_BUFFER_DURATION (buf),
+      (const gchar *) map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+probe_text (GstElement * pipeline, GArray * cues)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstPad *pad = gst_element_get_static_pad (a, "text_src");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_text, cues, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (a);
+}
+
+/* Runs a pipeline that must end with EOS, without error or warning. */
+static GList *
+run_clean (GstElement * pipeline)
+{
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GstMessage *bad = cv_test_find_message (messages, GST_MESSAGE_ERROR);
+
+  if (!bad)
+    bad = cv_test_find_message (messages, GST_MESSAGE_WARNING);
+  fail_if (bad != NULL, "unexpected %" GST_PTR_FORMAT, bad);
+  fail_unless (cv_test_find_message (messages, GST_MESSAGE_EOS) != NULL);
+  return messages;
+}
+
+/* The caption runs the frames carried: one entry per change of caption,
+ * from the first frame carrying it to the first frame carrying the next
+ * (the last one ends with the stream). */
+static GArray *
+expected_entries (Frames * frames, GstClockTime frame_duration)
+{
+  GArray *entries = cues_new ();
+  guint i;
+
+  for (i = 0; i < frames->frames->len; i++) {
+    Frame *f = &g_array_index (frames->frames, Frame, i);
+    Cue *last = entries->len ?
+        &g_array_index (entries, Cue, entries->len - 1) : NULL;
+
+    if (!f->caption || (last && strcmp (last->text, f->caption) == 0))
+      continue;
+    if (last)
+      last->duration = f->pts - last->pts;
+    append_cue (entries, f->pts, GST_CLOCK_TIME_NONE, f->caption, -1);
+  }
+  if (entries->len) {
+    Frame *f = &g_array_index (frames->frames, Frame, frames->frames->len - 1);
+    Cue *last = &g_array_index (entries, Cue, entries->len - 1);
+
+    last->duration = f->pts + frame_duration - last->pts;
+  }
+  return entries;
+}
+
+/* Reads "HH:MM:SS.mmm --> HH:MM:SS.mmm\ntext" cues from a subtitle file;
+ * @sep is '.' for WebVTT and ',' for SRT. */
+static GArray *
+parse_subtitles (const gchar * path, gchar sep)
+{
+  gchar *contents, *pattern;
+  GRegex *re;
+  GMatchInfo *m;
+  GArray *cues = cues_new ();
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "%s", path);
+  if (sep == '.')
+    fail_unless (g_str_has_prefix (contents, "WEBVTT"), "%s", contents);
+  pattern = g_strdup_printf ("^(\\d\\d):(\\d\\d):(\\d\\d)\\%c(\\d\\d\\d) --> "
+      "(\\d\\d):(\\d\\d):(\\d\\d)\\%c(\\d\\d\\d)[^\\n]*\\n(.+)$", sep, sep);
+  re = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
+  g_regex_match (re, contents, 0, &m);
+  while (g_match_info_matches (m)) {
+    GstClockTime t[2];
+    gchar *text = g_match_info_fetch (m, 9);
+    guint k;
+
+    for (k = 0; k < 2; k++) {
+      gchar *h = g_match_info_fetch (m, 1 + 4 * k),
+          *mi = g_match_info_fetch (m, 2 + 4 * k),
+          *s = g_match_info_fetch (m, 3 + 4 * k),
+          *ms = g_match_info_fetch (m, 4 + 4 * k);
+
+      t[k] = ((atoi (h) * 60 + atoi (mi)) * 60 + atoi (s)) * GST_SECOND +
+          atoi (ms) * GST_MSECOND;
+      g_free (h);
+      g_free (mi);
+      g_free (s);
+      g_free (ms);
+    }
+    append_cue (cues, t[0], t[1] - t[0], text, -1);
+    g_free (text);
+    g_match_info_next (m, NULL);
+  }
+  g_match_info_free (m);
+  g_regex_unref (re);
+  g_free (pattern);
+  g_free (contents);
+  return cues;
+}
+
+#define ASSERT_TIME_NEAR(a, b, tolerance) \
+  fail_unless (ABS (GST_CLOCK_DIFF ((a), (b))) <= (tolerance), \
+      "%" GST_TIME_FORMAT " != %" GST_TIME_FORMAT, GST_TIME_ARGS (a), \
+      GST_TIME_ARGS (b))
+
+/* The cues are the expected entries: same text, start and end (to the
+ * millisecond the file formats keep), and each ends where the next
+ * starts. */
+static void
+check_cues (GArray * cues, GArray * expected)
+{
+  guint i;
+
+  fail_unless_equals_int (cues->len, expected->len);
+  for (i = 0; i < cues->len; i++) {
+    Cue *c = &g_array_index (cues, Cue, i), *e = &g_array_index (expected,
+        Cue, i);
+
+    fail_unless_equals_string (c->text, e->text);
+    ASSERT_TIME_NEAR (c->pts, e->pts, GST_MSECOND);
+    ASSERT_TIME_NEAR (c->pts + c->duration, e->pts + e->duration,
+        GST_MSECOND);
+    if (i + 1 < cues->len)
+      fail_unless_equals_uint64 (c->pts + c->duration,
+          g_array_index (cues, Cue, i + 1).pts);
+  }
+}
+
+/* --- tests --- */
+
+#define RED_LIVE_SOURCE "videotestsrc is-live=true pattern=red num-buffers=45 ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+
+/* textoverlay fed by text_src: a live pipeline runs to its end, the
+ * frames carrying a result show the caption and those before the first
+ * result are the source's own pixels. */
+GST_START_TEST (test_textoverlay_shows_captions)
+{
+  GstElement *pipeline = cv_test_make_pipeline (RED_LIVE_SOURCE
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! textoverlay name=o ! "
+      "videoconvert ! video/x-raw,format=RGBx ! fakesink name=sink "
+      "a.text_src ! queue ! o.text_sink");
+  Frames *frames = frames_new (FALSE);
+  GList *messages;
+
+  probe_frames (pipeline, "sink", frames);
+  messages = run_clean (pipeline);
+  check_caption_drawn (frames, 45);
+  fail_unless_equals_string (g_array_index (frames->frames, Frame,
+          44).caption, "a plain red image");
+
+  frames_free (frames);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* overlay=true draws the caption itself, on frames of any format: the
+ * same pixel checks as with textoverlay, in I420 and in RGBx. */
+GST_START_TEST (test_overlay_draws_captions)
+{
+  const gchar *formats[] = { "I420", "RGBx" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true pattern=red "
+        "num-buffers=45 ! video/x-raw,format=%s,width=320,height=240,"
+        "framerate=30/1 ! cvanalyze endpoint=ENDPOINT key=KEY overlay=true "
+        "show-tags=2 ! videoconvert ! video/x-raw,format=RGBx ! "
+        "fakesink name=sink", formats[i]);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    Frames *frames = frames_new (FALSE);
+    GList *messages;
+
+    probe_frames (pipeline, "sink", frames);
+    messages = run_clean (pipeline);
+    check_caption_drawn (frames, 45);
+
+    frames_free (frames);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+static gchar *
+body_with_caption (const gchar * caption)
+{
+  gchar *escaped = g_strescape (caption, NULL);
+  gchar *body = g_strdup_printf ("{\"description\": {\"tags\": [], "
+      "\"captions\": [{\"text\": \"%s\", \"confidence\": 0.9}]}, "
+      "\"requestId\": \"r-1\", \"metadata\": {\"height\": 240, "
+      "\"width\": 320, \"format\": \"Jpeg\"}, \"modelVersion\": "
+      "\"2021-05-01\"}", escaped);
+
+  g_free (escaped);
+  return body;
+}
+
+/* Runs red RGBx frames through overlay=true with the service answering
+ * @caption; returns the last frame. */
+static GstBuffer *
+draw_with_caption (const gchar * caption, Frames * frames)
+{
+  gchar *body = body_with_caption (caption);
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=red "
+      "num-buffers=10 ! video/x-raw,format=RGBx,width=320,height=240,"
+      "framerate=30/1 ! cvanalyze endpoint=ENDPOINT key=KEY overlay=true "
+      "mode=exact ! fakesink name=sink");
+  GList *messages;
+  Frame *last;
+
+  cv_local_server_set_canned_body (server, body);
+  probe_frames (pipeline, "sink", frames);
+  messages = run_clean (pipeline);
+  last = &g_array_index (frames->frames, Frame, frames->frames->len - 1);
+  fail_unless_equals_string (last->caption, caption);
+
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (body);
+  return gst_buffer_ref (last->buffer);
+}
+
+/* A solid red RGBx frame as videotestsrc makes it. */
+static GstBuffer *
+red_frame (void)
+{
+  GstElement *pipeline = gst_parse_launch ("videotestsrc pattern=red "
+      "num-buffers=1 ! video/x-raw,format=RGBx,width=320,height=240 ! "
+      "fakesink name=sink", NULL);
+  Frames *frames = frames_new (TRUE);
+  GList *messages;
+  GstBuffer *red;
+
+  probe_frames (pipeline, "sink", frames);
+  messages = run_clean (pipeline);
+  red = gst_buffer_copy_deep (g_array_index (frames->frames, Frame,
+          0).buffer);
+  cv_test_free_messages (messages);
+  frames_free (frames);
+  gst_object_unref (pipeline);
+  return red;
+}
+
+/* A caption full of markup characters is drawn as the literal text: the
+ * frame is exactly a red frame with that string blended in, and drawing
+ * takes more room than the words alone would if the markup were obeyed. */
+GST_START_TEST (test_overlay_markup_is_literal)
+{
+  const gchar *caption = "<b>Tom & \"Jerry\"</b> <span size='xx-large'>"
+      "&amp;</span> <i";
+  Frames *frames = frames_new (TRUE);
+  GstBuffer *drawn = draw_with_caption (caption, frames);
+  GstCvAnalyzeOverlay *overlay = gst_cv_analyze_overlay_new ();
+  GstVideoOverlayComposition *literal, *plain;
+  GstVideoOverlayRectangle *rect;
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *reference;
+  GstMapInfo a, b;
+  guint literal_w, plain_w;
+
+  /* The reference: the source's own red frame, with the literal string
+   * blended in. */
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBx, WIDTH, HEIGHT);
+  reference = red_frame ();
+  literal = gst_cv_analyze_overlay_get_composition (overlay, caption, WIDTH,
+      HEIGHT);
+  gst_video_overlay_composition_ref (literal);
+  fail_unless (gst_video_frame_map (&frame, &info, reference, GST_MAP_WRITE));
+  gst_video_overlay_composition_blend (literal, &frame);
+  gst_video_frame_unmap (&frame);
+
+  fail_unless (gst_buffer_map (drawn, &a, GST_MAP_READ));
+  fail_unless (gst_buffer_map (reference, &b, GST_MAP_READ));
+  fail_unless_equals_int (a.size, b.size);
+  fail_unless (memcmp (a.data, b.data, a.size) == 0,
+      "the drawn caption is not the literal text");
+  gst_buffer_unmap (drawn, &a);
+  gst_buffer_unmap (reference, &b);
+
+  rect = gst_video_overlay_composition_get_rectangle (literal, 0);
+  gst_video_overlay_rectangle_get_render_rectangle (rect, NULL, NULL,
+      &literal_w, NULL);
+  plain = gst_cv_analyze_overlay_get_composition (overlay,
+      "Tom & \"Jerry\" &", WIDTH, HEIGHT);
+  rect = gst_video_overlay_composition_get_rectangle (plain, 0);
+  gst_video_overlay_rectangle_get_render_rectangle (rect, NULL, NULL,
+      &plain_w, NULL);
+  fail_unless (literal_w > plain_w, "markup seems obeyed: %u <= %u",
+      literal_w, plain_w);
+
+  gst_video_overlay_composition_unref (literal);
+  gst_cv_analyze_overlay_free (overlay);
+  gst_buffer_unref (reference);
+  gst_buffer_unref (drawn);
+  frames_free (frames);
+}
+
+GST_END_TEST;
+
+/* An overlong caption wraps and is cut: it covers at most a bounded part
+ * of the frame, and the pipeline goes on. */
+GST_START_TEST (test_overlay_long_caption_is_bounded)
+{
+  GString *caption = g_string_new (NULL);
+  Frames *frames = frames_new (TRUE);
+  GstBuffer *drawn;
+  Frame *last;
+  guint i;
+
+  for (i = 0; i < 400; i++)
+    g_string_append_printf (caption, "word%u ", i);
+  g_string_truncate (caption, caption->len - 1);
+  drawn = draw_with_caption (caption->str, frames);
+  last = &g_array_index (frames->frames, Frame, frames->frames->len - 1);
+  fail_unless (last->changed_rows > 20, "nothing drawn");
+  fail_unless (last->changed_rows <= HEIGHT / 2, "%u of %d rows covered",
+      last->changed_rows, HEIGHT);
+
+  gst_buffer_unref (drawn);
+  frames_free (frames);
+  g_string_free (caption, TRUE);
+}
+
+GST_END_TEST;
+
+/* Black and white frames in turn, each analysed: a new caption every
+ * frame. */
+#define BLINK_SOURCE "videotestsrc %s pattern=blink num-buffers=8 ! " \
+  "video/x-raw,format=I420,width=320,height=240,framerate=2/1 ! "
+#define BLINK_FRAME (GST_SECOND / 2)
+
+/* webvttenc and srtenc fed by text_src (text-timing=on-end), live and
+ * non-live: the files parse, with one cue per distinct caption, starting
+ * within one interval of the analysed frame, ending where the next starts. */
+GST_START_TEST (test_webvtt_and_srt_files)
+{
+  guint live;
+
+  for (live = 0; live < 2; live++) {
+    gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+    gchar *vtt = g_build_filename (dir, "captions.vtt", NULL);
+    gchar *srt = g_build_filename (dir, "captions.srt", NULL);
+    gchar *source = g_strdup_printf (BLINK_SOURCE, live ? "is-live=true" : "");
+    gchar *desc = g_strdup_printf ("%s cvanalyze name=a endpoint=ENDPOINT "
+        "key=KEY interval=500000000 text-timing=on-end %s ! fakesink "
+        "name=sink a.text_src ! tee name=t ! queue ! webvttenc ! "
+        "filesink location=%s t. ! queue ! srtenc ! filesink location=%s",
+        source, live ? "" : "mode=exact", vtt, srt);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    Frames *frames = frames_new (FALSE);
+    GArray *expected, *cues;
+    GList *messages;
+    guint i;
+
+    probe_frames (pipeline, "sink", frames);
+    messages = run_clean (pipeline);
+    expected = expected_entries (frames, BLINK_FRAME);
+    fail_unless (expected->len >= 6, "only %u captions", expected->len);
+    for (i = 0; i < frames->frames->len; i++) {
+      Frame *f = &g_array_index (frames->frames, Frame, i);
+
+      /* live: the caption is current from the first frame after its
+       * result; exact: from the analysed frame itself. */
+      if (f->caption)
+        fail_unless (f->pts - f->frame_pts <= (live ? BLINK_FRAME : 0));
+    }
+
+    cues = parse_subtitles (vtt, '.');
+    check_cues (cues, expected);
+    g_array_unref (cues);
+    cues = parse_subtitles (srt, ',');
+    check_cues (cues, expected);
+    g_array_unref (cues);
+
+    g_array_unref (expected);
+    frames_free (frames);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_unlink (vtt);
+    g_unlink (srt);
+    g_rmdir (dir);
+    g_free (vtt);
+    g_free (srt);
+    g_free (dir);
+    g_free (source);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+/* Reads the text track of a Matroska file back through matroskademux. */
+static GArray *
+read_matroska_text (const gchar * path)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! matroskademux ! "
+      "text/x-raw ! fakesink name=sink", path);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GArray *cues = cues_new ();
+  GList *messages;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_text, cues, NULL);
+  messages = run_clean (pipeline);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  return cues;
+}
+
+/* Video and text_src (text-timing=on-change) muxed by matroskamux, live
+ * and non-live, without stalling; matroskademux reads back the captions
+ * that went in, at the times they went in, which are the times the
+ * captions became current. */
+GST_START_TEST (test_matroska_subtitle_track)
+{
+  guint live;
+
+  for (live = 0; live < 2; live++) {
+    gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+    gchar *mkv = g_build_filename (dir, "captions.mkv", NULL);
+    gchar *source = g_strdup_printf (BLINK_SOURCE, live ? "is-live=true" : "");
+    gchar *desc = g_strdup_printf ("%s cvanalyze name=a endpoint=ENDPOINT "
+        "key=KEY interval=500000000 text-timing=on-change %s ! tee name=v ! "
+        "queue ! fakesink name=sink v. ! queue ! jpegenc ! matroskamux "
+        "name=m ! filesink location=%s a.text_src ! queue ! m.subtitle_%%u",
+        source, live ? "" : "mode=exact", mkv);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    Frames *frames = frames_new (FALSE);
+    GArray *sent = cues_new (), *read, *expected;
+    GList *messages;
+    guint i;
+
+    probe_frames (pipeline, "sink", frames);
+    probe_text (pipeline, sent);
+    messages = run_clean (pipeline);
+
+    expected = expected_entries (frames, BLINK_FRAME);
+    fail_unless (expected->len >= 6, "only %u captions", expected->len);
+    fail_unless_equals_int (sent->len, expected->len);
+    for (i = 0; i < sent->len; i++) {
+      Cue *s = &g_array_index (sent, Cue, i), *e = &g_array_index (expected,
+          Cue, i);
+
+      fail_unless_equals_string (s->text, e->text);
+      fail_unless_equals_uint64 (s->pts, e->pts);
+    }
+
+    read = read_matroska_text (mkv);
+    fail_unless_equals_int (read->len, sent->len);
+    for (i = 0; i < read->len; i++) {
+      Cue *r = &g_array_index (read, Cue, i), *s = &g_array_index (sent,
+          Cue, i);
+
+      fail_unless_equals_string (r->text, s->text);
+      ASSERT_TIME_NEAR (r->pts, s->pts, GST_MSECOND);
+    }
+
+    g_array_unref (read);
+    g_array_unref (sent);
+    g_array_unref (expected);
+    frames_free (frames);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_unlink (mkv);
+    g_rmdir (dir);
+    g_free (mkv);
+    g_free (dir);
+    g_free (source);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+/* A downstream that reads only pango-markup gets the caption escaped, so
+ * that it shows as the service wrote it. */
+GST_START_TEST (test_text_src_escapes_for_pango_markup)
+{
+  const gchar *caption = "<b>Tom & \"Jerry\"</b>";
+  gchar *body = body_with_caption (caption);
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=red "
+      "num-buffers=5 ! video/x-raw,width=320,height=240 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY mode=exact text-timing=on-change ! fakesink "
+      "a.text_src ! queue ! text/x-raw,format=pango-markup ! fakesink");
+  GArray *cues = cues_new ();
+  gchar *escaped = g_markup_escape_text (caption, -1);
+  GList *messages;
+
+  cv_local_server_set_canned_body (server, body);
+  probe_text (pipeline, cues);
+  messages = run_clean (pipeline);
+  fail_unless_equals_int (cues->len, 1);
+  fail_unless_equals_string (g_array_index (cues, Cue, 0).text, escaped);
+  fail_unless_equals_uint64 (g_array_index (cues, Cue, 0).pts, 0);
+
+  g_free (escaped);
+  g_array_unref (cues);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (body);
+}
+
+GST_END_TEST;
+
+/* An unlinked text_src is not an error and costs nothing: no text is even
+ * made, and the video and results go through as without it. */
+GST_START_TEST (test_unlinked_text_src)
+{
+  GstElement *pipeline = cv_test_make_pipeline (RED_LIVE_SOURCE
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! videoconvert ! "
+      "video/x-raw,format=RGBx ! fakesink name=sink");
+  Frames *frames = frames_new (FALSE);
+  GArray *cues = cues_new ();
+  GList *messages, *results;
+
+  probe_frames (pipeline, "sink", frames);
+  probe_text (pipeline, cues);
+  messages = run_clean (pipeline);
+  results = cv_test_filter_results (messages);
+  fail_unless (g_list_length (results) >= 1);
+  fail_unless_equals_int (frames->frames->len, 45);
+  fail_unless_equals_int (cues->len, 0);
+
+  g_list_free (results);
+  g_array_unref (cues);
+  frames_free (frames);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* mode=exact: every analysed frame carries its own result, the frames in
+ * between carry the last analysed frame's. */
+GST_START_TEST (test_exact_mode_attaches_own_result)
+{
+  guint step;
+
+  for (step = 1; step <= 2; step++) {
+    gchar *source = g_strdup_printf (BLINK_SOURCE, "");
+    gchar *desc = g_strdup_printf ("%s cvanalyze endpoint=ENDPOINT key=KEY "
+        "mode=exact interval=%" G_GUINT64_FORMAT " ! fakesink name=sink",
+        source, (guint64) step * BLINK_FRAME);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    Frames *frames = frames_new (FALSE);
+    GList *messages;
+    guint i;
+
+    probe_frames (pipeline, "sink", frames);
+    messages = run_clean (pipeline);
+    fail_unless_equals_int (frames->frames->len, 8);
+    for (i = 0; i < 8; i++) {
+      Frame *f = &g_array_index (frames->frames, Frame, i);
+      guint analysed = i - i % step;
+
+      fail_unless (f->caption != NULL, "frame %u has no result", i);
+      fail_unless_equals_uint64 (f->frame_pts, analysed * BLINK_FRAME);
+      /* blink: black on even frames, white on odd ones */
+      fail_unless_equals_string (f->caption, analysed % 2 ?
+          "a plain white image" : "a plain black image");
+    }
+
+    frames_free (frames);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (source);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+static GstClockTime
+query_min_latency (GstElement * pipeline, const gchar * pad_name)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstPad *pad = gst_element_get_static_pad (a, pad_name);
+  GstQuery *query = gst_query_new_latency ();
+  GstClockTime min;
+  gboolean live;
+
+  fail_unless (gst_pad_query (pad, query));
+  gst_query_parse_latency (query, &live, &min, NULL);
+  fail_unless (live);
+  gst_query_unref (query);
+  gst_object_unref (pad);
+  gst_object_unref (a);
+  return min;
+}
+
+/* mode=exact adds exactly its bound, 'timeout', to the latency the video
+ * and text pads report, so live sinks keep sync. */
+GST_START_TEST (test_exact_mode_reports_latency)
+{
+  GstClockTime latency[2];
+  guint exact;
+
+  for (exact = 0; exact < 2; exact++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+        "video/x-raw,framerate=30/1 ! cvanalyze name=a endpoint=ENDPOINT "
+        "key=KEY timeout=300000000 mode=%s ! fakesink",
+        exact ? "exact" : "live");
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+            GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+    latency[exact] = query_min_latency (pipeline, "src");
+    fail_unless_equals_uint64 (query_min_latency (pipeline, "text_src"),
+        latency[exact]);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+  fail_unless_equals_uint64 (latency[1] - latency[0], 300 * GST_MSECOND);
+}
+
+GST_END_TEST;
+
+/* mode=exact with a service slower than the bound: every frame still goes
+ * through, none waits longer than the bound for an answer that then comes
+ * too late to be attached, each miss is counted, and no more requests are
+ * outstanding than max-in-flight allows. */
+GST_START_TEST (test_exact_mode_slow_service)
+{
+  gchar *source = g_strdup_printf (BLINK_SOURCE, "");
+  gchar *desc = g_strdup_printf ("%s cvanalyze name=a endpoint=ENDPOINT "
+      "key=KEY mode=exact interval=0 timeout=200000000 ! fakesink name=sink",
+      source);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  Frames *frames = frames_new (FALSE);
+  GstStructure *stats;
+  guint64 samples, missed, results, skipped;
+  GList *messages;
+  guint i;
+
+  cv_local_server_set_delay (server, 1500);
+  probe_frames (pipeline, "sink", frames);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_unless (cv_test_find_message (messages, GST_MESSAGE_EOS) != NULL);
+
+  fail_unless_equals_int (frames->frames->len, 8);
+  for (i = 0; i < 8; i++)
+    fail_if (g_array_index (frames->frames, Frame, i).caption != NULL);
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get (stats, "samples", G_TYPE_UINT64, &samples,
+          "missed", G_TYPE_UINT64, &missed, "results", G_TYPE_UINT64,
+          &results, "skipped", G_TYPE_UINT64, &skipped, NULL));
+  fail_unless_equals_uint64 (samples, 8);
+  fail_unless_equals_uint64 (results, 0);
+  fail_unless_equals_uint64 (missed + skipped, 8);
+  fail_unless (missed >= 1);
+
+  gst_structure_free (stats);
+  frames_free (frames);
+  cv_test_free_messages (messages);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+  g_free (source);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* min-confidence hides low-confidence captions from the text pad and the
+ * overlay, while the meta still carries them. */
+GST_START_TEST (test_min_confidence_hides_caption)
+{
+  gchar *body = body_with_caption ("a blurry thing");   /* confidence 0.9 */
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=red "
+      "num-buffers=5 ! video/x-raw,format=RGBx,width=320,height=240 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY mode=exact overlay=true "
+      "min-confidence=0.95 text-timing=on-change ! fakesink name=sink "
+      "a.text_src ! queue ! fakesink");
+  Frames *frames = frames_new (FALSE);
+  GArray *cues = cues_new ();
+  GList *messages;
+  guint i;
+
+  cv_local_server_set_canned_body (server, body);
+  probe_frames (pipeline, "sink", frames);
+  probe_text (pipeline, cues);
+  messages = run_clean (pipeline);
+  fail_unless_equals_int (cues->len, 0);
+  for (i = 0; i < frames->frames->len; i++) {
+    Frame *f = &g_array_index (frames->frames, Frame, i);
+
+    fail_unless_equals_string (f->caption, "a blurry thing");
+    fail_unless_equals_int (f->changed, 0);
+  }
+
+  g_array_unref (cues);
+  frames_free (frames);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (body);
+}
+
+GST_END_TEST;
+
+static Suite *
+cvanalyze_text_suite (void)
+{
+  Suite *s = suite_create ("cvanalyze-text");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, cv_test_server_setup,
+      cv_test_server_teardown);
+  tcase_set_timeout (tc, 180);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_textoverlay_shows_captions);
+  tcase_add_test (tc, test_overlay_draws_captions);
+  tcase_add_test (tc, test_overlay_markup_is_literal);
+  tcase_add_test (tc, test_overlay_long_caption_is_bounded);
+  tcase_add_test (tc, test_webvtt_and_srt_files);
+  tcase_add_test (tc, test_matroska_subtitle_track);
+  tcase_add_test (tc, test_text_src_escapes_for_pango_markup);
+  tcase_add_test (tc, test_unlinked_text_src);
+  tcase_add_test (tc, test_exact_mode_attaches_own_result);
+  tcase_add_test (tc, test_exact_mode_reports_latency);
+  tcase_add_test (tc, test_exact_mode_slow_service);
+  tcase_add_test (tc, test_min_confidence_hides_caption);
+  return s;
+}
+
+GST_CHECK_MAIN (cvanalyze_text);

@@ -1,0 +1,121 @@
+/* Helpers shared by the cvanalyze element tests.
+ *
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "cvanalyzetest.h"
+
+CvLocalServer *server;
+gchar *server_url;
+
+void
+cv_test_server_setup (void)
+{
+  GError *err = NULL;
+
+  server = cv_local_server_new (TEST_KEY, &err);
+  fail_unless (server != NULL, "local server: %s", err ? err->message : "?");
+  server_url = cv_local_server_get_url (server);
+}
+
+void
+cv_test_server_teardown (void)
+{
+  cv_local_server_free (server);
+  server = NULL;
+  g_clear_pointer (&server_url, g_free);
+}
+
+/* Builds a pipeline from a description in which "ENDPOINT" stands for the
+ * local server's URL and "KEY" for the key it expects. */
+GstElement *
+cv_test_make_pipeline (const gchar * description)
+{
+  GString *desc = g_string_new (description);
+  GError *err = NULL;
+  GstElement *pipeline;
+
+  g_string_replace (desc, "ENDPOINT", server_url, 0);
+  g_string_replace (desc, "KEY", TEST_KEY, 0);
+  pipeline = gst_parse_launch (desc->str, &err);
+  fail_unless (pipeline != NULL, "%s: %s", desc->str, err ? err->message : "");
+  g_string_free (desc, TRUE);
+  return pipeline;
+}
+
+/* Runs the pipeline to EOS or ERROR and returns every message of interest
+ * (element, warning, error, qos, eos), in bus order. */
+GList *
+cv_test_run_pipeline (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GList *messages = NULL;
+  gboolean done = FALSE;
+
+  /* A failed start posts its error on the bus: read it there. */
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
+        GST_MESSAGE_ELEMENT | GST_MESSAGE_QOS);
+
+    fail_unless (msg != NULL, "pipeline did not finish within 60 s");
+    done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS
+        || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR;
+    messages = g_list_append (messages, msg);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (bus);
+  return messages;
+}
+
+void
+cv_test_free_messages (GList * messages)
+{
+  g_list_free_full (messages, (GDestroyNotify) gst_message_unref);
+}
+
+/* The 'cvanalyze' result messages, in order (transfer container). */
+GList *
+cv_test_filter_results (GList * messages)
+{
+  GList *out = NULL, *l;
+
+  for (l = messages; l; l = l->next) {
+    GstMessage *m = l->data;
+
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
+        && gst_message_has_name (m, "cvanalyze"))
+      out = g_list_append (out, m);
+  }
+  return out;
+}
+
+GstMessage *
+cv_test_find_message (GList * messages, GstMessageType type)
+{
+  for (; messages; messages = messages->next)
+    if (GST_MESSAGE_TYPE (messages->data) == type)
+      return messages->data;
+  return NULL;
+}
+
+GstClockTime
+cv_test_message_timestamp (GstMessage * m)
+{
+  guint64 ts = GST_CLOCK_TIME_NONE;
+
+  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (m),
+          "timestamp", &ts));
+  return ts;
+}
