@@ -142,6 +142,73 @@ GST_START_TEST (test_null_during_eos_wait)
 
 GST_END_TEST;
 
+/* The caption outputs: exact mode (frames held for their result), the
+ * text pad into textoverlay with a queue, and overlay=true. */
+static GstElement *
+make_caption_pipeline (const gchar * source)
+{
+  gchar *desc = g_strdup_printf ("%s ! video/x-raw,width=160,height=120 ! "
+      "cvanalyze name=a endpoint=%s interval=0 timeout=60000000000 "
+      "mode=exact overlay=true ! textoverlay name=o ! fakesink sync=false "
+      "a.text_src ! queue ! o.text_sink", source, server_url);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+
+  fail_unless (pipeline != NULL);
+  g_free (desc);
+  return pipeline;
+}
+
+/* Going to NULL while exact mode holds a frame for a hung request wakes
+ * the held frame: no deadlock, no leak. */
+GST_START_TEST (test_null_while_exact_frame_held)
+{
+  GstElement *pipeline = make_caption_pipeline ("videotestsrc is-live=true");
+  gint64 start;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  start = g_get_monotonic_time ();
+  wait_for_requests_then_stop (pipeline, 1);
+  /* The hold lasts up to the 60 s timeout: finishing well before proves
+   * the wake-up. */
+  fail_unless (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC);
+}
+
+GST_END_TEST;
+
+/* A flushing seek while exact mode holds a frame, with captions going to
+ * textoverlay and drawn: no deadlock, and results come again after it. */
+GST_START_TEST (test_seek_during_exact_hold)
+{
+  GstElement *pipeline = make_caption_pipeline ("videotestsrc");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  cv_local_server_set_delay (server, 200);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_ASYNC_DONE);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  fail_unless (cv_local_server_wait_for_requests (server, 2, WAIT_US));
+
+  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, 0));
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)))
+    gst_message_unref (msg);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
+  gst_message_unref (msg);
+
+  gst_object_unref (bus);
+  wait_for_requests_then_stop (pipeline, 3);
+}
+
+GST_END_TEST;
+
 /* Many state changes while buffers flow and requests come and go: hunts
  * races between the streaming thread, the client thread and the state
  * changes. */
@@ -186,6 +253,8 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_null_while_waiting_for_slot);
   tcase_add_test (tc, test_seek_during_request);
   tcase_add_test (tc, test_null_during_eos_wait);
+  tcase_add_test (tc, test_null_while_exact_frame_held);
+  tcase_add_test (tc, test_seek_during_exact_hold);
   tcase_add_test (tc, test_state_change_stress);
   return s;
 }
