@@ -620,43 +620,66 @@ read_matroska_text (const gchar * path)
   return cues;
 }
 
-/* Video and text_src (text-timing=on-change) muxed by matroskamux, live
- * and non-live, without stalling; matroskademux reads back the captions
- * that went in, at the times they went in, which are the times the
- * captions became current. */
+/* The text buffers sent are the captions the frames carried: with
+ * on-change one per caption, at the time it became current; with
+ * per-frame one per frame carrying a caption, lasting that frame. */
+static void
+check_sent_text (GArray * sent, Frames * frames, gboolean per_frame)
+{
+  GArray *expected = per_frame ? cues_new () :
+      expected_entries (frames, BLINK_FRAME);
+  guint i;
+
+  for (i = 0; per_frame && i < frames->frames->len; i++) {
+    Frame *f = &g_array_index (frames->frames, Frame, i);
+
+    if (f->caption)
+      append_cue (expected, f->pts, BLINK_FRAME, f->caption, -1);
+  }
+  fail_unless (expected->len >= 6, "only %u captions", expected->len);
+  fail_unless_equals_int (sent->len, expected->len);
+  for (i = 0; i < sent->len; i++) {
+    Cue *s = &g_array_index (sent, Cue, i), *e = &g_array_index (expected,
+        Cue, i);
+
+    fail_unless_equals_string (s->text, e->text);
+    fail_unless_equals_uint64 (s->pts, e->pts);
+    fail_unless_equals_uint64 (s->duration, per_frame ? e->duration :
+        GST_CLOCK_TIME_NONE);
+  }
+  g_array_unref (expected);
+}
+
+/* Video and text_src muxed by matroskamux, live and non-live, with
+ * text-timing per-frame (blocks with durations) and on-change (a block
+ * per caption, lasting until the next): no stall, and matroskademux reads
+ * back the captions that went in, at the times they went in, which are
+ * the times the captions were current. */
 GST_START_TEST (test_matroska_subtitle_track)
 {
-  guint live;
+  guint run;
 
-  for (live = 0; live < 2; live++) {
+  for (run = 0; run < 4; run++) {
+    gboolean live = run & 1, per_frame = run >> 1;
     gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
     gchar *mkv = g_build_filename (dir, "captions.mkv", NULL);
     gchar *source = g_strdup_printf (BLINK_SOURCE, live ? "is-live=true" : "");
     gchar *desc = g_strdup_printf ("%s cvanalyze name=a endpoint=ENDPOINT "
-        "key=KEY interval=500000000 text-timing=on-change %s ! tee name=v ! "
+        "key=KEY interval=500000000 text-timing=%s %s ! tee name=v ! "
         "queue ! fakesink name=sink v. ! queue ! jpegenc ! matroskamux "
         "name=m ! filesink location=%s a.text_src ! queue ! m.subtitle_%%u",
-        source, live ? "" : "mode=exact", mkv);
+        source, per_frame ? "per-frame" : "on-change",
+        live ? "" : "mode=exact", mkv);
     GstElement *pipeline = cv_test_make_pipeline (desc);
     Frames *frames = frames_new (FALSE);
-    GArray *sent = cues_new (), *read, *expected;
+    GArray *sent = cues_new (), *read;
     GList *messages;
     guint i;
 
     probe_frames (pipeline, "sink", frames);
     probe_text (pipeline, sent);
     messages = run_clean (pipeline);
-
-    expected = expected_entries (frames, BLINK_FRAME);
-    fail_unless (expected->len >= 6, "only %u captions", expected->len);
-    fail_unless_equals_int (sent->len, expected->len);
-    for (i = 0; i < sent->len; i++) {
-      Cue *s = &g_array_index (sent, Cue, i), *e = &g_array_index (expected,
-          Cue, i);
-
-      fail_unless_equals_string (s->text, e->text);
-      fail_unless_equals_uint64 (s->pts, e->pts);
-    }
+    check_sent_text (sent, frames, per_frame);
 
     read = read_matroska_text (mkv);
     fail_unless_equals_int (read->len, sent->len);
@@ -666,11 +689,12 @@ GST_START_TEST (test_matroska_subtitle_track)
 
       fail_unless_equals_string (r->text, s->text);
       ASSERT_TIME_NEAR (r->pts, s->pts, GST_MSECOND);
+      if (per_frame)
+        ASSERT_TIME_NEAR (r->duration, s->duration, GST_MSECOND);
     }
 
     g_array_unref (read);
     g_array_unref (sent);
-    g_array_unref (expected);
     frames_free (frames);
     cv_test_free_messages (messages);
     gst_object_unref (pipeline);
@@ -831,6 +855,45 @@ GST_START_TEST (test_exact_mode_reports_latency)
 
 GST_END_TEST;
 
+/* mode=exact in a live pipeline: frames held for their result (100 ms
+ * here) still reach a synchronising sink on time, because the hold is in
+ * the latency; a sink dropping anything 20 ms late posts no QoS. (The
+ * queue keeps the sink's clock wait off the thread that holds frames.) */
+GST_START_TEST (test_exact_mode_live_keeps_sync)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=30 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY mode=exact timeout=300000000 "
+      "interval=250000000 ! queue ! fakesink name=sink sync=true qos=true "
+      "max-lateness=20000000");
+  Frames *frames = frames_new (FALSE);
+  GList *messages;
+  guint i, with = 0, own = 0;
+
+  cv_local_server_set_delay (server, 100);
+  probe_frames (pipeline, "sink", frames);
+  messages = run_clean (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_QOS) != NULL,
+      "a frame was late");
+  fail_unless_equals_int (frames->frames->len, 30);
+  for (i = 0; i < frames->frames->len; i++) {
+    Frame *f = &g_array_index (frames->frames, Frame, i);
+
+    with += f->caption != NULL;
+    own += f->caption && f->frame_pts == f->pts;
+  }
+  /* every frame has a result; the four analysed ones (one per 250 ms)
+   * their own */
+  fail_unless_equals_int (with, 30);
+  fail_unless_equals_int (own, 4);
+
+  frames_free (frames);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* mode=exact with a service slower than the bound: every frame still goes
  * through, none waits longer than the bound for an answer that then comes
  * too late to be attached, each miss is counted, and no more requests are
@@ -934,6 +997,7 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_unlinked_text_src);
   tcase_add_test (tc, test_exact_mode_attaches_own_result);
   tcase_add_test (tc, test_exact_mode_reports_latency);
+  tcase_add_test (tc, test_exact_mode_live_keeps_sync);
   tcase_add_test (tc, test_exact_mode_slow_service);
   tcase_add_test (tc, test_min_confidence_hides_caption);
   return s;
