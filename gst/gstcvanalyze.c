@@ -51,6 +51,29 @@
  * - `result` (structure `cvanalyze-result`): the whole parsed result, see
  *   README.md for its fields.
  *
+ * ## Captions out of the pipeline
+ *
+ * With #GstCvAnalyze:overlay the current caption (and, with
+ * #GstCvAnalyze:show-tags, the top tags) is drawn onto the video with
+ * Pango, as plain text. The `text_src` pad carries the same captions as a
+ * `text/x-raw` subtitle stream (utf8, or escaped pango-markup when
+ * downstream asks for it) that follows the video's segment, flushes and
+ * EOS, with GAP events wherever there is no new caption, so downstream
+ * never waits for it; left unlinked it costs nothing. Link it through a
+ * `queue`. #GstCvAnalyze:text-timing says when captions go out: with
+ * every frame for textoverlay (`per-frame`, the default; also the safe
+ * choice for Matroska), once per caption as it starts (`on-change`), or
+ * once per caption as it ends, with its exact duration, for webvttenc and
+ * srtenc (`on-end`). A caption that reads like the one shown
+ * (#GstCvAnalyze:caption-similarity) does not start a new entry, and
+ * #GstCvAnalyze:min-confidence hides doubtful ones.
+ *
+ * With #GstCvAnalyze:mode=exact each analysed frame waits for its own
+ * result (at most #GstCvAnalyze:timeout, which is added to the latency
+ * this element reports), so that a recording's captions are frame-exact.
+ * In a live pipeline, put a `queue` after cvanalyze so that the sink's
+ * clock wait does not share the thread that holds frames.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
@@ -60,6 +83,18 @@
  * gst-launch-1.0 -m videotestsrc is-live=true pattern=ball ! cvanalyze endpoint=http://127.0.0.1:8080/ features=Description,Tags,Color ! fakesink
  * ]| Analyses a test pattern once a second with the local server
  * (`cvanalyze-local-server --port 8080`).
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze overlay=true show-tags=3 ! videoconvert ! autovideosink
+ * ]| Shows the camera with the scene described at the bottom.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze name=a ! textoverlay name=o ! videoconvert ! autovideosink  a.text_src ! queue ! o.text_sink
+ * ]| The same with textoverlay drawing the captions from the text pad.
+ * |[
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! cvanalyze name=a mode=exact text-timing=on-end ! fakesink  a.text_src ! queue ! webvttenc ! filesink location=captions.vtt
+ * ]| Writes frame-exact WebVTT captions of a recording (srtenc for SRT).
+ * |[
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
+ * ]| Records a camera with its captions as a subtitle track.
  *
  * Since: 0.1
  */
@@ -314,7 +349,7 @@ gst_cv_analyze_text_timing_get_type (void)
     {GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME, "The current caption with every "
           "video frame (for textoverlay)", "per-frame"},
     {GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE, "One buffer when a caption "
-          "starts, lasting until the next (for matroskamux, mp4mux)",
+          "starts, lasting until the next (a compact Matroska track)",
         "on-change"},
     {GST_CV_ANALYZE_TEXT_TIMING_ON_END, "One buffer when a caption ends, "
           "with its exact duration (for webvttenc, srtenc)", "on-end"},
@@ -455,7 +490,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:max-dimension:
    *
    * Longest side of the JPEG sent; frames are scaled down to fit, never up,
-   * and to at least 50x50.
+   * and to at least 51x51 (Azure refuses 50x50 and smaller).
    *
    * Since: 0.1
    */
@@ -686,7 +721,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    *   current.
    * - `on-change`: one buffer when a caption starts, without a duration
    *   (it lasts until the next buffer; an empty buffer ends a caption that
-   *   nothing replaces): for matroskamux and mp4mux.
+   *   nothing replaces): a compact Matroska track for players that time a
+   *   subtitle by the next one (GStreamer's textoverlay does not: for it,
+   *   mux `per-frame`).
    * - `on-end`: one buffer per caption when it ends, with its exact
    *   duration: for webvttenc and srtenc. The text runs behind the video
    *   by up to one caption (bounded by #GstCvAnalyze:caption-duration).
@@ -700,7 +737,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_enum ("text-timing", "Text timing",
           "per-frame: the current caption with every frame (textoverlay); "
           "on-change: one buffer when a caption starts, lasting until the "
-          "next (matroskamux, mp4mux); on-end: one buffer per caption with "
+          "next (compact Matroska track); on-end: one buffer per caption with "
           "its exact duration, sent when it ends (webvttenc, srtenc)",
           GST_TYPE_CV_ANALYZE_TEXT_TIMING, DEFAULT_TEXT_TIMING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -2009,9 +2046,9 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     g_mutex_unlock (&self->state_lock);
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
-        ("%s (HTTP %u%s%s%s). Frames go on without analysis until it "
+        ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
             "recovers%s.", what, o->status, *code ? ", " : "", code,
-            *detail ? ": " : "", o->status == 429 ?
+            *detail ? ": " : "", detail, o->status == 429 ?
             "; lower the rate with a longer 'interval'" : ""),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,

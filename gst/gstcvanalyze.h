@@ -63,8 +63,8 @@ GType gst_cv_analyze_mode_get_type (void);
  *   soon as it is current and for as long as it is
  * @GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE: one buffer when a caption becomes
  *   current, without a duration (it lasts until the next buffer; an empty
- *   buffer ends a caption that nothing replaces): for muxers (matroskamux,
- *   mp4mux), which time a subtitle by the next one
+ *   buffer ends a caption that nothing replaces): a compact Matroska track
+ *   for players that time a subtitle by the next one
  * @GST_CV_ANALYZE_TEXT_TIMING_ON_END: one buffer per caption, sent when it
  *   ends, with its exact duration: for subtitle files (webvttenc, srtenc).
  *   The text stream then runs behind the video by up to one caption, so it

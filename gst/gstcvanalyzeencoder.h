@@ -20,8 +20,9 @@ G_BEGIN_DECLS
   "{ I420, YV12, NV12, NV21, Y42B, Y444, RGB, BGR, RGBx, BGRx, xRGB, xBGR, " \
   "RGBA, BGRA, ARGB, ABGR, GRAY8 }"
 
-/* Smallest side the service accepts (Azure: "greater than 50 x 50"). */
-#define GST_CV_ANALYZE_MIN_DIMENSION 50
+/* Smallest side the service accepts: Azure wants images "greater than
+ * 50 x 50 pixels", so 50 itself is refused. */
+#define GST_CV_ANALYZE_MIN_DIMENSION 51
 
 void     gst_cv_analyze_encoder_target_size (gint in_width, gint in_height,
                                              guint max_dimension,

@@ -639,7 +639,8 @@ typedef struct
 } FailureCase;
 
 static const FailureCase failure_cases[] = {
-  {"500", 500, 0, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 500"},
+  {"500", 500, 0, CV_LOCAL_SERVER_MODE_NORMAL,
+      "HTTP 500, InternalServerError: An internal server error occurred"},
   {"503", 503, 0, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 503"},
   {"429", 429, 1, CV_LOCAL_SERVER_MODE_NORMAL, "HTTP 429"},
   {"malformed", 0, 0, CV_LOCAL_SERVER_MODE_MALFORMED, "cannot be parsed"},
@@ -685,6 +686,26 @@ GST_START_TEST (test_failures_warn_and_go_on)
   cv_test_free_messages (messages);
   gst_object_unref (pad);
   gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Frames smaller than the service's minimum are sent scaled up to more
+ * than 50x50, which the service (here the local server, with Azure's
+ * limits) accepts. */
+GST_START_TEST (test_tiny_frames_accepted)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 "
+      "pattern=red ! video/x-raw,width=40,height=50 ! cvanalyze "
+      "endpoint=ENDPOINT key=KEY ! fakesink");
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *results = cv_test_filter_results (messages);
+
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
 
@@ -993,6 +1014,7 @@ cvanalyze_suite (void)
       G_N_ELEMENTS (failure_cases));
   tcase_add_test (tc, test_connection_refused_warns);
   tcase_add_test (tc, test_short_buffer_warns);
+  tcase_add_test (tc, test_tiny_frames_accepted);
   tcase_add_test (tc, test_untimestamped_sampled_by_wall_clock);
   tcase_add_test (tc, test_key_never_logged);
   return s;
