@@ -236,6 +236,7 @@ struct _GstCvAnalyze
   gdouble caption_similarity;
   GstClockTime caption_duration;
   GstCvAnalyzeTextTiming text_timing;
+  guint32 last_seek_seqnum;     /* a seek goes upstream once, not per pad */
 
   /* streaming thread only */
   GstVideoInfo info;
@@ -272,7 +273,10 @@ struct _GstCvAnalyze
   guint64 skipped;
   guint64 failed;
   guint64 results;
-  guint64 outcomes;             /* results and failures, for exact mode */
+  guint64 sample_id;            /* the last sample's number */
+  guint64 answered_id;          /* the newest sample with an outcome */
+  guint64 wanted_from;          /* exact mode: older samples' results are
+                                 * late and dropped */
   guint64 missed;               /* exact mode: no answer within timeout */
   guint64 result_seq;
   GstClockTime last_latency;
@@ -296,8 +300,12 @@ static GstFlowReturn gst_cv_analyze_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static gboolean gst_cv_analyze_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query);
+static gboolean gst_cv_analyze_src_event (GstBaseTransform * trans,
+    GstEvent * event);
 static gboolean text_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
+static gboolean text_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
 
 #define gst_cv_analyze_parent_class parent_class
 G_DEFINE_TYPE (GstCvAnalyze, gst_cv_analyze, GST_TYPE_BASE_TRANSFORM);
@@ -762,6 +770,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cv_analyze_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cv_analyze_transform_ip);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_cv_analyze_query);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cv_analyze_src_event);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_API_VERSION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_MODE, 0);
@@ -803,6 +812,8 @@ gst_cv_analyze_init (GstCvAnalyze * self)
           "text_src"));
   gst_pad_set_query_function (self->text.pad,
       GST_DEBUG_FUNCPTR (text_src_query));
+  gst_pad_set_event_function (self->text.pad,
+      GST_DEBUG_FUNCPTR (text_src_event));
 
   /* Until a result arrives there is nothing to attach: leave buffers
    * untouched (not even made writable). */
@@ -1253,6 +1264,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->failing = FALSE;
   self->samples = self->skipped = self->failed = self->results = 0;
   self->missed = 0;
+  self->sample_id = self->answered_id = self->wanted_from = 0;
   self->requests = 0;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
@@ -1393,11 +1405,14 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
        * after it. */
       GstCvAnalyzeClient *client = ref_client (self);
 
-      reset_results (self);
+      /* The client first: a frame sampled after this fails to submit
+       * instead of waiting (in exact mode) for an answer that a flushing
+       * client will never deliver. */
       if (client) {
         gst_cv_analyze_client_set_flushing (client, TRUE);
         gst_object_unref (client);
       }
+      reset_results (self);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
       break;
@@ -1420,8 +1435,9 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     }
     case GST_EVENT_EOS:
-      /* Processing a file must not lose the last caption. */
-      if (self->client
+      /* Processing a file must not lose the last caption. (Exact mode has
+       * already waited for every frame it sent.) */
+      if (self->client && self->stream_mode == GST_CV_ANALYZE_MODE_LIVE
           && !gst_cv_analyze_client_wait_idle (self->client,
               self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
@@ -1431,7 +1447,10 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
           GST_ELEMENT (self), event);
       break;
     case GST_EVENT_SEGMENT:
+      /* Entries do not span segments: end the open one, and show the
+       * current result afresh from the new segment's first frame. */
       finish_captions (self);
+      self->captions.seq = 0;
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
@@ -1476,16 +1495,68 @@ gst_cv_analyze_query (GstBaseTransform * trans, GstPadDirection direction,
       hold = self->timeout;
     GST_OBJECT_UNLOCK (self);
 
+    /* Only the minimum: frames are held, not buffered, so this element
+     * adds nothing to how much latency the pipeline can absorb. */
     gst_query_parse_latency (query, &live, &min, &max);
     min += hold;
-    if (GST_CLOCK_TIME_IS_VALID (max))
-      max += hold;
     GST_DEBUG_OBJECT (self, "latency: live %d, min %" GST_TIME_FORMAT
         ", max %" GST_TIME_FORMAT, live, GST_TIME_ARGS (min),
         GST_TIME_ARGS (max));
     gst_query_set_latency (query, live, min, max);
   }
   return ret;
+}
+
+/* A pipeline seek reaches every sink, so it arrives on both src pads: pass
+ * it upstream once. */
+static gboolean
+is_new_seek (GstCvAnalyze * self, GstEvent * event)
+{
+  guint32 seqnum = gst_event_get_seqnum (event);
+  gboolean fresh;
+
+  GST_OBJECT_LOCK (self);
+  fresh = seqnum != self->last_seek_seqnum;
+  self->last_seek_seqnum = seqnum;
+  GST_OBJECT_UNLOCK (self);
+  if (!fresh)
+    GST_DEBUG_OBJECT (self, "seek %u already sent upstream", seqnum);
+  return fresh;
+}
+
+static gboolean
+gst_cv_analyze_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && !is_new_seek (self, event)) {
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+}
+
+/* Upstream events from the text branch: seeks go on (once), and what is
+ * about the text alone (its caps, its QoS) stays here. */
+static gboolean
+text_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEEK:
+      if (!is_new_seek (self, event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self), event);
+    case GST_EVENT_RECONFIGURE:        /* the pad is flagged: text renegotiates */
+    case GST_EVENT_QOS:
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
 }
 
 /* The text pad answers latency as the video does. */
@@ -1518,7 +1589,7 @@ upstream_is_live (GstCvAnalyze * self)
  * of the pixels, for a frame that is about to be drawn on. */
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
-    GstClockTime wait, gboolean copy)
+    GstClockTime wait, gboolean copy, guint64 * id)
 {
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
@@ -1536,8 +1607,11 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
 
   g_mutex_lock (&self->state_lock);
   frame->generation = self->generation;
+  frame->id = ++self->sample_id;
   self->samples++;
   g_mutex_unlock (&self->state_lock);
+  if (id)
+    *id = frame->id;
 
   res = gst_cv_analyze_client_submit (self->client, frame, wait);
 
@@ -1552,8 +1626,9 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
 }
 
 /* Exact mode: sends the frame and waits, at most 'timeout' in all, for its
- * own outcome, so that its result goes on this very buffer. A late answer
- * is made stale: it must not be attached to later frames as theirs. */
+ * own outcome, so that its result goes on this very buffer. A result that
+ * comes later is dropped: it must not be attached to later frames as
+ * theirs. (A failure that comes later is still reported.) */
 static GstFlowReturn
 sample_and_wait (GstCvAnalyze * self, GstBuffer * buf,
     GstClockTime running_time)
@@ -1561,29 +1636,29 @@ sample_and_wait (GstCvAnalyze * self, GstBuffer * buf,
   gint64 start = g_get_monotonic_time ();
   gint64 deadline = start + self->stream_timeout / GST_USECOND;
   guint generation;
-  guint64 outcomes;
+  guint64 id;
   gboolean answered, flushing;
 
   g_mutex_lock (&self->state_lock);
   generation = self->generation;
-  outcomes = self->outcomes;
   g_mutex_unlock (&self->state_lock);
 
   /* The client drops its reference once the JPEG is made, before the
    * answer: the frame is writable again when its result is attached. */
-  if (!sample_frame (self, buf, running_time, self->stream_timeout, FALSE))
+  if (!sample_frame (self, buf, running_time, self->stream_timeout, FALSE,
+          &id))
     return GST_FLOW_OK;
 
   g_mutex_lock (&self->state_lock);
-  while (self->outcomes == outcomes && self->generation == generation
+  while (self->answered_id < id && self->generation == generation
       && !self->stopping)
     if (!g_cond_wait_until (&self->outcome_cond, &self->state_lock, deadline))
       break;
   flushing = self->generation != generation || self->stopping;
-  answered = !flushing && self->outcomes != outcomes;
+  answered = !flushing && self->answered_id >= id;
   if (!answered && !flushing) {
     self->missed++;
-    self->generation++;
+    self->wanted_from = id + 1;
   }
   g_mutex_unlock (&self->state_lock);
 
@@ -1662,7 +1737,7 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
 /* What goes out on the text pad at this frame, per text-timing; a frame
  * that brings no text brings a GAP, except that with on-end timing an open
  * caption holds the text position at its start until it ends. */
-static GstFlowReturn
+static void
 push_captions (GstCvAnalyze * self, GstCvAnalyzeCaptionChange change,
     GstClockTime pts, GstClockTime duration, const gchar * ended,
     GstClockTime ended_start, GstClockTime ended_end)
@@ -1671,33 +1746,33 @@ push_captions (GstCvAnalyze * self, GstCvAnalyzeCaptionChange change,
   const gchar *shown = self->captions.shown;
 
   switch (self->stream_text_timing) {
-    case GST_CV_ANALYZE_TEXT_TIMING_ON_END:{
-      GstFlowReturn ret = GST_FLOW_OK;
-
-      /* The caption goes out only when it ends: until then a GAP up to
-       * its start lets downstream sinks preroll and muxers move on. */
-      if (change == GST_CV_ANALYZE_CAPTION_STARTED)
-        gst_cv_analyze_text_output_push_gap (out, pts, 0);
+    case GST_CV_ANALYZE_TEXT_TIMING_ON_END:
       if (ended && ended_end > ended_start)
-        ret = gst_cv_analyze_text_output_push_text (out, ended, ended_start,
+        gst_cv_analyze_text_output_push_text (out, ended, ended_start,
             ended_end - ended_start);
-      if (ret == GST_FLOW_OK && !shown)
-        ret = gst_cv_analyze_text_output_push_gap (out, pts, duration);
-      return ret;
-    }
+      else if (change == GST_CV_ANALYZE_CAPTION_STARTED)
+        /* Nothing goes out until the caption ends: a GAP up to its start
+         * lets downstream sinks preroll meanwhile. */
+        gst_cv_analyze_text_output_push_gap (out, pts, 0);
+      if (!shown)
+        gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      break;
     case GST_CV_ANALYZE_TEXT_TIMING_ON_CHANGE:
       if (change == GST_CV_ANALYZE_CAPTION_STARTED)
-        return gst_cv_analyze_text_output_push_text (out, shown, pts,
+        gst_cv_analyze_text_output_push_text (out, shown, pts,
             GST_CLOCK_TIME_NONE);
-      if (change == GST_CV_ANALYZE_CAPTION_ENDED)
-        return gst_cv_analyze_text_output_push_text (out, "", ended_end,
+      else if (change == GST_CV_ANALYZE_CAPTION_ENDED)
+        gst_cv_analyze_text_output_push_text (out, "", ended_end,
             GST_CLOCK_TIME_NONE);
-      return gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      else
+        gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      break;
     default:
       if (shown)
-        return gst_cv_analyze_text_output_push_text (out, shown, pts,
-            duration);
-      return gst_cv_analyze_text_output_push_gap (out, pts, duration);
+        gst_cv_analyze_text_output_push_text (out, shown, pts, duration);
+      else
+        gst_cv_analyze_text_output_push_gap (out, pts, duration);
+      break;
   }
 }
 
@@ -1740,7 +1815,7 @@ draw_caption (GstCvAnalyze * self, GstBuffer * buf, const gchar * text)
 /* Follows which caption is current at this frame and shows it: on the text
  * pad and, with overlay=true, on the frame. Costs nothing when neither is
  * wanted. */
-static GstFlowReturn
+static void
 output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf), duration;
@@ -1749,14 +1824,13 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   GstCvAnalyzeCaptionChange change;
   gboolean linked = gst_cv_analyze_text_output_is_linked (&self->text);
   gboolean overlay;
-  GstFlowReturn ret = GST_FLOW_OK;
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
   GST_OBJECT_UNLOCK (self);
 
   if ((!linked && !overlay) || !GST_CLOCK_TIME_IS_VALID (pts))
-    return GST_FLOW_OK;
+    return;
 
   duration = GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) :
       self->frame_duration;
@@ -1770,12 +1844,11 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   GST_LOG_OBJECT (self, "frame %" GST_TIME_FORMAT ": caption %s",
       GST_TIME_ARGS (pts), GST_STR_NULL (self->captions.shown));
   if (linked)
-    ret = push_captions (self, change, pts, duration, ended, ended_start,
+    push_captions (self, change, pts, duration, ended, ended_start,
         ended_end);
   if (overlay && self->captions.shown)
     draw_caption (self, buf, self->captions.shown);
   g_free (ended);
-  return ret;
 }
 
 static GstFlowReturn
@@ -1819,12 +1892,12 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     drawing = self->overlay;
     GST_OBJECT_UNLOCK (self);
     sample_frame (self, buf, running_time, upstream_is_live (self) ? 0 :
-        self->stream_timeout, drawing && gst_buffer_is_writable (buf));
+        self->stream_timeout, drawing && gst_buffer_is_writable (buf), NULL);
   }
 
-  ret = output_captions (self, buf, current);
+  output_captions (self, buf, current);
   g_clear_pointer (&current, attachment_unref);
-  return ret;
+  return GST_FLOW_OK;
 }
 
 /* --- results, on the client's thread --- */
@@ -1941,21 +2014,25 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 
   g_mutex_lock (&self->state_lock);
   if (o->generation == self->generation) {
+    self->answered_id = MAX (self->answered_id, o->id);
+    g_cond_broadcast (&self->outcome_cond);
+  }
+  /* In exact mode a result for a frame that already went on without it
+   * is late: dropped like one from before a flush. */
+  if (o->generation == self->generation && o->id >= self->wanted_from) {
     old = self->current;
     a->seq = ++self->result_seq;
     self->current = a;
     a = NULL;
     self->failing = FALSE;
     self->results++;
-    self->outcomes++;
-    g_cond_broadcast (&self->outcome_cond);
     self->last_latency = o->latency;
     self->total_latency += o->latency;
     gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
   }
   g_mutex_unlock (&self->state_lock);
 
-  if (a) {                      /* flushed meanwhile */
+  if (a) {                      /* flushed meanwhile, or late */
     attachment_unref (a);
     gst_clear_message (&msg);
     return;
@@ -2008,7 +2085,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   stale = o->generation != self->generation;
   if (!stale) {
     self->failed++;
-    self->outcomes++;
+    self->answered_id = MAX (self->answered_id, o->id);
     g_cond_broadcast (&self->outcome_cond);
     /* One warning per run of identical failures: a service that is down
      * for an hour must not flood the bus; the count is in 'stats'. */

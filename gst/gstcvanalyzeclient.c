@@ -89,6 +89,7 @@ outcome_init_from_frame (GstCvAnalyzeOutcome * outcome,
   outcome->running_time = frame->running_time;
   outcome->stream_time = frame->stream_time;
   outcome->generation = frame->generation;
+  outcome->id = frame->id;
   outcome->frame_width = GST_VIDEO_INFO_WIDTH (&frame->info);
   outcome->frame_height = GST_VIDEO_INFO_HEIGHT (&frame->info);
 }

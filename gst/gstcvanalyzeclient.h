@@ -25,6 +25,7 @@ typedef struct
   GstClockTime running_time;
   GstClockTime stream_time;
   guint generation;             /* the element's flush generation */
+  guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
 } GstCvAnalyzeFrame;
 
@@ -47,6 +48,7 @@ typedef struct
   GstClockTime running_time;
   GstClockTime stream_time;
   guint generation;
+  guint64 id;                   /* the frame's sample number */
   gint frame_width;             /* size of the analysed video frame */
   gint frame_height;
   gint image_width;             /* size of the JPEG that was sent */

@@ -29,6 +29,7 @@ gst_cv_analyze_text_output_init (GstCvAnalyzeTextOutput * out,
     GstElement * element, GstPadTemplate * templ)
 {
   memset (out, 0, sizeof (*out));
+  out->element = element;
   out->pad = gst_pad_new_from_template (templ, "text_src");
   out->position = GST_CLOCK_TIME_NONE;
   gst_pad_use_fixed_caps (out->pad);
@@ -65,6 +66,8 @@ negotiate (GstCvAnalyzeTextOutput * out)
       "format");
   out->markup = g_strcmp0 (format, "pango-markup") == 0;
   GST_DEBUG_OBJECT (out->pad, "text caps %" GST_PTR_FORMAT, caps);
+  /* Settled now: a reconfigure left by linking must not redo it. */
+  gst_pad_check_reconfigure (out->pad);
   gst_pad_push_event (out->pad, gst_event_new_caps (caps));
   gst_caps_unref (caps);
   gst_caps_unref (templ);
@@ -89,6 +92,7 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       gst_event_set_stream_flags (event, GST_STREAM_FLAG_SPARSE);
       g_free (id);
       out->negotiated = FALSE;
+      out->warned = FALSE;
       break;
     }
     case GST_EVENT_CAPS:
@@ -101,6 +105,9 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       event = gst_event_ref (video_event);
       break;
     case GST_EVENT_FLUSH_START:
+      /* Not serialized: leave the position to the streaming thread. */
+      event = gst_event_ref (video_event);
+      break;
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_EOS:
     case GST_EVENT_SEGMENT_DONE:
@@ -127,17 +134,25 @@ check_caps (GstCvAnalyzeTextOutput * out)
     negotiate (out);
 }
 
-/* Downstream of the text pad going away or finishing must not stop the
- * video: only flushing and real errors are passed on. */
-static GstFlowReturn
-filter_flow (GstFlowReturn ret)
+/* Whatever becomes of the text branch (unlinked, finished, flushing on
+ * its own, failing) must not stop the video: the video's own push reports
+ * a flush of the whole element. A branch that cannot take text is reported
+ * once; elements that fail post their own errors. */
+static void
+check_flow (GstCvAnalyzeTextOutput * out, GstFlowReturn ret)
 {
-  if (ret == GST_FLOW_NOT_LINKED || ret == GST_FLOW_EOS)
-    return GST_FLOW_OK;
-  return ret;
+  if (ret == GST_FLOW_NOT_NEGOTIATED && !out->warned) {
+    out->warned = TRUE;
+    GST_ELEMENT_WARNING (out->element, STREAM, FORMAT,
+        ("Captions could not be sent on text_src: the element linked to it "
+            "does not take text/x-raw (utf8 or pango-markup). The video goes "
+            "on without them."), (NULL));
+  } else if (ret < GST_FLOW_OK) {
+    GST_DEBUG_OBJECT (out->pad, "text branch: %s", gst_flow_get_name (ret));
+  }
 }
 
-GstFlowReturn
+void
 gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
     const gchar * text, GstClockTime pts, GstClockTime duration)
 {
@@ -145,6 +160,16 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
   GstBuffer *buf;
   gsize len;
 
+  /* Never step back over what was pushed (a caption cut short by
+   * caption-duration ends where the stream already is). */
+  if (GST_CLOCK_TIME_IS_VALID (out->position) && pts < out->position) {
+    if (GST_CLOCK_TIME_IS_VALID (duration)) {
+      if (pts + duration <= out->position)
+        return;
+      duration -= out->position - pts;
+    }
+    pts = out->position;
+  }
   check_caps (out);
   /* Service text is literal text: escape it when downstream reads markup. */
   payload = out->markup ? g_markup_escape_text (text, -1) : g_strdup (text);
@@ -155,17 +180,17 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
   out->position = GST_CLOCK_TIME_IS_VALID (duration) ? pts + duration : pts;
   GST_LOG_OBJECT (out->pad, "caption %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT
       ": %s", GST_TIME_ARGS (pts), GST_TIME_ARGS (duration), text);
-  return filter_flow (gst_pad_push (out->pad, buf));
+  check_flow (out, gst_pad_push (out->pad, buf));
 }
 
-GstFlowReturn
+void
 gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
     GstClockTime pts, GstClockTime duration)
 {
   /* Never step back over text already pushed. */
   if (GST_CLOCK_TIME_IS_VALID (out->position) && pts < out->position) {
     if (!GST_CLOCK_TIME_IS_VALID (duration) || pts + duration <= out->position)
-      return GST_FLOW_OK;
+      return;
     duration = pts + duration - out->position;
     pts = out->position;
   }
@@ -173,5 +198,4 @@ gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
   if (GST_CLOCK_TIME_IS_VALID (duration))
     out->position = pts + duration;
   gst_pad_push_event (out->pad, gst_event_new_gap (pts, duration));
-  return GST_FLOW_OK;
 }

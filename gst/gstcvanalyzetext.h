@@ -23,9 +23,11 @@ G_BEGIN_DECLS
  * Used from the video's streaming thread only. */
 typedef struct
 {
+  GstElement *element;          /* the owner, not a reference */
   GstPad *pad;
   gboolean markup;              /* downstream wants pango-markup */
   gboolean negotiated;
+  gboolean warned;              /* a failing text branch was reported */
   GstClockTime position;        /* end of what was pushed last */
 } GstCvAnalyzeTextOutput;
 
@@ -39,10 +41,10 @@ void     gst_cv_analyze_text_output_reset (GstCvAnalyzeTextOutput * out);
 void     gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
     GstElement * element, GstEvent * video_event);
 
-GstFlowReturn gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
+void     gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
     const gchar * text, GstClockTime pts, GstClockTime duration);
 
-GstFlowReturn gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
+void     gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
     GstClockTime pts, GstClockTime duration);
 
 G_END_DECLS

@@ -3,7 +3,7 @@
 # the same run on the same machine, because absolute times on a shared
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
-#   scripts/benchmark.sh            # all four, ~5 minutes
+#   scripts/benchmark.sh            # all six, ~8 minutes
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,3 +62,32 @@ echo "== 4. resident memory over 10 minutes of stream time, server never answers
 start_server --hang
 mins=$(( quick ? 2 : 10 ))
 $bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url timeout=200000000 ! fakesink name=sink sync=false" | grep rss
+
+echo "== 5. caption outputs: CPU per frame, vs textoverlay and vs an unlinked text_src"
+# 1280x720 frames with a caption on every one (mode=exact: the first frame
+# already has its result). overlay=true against textoverlay drawing the
+# same text at the same size (40 px: 30 pt at Pango's 96 dpi) on a shaded
+# background, as overlay=true draws it; text_src linked (per-frame, into a
+# fakesink) against left unlinked.
+start_server
+frames=$(( quick ? 300 : 1000 ))
+src="videotestsrc num-buffers=$frames pattern=smpte75 ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1"
+cap="a mostly green image with blue and yellow"
+tov=(); ovl=(); unl=(); lnk=()
+for i in 1 2 3; do
+  tov+=("$($bench "$src ! textoverlay text=\"$cap\" font-desc=\"Sans Bold 30\" shaded-background=true ! fakesink name=sink sync=false" | field cpu)")
+  ovl+=("$($bench "$src ! cvanalyze endpoint=$url mode=exact interval=100000000000000 overlay=true ! fakesink name=sink sync=false" | field cpu)")
+  unl+=("$($bench "$src ! cvanalyze endpoint=$url mode=exact interval=100000000000000 ! fakesink name=sink sync=false" | field cpu)")
+  lnk+=("$($bench "$src ! cvanalyze name=a endpoint=$url mode=exact interval=100000000000000 ! fakesink name=sink sync=false a.text_src ! queue ! fakesink sync=false" | field cpu)")
+done
+t=$(printf '%s\n' "${tov[@]}" | median); o=$(printf '%s\n' "${ovl[@]}" | median)
+u=$(printf '%s\n' "${unl[@]}" | median); l=$(printf '%s\n' "${lnk[@]}" | median)
+echo "textoverlay: ${t}s  overlay=true: ${o}s  text_src unlinked: ${u}s  linked: ${l}s  for $frames frames"
+echo "overlay-ratio: $(ratio "$o" "$t") (cvanalyze overlay=true / textoverlay)"
+echo "text-src-ratio: $(ratio "$l" "$u") (text_src linked per-frame / unlinked)"
+
+echo "== 6. mode=exact, resident memory over 10 minutes of stream time, server slower than the bound"
+# Every analysed frame (one per second) is held 200 ms and misses its 1 s
+# answer: memory must stay flat.
+start_server --delay-ms 1000
+$bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url mode=exact timeout=200000000 ! fakesink name=sink sync=false" | grep rss

@@ -212,6 +212,66 @@ probe_text (GstElement * pipeline, GArray * cues)
   gst_object_unref (a);
 }
 
+/* Everything text_src sends downstream in time order: buffers and GAPs,
+ * as [start, end) (end = start for a buffer without duration). */
+static GstPadProbeReturn
+record_timeline (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GArray *spans = user_data;
+  GstClockTime span[2];
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    span[0] = GST_BUFFER_PTS (buf);
+    span[1] = span[0] + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : 0);
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_GAP) {
+    GstClockTime duration;
+
+    gst_event_parse_gap (GST_PAD_PROBE_INFO_EVENT (info), &span[0],
+        &duration);
+    span[1] = span[0] + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0);
+  } else {
+    return GST_PAD_PROBE_OK;
+  }
+  g_array_append_vals (spans, span, 2);
+  return GST_PAD_PROBE_OK;
+}
+
+static GArray *
+probe_timeline (GstElement * pipeline)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstPad *pad = gst_element_get_static_pad (a, "text_src");
+  GArray *spans = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_timeline, spans, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (a);
+  return spans;
+}
+
+/* The text stream never goes back in time: each buffer or GAP starts
+ * where the previous one ended or later. */
+static void
+check_timeline_monotonic (GArray * spans)
+{
+  GstClockTime position = 0;
+  guint i;
+
+  fail_unless (spans->len > 0);
+  for (i = 0; i < spans->len; i += 2) {
+    GstClockTime start = g_array_index (spans, GstClockTime, i);
+
+    fail_unless (start >= position, "text at %" GST_TIME_FORMAT " after %"
+        GST_TIME_FORMAT, GST_TIME_ARGS (start), GST_TIME_ARGS (position));
+    position = MAX (position, g_array_index (spans, GstClockTime, i + 1));
+  }
+}
+
 /* Runs a pipeline that must end with EOS, without error or warning. */
 static GList *
 run_clean (GstElement * pipeline)
@@ -334,27 +394,37 @@ check_cues (GArray * cues, GArray * expected)
 #define RED_LIVE_SOURCE "videotestsrc is-live=true pattern=red num-buffers=45 ! " \
   "video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
 
-/* textoverlay fed by text_src: a live pipeline runs to its end, the
- * frames carrying a result show the caption and those before the first
- * result are the source's own pixels. */
+/* textoverlay fed by text_src, live and non-live: the pipeline runs to
+ * its end, the frames carrying a result show the caption and those before
+ * the first result are the source's own pixels. */
 GST_START_TEST (test_textoverlay_shows_captions)
 {
-  GstElement *pipeline = cv_test_make_pipeline (RED_LIVE_SOURCE
-      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! textoverlay name=o ! "
-      "videoconvert ! video/x-raw,format=RGBx ! fakesink name=sink "
-      "a.text_src ! queue ! o.text_sink");
-  Frames *frames = frames_new (FALSE);
-  GList *messages;
+  guint live;
 
-  probe_frames (pipeline, "sink", frames);
-  messages = run_clean (pipeline);
-  check_caption_drawn (frames, 45);
-  fail_unless_equals_string (g_array_index (frames->frames, Frame,
-          44).caption, "a plain red image");
+  for (live = 0; live < 2; live++) {
+    /* Non-live frames come faster than answers: analyse every frame
+     * there, each waiting for a free slot, so that results keep up. */
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=%s pattern=red "
+        "num-buffers=45 ! video/x-raw,format=I420,width=320,height=240,"
+        "framerate=30/1 ! cvanalyze name=a endpoint=ENDPOINT key=KEY %s ! "
+        "textoverlay name=o ! videoconvert ! video/x-raw,format=RGBx ! "
+        "fakesink name=sink a.text_src ! queue ! o.text_sink",
+        live ? "true" : "false", live ? "" : "interval=0");
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    Frames *frames = frames_new (FALSE);
+    GList *messages;
 
-  frames_free (frames);
-  cv_test_free_messages (messages);
-  gst_object_unref (pipeline);
+    probe_frames (pipeline, "sink", frames);
+    messages = run_clean (pipeline);
+    check_caption_drawn (frames, 45);
+    fail_unless_equals_string (g_array_index (frames->frames, Frame,
+            44).caption, "a plain red image");
+
+    frames_free (frames);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
 }
 
 GST_END_TEST;
@@ -557,12 +627,14 @@ GST_START_TEST (test_webvtt_and_srt_files)
         source, live ? "" : "mode=exact", vtt, srt);
     GstElement *pipeline = cv_test_make_pipeline (desc);
     Frames *frames = frames_new (FALSE);
-    GArray *expected, *cues;
+    GArray *expected, *cues, *timeline = probe_timeline (pipeline);
     GList *messages;
     guint i;
 
     probe_frames (pipeline, "sink", frames);
     messages = run_clean (pipeline);
+    check_timeline_monotonic (timeline);
+    g_array_unref (timeline);
     expected = expected_entries (frames, BLINK_FRAME);
     fail_unless (expected->len >= 6, "only %u captions", expected->len);
     for (i = 0; i < frames->frames->len; i++) {
@@ -672,13 +744,15 @@ GST_START_TEST (test_matroska_subtitle_track)
         live ? "" : "mode=exact", mkv);
     GstElement *pipeline = cv_test_make_pipeline (desc);
     Frames *frames = frames_new (FALSE);
-    GArray *sent = cues_new (), *read;
+    GArray *sent = cues_new (), *read, *timeline = probe_timeline (pipeline);
     GList *messages;
     guint i;
 
     probe_frames (pipeline, "sink", frames);
     probe_text (pipeline, sent);
     messages = run_clean (pipeline);
+    check_timeline_monotonic (timeline);
+    g_array_unref (timeline);
     check_sent_text (sent, frames, per_frame);
 
     read = read_matroska_text (mkv);
@@ -908,7 +982,8 @@ GST_START_TEST (test_exact_mode_slow_service)
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   Frames *frames = frames_new (FALSE);
   GstStructure *stats;
-  guint64 samples, missed, results, skipped;
+  guint64 samples, missed, results, skipped, failed;
+  GstMessage *warning;
   GList *messages;
   guint i;
 
@@ -929,6 +1004,12 @@ GST_START_TEST (test_exact_mode_slow_service)
   fail_unless_equals_uint64 (results, 0);
   fail_unless_equals_uint64 (missed + skipped, 8);
   fail_unless (missed >= 1);
+  /* the requests' own timeouts are still reported */
+  fail_unless (gst_structure_get (stats, "failed", G_TYPE_UINT64, &failed,
+          NULL));
+  fail_unless (failed >= 1);
+  warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL, "the slow service was not reported");
 
   gst_structure_free (stats);
   frames_free (frames);
@@ -937,6 +1018,125 @@ GST_START_TEST (test_exact_mode_slow_service)
   gst_object_unref (pipeline);
   g_free (source);
   g_free (desc);
+}
+
+GST_END_TEST;
+
+/* caption-duration ends a caption while the stream goes on: with
+ * on-change timing the empty buffer that ends it never goes back in time,
+ * and the caption is not shown again while the scene stays the same. */
+GST_START_TEST (test_caption_duration_ends_caption)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=red "
+      "num-buffers=30 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY mode=exact "
+      "interval=250000000 caption-duration=250000000 text-timing=on-change "
+      "! fakesink a.text_src ! queue ! fakesink");
+  GArray *cues = cues_new (), *timeline = probe_timeline (pipeline);
+  GList *messages;
+
+  probe_text (pipeline, cues);
+  messages = run_clean (pipeline);
+  check_timeline_monotonic (timeline);
+  fail_unless_equals_int (cues->len, 2);
+  fail_unless_equals_string (g_array_index (cues, Cue, 0).text,
+      "a plain red image");
+  fail_unless_equals_uint64 (g_array_index (cues, Cue, 0).pts, 0);
+  fail_unless_equals_string (g_array_index (cues, Cue, 1).text, "");
+  /* 250 ms after the start, or the frame boundary just past it */
+  fail_unless (g_array_index (cues, Cue, 1).pts >= 250 * GST_MSECOND
+      && g_array_index (cues, Cue, 1).pts <= 267 * GST_MSECOND);
+
+  g_array_unref (timeline);
+  g_array_unref (cues);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+signal_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS)
+    g_async_queue_push (user_data, GINT_TO_POINTER (1));
+  return GST_PAD_PROBE_OK;
+}
+
+/* A text branch that cannot take data (its sink kept in NULL, so it is
+ * flushing) does not stop the video: every frame and the EOS reach the
+ * video sink. (The pipeline itself never posts EOS: its dead sink never
+ * finishes.) */
+GST_START_TEST (test_dead_text_branch_does_not_stop_video)
+{
+  GstElement *pipeline = cv_test_make_pipeline (RED_LIVE_SOURCE
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! fakesink name=sink "
+      "a.text_src ! fakesink name=textsink");
+  GstElement *textsink = gst_bin_get_by_name (GST_BIN (pipeline), "textsink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GAsyncQueue *eos = g_async_queue_new ();
+  Frames *frames = frames_new (FALSE);
+  GstBus *bus = gst_element_get_bus (pipeline);
+
+  gst_element_set_locked_state (textsink, TRUE);
+  probe_frames (pipeline, "sink", frames);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, signal_eos,
+      eos, NULL);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (g_async_queue_timeout_pop (eos, 60 * G_USEC_PER_SEC) != NULL,
+      "the video stopped");
+  fail_unless_equals_int (frames->frames->len, 45);
+  fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) != NULL);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_element_set_state (textsink, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (textsink);
+  g_async_queue_unref (eos);
+  frames_free (frames);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+count_seeks (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEEK)
+    g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A pipeline seek reaches both sinks, so it comes up through text_src and
+ * src: it goes on to the source once. */
+GST_START_TEST (test_seek_goes_upstream_once)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc name=src "
+      "pattern=red ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! textoverlay name=o ! "
+      "fakesink a.text_src ! queue ! o.text_sink");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstPad *pad = gst_element_get_static_pad (src, "src");
+  gint seeks = 0;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, count_seeks,
+      &seeks, NULL);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, GST_SECOND));
+  fail_unless_equals_int (g_atomic_int_get (&seeks), 1);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
@@ -999,6 +1199,9 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_exact_mode_reports_latency);
   tcase_add_test (tc, test_exact_mode_live_keeps_sync);
   tcase_add_test (tc, test_exact_mode_slow_service);
+  tcase_add_test (tc, test_caption_duration_ends_caption);
+  tcase_add_test (tc, test_dead_text_branch_does_not_stop_video);
+  tcase_add_test (tc, test_seek_goes_upstream_once);
   tcase_add_test (tc, test_min_confidence_hides_caption);
   return s;
 }
