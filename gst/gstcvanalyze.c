@@ -69,10 +69,12 @@
  * #GstCvAnalyze:min-confidence hides doubtful ones.
  *
  * With #GstCvAnalyze:mode=exact each analysed frame waits for its own
- * result (at most #GstCvAnalyze:timeout, which is added to the latency
- * this element reports), so that a recording's captions are frame-exact.
- * In a live pipeline, put a `queue` after cvanalyze so that the sink's
- * clock wait does not share the thread that holds frames.
+ * result (at most #GstCvAnalyze:timeout, which is added to the minimum
+ * latency this element reports), so that a recording's captions are
+ * frame-exact. Frames are held by blocking the streaming thread: in a live
+ * pipeline put a `queue` after cvanalyze (so that the sink's clock wait
+ * does not share that thread) and one before it holding `timeout` of video
+ * (so that a capture source keeps capturing).
  *
  * ## Example launch lines
  * |[
@@ -707,8 +709,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:caption-duration:
    *
    * Longest time a caption stays shown; 0 shows it until it is superseded.
-   * With #GstCvAnalyze:text-timing=on-end this also bounds how far the
-   * text stream runs behind the video.
+   * A caption that timed out is not shown again while the results stay
+   * near-duplicates of it. With #GstCvAnalyze:text-timing=on-end this also
+   * bounds how far the text stream runs behind the video.
    *
    * Since: 0.2
    */
