@@ -63,6 +63,23 @@ wait_for_requests_then_stop (GstElement * pipeline, guint n)
   gst_object_unref (pipeline);
 }
 
+/* Plays the pipeline against a service that never answers and stops it
+ * once a request is out: whatever waits (for a slot, for a held frame's
+ * answer) is woken by the state change rather than by the 60 s timeout. */
+static void
+stop_while_service_hangs (GstElement * pipeline)
+{
+  gint64 start;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  start = g_get_monotonic_time ();
+  wait_for_requests_then_stop (pipeline, 1);
+  fail_unless (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC);
+}
+
 /* Going to NULL while a request hangs on the server cancels it and joins
  * the client thread: no deadlock, no leak. */
 GST_START_TEST (test_null_while_request_in_flight)
@@ -81,26 +98,16 @@ GST_END_TEST;
  * by the state change instead of blocking it until the timeout. */
 GST_START_TEST (test_null_while_waiting_for_slot)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc");
-  gint64 start;
-
-  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
-  start = g_get_monotonic_time ();
-  wait_for_requests_then_stop (pipeline, 1);
-  /* The timeout is 60 s: finishing well before proves the wake-up. */
-  fail_unless (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC);
+  stop_while_service_hangs (make_pipeline ("videotestsrc"));
 }
 
 GST_END_TEST;
 
-/* A flushing seek in the middle of a slow request does not deadlock and the
- * pipeline goes on analysing after it. */
-GST_START_TEST (test_seek_during_request)
+/* Plays a non-live pipeline against a slow service, seeks (flushing) while
+ * a request is out, and checks that results come again after it. */
+static void
+seek_during_requests (GstElement * pipeline, guint requests_before)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc");
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
 
@@ -111,7 +118,8 @@ GST_START_TEST (test_seek_during_request)
       GST_MESSAGE_ASYNC_DONE);
   fail_unless (msg != NULL);
   gst_message_unref (msg);
-  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  fail_unless (cv_local_server_wait_for_requests (server, requests_before,
+          WAIT_US));
 
   fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
           GST_SEEK_FLAG_FLUSH, 0));
@@ -124,7 +132,14 @@ GST_START_TEST (test_seek_during_request)
   gst_message_unref (msg);
 
   gst_object_unref (bus);
-  wait_for_requests_then_stop (pipeline, 2);
+  wait_for_requests_then_stop (pipeline, requests_before + 1);
+}
+
+/* A flushing seek in the middle of a slow request does not deadlock and the
+ * pipeline goes on analysing after it. */
+GST_START_TEST (test_seek_during_request)
+{
+  seek_during_requests (make_pipeline ("videotestsrc"), 1);
 }
 
 GST_END_TEST;
@@ -162,18 +177,8 @@ make_caption_pipeline (const gchar * source)
  * the held frame: no deadlock, no leak. */
 GST_START_TEST (test_null_while_exact_frame_held)
 {
-  GstElement *pipeline = make_caption_pipeline ("videotestsrc is-live=true");
-  gint64 start;
-
-  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
-  start = g_get_monotonic_time ();
-  wait_for_requests_then_stop (pipeline, 1);
-  /* The hold lasts up to the 60 s timeout: finishing well before proves
-   * the wake-up. */
-  fail_unless (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC);
+  stop_while_service_hangs (make_caption_pipeline
+      ("videotestsrc is-live=true"));
 }
 
 GST_END_TEST;
@@ -182,29 +187,7 @@ GST_END_TEST;
  * textoverlay and drawn: no deadlock, and results come again after it. */
 GST_START_TEST (test_seek_during_exact_hold)
 {
-  GstElement *pipeline = make_caption_pipeline ("videotestsrc");
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg;
-
-  cv_local_server_set_delay (server, 200);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-      GST_MESSAGE_ASYNC_DONE);
-  fail_unless (msg != NULL);
-  gst_message_unref (msg);
-  fail_unless (cv_local_server_wait_for_requests (server, 2, WAIT_US));
-
-  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
-          GST_SEEK_FLAG_FLUSH, 0));
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)))
-    gst_message_unref (msg);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
-  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
-  gst_message_unref (msg);
-
-  gst_object_unref (bus);
-  wait_for_requests_then_stop (pipeline, 3);
+  seek_during_requests (make_caption_pipeline ("videotestsrc"), 2);
 }
 
 GST_END_TEST;
