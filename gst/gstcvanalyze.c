@@ -1511,7 +1511,17 @@ gst_cv_analyze_query (GstBaseTransform * trans, GstPadDirection direction,
 }
 
 /* A pipeline seek reaches every sink, so it arrives on both src pads: pass
- * it upstream once. */
+ * it upstream once. A seek that failed upstream is forgotten, so that it
+ * can be tried again. */
+static void
+forget_seek (GstCvAnalyze * self, GstEvent * event)
+{
+  GST_OBJECT_LOCK (self);
+  if (self->last_seek_seqnum == gst_event_get_seqnum (event))
+    self->last_seek_seqnum = GST_SEQNUM_INVALID;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static gboolean
 is_new_seek (GstCvAnalyze * self, GstEvent * event)
 {
@@ -1532,11 +1542,23 @@ gst_cv_analyze_src_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && !is_new_seek (self, event)) {
-    gst_event_unref (event);
-    return TRUE;
+  GstEvent *seek = NULL;
+  gboolean ret;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    if (!is_new_seek (self, event)) {
+      gst_event_unref (event);
+      return TRUE;
+    }
+    seek = gst_event_ref (event);
   }
-  return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+  if (seek) {
+    if (!ret)
+      forget_seek (self, seek);
+    gst_event_unref (seek);
+  }
+  return ret;
 }
 
 /* Upstream events from the text branch: seeks go on (once), and what is
@@ -1547,12 +1569,20 @@ text_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   GstCvAnalyze *self = GST_CV_ANALYZE (parent);
 
   switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_SEEK:
+    case GST_EVENT_SEEK:{
+      gboolean ret;
+
       if (!is_new_seek (self, event)) {
         gst_event_unref (event);
         return TRUE;
       }
-      return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self), event);
+      ret = gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
+          gst_event_ref (event));
+      if (!ret)
+        forget_seek (self, event);
+      gst_event_unref (event);
+      return ret;
+    }
     case GST_EVENT_RECONFIGURE:        /* the pad is flagged: text renegotiates */
     case GST_EVENT_QOS:
       gst_event_unref (event);
@@ -1849,7 +1879,8 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   if (linked)
     push_captions (self, change, pts, duration, ended, ended_start,
         ended_end);
-  if (overlay && self->captions.shown)
+  /* Drawn only on a frame that also carries the result it shows. */
+  if (overlay && current && self->captions.shown)
     draw_caption (self, buf, self->captions.shown);
   g_free (ended);
 }

@@ -32,6 +32,7 @@ gst_cv_analyze_text_output_init (GstCvAnalyzeTextOutput * out,
   out->element = element;
   out->pad = gst_pad_new_from_template (templ, "text_src");
   out->position = GST_CLOCK_TIME_NONE;
+  out->forward = TRUE;
   gst_pad_use_fixed_caps (out->pad);
   gst_element_add_pad (element, out->pad);
 }
@@ -52,11 +53,14 @@ gst_cv_analyze_text_output_reset (GstCvAnalyzeTextOutput * out)
 static void
 negotiate (GstCvAnalyzeTextOutput * out)
 {
-  GstCaps *templ = gst_pad_get_pad_template_caps (out->pad);
-  GstCaps *peer = gst_pad_peer_query_caps (out->pad, templ);
-  GstCaps *caps;
+  GstCaps *templ, *peer, *caps;
   const gchar *format;
 
+  /* Cleared before asking downstream: a reconfigure that comes in while
+   * this runs is seen next time. */
+  gst_pad_check_reconfigure (out->pad);
+  templ = gst_pad_get_pad_template_caps (out->pad);
+  peer = gst_pad_peer_query_caps (out->pad, templ);
   if (gst_caps_is_empty (peer)) {
     gst_caps_unref (peer);
     peer = gst_caps_ref (templ);
@@ -66,8 +70,6 @@ negotiate (GstCvAnalyzeTextOutput * out)
       "format");
   out->markup = g_strcmp0 (format, "pango-markup") == 0;
   GST_DEBUG_OBJECT (out->pad, "text caps %" GST_PTR_FORMAT, caps);
-  /* Settled now: a reconfigure left by linking must not redo it. */
-  gst_pad_check_reconfigure (out->pad);
   gst_pad_push_event (out->pad, gst_event_new_caps (caps));
   gst_caps_unref (caps);
   gst_caps_unref (templ);
@@ -100,10 +102,15 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       if (!out->negotiated)
         negotiate (out);
       return;
-    case GST_EVENT_SEGMENT:
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *segment;
+
+      gst_event_parse_segment (video_event, &segment);
+      out->forward = segment->rate > 0;
       out->position = GST_CLOCK_TIME_NONE;
       event = gst_event_ref (video_event);
       break;
+    }
     case GST_EVENT_FLUSH_START:
       /* Not serialized: leave the position to the streaming thread. */
       event = gst_event_ref (video_event);
@@ -161,8 +168,10 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
   gsize len;
 
   /* Never step back over what was pushed (a caption cut short by
-   * caption-duration ends where the stream already is). */
-  if (GST_CLOCK_TIME_IS_VALID (out->position) && pts < out->position) {
+   * caption-duration ends where the stream already is); in reverse
+   * playback every frame steps back. */
+  if (out->forward && GST_CLOCK_TIME_IS_VALID (out->position)
+      && pts < out->position) {
     if (GST_CLOCK_TIME_IS_VALID (duration)) {
       if (pts + duration <= out->position)
         return;
@@ -187,8 +196,9 @@ void
 gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
     GstClockTime pts, GstClockTime duration)
 {
-  /* Never step back over text already pushed. */
-  if (GST_CLOCK_TIME_IS_VALID (out->position) && pts < out->position) {
+  /* Never step back over text already pushed (going forwards). */
+  if (out->forward && GST_CLOCK_TIME_IS_VALID (out->position)
+      && pts < out->position) {
     if (!GST_CLOCK_TIME_IS_VALID (duration) || pts + duration <= out->position)
       return;
     duration = pts + duration - out->position;

@@ -28,6 +28,7 @@ typedef struct
   gboolean markup;              /* downstream wants pango-markup */
   gboolean negotiated;
   gboolean warned;              /* a failing text branch was reported */
+  gboolean forward;             /* the segment plays forwards */
   GstClockTime position;        /* end of what was pushed last */
 } GstCvAnalyzeTextOutput;
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 #include "cvanalyzetest.h"
@@ -1141,6 +1142,52 @@ GST_START_TEST (test_seek_goes_upstream_once)
 
 GST_END_TEST;
 
+/* Reverse playback (a segment with rate -1, timestamps going down): every
+ * frame still gets its caption on text_src, at its own time. */
+GST_START_TEST (test_reverse_playback_captions)
+{
+  GstElement *a = gst_element_factory_make ("cvanalyze", NULL);
+  GstHarness *h, *text;
+  GstVideoInfo info;
+  GstSegment segment;
+  gint i;
+
+  gst_util_set_object_arg (G_OBJECT (a), "mode", "exact");
+  g_object_set (a, "endpoint", server_url, "key", TEST_KEY, "interval",
+      (guint64) 0, NULL);
+  h = gst_harness_new_with_element (a, "sink", "src");
+  text = gst_harness_new_with_element (a, NULL, "text_src");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 64, 64);
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=I420, width=64, "
+      "height=64, framerate=30/1");
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.rate = -1.0;
+  segment.stop = 10 * BLINK_FRAME;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  for (i = 9; i >= 0; i--) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+
+    gst_buffer_memset (buf, 0, 0x80, info.size);
+    GST_BUFFER_PTS (buf) = i * BLINK_FRAME;
+    GST_BUFFER_DURATION (buf) = BLINK_FRAME;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  for (i = 9; i >= 0; i--) {
+    GstBuffer *cue = gst_harness_try_pull (text);
+
+    fail_unless (cue != NULL, "no caption for frame %d", i);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (cue), i * BLINK_FRAME);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (cue), BLINK_FRAME);
+    gst_buffer_unref (cue);
+  }
+
+  gst_harness_teardown (text);
+  gst_harness_teardown (h);
+  gst_object_unref (a);
+}
+
+GST_END_TEST;
+
 /* min-confidence hides low-confidence captions from the text pad and the
  * overlay, while the meta still carries them. */
 GST_START_TEST (test_min_confidence_hides_caption)
@@ -1202,6 +1249,7 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_caption_duration_ends_caption);
   tcase_add_test (tc, test_dead_text_branch_does_not_stop_video);
   tcase_add_test (tc, test_seek_goes_upstream_once);
+  tcase_add_test (tc, test_reverse_playback_captions);
   tcase_add_test (tc, test_min_confidence_hides_caption);
   return s;
 }
