@@ -675,8 +675,9 @@ GST_END_TEST;
 static GArray *
 read_matroska_text (const gchar * path)
 {
-  gchar *desc = g_strdup_printf ("filesrc location=%s ! matroskademux ! "
-      "text/x-raw ! fakesink name=sink", path);
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! matroskademux "
+      "name=d d.subtitle_0 ! text/x-raw ! fakesink name=sink sync=false",
+      path);
   GstElement *pipeline = gst_parse_launch (desc, NULL);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
@@ -1133,8 +1134,12 @@ GST_START_TEST (test_seek_goes_upstream_once)
   fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
           GST_SEEK_FLAG_FLUSH, GST_SECOND));
   fail_unless_equals_int (g_atomic_int_get (&seeks), 1);
+  /* let the pipeline preroll again after the flush before stopping it */
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
 
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
   gst_object_unref (pad);
   gst_object_unref (src);
   gst_object_unref (pipeline);
