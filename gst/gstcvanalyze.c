@@ -1849,18 +1849,14 @@ draw_caption (GstCvAnalyze * self, GstBuffer * buf, const gchar * text)
  * pad and, with overlay=true, on the frame. Costs nothing when neither is
  * wanted. */
 static void
-output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
+output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current,
+    gboolean overlay)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf), duration;
   GstClockTime ended_start, ended_end;
   gchar *ended = NULL;
   GstCvAnalyzeCaptionChange change;
   gboolean linked = gst_cv_analyze_text_output_is_linked (&self->text);
-  gboolean overlay;
-
-  GST_OBJECT_LOCK (self);
-  overlay = self->overlay;
-  GST_OBJECT_UNLOCK (self);
 
   if ((!linked && !overlay) || !GST_CLOCK_TIME_IS_VALID (pts))
     return;
@@ -1885,51 +1881,61 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current)
   g_free (ended);
 }
 
+/* The current result, if this buffer may take it (in passthrough the
+ * buffer may be shared: attach only to our own). Call with state_lock. */
+static Attachment *
+acquire_current (GstCvAnalyze * self, GstBuffer * buf)
+{
+  if (self->current && gst_buffer_is_writable (buf))
+    return g_atomic_rc_box_acquire (self->current);
+  return NULL;
+}
+
 static GstFlowReturn
 gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   GstClockTime running_time;
   Attachment *current = NULL;
-  GstFlowReturn ret = GST_FLOW_OK;
-  gboolean fatal, due, drawing;
+  GstFlowReturn ret;
+  gboolean fatal, due, hold, overlay;
 
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+
+  due = is_sample_due (self, buf, &running_time);
+  /* Exact mode: the frame waits for its own result before it is looked
+   * at; otherwise one look at the shared state is all a frame costs. */
+  hold = due && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT;
   g_mutex_lock (&self->state_lock);
   fatal = self->fatal;
+  if (!fatal && !hold)
+    current = acquire_current (self, buf);
   g_mutex_unlock (&self->state_lock);
   if (G_UNLIKELY (fatal))
     return GST_FLOW_ERROR;      /* the error message is already posted */
 
-  due = is_sample_due (self, buf, &running_time);
-  /* Exact mode: the frame waits for its own result before it is looked
-   * at. */
-  if (due && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT) {
+  if (hold) {
     ret = sample_and_wait (self, buf, running_time);
     if (ret != GST_FLOW_OK)
       return ret;
     due = FALSE;
+    g_mutex_lock (&self->state_lock);
+    current = acquire_current (self, buf);
+    g_mutex_unlock (&self->state_lock);
   }
-
-  g_mutex_lock (&self->state_lock);
-  /* In passthrough the buffer may be shared: attach only to our own. */
-  if (self->current && gst_buffer_is_writable (buf))
-    current = g_atomic_rc_box_acquire (self->current);
-  g_mutex_unlock (&self->state_lock);
   if (current)
     attach_result (self, buf, current);
 
   /* Live mode: sample only now, as the client's reference makes the buffer
    * read-only; a frame about to get the caption drawn on it is copied, so
    * that the service never sees our own caption. */
-  if (due) {
-    GST_OBJECT_LOCK (self);
-    drawing = self->overlay;
-    GST_OBJECT_UNLOCK (self);
+  if (due)
     sample_frame (self, buf, running_time, upstream_is_live (self) ? 0 :
-        self->stream_timeout, drawing && gst_buffer_is_writable (buf), NULL);
-  }
+        self->stream_timeout, overlay && gst_buffer_is_writable (buf), NULL);
 
-  output_captions (self, buf, current);
+  output_captions (self, buf, current, overlay);
   g_clear_pointer (&current, attachment_unref);
   return GST_FLOW_OK;
 }
