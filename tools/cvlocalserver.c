@@ -637,15 +637,19 @@ close_connection (SoupServerMessage * msg, gboolean reset)
   g_clear_object (&socket);
 }
 
-/* Gives the endless answer its next chunk, and lets libsoup write it. */
+/* Gives the endless answer its next chunk, and lets libsoup write it. A
+ * copy, not a reference to the shared chunk: then what the stream holds
+ * shows in the process's memory, and a test can check it stays flat. */
 static gboolean
 stream_next_chunk (gpointer data)
 {
   Pending *p = data;
+  gsize size;
+  gconstpointer chunk = g_bytes_get_data (p->self->endless_chunk, &size);
 
   g_clear_pointer (&p->source, g_source_unref);
-  soup_message_body_append_bytes (soup_server_message_get_response_body
-      (p->msg), p->self->endless_chunk);
+  soup_message_body_append (soup_server_message_get_response_body (p->msg),
+      SOUP_MEMORY_COPY, chunk, size);
   soup_server_message_unpause (p->msg);
 
   return G_SOURCE_REMOVE;
@@ -894,8 +898,7 @@ server_thread (gpointer data)
   return NULL;
 }
 
-/* ENDLESS_ITEMS_PER_CHUNK items: one chunk shared by every endless answer
- * (libsoup only takes references to it). */
+/* ENDLESS_ITEMS_PER_CHUNK items: the chunk every endless answer repeats. */
 static GBytes *
 endless_chunk_new (void)
 {
