@@ -14,7 +14,9 @@
  * from a deterministic colour analysis of the posted JPEG (see
  * cvcolouranalysis.c), with Azure's status codes and error bodies, and can be
  * told to misbehave (delay, fail, garble, drop, hang, reset, stream without
- * end, send hostile strings and sizes: cvhostile.c) to test clients.
+ * end, send hostile strings and sizes) to test clients. What to answer is
+ * decided in cvreply.c and, for hostile bodies, written by cvhostile.c; this
+ * file puts it on the wire.
  *
  * Threading: the SoupServer lives on a thread of its own, with a private
  * GMainContext pushed as thread-default before the server is created, so all
@@ -46,9 +48,8 @@
 
 #include "cvlocalserver.h"
 #include "cvcolouranalysis.h"
-#include "cvhostile.h"
-
 #include "cvprocsockets.h"
+#include "cvreply.h"
 
 #include <errno.h>
 #include <string.h>
@@ -61,51 +62,16 @@
 #define LABEL "local colour analysis (not Azure)"
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 
-/* The gateway's own words, so clients can be tested against the real text. */
-#define ACCESS_DENIED_MESSAGE \
-  "Access denied due to invalid subscription key or wrong API endpoint. " \
-  "Make sure to provide a valid key for an active subscription and use a " \
-  "correct regional API endpoint for your resource."
-
-/* Azure's Analyze Image "details" and "language" values. The caption is
- * always English: accepting the other languages keeps clients that ask for
- * them working against the stand-in. */
-static const gchar *const known_details[] = { "Celebrities", "Landmarks" };
-static const gchar *const known_languages[] = { "en", "es", "ja", "pt", "zh" };
-
 /* The endless answer's first chunk, and the one repeated after it (a
  * chunk of "x" items: big enough to cost little per chunk). */
 #define ENDLESS_HEAD "{\"tags\":["
 #define ENDLESS_ITEM "\"x\","
 #define ENDLESS_ITEMS_PER_CHUNK 16384
 
-typedef enum
-{
-  ACTION_ANSWER,
-  ACTION_DROP,
-  ACTION_RESET,
-  ACTION_HANG,
-  ACTION_STREAM
-} ReplyAction;
-
-/* What to do with one request, decided once when it arrives. */
-typedef struct
-{
-  ReplyAction action;
-  guint status;
-  gchar *body;
-  gchar *request_id;
-  guint retry_after;
-  gboolean allow_post;
-} Reply;
-
 typedef struct
 {
   guint delay_ms;
-  guint status;
-  guint retry_after;
-  CvLocalServerMode mode;
-  CvHostileConfig hostile;
+  CvReplyConfig reply;
 } Config;
 
 /* A paused message waiting for its timeout (delay, drop, reset), for
@@ -116,7 +82,7 @@ typedef struct
   CvLocalServer *self;
   SoupServerMessage *msg;
   const CvLocalServerRequest *req;
-  Reply *reply;
+  CvReply *reply;
   GSource *source;
   gboolean answered;
 } Pending;
@@ -132,6 +98,7 @@ struct _CvLocalServer
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
+  GBytes *endless_chunk;
 
   /* Start-up handshake, under lock. */
   gboolean started;
@@ -142,7 +109,6 @@ struct _CvLocalServer
   /* Server thread only. */
   SoupServer *soup;
   GList *pending;
-  GBytes *endless_chunk;
 
   /* Under lock. */
   Config config;
@@ -154,312 +120,9 @@ struct _CvLocalServer
   guint releases_done;
 };
 
-static void
-reply_free (Reply * reply)
-{
-  g_free (reply->body);
-  g_free (reply->request_id);
-  g_free (reply);
-}
-
-static Reply *
-reply_new (guint status, gchar * body, const gchar * request_id)
-{
-  Reply *reply = g_new0 (Reply, 1);
-
-  reply->action = ACTION_ANSWER;
-  reply->status = status;
-  reply->body = body;
-  reply->request_id = g_strdup (request_id);
-  return reply;
-}
-
-static JsonNode *
-builder_to_node (JsonBuilder * b)
-{
-  JsonNode *root = json_builder_get_root (b);
-
-  g_object_unref (b);
-  return root;
-}
-
-/* The API Management gateway's shape, for 401, 404, 429 and friends: the
- * code is the status as a *string*. */
-static JsonNode *
-gateway_error_body (guint status, const gchar * message)
-{
-  JsonBuilder *b = json_builder_new ();
-  gchar *code = g_strdup_printf ("%u", status);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  g_free (code);
-
-  return builder_to_node (b);
-}
-
-/* The service's own errors: v2.x is flat {"code","message","requestId"}
- * with the specific code; v3.2 nests a general code over an inner one. */
-static JsonNode *
-service_error_body (CvApiVersion version, const gchar * code,
-    const gchar * message, const gchar * inner_code,
-    const gchar * inner_message, const gchar * request_id)
-{
-  JsonBuilder *b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  if (version == CV_API_VERSION_V3_2) {
-    json_builder_set_member_name (b, "error");
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "code");
-    json_builder_add_string_value (b, code);
-    json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, message);
-    json_builder_set_member_name (b, "innererror");
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "code");
-    json_builder_add_string_value (b, inner_code);
-    json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, inner_message);
-    json_builder_end_object (b);
-    json_builder_end_object (b);
-  } else {
-    json_builder_set_member_name (b, "code");
-    json_builder_add_string_value (b, inner_code);
-    json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, inner_message);
-    json_builder_set_member_name (b, "requestId");
-    json_builder_add_string_value (b, request_id);
-  }
-  json_builder_end_object (b);
-
-  return builder_to_node (b);
-}
-
-/* Takes @body. @hostile: the edits for the bodies set_failure() asks for,
- * NULL for Azure's own errors. */
-static Reply *
-error_reply (guint status, JsonNode * body, const gchar * request_id,
-    const CvHostileConfig * hostile)
-{
-  Reply *reply = reply_new (status, cv_hostile_error_body (body, hostile),
-      request_id);
-
-  json_node_unref (body);
-  return reply;
-}
-
-static Reply *
-gateway_reply (guint status, const gchar * message, const gchar * request_id,
-    const CvHostileConfig * hostile)
-{
-  return error_reply (status, gateway_error_body (status, message),
-      request_id, hostile);
-}
-
-static Reply *
-service_reply (CvApiVersion version, guint status, const gchar * code,
-    const gchar * message, const gchar * inner_code,
-    const gchar * inner_message, const gchar * request_id,
-    const CvHostileConfig * hostile)
-{
-  return error_reply (status, service_error_body (version, code, message,
-          inner_code, inner_message, request_id), request_id, hostile);
-}
-
-/* The answer for `--status`: what Azure sends with that status, distorted
- * as @hostile says. */
-static Reply *
-failure_reply (CvApiVersion version, guint status, guint retry_after,
-    const gchar * request_id, const CvHostileConfig * hostile)
-{
-  Reply *reply;
-
-  if (status == 400) {
-    reply = service_reply (version, status, "InvalidRequest",
-        "Simulated bad request.", "BadArgument",
-        "Simulated bad request (local server told to fail).", request_id,
-        hostile);
-  } else if (status == 401) {
-    reply = gateway_reply (status, ACCESS_DENIED_MESSAGE, request_id, hostile);
-  } else if (status == 403) {
-    reply = gateway_reply (status, "Out of call volume quota. Quota will be "
-        "replenished later (simulated by the local server).", request_id,
-        hostile);
-  } else if (status == 429) {
-    gchar *msg = g_strdup_printf ("Rate limit is exceeded. Try again in %u "
-        "seconds.", retry_after > 0 ? retry_after : 1);
-
-    reply = gateway_reply (status, msg, request_id, hostile);
-    g_free (msg);
-  } else if (status == 503) {
-    reply = service_reply (version, status, "ServiceUnavailable",
-        "The service is temporarily unavailable (simulated).", "Timeout",
-        "The operation was timeout (simulated).", request_id, hostile);
-  } else if (status >= 500) {
-    reply = service_reply (version, status, "InternalServerError",
-        "An internal server error occurred (simulated).",
-        "InternalServerError",
-        "An internal server error occurred (simulated).", request_id, hostile);
-  } else {
-    reply = gateway_reply (status, soup_status_get_phrase (status), request_id,
-        hostile);
-  }
-  reply->retry_after = retry_after;
-
-  return reply;
-}
-
-static gboolean
-strv_contains_nocase (const gchar * const *strv, guint n, const gchar * str)
-{
-  guint i;
-
-  for (i = 0; i < n; i++) {
-    if (g_ascii_strcasecmp (strv[i], str) == 0)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-/* Every item of a comma-separated "details" value must be known. */
-static gboolean
-details_valid (const gchar * details)
-{
-  gchar **items;
-  gboolean ok = TRUE;
-  guint i;
-
-  if (details == NULL)
-    return TRUE;
-  items = g_strsplit (details, ",", -1);
-  for (i = 0; items[i] != NULL && ok; i++) {
-    gchar *item = g_strstrip (items[i]);
-
-    if (*item != '\0')
-      ok = strv_contains_nocase (known_details, G_N_ELEMENTS (known_details),
-          item);
-  }
-  g_strfreev (items);
-  return ok;
-}
-
-/* The answer computed from the image, distorted as @hostile says, or
- * Azure's 400 for a bad request. */
-static Reply *
-analysis_reply (const CvLocalServerRequest * req, CvApiVersion version,
-    const gchar * request_id, const CvHostileConfig * hostile)
-{
-  JsonNode *answer;
-  const gchar *param;
-  CvVisualFeatures features;
-  CvColourAnalysis analysis;
-  GError *error = NULL;
-  gconstpointer data;
-  gsize size;
-  Reply *reply;
-
-  param = g_hash_table_lookup (req->query_params, "visualFeatures");
-  if (!cv_visual_features_parse (param, &features, NULL))
-    return service_reply (version, 400, "InvalidRequest",
-        "Analyze query is invalid.", "NotSupportedVisualFeature",
-        "Specified feature type is not valid", request_id, NULL);
-
-  if (!details_valid (g_hash_table_lookup (req->query_params, "details")))
-    return service_reply (version, 400, "InvalidRequest",
-        "Analyze query is invalid.", "InvalidDetails",
-        "Specified detail is not valid", request_id, NULL);
-
-  param = g_hash_table_lookup (req->query_params, "language");
-  if (param != NULL && !strv_contains_nocase (known_languages,
-          G_N_ELEMENTS (known_languages), param))
-    return service_reply (version, 400, "InvalidRequest",
-        "Analyze query is invalid.", "NotSupportedLanguage",
-        "The requested language is not supported.", request_id, NULL);
-
-  data = g_bytes_get_data (req->body, &size);
-  if (!cv_colour_analysis_analyse_jpeg (data, size, &analysis, &error)) {
-    const gchar *inner_code =
-        error->code == CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT ?
-        "InvalidImageFormat" : "InvalidImageSize";
-
-    reply = service_reply (version, 400, "InvalidRequest", error->message,
-        inner_code, error->message, request_id, NULL);
-    g_error_free (error);
-    return reply;
-  }
-
-  answer = cv_colour_analysis_to_json (&analysis, version, features,
-      request_id);
-  reply = reply_new (200, cv_hostile_analysis_body (answer, hostile),
-      request_id);
-  json_node_unref (answer);
-  return reply;
-}
-
-/* Decides the answer. The order is the gateway's (route, method, key)
- * before the service's; misbehaviour replaces the service. */
-static Reply *
-build_reply (const CvLocalServerRequest * req, const Config * cfg,
-    gchar * canned_body)
-{
-  CvApiVersion version = cv_api_version_from_string (req->api_version);
-  gchar *request_id = g_uuid_string_random ();
-  Reply *reply;
-
-  if (version == CV_API_VERSION_UNKNOWN) {
-    reply = gateway_reply (404, "Resource not found", request_id, NULL);
-  } else if (g_strcmp0 (req->method, "POST") != 0) {
-    reply = gateway_reply (405, "Method not allowed; Analyze Image takes a "
-        "POST.", request_id, NULL);
-    reply->allow_post = TRUE;
-  } else if (!req->key_matches) {
-    reply = gateway_reply (401, ACCESS_DENIED_MESSAGE, request_id, NULL);
-  } else if (cfg->mode == CV_LOCAL_SERVER_MODE_DROP
-      || cfg->mode == CV_LOCAL_SERVER_MODE_RESET
-      || cfg->mode == CV_LOCAL_SERVER_MODE_HANG) {
-    reply = reply_new (0, NULL, request_id);
-    if (cfg->mode == CV_LOCAL_SERVER_MODE_DROP)
-      reply->action = ACTION_DROP;
-    else if (cfg->mode == CV_LOCAL_SERVER_MODE_RESET)
-      reply->action = ACTION_RESET;
-    else
-      reply->action = ACTION_HANG;
-  } else if (cfg->mode == CV_LOCAL_SERVER_MODE_ENDLESS) {
-    reply = reply_new (200, NULL, request_id);
-    reply->action = ACTION_STREAM;
-  } else if (cfg->status != 0 && cfg->status != 200) {
-    reply = failure_reply (version, cfg->status, cfg->retry_after, request_id,
-        &cfg->hostile);
-  } else if (canned_body) {
-    reply = reply_new (200, g_steal_pointer (&canned_body), request_id);
-  } else if (cfg->mode == CV_LOCAL_SERVER_MODE_MALFORMED) {
-    /* Cut off in the middle of a member, as a truncated transfer would. */
-    reply = reply_new (200, g_strdup_printf ("{\"requestId\":\"%s\","
-            "\"metadata\":{\"width\":64,\"height\":", request_id), request_id);
-  } else if (cfg->mode == CV_LOCAL_SERVER_MODE_WRONG_TYPES) {
-    reply = reply_new (200, g_strdup ("{\"description\":5,\"tags\":\"x\","
-            "\"color\":[true],\"metadata\":\"64x64\",\"requestId\":5,"
-            "\"modelVersion\":7}"), request_id);
-  } else {
-    reply = analysis_reply (req, version, request_id, &cfg->hostile);
-  }
-
-  g_free (request_id);
-  g_free (canned_body);
-  return reply;
-}
-
 /* Sets the status, headers and body of @reply on @msg; takes the body. */
 static void
-apply_reply (SoupServerMessage * msg, Reply * reply)
+apply_reply (SoupServerMessage * msg, CvReply * reply)
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
   gsize size = strlen (reply->body);
@@ -567,7 +230,7 @@ pending_free (Pending * p)
   }
   g_signal_handlers_disconnect_by_data (p->msg, p);
   g_object_unref (p->msg);
-  reply_free (p->reply);
+  cv_reply_free (p->reply);
   g_free (p);
 }
 
@@ -705,13 +368,13 @@ pending_fire (gpointer data)
 
   if (!p->answered) {
     switch (p->reply->action) {
-      case ACTION_DROP:
-      case ACTION_RESET:
+      case CV_REPLY_DROP:
+      case CV_REPLY_RESET:
         /* Stealing from here, not from the handler: the message is
          * paused, so libsoup's I/O is not running underneath us. */
-        close_connection (p->msg, p->reply->action == ACTION_RESET);
+        close_connection (p->msg, p->reply->action == CV_REPLY_RESET);
         break;
-      case ACTION_STREAM:
+      case CV_REPLY_STREAM:
         g_clear_pointer (&p->source, g_source_unref);
         stream_start (p);
         /* @p lives on until the stream ends. */
@@ -744,7 +407,7 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   CvLocalServer *self = user_data;
   CvLocalServerRequest *req;
   Config cfg;
-  Reply *reply;
+  CvReply *reply;
   Pending *p;
   gchar *canned_body;
 
@@ -762,11 +425,11 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  reply = build_reply (req, &cfg, canned_body);
+  reply = cv_reply_decide (req, &cfg.reply, canned_body);
 
-  if (reply->action == ACTION_ANSWER && cfg.delay_ms == 0) {
+  if (reply->action == CV_REPLY_ANSWER && cfg.delay_ms == 0) {
     apply_reply (msg, reply);
-    reply_free (reply);
+    cv_reply_free (reply);
     g_mutex_lock (&self->lock);
     self->in_progress--;
     g_cond_broadcast (&self->cond);
@@ -781,7 +444,7 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   p->reply = reply;
   soup_server_message_pause (msg);
   g_signal_connect (msg, "disconnected", G_CALLBACK (pending_disconnected), p);
-  if (reply->action != ACTION_HANG) {
+  if (reply->action != CV_REPLY_HANG) {
     p->source = g_timeout_source_new (cfg.delay_ms);
     g_source_set_callback (p->source, pending_fire, p, NULL);
     g_source_attach (p->source, self->context);
@@ -795,11 +458,11 @@ release_held (gpointer data)
 {
   CvLocalServer *self = data;
   GList *l, *next;
-  Config cfg;
+  CvReplyConfig cfg;
   gchar *canned_body;
 
   g_mutex_lock (&self->lock);
-  cfg = self->config;
+  cfg = self->config.reply;
   canned_body = g_strdup (self->canned_body);
   g_mutex_unlock (&self->lock);
   cfg.mode = CV_LOCAL_SERVER_MODE_NORMAL;
@@ -808,11 +471,11 @@ release_held (gpointer data)
     Pending *p = l->data;
 
     next = l->next;
-    if (p->reply->action != ACTION_HANG)
+    if (p->reply->action != CV_REPLY_HANG)
       continue;
     if (!p->answered) {
-      reply_free (p->reply);
-      p->reply = build_reply (p->req, &cfg, g_strdup (canned_body));
+      cv_reply_free (p->reply);
+      p->reply = cv_reply_decide (p->req, &cfg, g_strdup (canned_body));
       apply_reply (p->msg, p->reply);
       soup_server_message_unpause (p->msg);
     }
@@ -876,9 +539,10 @@ server_thread (gpointer data)
   if (ok)
     g_main_loop_run (self->loop);
 
-  /* Release paused (delayed or hung) messages: closing every connection
-   * ends them on the client side with a connection error, and each
-   * "disconnected" settles its in-progress count. */
+  /* Release paused (delayed or hung) messages and endless answers:
+   * closing every connection ends them on the client side with a
+   * connection error, and each "disconnected" settles its in-progress
+   * count. */
   for (l = self->pending; l != NULL; l = l->next) {
     Pending *p = l->data;
 
@@ -1008,8 +672,8 @@ cv_local_server_set_failure (CvLocalServer * self, guint status,
   g_return_if_fail (status == 0 || (status >= 100 && status <= 599));
 
   g_mutex_lock (&self->lock);
-  self->config.status = status;
-  self->config.retry_after = retry_after_s;
+  self->config.reply.status = status;
+  self->config.reply.retry_after = retry_after_s;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1020,7 +684,7 @@ cv_local_server_set_mode (CvLocalServer * self, CvLocalServerMode mode)
   g_return_if_fail (mode <= CV_LOCAL_SERVER_MODE_RESET);
 
   g_mutex_lock (&self->lock);
-  self->config.mode = mode;
+  self->config.reply.mode = mode;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1031,7 +695,7 @@ cv_local_server_set_hostile (CvLocalServer * self, CvLocalServerHostile flags)
   g_return_if_fail (self != NULL);
 
   g_mutex_lock (&self->lock);
-  self->config.hostile.flags = flags;
+  self->config.reply.hostile.flags = flags;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1044,7 +708,7 @@ cv_local_server_set_tag_count (CvLocalServer * self, guint n)
   g_return_if_fail (self != NULL);
 
   g_mutex_lock (&self->lock);
-  self->config.hostile.tag_count = n;
+  self->config.reply.hostile.tag_count = n;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1056,7 +720,7 @@ cv_local_server_set_caption_words (CvLocalServer * self, guint n)
   g_return_if_fail (self != NULL);
 
   g_mutex_lock (&self->lock);
-  self->config.hostile.caption_words = n;
+  self->config.reply.hostile.caption_words = n;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1070,7 +734,7 @@ cv_local_server_set_error_message_size (CvLocalServer * self, gsize n)
   g_return_if_fail (self != NULL);
 
   g_mutex_lock (&self->lock);
-  self->config.hostile.error_message_size = n;
+  self->config.reply.hostile.error_message_size = n;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1093,7 +757,7 @@ cv_local_server_release (CvLocalServer * self)
   g_return_if_fail (g_thread_self () != self->thread);
 
   g_mutex_lock (&self->lock);
-  self->config.mode = CV_LOCAL_SERVER_MODE_NORMAL;
+  self->config.reply.mode = CV_LOCAL_SERVER_MODE_NORMAL;
   ticket = ++self->releases_requested;
   g_mutex_unlock (&self->lock);
 
@@ -1238,9 +902,11 @@ cv_local_server_request_free (CvLocalServerRequest * req)
   g_free (req);
 }
 
-/* Requests received and not answered yet: delayed, hung, or about to be
- * dropped. A hung request stays counted until the server is freed, since
- * a paused connection does not notice its client leaving. */
+/* Requests received and not answered yet: delayed, hung, streaming
+ * without end, or about to be dropped or reset. A hung request stays
+ * counted until released or until the server is freed, since a paused
+ * connection does not notice its client leaving; an endless one until its
+ * client closes the connection. */
 guint
 cv_local_server_get_in_progress (CvLocalServer * self)
 {
