@@ -688,7 +688,8 @@ cv_local_server_set_mode (CvLocalServer * self, CvLocalServerMode mode)
   g_mutex_unlock (&self->lock);
 }
 
-/* See #CvLocalServerHostile; applies to requests arriving from now on. */
+/* See #CvLocalServerHostile; applies to requests arriving from now on, not
+ * to a canned body. */
 void
 cv_local_server_set_hostile (CvLocalServer * self, CvLocalServerHostile flags)
 {

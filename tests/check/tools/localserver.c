@@ -1498,9 +1498,9 @@ GST_START_TEST (test_release)
   guint i;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  memset (jobs, 0, sizeof (jobs));
   for (i = 0; i < G_N_ELEMENTS (jobs); i++) {
-    jobs[i] = (ClientJob) {
-    jpeg, 0, 0, NULL};
+    jobs[i].jpeg = jpeg;
     threads[i] = g_thread_new ("held-client", client_thread, &jobs[i]);
   }
   fail_unless (cv_local_server_wait_for_requests (server, 3, 10 * SECOND));
@@ -1743,11 +1743,9 @@ program_stop (Program * program)
   g_free (program->url);
 }
 
-/* POSTs @jpeg to @program; returns the message, its body in @body (NULL
- * on a transport error, then in @error). */
+/* A POST of @jpeg to @program. */
 static SoupMessage *
-program_post (Program * program, const gchar * version, GBytes * jpeg,
-    GBytes ** body, GError ** error)
+program_message (Program * program, const gchar * version, GBytes * jpeg)
 {
   gchar *url = g_strdup_printf ("%svision/%s/analyze?visualFeatures="
       ALL_FEATURES, program->url, version);
@@ -1755,8 +1753,30 @@ program_post (Program * program, const gchar * version, GBytes * jpeg,
 
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream",
       jpeg);
-  *body = soup_session_send_and_read (session, msg, NULL, error);
   g_free (url);
+  return msg;
+}
+
+/* POSTs @jpeg to @program; returns the message, its body in @body (NULL
+ * on a transport error, then in @error). */
+static SoupMessage *
+program_post (Program * program, const gchar * version, GBytes * jpeg,
+    GBytes ** body, GError ** error)
+{
+  SoupMessage *msg = program_message (program, version, jpeg);
+
+  *body = soup_session_send_and_read (session, msg, NULL, error);
+  return msg;
+}
+
+/* Like program_post(), with the body as a stream in @in. */
+static SoupMessage *
+program_post_stream (Program * program, GBytes * jpeg, GInputStream ** in,
+    GError ** error)
+{
+  SoupMessage *msg = program_message (program, "v3.2", jpeg);
+
+  *in = soup_session_send (session, msg, NULL, error);
   return msg;
 }
 
@@ -1780,6 +1800,9 @@ GST_START_TEST (test_switches)
   Program program;
   JsonNode *root;
   const gchar *caption;
+  GInputStream *in;
+  gchar buf[64 * 1024];
+  gsize total = 0;
 
   session = soup_session_new ();
 
@@ -1821,28 +1844,16 @@ GST_START_TEST (test_switches)
   program_stop (&program);
 
   program = program_start (endless);
-  {
-    gchar *url = g_strdup_printf ("%svision/v3.2/analyze?" COLOR_ONLY,
-        program.url);
-    GInputStream *in;
-    gchar buf[64 * 1024];
-    gsize total = 0;
+  msg = program_post_stream (&program, jpeg, &in, &error);
+  fail_unless (in != NULL, "%s", error ? error->message : "");
+  while (total < 4 * MIB) {
+    gssize n = g_input_stream_read (in, buf, sizeof (buf), NULL, NULL);
 
-    msg = soup_message_new ("POST", url);
-    soup_message_set_request_body_from_bytes (msg,
-        "application/octet-stream", jpeg);
-    in = soup_session_send (session, msg, NULL, &error);
-    fail_unless (in != NULL, "%s", error ? error->message : "");
-    while (total < 4 * MIB) {
-      gssize n = g_input_stream_read (in, buf, sizeof (buf), NULL, NULL);
-
-      fail_unless (n > 0);
-      total += n;
-    }
-    g_object_unref (in);
-    g_object_unref (msg);
-    g_free (url);
+    fail_unless (n > 0);
+    total += n;
   }
+  g_object_unref (in);
+  g_object_unref (msg);
   program_stop (&program);
 
   g_bytes_unref (jpeg);
