@@ -525,19 +525,19 @@ scan_escape (const gchar * text, gsize length, gsize offset, gchar ** copy,
   return 6;
 }
 
-/* Refuses what json-glib would mis-read or crash on, before it parses.
- * Deep nesting: json-glib 1.6 recurses without a limit and overflows the
- * stack. json-glib also accepts comments and single-quoted strings, inside
- * which brackets would be counted differently; strict JSON has neither, so
- * their opening characters outside a string are refused, which keeps this
- * count equal to json-glib's nesting, as does reading escapes the way
- * json-glib does (see scan_escape()). Sets @copy to a corrected copy of
- * @text when a string has "\u0000" or a lone surrogate in it. Text that is
- * not UTF-8 is left to json-glib, which refuses it. */
+/* Refuses what json-glib would mis-read, leak or crash on, before it
+ * parses. Deep nesting: json-glib 1.6 recurses without a limit and
+ * overflows the stack. json-glib also accepts comments and single-quoted
+ * strings, inside which brackets would be counted differently; strict JSON
+ * has neither, so their opening characters outside a string are refused,
+ * which keeps this count equal to json-glib's nesting, as does reading
+ * escapes the way json-glib does (see scan_escape()). Sets @copy to a
+ * corrected copy of @text when a string has "\u0000" or a lone surrogate in
+ * it. Text that is not UTF-8 is left to json-glib, which refuses it. */
 static gboolean
 check_text (const gchar * text, gsize length, gchar ** copy, GError ** error)
 {
-  gboolean in_string = FALSE;
+  gboolean in_string = FALSE, value_seen = FALSE;
   guint depth = 0;
   gsize i, n;
 
@@ -559,6 +559,19 @@ check_text (const gchar * text, gsize length, gchar ** copy, GError ** error)
         return FALSE;
       }
       continue;
+    }
+
+    /* json-glib 1.6 takes an object or array after the top-level value
+     * as a second one and leaks the first: a body of "{}{}{}..." would
+     * leak memory on every answer. */
+    if (depth == 0 && !g_ascii_isspace (c)) {
+      if (value_seen && (c == '{' || c == '[')) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            "response is not valid JSON: a second value at offset %"
+            G_GSIZE_FORMAT, i);
+        return FALSE;
+      }
+      value_seen = TRUE;
     }
 
     switch (c) {
@@ -638,8 +651,10 @@ gst_cv_analyze_json_load (JsonParser * parser, const gchar * body,
     length = 0;
   size = length < 0 ? strlen (body) : (gsize) length;
 
-  if (!check_text (body, size, &copy, error))
+  if (!check_text (body, size, &copy, error)) {
+    g_free (copy);
     return NULL;
+  }
 
   loaded = json_parser_load_from_data (parser, copy ? copy : size ? body : "",
       (gssize) size, &json_error);

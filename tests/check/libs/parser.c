@@ -1042,6 +1042,11 @@ static const RawBody raw_bodies[] = {
   {"{\"requestId\":\"\\u12\",\"x\":\"\"}", 0, "invalid escape"},
   {"{\"requestId\":\"\\\x1b\"}", 0, "invalid escape"},
   {"{\"requestId\":\"\\", 0, "invalid escape"},
+  /* json-glib would take a second value, and leak the first */
+  {"{}{\"requestId\":\"r\"}", 0, "a second value at offset 2"},
+  {"{\"a\":[]} [null]", 0, "a second value at offset 9"},
+  {"null {}", 0, "a second value"},
+  {"\"x\"[]", 0, "a second value"},
 };
 
 /* What JSON forbids or no service sends raw is refused: control
