@@ -17,6 +17,8 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
@@ -26,11 +28,14 @@
 
 #include "cvlocalserver.h"
 #include "cvcolouranalysis.h"
+#include "cvhostile.h"
+#include "cvprocsockets.h"
 
 #define ALL_FEATURES "Description,Tags,Color"
 #define COLOR_ONLY "visualFeatures=Color"
 #define KEY "s3cret"
 #define SECOND G_GINT64_CONSTANT (1000000)
+#define MIB (1024 * 1024)
 
 typedef struct
 {
@@ -969,6 +974,883 @@ GST_START_TEST (test_explicit_port)
 
 GST_END_TEST;
 
+/* Polls @done until it holds or @timeout_us passes; returns whether it
+ * held. For states that nothing signals (a socket's close, a count kept
+ * by the kernel): bounded, and at most a millisecond late. */
+static gboolean
+wait_until (gboolean (*done) (gpointer data), gpointer data,
+    gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+
+  while (!done (data)) {
+    if (g_get_monotonic_time () > end)
+      return FALSE;
+    g_usleep (1000);
+  }
+  return TRUE;
+}
+
+static gboolean
+no_open_connections (gpointer data)
+{
+  return cv_local_server_get_open_connections (data) == 0;
+}
+
+static gboolean
+nothing_in_progress (gpointer data)
+{
+  return cv_local_server_get_in_progress (data) == 0;
+}
+
+/* The caption text of an analysis answer. */
+static const gchar *
+caption_text (JsonNode * root)
+{
+  JsonArray *captions = json_object_get_array_member (member_object (root,
+          "description"), "captions");
+
+  return json_object_get_string_member (json_array_get_object_element
+      (captions, 0), "text");
+}
+
+/* The body as text, asserting it is valid UTF-8: the hostile strings must
+ * be JSON escapes, not raw bytes. */
+static gchar *
+body_text (GBytes * body)
+{
+  gsize size;
+  const gchar *data = g_bytes_get_data (body, &size);
+
+  fail_unless (g_utf8_validate (data, size, NULL), "body is not UTF-8");
+  fail_unless (memchr (data, '\0', size) == NULL);
+  return g_strndup (data, size);
+}
+
+/* Proves LONE_SURROGATES: the body is valid UTF-8 JSON with "\ud800" and
+ * "\udfff" escapes, and json-glib turns them into the bytes ED A0 80 and
+ * ED BF BF, which are not UTF-8, in the caption and every tag. */
+GST_START_TEST (test_lone_surrogates)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GBytes *answer;
+  JsonNode *root;
+  JsonArray *tags;
+  const gchar *caption;
+  gchar *text;
+  guint i;
+
+  cv_local_server_set_hostile (server,
+      CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES);
+  answer = post_expect ("v3.2", "visualFeatures=" ALL_FEATURES, NULL, jpeg,
+      200);
+  text = body_text (answer);
+  fail_unless (strstr (text, "a plain red image \\ud800 high and \\udfff low")
+      != NULL, "%s", text);
+  root = parse_object (answer);
+
+  caption = caption_text (root);
+  fail_unless (g_str_has_prefix (caption, "a plain red image "));
+  fail_unless (strstr (caption, "\xed\xa0\x80") != NULL);
+  fail_unless (strstr (caption, "\xed\xbf\xbf") != NULL);
+  fail_if (g_utf8_validate (caption, -1, NULL));
+
+  tags = json_object_get_array_member (json_node_get_object (root), "tags");
+  fail_unless_equals_int (json_array_get_length (tags), 1);
+  for (i = 0; i < json_array_get_length (tags); i++) {
+    const gchar *name = json_object_get_string_member
+        (json_array_get_object_element (tags, i), "name");
+
+    fail_unless (g_str_has_prefix (name, "red "));
+    fail_unless (strstr (name, "\xed\xa0\x80") != NULL);
+  }
+  fail_unless (strstr (json_array_get_string_element
+          (json_object_get_array_member (member_object (root, "description"),
+                  "tags"), 0), "\xed\xa0\x80") != NULL);
+  /* Only the caption and tags: the ids stay clean. */
+  fail_unless (g_utf8_validate (json_object_get_string_member
+          (json_node_get_object (root), "requestId"), -1, NULL));
+
+  json_node_unref (root);
+  g_free (text);
+  g_bytes_unref (answer);
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Proves CONTROL_CHARS: a 200 whose caption, tags, requestId and
+ * modelVersion decode to the exact control characters (ESC sequences, BEL,
+ * U+202E, U+0085, U+009B, tab, newline; the body carries the NUL as
+ * "\u0000", where json-glib ends the string), and error bodies from
+ * set_failure with them in every code and message, while Azure's own
+ * errors (404) stay clean. */
+GST_START_TEST (test_control_chars)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GBytes *answer;
+  JsonNode *root;
+  JsonObject *o, *error, *inner;
+  gchar *text, *expected;
+
+  cv_local_server_set_hostile (server, CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS);
+  answer = post_expect ("v3.2", "visualFeatures=" ALL_FEATURES, NULL, jpeg,
+      200);
+  text = body_text (answer);
+  fail_unless (strstr (text, "\\u001b[2J\\u001b]0;pwned\\u0007") != NULL);
+  fail_unless (strstr (text, " nul\\u0000\"") != NULL);
+  root = parse_object (answer);
+  o = json_node_get_object (root);
+
+  fail_unless_equals_string (caption_text (root),
+      "a plain red image" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_array_get_object_element (json_object_get_array_member (o,
+                  "tags"), 0), "name"), "red" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  fail_unless_equals_string (json_array_get_string_element
+      (json_object_get_array_member (member_object (root, "description"),
+              "tags"), 0), "red" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  fail_unless_equals_string (json_object_get_string_member (o,
+          "modelVersion"), CV_COLOUR_ANALYSIS_MODEL_VERSION
+      CV_HOSTILE_CONTROL_CHARS_TEXT);
+  /* The header keeps the clean id. */
+  expected = g_strconcat (reply_header ("apim-request-id"),
+      CV_HOSTILE_CONTROL_CHARS_TEXT, NULL);
+  fail_unless_equals_string (json_object_get_string_member (o, "requestId"),
+      expected);
+  g_free (expected);
+  json_node_unref (root);
+  g_free (text);
+  g_bytes_unref (answer);
+
+  /* The gateway's 429: code and message. */
+  cv_local_server_set_failure (server, 429, 3);
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 429);
+  error = assert_error_code (root, "429" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  fail_unless_equals_string (json_object_get_string_member (error,
+          "message"), "Rate limit is exceeded. Try again in 3 seconds."
+      CV_HOSTILE_CONTROL_CHARS_TEXT);
+  json_node_unref (root);
+
+  /* The service's 500: the inner error too, in both dialects. */
+  cv_local_server_set_failure (server, 500, 0);
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 500);
+  error = assert_error_code (root,
+      "InternalServerError" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  inner = json_object_get_object_member (error, "innererror");
+  fail_unless_equals_string (json_object_get_string_member (inner, "code"),
+      "InternalServerError" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  fail_unless_equals_string (json_object_get_string_member (inner,
+          "message"), "An internal server error occurred (simulated)."
+      CV_HOSTILE_CONTROL_CHARS_TEXT);
+  json_node_unref (root);
+  root = post_json ("v2.1", COLOR_ONLY, NULL, jpeg, 500);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_node_get_object (root), "code"),
+      "InternalServerError" CV_HOSTILE_CONTROL_CHARS_TEXT);
+  json_node_unref (root);
+
+  root = post_json ("v9.9", COLOR_ONLY, NULL, jpeg, 404);
+  assert_error_code (root, "404");
+  json_node_unref (root);
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Proves set_tag_count: a million tags arrive, "tag1" to "tag1000000", in
+ * "tags" and in "description.tags", within a few seconds; 0 goes back to
+ * the analysed tags. */
+GST_START_TEST (test_million_tags)
+{
+  const guint n = 1000000;
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GBytes *answer;
+  JsonNode *root;
+  JsonArray *tags, *names;
+  gint64 start, elapsed;
+  gchar last[32];
+  guint i;
+
+  cv_local_server_set_tag_count (server, n);
+  start = g_get_monotonic_time ();
+  answer = post_expect ("v3.2", "visualFeatures=" ALL_FEATURES, NULL, jpeg,
+      200);
+  elapsed = g_get_monotonic_time () - start;
+  GST_INFO ("%u tags: %" G_GSIZE_FORMAT " bytes in %" G_GINT64_FORMAT " ms",
+      n, g_bytes_get_size (answer), elapsed / 1000);
+  /* Built and sent in well under a second on an idle machine; the bound
+   * leaves room for two busy cores. */
+  fail_unless (elapsed < 10 * SECOND, "took %" G_GINT64_FORMAT " us",
+      elapsed);
+
+  root = parse_object (answer);
+  tags = json_object_get_array_member (json_node_get_object (root), "tags");
+  names = json_object_get_array_member (member_object (root, "description"),
+      "tags");
+  fail_unless_equals_int (json_array_get_length (tags), n);
+  fail_unless_equals_int (json_array_get_length (names), n);
+  g_snprintf (last, sizeof (last), "tag%u", n);
+  for (i = 0; i < n; i += n - 1) {
+    const gchar *expected = i == 0 ? "tag1" : last;
+
+    fail_unless_equals_string (json_object_get_string_member
+        (json_array_get_object_element (tags, i), "name"), expected);
+    fail_unless_equals_string (json_array_get_string_element (names, i),
+        expected);
+  }
+  json_node_unref (root);
+  g_bytes_unref (answer);
+
+  cv_local_server_set_tag_count (server, 0);
+  root = analyse ("v3.2", jpeg);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (json_node_get_object (root), "tags")), 1);
+  json_node_unref (root);
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Proves set_caption_words: captions of 16 000 and 32 000 words, each
+ * "wordK" in order. */
+GST_START_TEST (test_caption_words)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  const guint counts[] = { 16000, 32000 };
+  guint c, i;
+
+  for (c = 0; c < G_N_ELEMENTS (counts); c++) {
+    JsonNode *root;
+    gchar **words;
+
+    cv_local_server_set_caption_words (server, counts[c]);
+    root = analyse ("v3.2", jpeg);
+    words = g_strsplit (caption_text (root), " ", -1);
+    fail_unless_equals_int (g_strv_length (words), counts[c]);
+    for (i = 0; i < counts[c]; i++) {
+      gchar *expected = g_strdup_printf ("word%u", i + 1);
+
+      fail_unless_equals_string (words[i], expected);
+      g_free (expected);
+    }
+    g_strfreev (words);
+    json_node_unref (root);
+  }
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Proves set_error_message_size: a 64 MiB message in the v3.2 gateway and
+ * service errors and in the flat v2.x error, exactly that many bytes. */
+GST_START_TEST (test_error_message_size)
+{
+  const gsize n = 64 * MIB;
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  const guint statuses[] = { 429, 503 };
+  JsonNode *root;
+  guint i;
+
+  cv_local_server_set_error_message_size (server, n);
+  for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
+    JsonObject *error;
+
+    cv_local_server_set_failure (server, statuses[i], 0);
+    root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, statuses[i]);
+    error = member_object (root, "error");
+    fail_unless_equals_int (strlen (json_object_get_string_member (error,
+                "message")), n);
+    json_node_unref (root);
+  }
+
+  root = post_json ("v2.1", COLOR_ONLY, NULL, jpeg, 503);
+  fail_unless_equals_int (strlen (json_object_get_string_member
+          (json_node_get_object (root), "message")), n);
+  json_node_unref (root);
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* The resident set size of this process (server and client), in bytes. */
+static gsize
+resident_bytes (void)
+{
+  gchar *status = NULL;
+  const gchar *line;
+  gsize kib = 0;
+
+  fail_unless (g_file_get_contents ("/proc/self/status", &status, NULL,
+          NULL));
+  line = strstr (status, "VmRSS:");
+  fail_unless (line != NULL);
+  fail_unless_equals_int (sscanf (line, "VmRSS: %" G_GSIZE_FORMAT, &kib), 1);
+  g_free (status);
+
+  return kib * 1024;
+}
+
+/* Proves ENDLESS: a 200 JSON body '{"tags":["x","x",...' streams past
+ * 32 MiB to a reader that discards it while the process's memory stays
+ * flat (the server writes a chunk only once the previous one is out), and
+ * the stream stops, its connection closed, when the reader closes. */
+GST_START_TEST (test_endless)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  gchar *base = cv_local_server_get_url (server);
+  gchar *url = g_strdup_printf ("%svision/v3.2/analyze?" COLOR_ONLY, base);
+  SoupMessage *msg = soup_message_new ("POST", url);
+  GInputStream *body;
+  GError *error = NULL;
+  static const gchar head[] = "{\"tags\":[\"x\",\"x\",";
+  GString *start = g_string_new (NULL);
+  gchar buf[64 * 1024];
+  gsize total = 0, rss_before = 0, rss_after;
+  gssize n;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_ENDLESS);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream",
+      jpeg);
+  body = soup_session_send (session, msg, NULL, &error);
+  fail_unless (body != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  fail_unless (g_str_has_prefix (soup_message_headers_get_content_type
+          (soup_message_get_response_headers (msg), NULL),
+          "application/json"));
+  fail_unless_equals_int (soup_message_headers_get_encoding
+      (soup_message_get_response_headers (msg)), SOUP_ENCODING_CHUNKED);
+
+  while (total < 40 * MIB) {
+    n = g_input_stream_read (body, buf, sizeof (buf), NULL, &error);
+    fail_unless (n > 0, "stream ended after %" G_GSIZE_FORMAT " bytes: %s",
+        total, error ? error->message : "EOF");
+    if (start->len < strlen (head))
+      g_string_append_len (start, buf, MIN ((gsize) n, strlen (head)));
+    total += n;
+    /* Past start-up (buffers, first chunks), measure from here. */
+    if (rss_before == 0 && total >= 8 * MIB)
+      rss_before = resident_bytes ();
+  }
+  rss_after = resident_bytes ();
+  fail_unless (g_str_has_prefix (start->str, head), "%s", start->str);
+  g_string_free (start, TRUE);
+  GST_INFO ("read %" G_GSIZE_FORMAT " MiB; RSS %" G_GSIZE_FORMAT " -> %"
+      G_GSIZE_FORMAT " KiB", total / MIB, rss_before / 1024, rss_after / 1024);
+  fail_unless (rss_after < rss_before + 4 * MIB, "RSS grew from %"
+      G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " KiB", rss_before / 1024,
+      rss_after / 1024);
+  fail_unless_equals_int (cv_local_server_get_in_progress (server), 1);
+
+  /* Closing mid-body makes the session drop the connection. */
+  fail_unless (g_input_stream_close (body, NULL, NULL));
+  g_object_unref (body);
+  fail_unless (wait_until (nothing_in_progress, server, 10 * SECOND));
+  fail_unless (wait_until (no_open_connections, server, 10 * SECOND));
+
+  g_object_unref (msg);
+  g_free (url);
+  g_free (base);
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Connects a raw TCP client to the fixture's server. */
+static GSocketConnection *
+raw_connect (void)
+{
+  GSocketClient *client = g_socket_client_new ();
+  GError *error = NULL;
+  GSocketConnection *conn;
+
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+      cv_local_server_get_port (server), NULL, &error);
+  fail_unless (conn != NULL, "%s", error ? error->message : "");
+  g_object_unref (client);
+  return conn;
+}
+
+/* Sends a v3.2 POST of @jpeg on @conn, asking to keep the connection. */
+static void
+raw_send_request (GSocketConnection * conn, GBytes * jpeg)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  gchar *head = g_strdup_printf ("POST /vision/v3.2/analyze?" COLOR_ONLY
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+      "application/octet-stream\r\nContent-Length: %" G_GSIZE_FORMAT
+      "\r\nConnection: keep-alive\r\n\r\n", g_bytes_get_size (jpeg));
+
+  fail_unless (g_output_stream_write_all (out, head, strlen (head), NULL,
+          NULL, NULL));
+  fail_unless (g_output_stream_write_all (out, g_bytes_get_data (jpeg, NULL),
+          g_bytes_get_size (jpeg), NULL, NULL, NULL));
+  g_free (head);
+}
+
+/* Reads @conn until the server closes it; returns what was read, or NULL
+ * with @error set if the read failed. */
+static GString *
+raw_read_all (GSocketConnection * conn, GError ** error)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  GString *received = g_string_new (NULL);
+  gchar buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (in, buf, sizeof (buf), NULL, error)) > 0)
+    g_string_append_len (received, buf, n);
+  if (n < 0) {
+    g_string_free (received, TRUE);
+    return NULL;
+  }
+  return received;
+}
+
+/* Reads one HTTP response from @conn, head and Content-Length body, and
+ * returns its head; leaves the connection to its owner, so a server that
+ * keeps it open is not waited for. */
+static gchar *
+raw_read_response (GSocketConnection * conn)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  GString *received = g_string_new (NULL);
+  const gchar *end = NULL, *length;
+  gsize head_len = 0, body_len = 0;
+  gchar buf[4096];
+  gssize n;
+
+  while (end == NULL || received->len < head_len + body_len) {
+    n = g_input_stream_read (in, buf, sizeof (buf), NULL, NULL);
+    fail_unless (n > 0, "response cut short: %s", received->str);
+    g_string_append_len (received, buf, n);
+    if (end == NULL && (end = strstr (received->str, "\r\n\r\n")) != NULL) {
+      head_len = end + 4 - received->str;
+      length = g_strstr_len (received->str, head_len, "Content-Length: ");
+      fail_unless (length != NULL);
+      body_len = g_ascii_strtoull (length + 16, NULL, 10);
+    }
+  }
+  g_string_truncate (received, head_len);
+
+  return g_string_free (received, FALSE);
+}
+
+/* Proves RESET: the client's read fails with ECONNRESET ("Connection
+ * reset by peer", G_IO_ERROR_CONNECTION_CLOSED), both on a raw socket and
+ * through libsoup, where DROP gives a clean end of stream instead. */
+GST_START_TEST (test_reset)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GSocketConnection *conn;
+  GError *error = NULL;
+  GString *received;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_RESET);
+  conn = raw_connect ();
+  raw_send_request (conn, jpeg);
+  fail_unless (raw_read_all (conn, &error) == NULL);
+  GST_INFO ("raw read after reset: %s", error->message);
+  fail_unless (g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_CONNECTION_CLOSED), "%s", error->message);
+  fail_unless (strstr (error->message, g_strerror (ECONNRESET)) != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+  g_object_unref (conn);
+
+  error = post_expect_transport_error (jpeg);
+  GST_INFO ("libsoup after reset: %s", error->message);
+  fail_unless (g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_CONNECTION_CLOSED), "%s", error->message);
+  fail_unless (strstr (error->message, g_strerror (ECONNRESET)) != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+
+  /* DROP, for contrast, closes with a FIN: an empty read, no error. */
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_DROP);
+  conn = raw_connect ();
+  raw_send_request (conn, jpeg);
+  received = raw_read_all (conn, &error);
+  fail_unless (received != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (received->len, 0);
+  g_string_free (received, TRUE);
+  g_object_unref (conn);
+
+  fail_unless_equals_int (cv_local_server_get_in_progress (server), 0);
+  fail_unless (wait_until (no_open_connections, server, 10 * SECOND));
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* Proves release: three hung requests are held (and their connections
+ * counted open) until cv_local_server_release(), then each gets the
+ * answer NORMAL gives, and the mode is NORMAL again. */
+GST_START_TEST (test_release)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  ClientJob jobs[3];
+  GThread *threads[3];
+  guint i;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  for (i = 0; i < G_N_ELEMENTS (jobs); i++) {
+    jobs[i] = (ClientJob) {
+    jpeg, 0, 0, NULL};
+    threads[i] = g_thread_new ("held-client", client_thread, &jobs[i]);
+  }
+  fail_unless (cv_local_server_wait_for_requests (server, 3, 10 * SECOND));
+  fail_unless_equals_int (cv_local_server_get_in_progress (server), 3);
+  fail_unless_equals_int (cv_local_server_get_open_connections (server), 3);
+
+  cv_local_server_release (server);
+  for (i = 0; i < G_N_ELEMENTS (jobs); i++) {
+    g_thread_join (threads[i]);
+    fail_unless (jobs[i].error == NULL, "%s", jobs[i].error->message);
+    fail_unless_equals_int (jobs[i].status, 200);
+  }
+  fail_unless_equals_int (cv_local_server_get_in_progress (server), 0);
+  fail_unless (wait_until (no_open_connections, server, 10 * SECOND));
+
+  /* NORMAL again: answered at once. */
+  json_node_unref (analyse ("v3.2", jpeg));
+  /* Nothing held: a no-op. */
+  cv_local_server_release (server);
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* One request on a fresh session, closed afterwards. */
+static void
+request_on_own_session (GBytes * jpeg)
+{
+  SoupSession *own = soup_session_new ();
+  SoupMessage *msg;
+  GError *error = NULL;
+  GBytes *answer;
+
+  answer = post_full (own, "POST", "v3.2", COLOR_ONLY, NULL, jpeg, &msg,
+      &error);
+  fail_unless (answer != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  g_bytes_unref (answer);
+  g_object_unref (msg);
+  g_object_unref (own);
+}
+
+/* Proves the server closes every connection it is done with (libsoup
+ * 3.2.x left client-closed idle ones in CLOSE-WAIT): after 200 clients of
+ * four kinds (a session each; a raw keep-alive client that reads the
+ * answer and closes; one that connects and closes without a request; one
+ * that closes before reading the answer) no connection is open and the
+ * process holds no more sockets than before; a keep-alive session still
+ * gets its answers. */
+GST_START_TEST (test_no_socket_leak)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  guint sockets_before, i;
+
+  /* Once before counting, for what GIO opens on first use and keeps
+   * (the network monitor's netlink socket). */
+  request_on_own_session (jpeg);
+  if (!wait_until (no_open_connections, server, 10 * SECOND))
+    fail ("%u connections still open after the first",
+        cv_local_server_get_open_connections (server));
+  sockets_before = cv_proc_sockets_count ();
+
+  for (i = 0; i < 200; i++) {
+    GSocketConnection *conn;
+    gchar *head;
+
+    switch (i % 4) {
+      case 0:
+        request_on_own_session (jpeg);
+        break;
+      case 1:
+        conn = raw_connect ();
+        raw_send_request (conn, jpeg);
+        head = raw_read_response (conn);
+        fail_unless (g_str_has_prefix (head, "HTTP/1.1 200 "), "%s", head);
+        g_free (head);
+        g_object_unref (conn);
+        break;
+      case 2:
+        g_object_unref (raw_connect ());
+        break;
+      case 3:
+        conn = raw_connect ();
+        raw_send_request (conn, jpeg);
+        g_object_unref (conn);
+        break;
+    }
+  }
+  /* Every request was handled... */
+  fail_unless (cv_local_server_wait_for_requests (server, 1 + 150,
+          10 * SECOND));
+  /* ...and every connection closed. */
+  if (!wait_until (no_open_connections, server, 10 * SECOND))
+    fail ("%u connections still open",
+        cv_local_server_get_open_connections (server));
+  fail_unless (cv_proc_sockets_count () <= sockets_before, "%u sockets, %u "
+      "before", cv_proc_sockets_count (), sockets_before);
+
+  /* One keep-alive session, many requests: all answered. */
+  for (i = 0; i < 20; i++)
+    g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 200));
+  fail_unless_equals_string (reply_header ("Connection"), "close");
+  g_clear_object (&last_msg);
+  g_clear_object (&session);
+  fail_unless (wait_until (no_open_connections, server, 10 * SECOND));
+
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
+/* The command-line server the build made (meson's test environment). */
+static const gchar *
+server_program (void)
+{
+  const gchar *path = g_getenv ("CVANALYZE_LOCAL_SERVER");
+
+  fail_unless (path != NULL, "CVANALYZE_LOCAL_SERVER is not set");
+  return path;
+}
+
+/* Runs the command-line server with up to two arguments; returns its exit
+ * status, its standard output in @out (%NULL: not captured). */
+static gint
+run_program (const gchar * arg1, const gchar * arg2, gchar ** out)
+{
+  GError *error = NULL;
+  GSubprocess *process;
+  gint status;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, server_program (), arg1, arg2,
+      NULL);
+  fail_unless (process != NULL, "%s", error ? error->message : "");
+  fail_unless (g_subprocess_communicate_utf8 (process, NULL, NULL, out, NULL,
+          &error), "%s", error ? error->message : "");
+  status = g_subprocess_get_if_exited (process) ?
+      g_subprocess_get_exit_status (process) : -1;
+  g_object_unref (process);
+
+  return status;
+}
+
+/* Proves --help lists the route and every switch, each with a line saying
+ * what it does, and that contradictory or negative switches are refused
+ * with exit status 2. */
+GST_START_TEST (test_help)
+{
+  static const gchar *const switches[] = {
+    "--port=PORT", "--key=KEY", "--delay-ms=MS", "--status=STATUS",
+    "--retry-after=SECONDS", "--malformed", "--wrong-types", "--drop",
+    "--hang", "--endless", "--reset", "--lone-surrogates", "--control-chars",
+    "--tags=N", "--caption-words=N", "--error-message-bytes=N",
+  };
+  gchar *out = NULL;
+  gchar **lines;
+  guint i, j;
+
+  fail_unless_equals_int (run_program ("--help", NULL, &out), 0);
+  fail_unless (strstr (out, "POST /vision/{v2.0|v2.1|v3.2}/analyze") != NULL);
+  lines = g_strsplit (out, "\n", -1);
+  for (i = 0; i < G_N_ELEMENTS (switches); i++) {
+    gboolean described = FALSE;
+
+    for (j = 0; lines[j] != NULL && !described; j++) {
+      const gchar *at = strstr (lines[j], switches[i]);
+      gsize len = strlen (switches[i]);
+
+      /* "  --tags=N    Answer with ...": the switch, then words. */
+      if (at != NULL && at[len] == ' ') {
+        at += len;
+        while (*at == ' ')
+          at++;
+        described = strlen (at) > 10;
+      }
+    }
+    fail_unless (described, "%s is not described in:\n%s", switches[i], out);
+  }
+  g_strfreev (lines);
+  g_free (out);
+
+  fail_unless_equals_int (run_program ("--endless", "--reset", NULL), 2);
+  fail_unless_equals_int (run_program ("--tags", "-1", NULL), 2);
+  fail_unless_equals_int (run_program ("--error-message-bytes", "-5", NULL),
+      2);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GSubprocess *process;
+  gchar *url;
+} Program;
+
+/* Starts the command-line server with @args (NULL-terminated) on a free
+ * port and reads the URL from its first line. */
+static Program
+program_start (const gchar * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  GError *error = NULL;
+  GDataInputStream *out;
+  Program program;
+  gchar *line;
+
+  g_ptr_array_add (argv, (gpointer) server_program ());
+  for (; *args != NULL; args++)
+    g_ptr_array_add (argv, (gpointer) * args);
+  g_ptr_array_add (argv, NULL);
+  program.process = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  fail_unless (program.process != NULL, "%s", error ? error->message : "");
+  g_ptr_array_free (argv, TRUE);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (program.process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, NULL);
+  fail_unless (line != NULL && g_str_has_prefix (line,
+          "cvanalyze-local-server listening on http://127.0.0.1:"), "%s",
+      line);
+  program.url = g_strdup (strrchr (line, ' ') + 1);
+  g_free (line);
+  g_object_unref (out);
+
+  return program;
+}
+
+/* Stops it as a user would, and checks it exits cleanly. */
+static void
+program_stop (Program * program)
+{
+  GError *error = NULL;
+
+  g_subprocess_send_signal (program->process, SIGTERM);
+  fail_unless (g_subprocess_wait_check (program->process, NULL, &error), "%s",
+      error ? error->message : "");
+  g_object_unref (program->process);
+  g_free (program->url);
+}
+
+/* POSTs @jpeg to @program; returns the message, its body in @body (NULL
+ * on a transport error, then in @error). */
+static SoupMessage *
+program_post (Program * program, const gchar * version, GBytes * jpeg,
+    GBytes ** body, GError ** error)
+{
+  gchar *url = g_strdup_printf ("%svision/%s/analyze?visualFeatures="
+      ALL_FEATURES, program->url, version);
+  SoupMessage *msg = soup_message_new ("POST", url);
+
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream",
+      jpeg);
+  *body = soup_session_send_and_read (session, msg, NULL, error);
+  g_free (url);
+  return msg;
+}
+
+/* Proves the new switches reach the server: --tags, --caption-words,
+ * --lone-surrogates and --control-chars shape a 200; --status with
+ * --error-message-bytes the error; --reset resets; --endless streams. */
+GST_START_TEST (test_switches)
+{
+  static const gchar *const hostile[] = { "--tags", "3", "--caption-words",
+    "4", "--lone-surrogates", "--control-chars", NULL
+  };
+  static const gchar *const big_error[] = { "--status", "503",
+    "--error-message-bytes", "1000", NULL
+  };
+  static const gchar *const reset[] = { "--reset", NULL };
+  static const gchar *const endless[] = { "--endless", NULL };
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GError *error = NULL;
+  GBytes *body;
+  SoupMessage *msg;
+  Program program;
+  JsonNode *root;
+  const gchar *caption;
+
+  session = soup_session_new ();
+
+  program = program_start (hostile);
+  msg = program_post (&program, "v3.2", jpeg, &body, &error);
+  fail_unless (body != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  root = parse_object (body);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (json_node_get_object (root), "tags")), 3);
+  caption = caption_text (root);
+  fail_unless (g_str_has_prefix (caption, "word1 word2 word3 word4 "));
+  fail_unless (strstr (caption, "\xed\xa0\x80") != NULL);
+  fail_unless (strchr (caption, '\033') != NULL);
+  json_node_unref (root);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  program_stop (&program);
+
+  program = program_start (big_error);
+  msg = program_post (&program, "v2.1", jpeg, &body, &error);
+  fail_unless (body != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 503);
+  root = parse_object (body);
+  fail_unless_equals_int (strlen (json_object_get_string_member
+          (json_node_get_object (root), "message")), 1000);
+  json_node_unref (root);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  program_stop (&program);
+
+  program = program_start (reset);
+  msg = program_post (&program, "v3.2", jpeg, &body, &error);
+  fail_unless (body == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_CONNECTION_CLOSED), "%s", error->message);
+  g_clear_error (&error);
+  g_object_unref (msg);
+  program_stop (&program);
+
+  program = program_start (endless);
+  {
+    gchar *url = g_strdup_printf ("%svision/v3.2/analyze?" COLOR_ONLY,
+        program.url);
+    GInputStream *in;
+    gchar buf[64 * 1024];
+    gsize total = 0;
+
+    msg = soup_message_new ("POST", url);
+    soup_message_set_request_body_from_bytes (msg,
+        "application/octet-stream", jpeg);
+    in = soup_session_send (session, msg, NULL, &error);
+    fail_unless (in != NULL, "%s", error ? error->message : "");
+    while (total < 4 * MIB) {
+      gssize n = g_input_stream_read (in, buf, sizeof (buf), NULL, NULL);
+
+      fail_unless (n > 0);
+      total += n;
+    }
+    g_object_unref (in);
+    g_object_unref (msg);
+    g_free (url);
+  }
+  program_stop (&program);
+
+  g_bytes_unref (jpeg);
+  g_clear_object (&session);
+}
+
+GST_END_TEST;
+
 static Suite *
 localserver_suite (void)
 {
@@ -978,11 +1860,16 @@ localserver_suite (void)
   TCase *tc_key = tcase_create ("key");
   TCase *tc_protocol = tcase_create ("protocol");
   TCase *tc_misbehaviour = tcase_create ("misbehaviour");
+  TCase *tc_hostile = tcase_create ("hostile");
+  TCase *tc_connections = tcase_create ("connections");
+  TCase *tc_program = tcase_create ("program");
 
   tcase_add_checked_fixture (tc_analysis, setup_server, teardown_server);
   tcase_add_checked_fixture (tc_key, setup_keyed_server, teardown_server);
   tcase_add_checked_fixture (tc_protocol, setup_server, teardown_server);
   tcase_add_checked_fixture (tc_misbehaviour, setup_server, teardown_server);
+  tcase_add_checked_fixture (tc_hostile, setup_server, teardown_server);
+  tcase_add_checked_fixture (tc_connections, setup_server, teardown_server);
 
   suite_add_tcase (s, tc_colour);
   tcase_add_test (tc_colour, test_classify);
@@ -1011,6 +1898,23 @@ localserver_suite (void)
   tcase_add_test (tc_misbehaviour, test_drop);
   tcase_add_test (tc_misbehaviour, test_hang);
   tcase_add_test (tc_misbehaviour, test_free_releases_waiting_client);
+  tcase_add_test (tc_misbehaviour, test_endless);
+  tcase_add_test (tc_misbehaviour, test_reset);
+  tcase_add_test (tc_misbehaviour, test_release);
+
+  suite_add_tcase (s, tc_hostile);
+  tcase_add_test (tc_hostile, test_lone_surrogates);
+  tcase_add_test (tc_hostile, test_control_chars);
+  tcase_add_test (tc_hostile, test_million_tags);
+  tcase_add_test (tc_hostile, test_caption_words);
+  tcase_add_test (tc_hostile, test_error_message_size);
+
+  suite_add_tcase (s, tc_connections);
+  tcase_add_test (tc_connections, test_no_socket_leak);
+
+  suite_add_tcase (s, tc_program);
+  tcase_add_test (tc_program, test_help);
+  tcase_add_test (tc_program, test_switches);
 
   return s;
 }
