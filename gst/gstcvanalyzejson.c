@@ -271,14 +271,14 @@ convert_object (JsonNode * node, const gchar * path, const Schema * schema,
 }
 
 /* How many of an array's @n items are read: the first ones, as many as
- * the caps allow. */
+ * the caps allow when each becomes @size items of the result. */
 static guint
-keep_items (const gchar * path, guint n, Budget * budget)
+keep_items (const gchar * path, guint n, guint size, Budget * budget)
 {
-  guint kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  guint kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS / size);
 
-  kept = MIN (kept, budget->items_left);
-  budget->items_left -= kept;
+  kept = MIN (kept, budget->items_left / size);
+  budget->items_left -= kept * size;
   if (kept < n)
     GST_DEBUG ("'%s': keeping %u of %u items", path, kept, n);
   return kept;
@@ -299,7 +299,7 @@ convert_array (JsonNode * node, const gchar * path, FieldKind element_kind,
 
   array = json_node_get_array (node);
   n = json_array_get_length (array);
-  kept = keep_items (path, n, budget);
+  kept = keep_items (path, n, 1, budget);
 
   g_value_init (out, GST_TYPE_ARRAY);
   for (i = 0; i < kept; i++) {
@@ -430,7 +430,7 @@ fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
   if (!JSON_NODE_HOLDS_ARRAY (node))
     return set_wrong_type (node, path, "array", error);
   array = json_node_get_array (node);
-  kept = keep_items (path, json_array_get_length (array), budget);
+  kept = keep_items (path, json_array_get_length (array), 2, budget);
 
   g_value_init (&points, GST_TYPE_ARRAY);
   for (i = 0; i < kept; i++) {
