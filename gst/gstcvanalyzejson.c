@@ -13,7 +13,8 @@
  * walker, so every one checks types, and makes text safe, the same way.
  *
  * The model: every JSON object becomes a GstStructure, every JSON array a
- * GstValueArray.  Rules:
+ * GstValueArray, but for the shapes the INLINE kinds and KIND_POLYGON
+ * flatten into their owner (gstcvanalyzejson.h).  Rules:
  *  - a member that was not sent is simply absent; an optional member set
  *    to JSON null counts as absent, since some services write null for
  *    "not computed";
@@ -125,6 +126,8 @@ kind_name (FieldKind kind)
       return "boolean";
     case KIND_STRING_ARRAY:
     case KIND_STRUCT_ARRAY:
+    case KIND_FIRST_INLINE:
+    case KIND_POLYGON:
       return "array";
     case KIND_STRUCT:
     case KIND_INLINE:
@@ -267,6 +270,20 @@ convert_object (JsonNode * node, const gchar * path, const Schema * schema,
   return TRUE;
 }
 
+/* How many of an array's @n items are read: the first ones, as many as
+ * the caps allow when each becomes @size items of the result. */
+static guint
+keep_items (const gchar * path, guint n, guint size, Budget * budget)
+{
+  guint kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS / size);
+
+  kept = MIN (kept, budget->items_left / size);
+  budget->items_left -= kept * size;
+  if (kept < n)
+    GST_DEBUG ("'%s': keeping %u of %u items", path, kept, n);
+  return kept;
+}
+
 /* Elements are never optional: a null inside an array is a wrong type.
  * Only the first items are converted, so the result stays small whatever
  * the service sent. */
@@ -282,11 +299,7 @@ convert_array (JsonNode * node, const gchar * path, FieldKind element_kind,
 
   array = json_node_get_array (node);
   n = json_array_get_length (array);
-  kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
-  kept = MIN (kept, budget->items_left);
-  budget->items_left -= kept;
-  if (kept < n)
-    GST_DEBUG ("'%s': keeping %u of %u items", path, kept, n);
+  kept = keep_items (path, n, 1, budget);
 
   g_value_init (out, GST_TYPE_ARRAY);
   for (i = 0; i < kept; i++) {
@@ -317,11 +330,136 @@ convert_node (JsonNode * node, const gchar * path, FieldKind kind,
     case KIND_STRUCT_ARRAY:
       return convert_array (node, path, KIND_STRUCT, spec, budget, out, error);
     case KIND_INLINE:
-      g_assert_not_reached ();
+    case KIND_FIRST_INLINE:
+    case KIND_POLYGON:
+      g_assert_not_reached ();  /* fill_member()'s: they write the owner */
       return FALSE;
     default:
       return convert_scalar (node, path, kind, spec, out, error);
   }
+}
+
+static gboolean
+fill_inline (GstStructure * s, JsonNode * node, const gchar * path,
+    const Schema * schema, Budget * budget, GError ** error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return set_wrong_type (node, path, "object", error);
+  return fill_structure (s, json_node_get_object (node), path, schema, budget,
+      error);
+}
+
+/* Image Analysis 4.0 wraps one object in an array (objects[].tags): the
+ * rest, if any, is left to other FieldSpecs of the same member. */
+static gboolean
+fill_first_inline (GstStructure * s, JsonNode * node, const gchar * path,
+    const Schema * schema, Budget * budget, GError ** error)
+{
+  gchar *first_path;
+  gboolean ok;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return set_wrong_type (node, path, "array", error);
+  if (json_array_get_length (json_node_get_array (node)) == 0)
+    return TRUE;
+
+  first_path = g_strdup_printf ("%s[0]", path);
+  ok = fill_inline (s, json_array_get_element (json_node_get_array (node), 0),
+      first_path, schema, budget, error);
+  g_free (first_path);
+  return ok;
+}
+
+static const FieldSpec point_fields[] = {
+  {"x", "x", KIND_INT, REQUIRED, NULL},
+  {"y", "y", KIND_INT, REQUIRED, NULL},
+  {NULL}
+};
+
+static const Schema point_schema = { "point", point_fields };
+
+/* The smallest rectangle around the points read so far. */
+typedef struct
+{
+  gint min[2], max[2];
+} Bounds;
+
+static void
+bounds_add (Bounds * b, guint count, const gint xy[2])
+{
+  guint c;
+
+  for (c = 0; c < 2; c++) {
+    b->min[c] = count == 0 ? xy[c] : MIN (b->min[c], xy[c]);
+    b->max[c] = count == 0 ? xy[c] : MAX (b->max[c], xy[c]);
+  }
+}
+
+static gboolean
+set_bounds (GstStructure * s, const Bounds * b, const gchar * path,
+    GError ** error)
+{
+  gint64 width = (gint64) b->max[0] - b->min[0];
+  gint64 height = (gint64) b->max[1] - b->min[1];
+
+  if (width > G_MAXINT || height > G_MAXINT) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "field '%s' is out of range: its points are more than %d pixels "
+        "apart", path, G_MAXINT);
+    return FALSE;
+  }
+  gst_structure_set (s, "x", G_TYPE_INT, b->min[0], "y", G_TYPE_INT,
+      b->min[1], "width", G_TYPE_INT, (gint) width, "height", G_TYPE_INT,
+      (gint) height, NULL);
+  return TRUE;
+}
+
+/* A polygon of {x, y} points becomes one int array, x0, y0, x1, y1...,
+ * (a structure per point would cost more than the text it locates), and
+ * its bounding rectangle lands in the owner so that everything located has
+ * x, y, width and height. */
+static gboolean
+fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
+    const FieldSpec * spec, Budget * budget, GError ** error)
+{
+  GValue points = G_VALUE_INIT;
+  Bounds bounds = { {0, 0}, {0, 0} };
+  JsonArray *array;
+  guint i, c, kept;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return set_wrong_type (node, path, "array", error);
+  array = json_node_get_array (node);
+  kept = keep_items (path, json_array_get_length (array), 2, budget);
+
+  g_value_init (&points, GST_TYPE_ARRAY);
+  for (i = 0; i < kept; i++) {
+    GValue point = G_VALUE_INIT;
+    gchar *point_path = g_strdup_printf ("%s[%u]", path, i);
+    gboolean ok = convert_object (json_array_get_element (array, i),
+        point_path, &point_schema, budget, &point, error);
+    gint xy[2];
+
+    g_free (point_path);
+    if (!ok) {
+      g_value_unset (&points);
+      return FALSE;
+    }
+    gst_structure_get (gst_value_get_structure (&point), "x", G_TYPE_INT,
+        &xy[0], "y", G_TYPE_INT, &xy[1], NULL);
+    g_value_unset (&point);
+    bounds_add (&bounds, i, xy);
+    for (c = 0; c < 2; c++) {
+      GValue v = G_VALUE_INIT;
+
+      g_value_init (&v, G_TYPE_INT);
+      g_value_set_int (&v, xy[c]);
+      gst_value_array_append_and_take_value (&points, &v);
+    }
+  }
+
+  gst_structure_take_value (s, spec->field, &points);
+  return kept == 0 || set_bounds (s, &bounds, path, error);
 }
 
 static gboolean
@@ -330,11 +468,15 @@ fill_member (GstStructure * s, JsonNode * node, const gchar * path,
 {
   GValue value = G_VALUE_INIT;
 
-  if (spec->kind == KIND_INLINE) {
-    if (!JSON_NODE_HOLDS_OBJECT (node))
-      return set_wrong_type (node, path, "object", error);
-    return fill_structure (s, json_node_get_object (node), path,
-        spec->schema, budget, error);
+  switch (spec->kind) {
+    case KIND_INLINE:
+      return fill_inline (s, node, path, spec->schema, budget, error);
+    case KIND_FIRST_INLINE:
+      return fill_first_inline (s, node, path, spec->schema, budget, error);
+    case KIND_POLYGON:
+      return fill_polygon (s, node, path, spec, budget, error);
+    default:
+      break;
   }
 
   if (!convert_node (node, path, spec->kind, spec, budget, &value, error))

@@ -27,7 +27,13 @@ typedef enum
   KIND_STRUCT,                  /* object -> nested GstStructure */
   KIND_STRING_ARRAY,            /* array of strings -> GstValueArray */
   KIND_STRUCT_ARRAY,            /* array of objects -> GstValueArray */
-  KIND_INLINE                   /* object whose members land in the owner */
+  KIND_INLINE,                  /* object whose members land in the owner */
+  KIND_FIRST_INLINE,            /* array of objects: the first one's members
+                                 * land in the owner (none if it is empty) */
+  KIND_POLYGON                  /* array of {x, y} integer points -> int
+                                 * array x0, y0, x1, y1...; the smallest
+                                 * rectangle around them lands in the owner
+                                 * as x, y, width, height */
 } FieldKind;
 
 typedef struct _Schema Schema;
@@ -35,7 +41,8 @@ typedef struct _Schema Schema;
 typedef struct
 {
   const gchar *member;          /* JSON member name */
-  const gchar *field;           /* structure field; unused for KIND_INLINE */
+  const gchar *field;           /* structure field; unused for the INLINE
+                                 * kinds */
   FieldKind kind;
   gboolean required;
   const Schema *schema;         /* for the object kinds */
@@ -47,7 +54,8 @@ typedef struct
 
 struct _Schema
 {
-  const gchar *name;            /* structure name; unused for KIND_INLINE */
+  const gchar *name;            /* structure name; unused for the INLINE
+                                 * kinds */
   const FieldSpec *fields;      /* ends with a NULL member */
 };
 

@@ -59,7 +59,7 @@ static const FieldSpec bounding_box_fields[] = {
   {NULL}
 };
 
-static const Schema bounding_box_schema = { NULL, bounding_box_fields };
+const Schema gst_cv_analyze_box_schema = { NULL, bounding_box_fields };
 
 static const FieldSpec caption_fields[] = {
   {"text", "text", KIND_STRING, REQUIRED, NULL,
@@ -85,7 +85,7 @@ static const FieldSpec tag_fields[] = {
   {NULL}
 };
 
-static const Schema tag_schema = { "tag", tag_fields };
+const Schema gst_cv_analyze_tag_schema = { "tag", tag_fields };
 
 static const FieldSpec celebrity_fields[] = {
   {"name", "name", KIND_STRING, REQUIRED, NULL},
@@ -181,7 +181,7 @@ static const Schema object_parent_schema =
     { "object-parent", object_parent_fields };
 
 static const FieldSpec object_fields[] = {
-  {"rectangle", NULL, KIND_INLINE, REQUIRED, &bounding_box_schema},
+  {"rectangle", NULL, KIND_INLINE, REQUIRED, &gst_cv_analyze_box_schema},
   {"object", "object", KIND_STRING, REQUIRED, NULL},
   {"confidence", "confidence", KIND_DOUBLE, REQUIRED, NULL},
   {"parent", "parent", KIND_STRUCT, OPTIONAL, &object_parent_schema},
@@ -193,7 +193,7 @@ static const Schema object_schema = { "object", object_fields };
 static const FieldSpec brand_fields[] = {
   {"name", "name", KIND_STRING, REQUIRED, NULL},
   {"confidence", "confidence", KIND_DOUBLE, REQUIRED, NULL},
-  {"rectangle", NULL, KIND_INLINE, REQUIRED, &bounding_box_schema},
+  {"rectangle", NULL, KIND_INLINE, REQUIRED, &gst_cv_analyze_box_schema},
   {NULL}
 };
 
@@ -206,12 +206,14 @@ static const FieldSpec metadata_fields[] = {
   {NULL}
 };
 
-static const Schema metadata_schema = { "metadata", metadata_fields };
+const Schema gst_cv_analyze_metadata_schema =
+    { "metadata", metadata_fields };
 
 static const FieldSpec result_fields[] = {
   {"categories", "categories", KIND_STRUCT_ARRAY, OPTIONAL, &category_schema},
   {"adult", "adult", KIND_STRUCT, OPTIONAL, &adult_schema},
-  {"tags", "tag-details", KIND_STRUCT_ARRAY, OPTIONAL, &tag_schema},
+  {"tags", "tag-details", KIND_STRUCT_ARRAY, OPTIONAL,
+      &gst_cv_analyze_tag_schema},
   {"description", NULL, KIND_INLINE, OPTIONAL, &description_schema},
   {"faces", "faces", KIND_STRUCT_ARRAY, OPTIONAL, &face_schema},
   {"color", "color", KIND_STRUCT, OPTIONAL, &color_schema},
@@ -220,7 +222,8 @@ static const FieldSpec result_fields[] = {
   {"brands", "brands", KIND_STRUCT_ARRAY, OPTIONAL, &brand_schema},
   {"requestId", "request-id", KIND_STRING, OPTIONAL, NULL},
   {"modelVersion", "model-version", KIND_STRING, OPTIONAL, NULL},
-  {"metadata", "metadata", KIND_STRUCT, OPTIONAL, &metadata_schema},
+  {"metadata", "metadata", KIND_STRUCT, OPTIONAL,
+      &gst_cv_analyze_metadata_schema},
   {NULL}
 };
 
@@ -269,10 +272,15 @@ add_caption_summary (GstStructure * result)
         "confidence", G_TYPE_DOUBLE, best_confidence, NULL);
 }
 
-/* Tag names from the Tags feature, else from the Description feature's
- * tags; as many as an application would show. */
-static void
-add_tags_summary (GstStructure * result)
+/**
+ * gst_cv_analyze_result_add_tags:
+ * @result: a parsed result
+ *
+ * Adds "tags": the names of the Tags feature ("tag-details"), else the
+ * Description feature's tags; as many as an application would show.
+ */
+void
+gst_cv_analyze_result_add_tags (GstStructure * result)
 {
   const GValue *details = gst_structure_get_value (result, "tag-details");
   const GValue *source = details ? details :
@@ -421,17 +429,21 @@ extract_error (JsonObject * root, gchar ** code, gchar ** message)
 }
 
 /**
- * gst_cv_analyze_parse_response:
- * @body: the HTTP response body
+ * gst_cv_analyze_parse_with_schema:
+ * @body: the HTTP response body of an Azure vision service
  * @length: length of @body in bytes, or -1 if it is NUL-terminated
+ * @schema: what the answer's members mean
  * @error: return location for a #GError (G_IO_ERROR_INVALID_DATA)
  *
- * Returns: (transfer full) (nullable): a structure named
- * %GST_CV_ANALYZE_RESULT_NAME, or %NULL with @error set
+ * Reads @body as @schema describes it; an error body is refused, even
+ * with status 200.
+ *
+ * Returns: (transfer full) (nullable): a structure named after @schema, or
+ * %NULL with @error set
  */
 GstStructure *
-gst_cv_analyze_parse_response (const gchar * body, gssize length,
-    GError ** error)
+gst_cv_analyze_parse_with_schema (const gchar * body, gssize length,
+    const Schema * schema, GError ** error)
 {
   JsonParser *parser;
   JsonObject *root;
@@ -460,14 +472,9 @@ gst_cv_analyze_parse_response (const gchar * body, gssize length,
     goto done;
   }
 
-  result = gst_structure_new_empty (result_schema.name);
-  if (!gst_cv_analyze_json_fill (result, root, &result_schema, &local_error)) {
+  result = gst_structure_new_empty (schema->name);
+  if (!gst_cv_analyze_json_fill (result, root, schema, &local_error))
     g_clear_pointer (&result, gst_structure_free);
-    goto done;
-  }
-  add_caption_summary (result);
-  add_tags_summary (result);
-  GST_LOG ("parsed %" GST_PTR_FORMAT, result);
 
 done:
   if (local_error != NULL) {
@@ -477,6 +484,30 @@ done:
   g_free (code);
   g_free (message);
   g_object_unref (parser);
+  return result;
+}
+
+/**
+ * gst_cv_analyze_parse_response:
+ * @body: the HTTP response body
+ * @length: length of @body in bytes, or -1 if it is NUL-terminated
+ * @error: return location for a #GError (G_IO_ERROR_INVALID_DATA)
+ *
+ * Returns: (transfer full) (nullable): a structure named
+ * %GST_CV_ANALYZE_RESULT_NAME, or %NULL with @error set
+ */
+GstStructure *
+gst_cv_analyze_parse_response (const gchar * body, gssize length,
+    GError ** error)
+{
+  GstStructure *result =
+      gst_cv_analyze_parse_with_schema (body, length, &result_schema, error);
+
+  if (result != NULL) {
+    add_caption_summary (result);
+    gst_cv_analyze_result_add_tags (result);
+    GST_LOG ("parsed %" GST_PTR_FORMAT, result);
+  }
   return result;
 }
 

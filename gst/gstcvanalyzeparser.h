@@ -12,6 +12,8 @@
 
 #include <gst/gst.h>
 
+#include "gstcvanalyzejson.h"
+
 G_BEGIN_DECLS
 
 /* Name of the structure gst_cv_analyze_parse_response() returns. */
@@ -22,6 +24,22 @@ GstStructure * gst_cv_analyze_parse_response (const gchar * body, gssize length,
 
 gboolean       gst_cv_analyze_parse_error    (const gchar * body, gssize length,
                                               gchar ** code, gchar ** message);
+
+/* What the Azure vision APIs (Computer Vision v3.2 here, Image Analysis 4.0
+ * in gstcvanalyzeimageanalysis.c) share: the shapes of a box {x, y, w, h}
+ * (inlined as x, y, width, height), a tag {name, confidence, hint?} and
+ * the image's metadata {width, height, format?}, and how an answer is
+ * read. */
+extern const Schema gst_cv_analyze_box_schema;
+extern const Schema gst_cv_analyze_tag_schema;
+extern const Schema gst_cv_analyze_metadata_schema;
+
+GstStructure * gst_cv_analyze_parse_with_schema (const gchar * body,
+                                                 gssize length,
+                                                 const Schema * schema,
+                                                 GError ** error);
+
+void           gst_cv_analyze_result_add_tags (GstStructure * result);
 
 G_END_DECLS
 
