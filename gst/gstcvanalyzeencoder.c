@@ -14,10 +14,11 @@
  *
  * Scaling is libyuv's (SIMD); compression is TurboJPEG's, fed YUV planes
  * directly where the frame has them, so a YUV frame is never converted to
- * RGB and back. Those planes go in as they are: JPEG (JFIF) means
- * full-range BT.601, so limited-range video comes out with a little less
- * contrast, as from jpegenc; analysis does not suffer from it, and fixing
- * it would cost a pass over every pixel. */
+ * RGB and back; packed, semi-planar and 10-bit YUV are first made 8-bit
+ * planes by libyuv, keeping their chroma subsampling. Those planes go in
+ * as they are: JPEG (JFIF) means full-range BT.601, so limited-range video
+ * comes out with a little less contrast, as from jpegenc; analysis does
+ * not suffer from it, and fixing it would cost a pass over every pixel. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -41,10 +42,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_cv_analyze_encoder_debug);
  * has, so the accurate one is kept. */
 #define TJ_FLAGS 0
 
-/* How TurboJPEG reads each supported format. Planar and semi-planar YUV
- * (and GRAY8) are given as planes with their chroma subsampling; packed
- * RGB as one plane with its byte order. The chroma order of YV12 and NV21
- * comes from the frame's component offsets, so it needs no column here. */
+/* How TurboJPEG reads each supported format. YUV (and GRAY8) is given as
+ * separate 8-bit planes with its chroma subsampling, packed RGB as one
+ * plane with its byte order. How a YUV frame becomes such planes (chroma
+ * order, interleaving, packing, depth) comes from its format info, so it
+ * needs no column here. */
 typedef struct
 {
   GstVideoFormat format;
@@ -60,6 +62,14 @@ static const FormatEntry format_table[] = {
   {GST_VIDEO_FORMAT_NV21, TJSAMP_420, -1, -1},
   {GST_VIDEO_FORMAT_Y42B, TJSAMP_422, -1, -1},
   {GST_VIDEO_FORMAT_Y444, TJSAMP_444, -1, -1},
+  {GST_VIDEO_FORMAT_YUY2, TJSAMP_422, -1, -1},
+  {GST_VIDEO_FORMAT_UYVY, TJSAMP_422, -1, -1},
+  {GST_VIDEO_FORMAT_YVYU, TJSAMP_422, -1, -1},
+  {GST_VIDEO_FORMAT_NV16, TJSAMP_422, -1, -1},
+  {GST_VIDEO_FORMAT_NV61, TJSAMP_422, -1, -1},
+  {GST_VIDEO_FORMAT_NV24, TJSAMP_444, -1, -1},
+  {GST_VIDEO_FORMAT_I420_10LE, TJSAMP_420, -1, -1},
+  {GST_VIDEO_FORMAT_P010_10LE, TJSAMP_420, -1, -1},
   {GST_VIDEO_FORMAT_GRAY8, TJSAMP_GRAY, -1, -1},
   /* RGB24ToARGB appends a fourth byte and keeps the first three in
    * memory order, so R,G,B becomes R,G,B,X. */
@@ -138,12 +148,14 @@ gst_cv_analyze_encoder_target_size (gint in_width, gint in_height,
   *out_height = MAX (h, GST_CV_ANALYZE_MIN_DIMENSION);
 }
 
-/* Planes of size width x height (chroma per @subsamp) in one zeroed block.
+/* Planes of size width x height (chroma per @subsamp) in one block.
  * TurboJPEG reads the luma plane padded to whole chroma pairs
- * (tjPlaneWidth/Height of component 0), so it is allocated that big; the
- * zeroes keep that padding defined. Returns the block to free. */
+ * (tjPlaneWidth/Height of component 0), so it is allocated that big; with
+ * @zeroed that padding is defined, for planes TurboJPEG reads. Returns the
+ * block to free. */
 static guint8 *
-alloc_planes (Planes * p, gint n_planes, gint width, gint height, gint subsamp)
+alloc_planes (Planes * p, gint n_planes, gint width, gint height, gint subsamp,
+    gboolean zeroed)
 {
   gsize offset[3], size = 0;
   guint8 *block;
@@ -156,10 +168,120 @@ alloc_planes (Planes * p, gint n_planes, gint width, gint height, gint subsamp)
     offset[i] = size;
     size += (gsize) p->stride[i] * tjPlaneHeight (i, height, subsamp);
   }
-  block = g_malloc0 (size);
+  block = zeroed ? g_malloc0 (size) : g_malloc (size);
   for (i = 0; i < n_planes; i++)
     p->data[i] = block + offset[i];
   return block;
+}
+
+/* The 10-bit formats cut to 8 bits, each plane keeping its layout (so
+ * P010's chroma stays interleaved). Fills @data and @stride with the 8-bit
+ * planes and returns the block they are in, to free. The samples are
+ * read as native 16-bit words, which these _10LE formats are on the
+ * little-endian hosts this is built for. */
+static guint8 *
+reduce_to_8_bits (const GstVideoFrame * frame, const guint8 ** data,
+    gint * stride)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  /* Convert16To8Plane writes (sample * scale) >> 16: this keeps the top 8
+   * of the depth bits, wherever in the 16 they sit (P010 shifts them up). */
+  gint scale = 1 << (24 - GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0)
+      - GST_VIDEO_FORMAT_INFO_SHIFT (finfo, 0));
+  gint samples[GST_VIDEO_MAX_PLANES], rows[GST_VIDEO_MAX_PLANES];
+  gsize offset[GST_VIDEO_MAX_PLANES], size = 0;
+  guint8 *block;
+  guint c, i;
+
+  for (c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (frame); c++) {
+    i = GST_VIDEO_FRAME_COMP_PLANE (frame, c);
+    samples[i] = GST_VIDEO_FRAME_COMP_WIDTH (frame, c) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c) / 2;
+    rows[i] = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
+  }
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (frame); i++) {
+    offset[i] = size;
+    size += (gsize) GST_ROUND_UP_32 (samples[i]) * rows[i];
+  }
+  block = g_malloc (size);
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (frame); i++) {
+    Convert16To8Plane ((const guint16 *) data[i], stride[i] / 2,
+        block + offset[i], GST_ROUND_UP_32 (samples[i]), scale, samples[i],
+        rows[i]);
+    data[i] = block + offset[i];
+    stride[i] = GST_ROUND_UP_32 (samples[i]);
+  }
+  return block;
+}
+
+/* @frame's Y, U and V (or Y alone) as the separate 8-bit planes TurboJPEG
+ * and ScalePlane take, at the frame's size. Planar 8-bit frames are read
+ * in place; the others are converted first, into @scratch (two blocks, to
+ * free): 10-bit cut to 8, interleaved UV split, packed 4:2:2 unpacked.
+ * Converting before scaling is the cheaper order: libyuv cannot scale
+ * packed 4:2:2, and its interleaved-UV and 16-bit scalers took 2 to 3
+ * times as long as converting plus its 8-bit plane scaler
+ * (tests/bench/encode-ratio). */
+static void
+frame_planes (const GstVideoFrame * frame, gint n_planes, Planes * p,
+    guint8 ** scratch)
+{
+  gint sw = GST_VIDEO_FRAME_WIDTH (frame), sh = GST_VIDEO_FRAME_HEIGHT (frame);
+  const guint8 *data[GST_VIDEO_MAX_PLANES];
+  gint stride[GST_VIDEO_MAX_PLANES];
+  gint bytes = 1, i;            /* per sample in the frame */
+
+  for (i = 0; i < GST_VIDEO_FRAME_N_PLANES (frame); i++) {
+    data[i] = GST_VIDEO_FRAME_PLANE_DATA (frame, i);
+    stride[i] = GST_VIDEO_FRAME_PLANE_STRIDE (frame, i);
+  }
+  if (GST_VIDEO_FRAME_COMP_DEPTH (frame, 0) > 8) {
+    scratch[0] = reduce_to_8_bits (frame, data, stride);
+    bytes = 2;
+  }
+
+  if (n_planes == 3 && GST_VIDEO_FRAME_N_PLANES (frame) == 1) {
+    /* YUY2, UYVY, YVYU. libyuv unpacks Y-first and Y-second orders; V
+     * before U (YVYU) is its U-first order with the outputs swapped. */
+    gboolean u_first = GST_VIDEO_FRAME_COMP_POFFSET (frame, 1) <
+        GST_VIDEO_FRAME_COMP_POFFSET (frame, 2);
+    gint u = u_first ? 1 : 2, v = u_first ? 2 : 1;
+
+    /* Not zeroed: only the copy or scale below reads it when the luma
+     * has padding (an odd width). */
+    scratch[1] = alloc_planes (p, 3, sw, sh, TJSAMP_422, FALSE);
+    (GST_VIDEO_FRAME_COMP_POFFSET (frame, 0) == 0 ? YUY2ToI422 : UYVYToI422)
+        (data[0], stride[0], (guint8 *) p->data[0], p->stride[0],
+        (guint8 *) p->data[u], p->stride[u], (guint8 *) p->data[v],
+        p->stride[v], sw, sh);
+    return;
+  }
+
+  for (i = 0; i < n_planes; i++) {
+    /* Component, not plane, offsets: they put U before V for YV12. */
+    p->data[i] = data[GST_VIDEO_FRAME_COMP_PLANE (frame, i)] +
+        GST_VIDEO_FRAME_COMP_POFFSET (frame, i) / bytes;
+    p->stride[i] = stride[GST_VIDEO_FRAME_COMP_PLANE (frame, i)];
+    p->width[i] = GST_VIDEO_FRAME_COMP_WIDTH (frame, i);
+    p->height[i] = GST_VIDEO_FRAME_COMP_HEIGHT (frame, i);
+  }
+
+  if (n_planes == 3 && GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 1) == 2 * bytes) {
+    /* NV12, NV21, NV16, NV61, NV24, P010: TurboJPEG wants separate U and
+     * V planes. The U offset inside the interleaved plane tells which
+     * byte is which. */
+    gboolean v_first = GST_VIDEO_FRAME_COMP_POFFSET (frame, 1) != 0;
+    gint cstride = GST_ROUND_UP_32 (p->width[1]);
+    gsize csize = (gsize) cstride * p->height[1];
+
+    scratch[1] = g_malloc (2 * csize);
+    SplitUVPlane (data[1], stride[1], scratch[1] + (v_first ? csize : 0),
+        cstride, scratch[1] + (v_first ? 0 : csize), cstride, p->width[1],
+        p->height[1]);
+    p->data[1] = scratch[1];
+    p->data[2] = scratch[1] + csize;
+    p->stride[1] = p->stride[2] = cstride;
+  }
 }
 
 static int
@@ -168,40 +290,17 @@ compress_yuv (tjhandle tj, const GstVideoFrame * frame, gint subsamp,
 {
   gint n_planes = subsamp == TJSAMP_GRAY ? 1 : 3;
   gint sw = GST_VIDEO_FRAME_WIDTH (frame), sh = GST_VIDEO_FRAME_HEIGHT (frame);
-  guint8 *split = NULL, *scaled = NULL;
-  Planes src = { {NULL}, {0}, {0}, {0} }, dst;
+  guint8 *scratch[2] = { NULL, NULL }, *scaled = NULL;
+  Planes src, dst;
   gint i, ret;
 
-  for (i = 0; i < n_planes; i++) {
-    /* Component, not plane, accessors: they put U before V for YV12. */
-    src.data[i] = GST_VIDEO_FRAME_COMP_DATA (frame, i);
-    src.stride[i] = GST_VIDEO_FRAME_COMP_STRIDE (frame, i);
-    src.width[i] = GST_VIDEO_FRAME_COMP_WIDTH (frame, i);
-    src.height[i] = GST_VIDEO_FRAME_COMP_HEIGHT (frame, i);
-  }
-
-  if (n_planes == 3 && GST_VIDEO_FRAME_COMP_PSTRIDE (frame, 1) == 2) {
-    /* NV12/NV21: TurboJPEG wants separate U and V planes. The U offset
-     * inside the interleaved plane tells which byte is which. */
-    gboolean v_first = GST_VIDEO_FRAME_COMP_POFFSET (frame, 1) != 0;
-    gint cstride = GST_ROUND_UP_32 (src.width[1]);
-    gsize csize = (gsize) cstride * src.height[1];
-
-    split = g_malloc (2 * csize);
-    src.data[1] = split;
-    src.data[2] = split + csize;
-    src.stride[1] = src.stride[2] = cstride;
-    SplitUVPlane (GST_VIDEO_FRAME_PLANE_DATA (frame, 1),
-        GST_VIDEO_FRAME_PLANE_STRIDE (frame, 1),
-        split + (v_first ? csize : 0), cstride,
-        split + (v_first ? 0 : csize), cstride, src.width[1], src.height[1]);
-  }
+  frame_planes (frame, n_planes, &src, scratch);
 
   /* Scale; or copy when the frame's luma is not a whole number of chroma
    * pairs, as TurboJPEG would then read past its last row or column. */
   if (width != sw || height != sh || tjPlaneWidth (0, sw, subsamp) != sw
       || tjPlaneHeight (0, sh, subsamp) != sh) {
-    scaled = alloc_planes (&dst, n_planes, width, height, subsamp);
+    scaled = alloc_planes (&dst, n_planes, width, height, subsamp, TRUE);
     for (i = 0; i < n_planes; i++)
       ScalePlane (src.data[i], src.stride[i], src.width[i], src.height[i],
           (guint8 *) dst.data[i], dst.stride[i], dst.width[i], dst.height[i],
@@ -211,7 +310,8 @@ compress_yuv (tjhandle tj, const GstVideoFrame * frame, gint subsamp,
 
   ret = tjCompressFromYUVPlanes (tj, src.data, width, src.stride, height,
       subsamp, jpeg, size, quality, TJ_FLAGS);
-  g_free (split);
+  g_free (scratch[0]);
+  g_free (scratch[1]);
   g_free (scaled);
   return ret;
 }

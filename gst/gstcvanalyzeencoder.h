@@ -15,9 +15,13 @@
 
 G_BEGIN_DECLS
 
-/* The raw video formats the encoder takes (and so the element's caps). */
+/* The raw video formats the encoder takes (and so the element's caps):
+ * besides planar YUV and RGB, what cameras and decoders hand out as they
+ * are (packed and semi-planar 4:2:2, 10-bit), so no videoconvert is
+ * needed in front of the element. */
 #define GST_CV_ANALYZE_ENCODER_FORMATS \
-  "{ I420, YV12, NV12, NV21, Y42B, Y444, RGB, BGR, RGBx, BGRx, xRGB, xBGR, " \
+  "{ I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, YVYU, NV16, NV61, " \
+  "NV24, I420_10LE, P010_10LE, RGB, BGR, RGBx, BGRx, xRGB, xBGR, " \
   "RGBA, BGRA, ARGB, ABGR, GRAY8 }"
 
 /* Smallest side the service accepts: Azure wants images "greater than

@@ -3,7 +3,7 @@
 # the same run on the same machine, because absolute times on a shared
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
-#   scripts/benchmark.sh            # all six, ~8 minutes
+#   scripts/benchmark.sh            # all seven, ~8 minutes
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,7 @@ r=$(printf '%s\n' "${ref[@]}" | median); c=$(printf '%s\n' "${cva[@]}" | median)
 echo "identity: ${r}s  cvanalyze: ${c}s  for $frames frames"
 echo "unsampled-ratio: $(ratio "$c" "$r") (cvanalyze / identity; goal <= 1.05)"
 
-echo "== 2. preparing one sampled 1920x1080 I420 frame, vs videoscale ! jpegenc"
+echo "== 2. preparing one sampled 1920x1080 I420 frame, vs videoscale ! jpegenc; each camera format, vs I420"
 build/tests/bench/encode-ratio $(( quick ? 30 : 100 ))
 
 echo "== 3. frame rate with a server that answers after 2 s, vs no cvanalyze"
@@ -91,3 +91,22 @@ echo "== 6. mode=exact, resident memory over 10 minutes of stream time, server s
 # answer: memory must stay flat.
 start_server --delay-ms 1000
 $bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url mode=exact timeout=200000000 ! fakesink name=sink sync=false" | grep rss
+
+echo "== 7. a 1080p YUY2 camera straight into cvanalyze, vs through videoconvert"
+# Camera-shaped: 1920x1080 YUY2 at 30/1 whose frames cost nothing to make
+# (imagefreeze pushes one frame again and again, as a camera hands out its
+# buffers), sampled once a second by cvanalyze against the local server.
+# The reference is what users had to write before cvanalyze took YUY2:
+# videoconvert to Y42B, the format it negotiated then. CPU time of the whole
+# process, median of alternating runs.
+start_server
+frames=$(( quick ? 300 : 900 ))
+src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=YUY2,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$frames"
+dir=(); cnv=()
+for i in 1 2 3; do
+  dir+=("$($bench "$src ! cvanalyze endpoint=$url ! fakesink name=sink sync=false" | field cpu)")
+  cnv+=("$($bench "$src ! videoconvert ! video/x-raw,format=Y42B ! cvanalyze endpoint=$url ! fakesink name=sink sync=false" | field cpu)")
+done
+d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${cnv[@]}" | median)
+echo "videoconvert ! cvanalyze: ${v}s  cvanalyze alone: ${d}s  for $frames frames"
+echo "camera-ratio: $(ratio "$d" "$v") (cvanalyze on YUY2 / videoconvert ! cvanalyze)"

@@ -6,6 +6,9 @@
  *   - the scaling alone, by libyuv (box and bilinear filters) and by
  *     GstVideoConverter set up as videoscale sets it up;
  *   - the JPEG compression alone, with the accurate and the fast DCT;
+ *   - the encode of the same frame in each camera format (YUY2, NV16,
+ *     I420_10LE, ...), and for the formats libyuv could also scale before
+ *     converting, both orders of conversion and scaling;
  * and prints the ratios scripts/benchmark.sh reports.
  *
  *   encode-ratio [ITERATIONS]      (default 100)
@@ -24,6 +27,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <turbojpeg.h>
@@ -63,6 +67,40 @@ time_ms (BenchFunc func, Bench * bench, guint n)
   for (i = 0; i < n; i++)
     func (bench);
   return (g_get_monotonic_time () - start) / 1000.0 / n;
+}
+
+/* Mean milliseconds of this thread's CPU time per call of @func over @n
+ * calls: unlike time_ms(), not inflated when other processes take the
+ * core, for the single-threaded calls compared below. */
+static gdouble
+cpu_ms (BenchFunc func, Bench * bench, guint n)
+{
+  struct timespec t0, t1;
+  guint i;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t0);
+  for (i = 0; i < n; i++)
+    func (bench);
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t1);
+  return ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / n;
+}
+
+/* Lowest of 5 alternating rounds of @n / 5 calls of @fa and of @fb, in CPU
+ * milliseconds per call: on a shared machine, two things compared are best
+ * timed side by side, and the cheapest round is the least disturbed. */
+static void
+time_pair_ms (BenchFunc fa, Bench * a, BenchFunc fb, Bench * b, guint n,
+    gdouble * ms_a, gdouble * ms_b)
+{
+  guint round, per_round = MAX (n / 5, 1);
+
+  fa (a);
+  fb (b);
+  *ms_a = *ms_b = G_MAXDOUBLE;
+  for (round = 0; round < 5; round++) {
+    *ms_a = MIN (*ms_a, cpu_ms (fa, a, per_round));
+    *ms_b = MIN (*ms_b, cpu_ms (fb, b, per_round));
+  }
 }
 
 /* A frame with videotestsrc-like content, the same on every run: smooth
@@ -157,6 +195,178 @@ run_compress (Bench * bench)
     exit (1);
   }
   tjFree (jpeg);
+}
+
+/* Frames in the camera formats, made from the I420 source once, and
+ * scratch planes big enough for any of them at 1920x1080 16-bit 4:4:4. */
+typedef struct
+{
+  GstVideoFrame nv16;
+  GstVideoFrame i010;
+  guint16 *wide[3];             /* 16-bit planes */
+  guint8 *narrow[3];            /* 8-bit planes */
+  guint8 *uv;                   /* interleaved 8-bit chroma */
+  guint8 *scaled;               /* where a scaled plane goes */
+} OrderBench;
+
+static OrderBench order;
+
+/* Both orders below leave the luma out: it is scaled alike either way. */
+
+/* NV16 chroma as the encoder does it: split, then scale each plane. */
+static void
+run_nv16_split_then_scale (Bench * bench)
+{
+  const guint8 *uv = GST_VIDEO_FRAME_PLANE_DATA (&order.nv16, 1);
+  gint uv_stride = GST_VIDEO_FRAME_PLANE_STRIDE (&order.nv16, 1);
+  gint c;
+
+  SplitUVPlane (uv, uv_stride, order.narrow[1], IN_WIDTH / 2,
+      order.narrow[2], IN_WIDTH / 2, IN_WIDTH / 2, IN_HEIGHT);
+  for (c = 1; c < 3; c++)
+    ScalePlane (order.narrow[c], IN_WIDTH / 2, IN_WIDTH / 2, IN_HEIGHT,
+        order.scaled, OUT_WIDTH / 2, OUT_WIDTH / 2, OUT_HEIGHT, kFilterBox);
+}
+
+/* NV16 chroma scaled interleaved (UVScale), then split at the target size. */
+static void
+run_nv16_scale_then_split (Bench * bench)
+{
+  UVScale (GST_VIDEO_FRAME_PLANE_DATA (&order.nv16, 1),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&order.nv16, 1), IN_WIDTH / 2, IN_HEIGHT,
+      order.uv, OUT_WIDTH, OUT_WIDTH / 2, OUT_HEIGHT, kFilterBox);
+  SplitUVPlane (order.uv, OUT_WIDTH, order.narrow[1], OUT_WIDTH / 2,
+      order.narrow[2], OUT_WIDTH / 2, OUT_WIDTH / 2, OUT_HEIGHT);
+}
+
+/* I420_10LE as the encoder does it: cut to 8 bits, then scale 8-bit. */
+static void
+run_i010_convert_then_scale (Bench * bench)
+{
+  gint c;
+
+  for (c = 0; c < 3; c++) {
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH (&order.i010, c);
+    gint h = GST_VIDEO_FRAME_COMP_HEIGHT (&order.i010, c);
+
+    Convert16To8Plane ((const guint16 *) GST_VIDEO_FRAME_COMP_DATA
+        (&order.i010, c),
+        GST_VIDEO_FRAME_COMP_STRIDE (&order.i010, c) / 2, order.narrow[c], w,
+        16384, w, h);
+    ScalePlane (order.narrow[c], w, w, h, order.scaled, OUT_WIDTH,
+        c ? OUT_WIDTH / 2 : OUT_WIDTH, c ? OUT_HEIGHT / 2 : OUT_HEIGHT,
+        kFilterBox);
+  }
+}
+
+/* I420_10LE scaled at 16 bits, then cut to 8 bits at the target size. */
+static void
+run_i010_scale_then_convert (Bench * bench)
+{
+  gint c;
+
+  for (c = 0; c < 3; c++) {
+    gint w = c ? OUT_WIDTH / 2 : OUT_WIDTH, h = c ? OUT_HEIGHT / 2 : OUT_HEIGHT;
+
+    ScalePlane_16 ((const guint16 *) GST_VIDEO_FRAME_COMP_DATA
+        (&order.i010, c),
+        GST_VIDEO_FRAME_COMP_STRIDE (&order.i010, c) / 2,
+        GST_VIDEO_FRAME_COMP_WIDTH (&order.i010, c),
+        GST_VIDEO_FRAME_COMP_HEIGHT (&order.i010, c), order.wide[c], w, w, h,
+        kFilterBox);
+    Convert16To8Plane (order.wide[c], w, order.narrow[c], w, 16384, w, h);
+  }
+}
+
+/* @in converted to @format, in a new buffer mapped into @frame. */
+static void
+map_converted (GstVideoFrame * in, GstVideoFormat format,
+    GstVideoFrame * frame)
+{
+  GstVideoInfo info;
+  GstVideoConverter *conv;
+
+  gst_video_info_set_format (&info, format, IN_WIDTH, IN_HEIGHT);
+  /* What the converter needs to only convert the pixels. */
+  info.fps_n = in->info.fps_n;
+  info.fps_d = in->info.fps_d;
+  info.colorimetry = in->info.colorimetry;
+  info.chroma_site = in->info.chroma_site;
+  gst_video_frame_map (frame, &info,
+      gst_buffer_new_allocate (NULL, info.size, NULL), GST_MAP_READWRITE);
+  conv = gst_video_converter_new (&in->info, &info, NULL);
+  gst_video_converter_frame (conv, in, frame);
+  gst_video_converter_free (conv);
+}
+
+static void
+unmap_converted (GstVideoFrame * frame)
+{
+  GstBuffer *buf = frame->buffer;
+
+  gst_video_frame_unmap (frame);
+  gst_buffer_unref (buf);
+}
+
+/* gst_cv_analyze_encoder_encode() of the source in each camera format. */
+static void
+print_formats (Bench * i420, guint n)
+{
+  static const GstVideoFormat formats[] = {
+    GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_YVYU,
+    GST_VIDEO_FORMAT_NV16, GST_VIDEO_FORMAT_NV61, GST_VIDEO_FORMAT_NV24,
+    GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_P010_10LE,
+    GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444,
+  };
+  guint f;
+
+  printf ("cvanalyze encode by format, CPU time, each beside I420:\n");
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    Bench bench = { 0, };
+    gdouble ms, i420_ms;
+
+    map_converted (&i420->in, formats[f], &bench.in);
+    time_pair_ms (run_encode, &bench, run_encode, i420, n, &ms, &i420_ms);
+    printf ("  %-9s %.2f ms/frame, I420 %.2f ms: ratio %.2f\n",
+        gst_video_format_to_string (formats[f]), ms, i420_ms, ms / i420_ms);
+    unmap_converted (&bench.in);
+  }
+}
+
+/* The two orders of conversion and scaling, where libyuv can do both. */
+static void
+print_orders (Bench * i420, guint n)
+{
+  gsize plane = (gsize) IN_WIDTH * IN_HEIGHT;
+  gdouble a, b;
+  gint c;
+
+  map_converted (&i420->in, GST_VIDEO_FORMAT_NV16, &order.nv16);
+  map_converted (&i420->in, GST_VIDEO_FORMAT_I420_10LE, &order.i010);
+  for (c = 0; c < 3; c++) {
+    order.wide[c] = g_malloc (plane * 2);
+    order.narrow[c] = g_malloc (plane);
+  }
+  order.uv = g_malloc (plane * 2);
+  order.scaled = g_malloc (plane);
+
+  time_pair_ms (run_nv16_split_then_scale, i420, run_nv16_scale_then_split,
+      i420, n, &a, &b);
+  printf ("NV16 chroma: split then scale %.2f ms, UVScale then split %.2f ms\n",
+      a, b);
+  time_pair_ms (run_i010_convert_then_scale, i420,
+      run_i010_scale_then_convert, i420, n, &a, &b);
+  printf ("I420_10LE: to 8 bits then scale %.2f ms, ScalePlane_16 then "
+      "to 8 bits %.2f ms\n", a, b);
+
+  for (c = 0; c < 3; c++) {
+    g_free (order.wide[c]);
+    g_free (order.narrow[c]);
+  }
+  g_free (order.uv);
+  g_free (order.scaled);
+  unmap_converted (&order.i010);
+  unmap_converted (&order.nv16);
 }
 
 static void
@@ -288,6 +498,8 @@ main (int argc, char **argv)
   printf ("libyuv filter: box %.2f ms, bilinear %.2f ms\n", box, bilinear);
   printf ("jpeg %dx%d: accurate DCT %.2f ms, fast DCT %.2f ms\n", OUT_WIDTH,
       OUT_HEIGHT, dct, fast_dct);
+  print_formats (&bench, n);
+  print_orders (&bench, n);
 
   tjDestroy (bench.tj);
   gst_video_converter_free (bench.converter);

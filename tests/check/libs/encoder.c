@@ -10,7 +10,8 @@
 /* Unit tests of the frame encoder: target sizes, and for every supported
  * format a frame with four coloured quadrants, laid out with padded strides
  * and offset planes, that must come back from a JPEG decoder with the right
- * size and the right colour in each quadrant. */
+ * size and the right colour in each quadrant; and a check that camera
+ * formats go through the element itself with no videoconvert. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -22,6 +23,7 @@
 #include <turbojpeg.h>
 
 #include "gstcvanalyzeencoder.h"
+#include "cvlocalserver.h"
 
 /* Top-left, top-right, bottom-left, bottom-right. */
 static const guint8 quadrant_rgb[4][3] = {
@@ -35,6 +37,10 @@ static const guint8 quadrant_rgb[4][3] = {
 static const GstVideoFormat supported_formats[] = {
   GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12,
   GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444,
+  /* what cameras and decoders produce */
+  GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_YVYU,
+  GST_VIDEO_FORMAT_NV16, GST_VIDEO_FORMAT_NV61, GST_VIDEO_FORMAT_NV24,
+  GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_P010_10LE,
   GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx,
   GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR,
   GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB,
@@ -297,7 +303,7 @@ GST_END_TEST;
 GST_START_TEST (test_unsupported_format)
 {
   static const GstVideoFormat formats[] = {
-    GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_YUY2,
+    GST_VIDEO_FORMAT_v210, GST_VIDEO_FORMAT_I422_10LE, GST_VIDEO_FORMAT_RGB16,
   };
   guint i;
 
@@ -371,6 +377,78 @@ GST_START_TEST (test_concurrent)
 
 GST_END_TEST;
 
+/* A camera's own formats reach the element with no videoconvert in front:
+ * videotestsrc's blue frame in each negotiates as it is (the element's
+ * sink caps say so) and reaches the local service as a blue JPEG. */
+GST_START_TEST (test_camera_formats_negotiate)
+{
+  static const gchar *formats[] = { "YUY2", "UYVY", "YVYU", "NV16", "NV61",
+    "NV24", "I420_10LE", "P010_10LE"
+  };
+  static const guint8 blue[3] = { 0, 0, 255 };
+  CvLocalServer *server = cv_local_server_new ("key", NULL);
+  gchar *url = cv_local_server_get_url (server);
+  guint f;
+
+  fail_unless (server != NULL);
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 pattern=blue ! "
+        "video/x-raw,format=%s,width=320,height=240 ! cvanalyze name=cv "
+        "endpoint=%s key=key ! fakesink", formats[f], url);
+    GError *err = NULL;
+    GstElement *pipeline = gst_parse_launch (desc, &err);
+    GstElement *cv;
+    GstPad *pad;
+    GstMessage *msg;
+    GstCaps *caps;
+    CvLocalServerRequest *req;
+    gint w, h, c;
+    guint8 *rgb;
+
+    fail_unless (pipeline != NULL && err == NULL, "%s: %s", desc,
+        err ? err->message : "");
+    cv = gst_bin_get_by_name (GST_BIN (pipeline), "cv");
+    pad = gst_element_get_static_pad (cv, "sink");
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_PAUSED), GST_STATE_CHANGE_ASYNC);
+    fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+            GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+    caps = gst_pad_get_current_caps (pad);
+    fail_unless_equals_string (gst_structure_get_string
+        (gst_caps_get_structure (caps, 0), "format"), formats[f]);
+    gst_caps_unref (caps);
+
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
+        GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+        GST_MESSAGE_WARNING);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+
+    /* EOS waits for the frame's answer, so its request is in. */
+    fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
+    req = cv_local_server_get_request (server, f);
+    rgb = decode_jpeg (req->body, &w, &h);
+    fail_unless (w == 320 && h == 240, "%s: %dx%d", formats[f], w, h);
+    for (c = 0; c < 3; c++)
+      fail_unless (ABS (rgb[(h / 2 * w + w / 2) * 3 + c] - blue[c]) <=
+          TOLERANCE, "%s: channel %d is %d", formats[f], c,
+          rgb[(h / 2 * w + w / 2) * 3 + c]);
+
+    g_free (rgb);
+    cv_local_server_request_free (req);
+    gst_object_unref (pad);
+    gst_object_unref (cv);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+  g_free (url);
+  cv_local_server_free (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 encoder_suite (void)
 {
@@ -384,6 +462,7 @@ encoder_suite (void)
   tcase_add_test (tc, test_quality);
   tcase_add_test (tc, test_unsupported_format);
   tcase_add_test (tc, test_concurrent);
+  tcase_add_test (tc, test_camera_formats_negotiate);
   return s;
 }
 
