@@ -29,7 +29,9 @@
 #define PROMPT "Describe this video frame in one short sentence."
 #define MULTI_FRAME_SENTENCE " The images are consecutive frames of one " \
     "video, oldest first: describe what happens, ending with the newest."
-#define DEFAULT_SCHEMAS "/work/shared/fixtures/openai/chat-completions-schemas.json"
+#define MAX_TOKENS_REFUSAL "error-openai-400-max-tokens-unsupported.json"
+#define DEFAULT_SCHEMAS \
+    "/work/shared/fixtures/openai/chat-completions-schemas.json"
 
 static const GstCvAnalyzeServiceClass *openai = &gst_cv_analyze_openai_service;
 static const GstCvAnalyzeServiceClass *azure =
@@ -283,6 +285,42 @@ assert_safe_reply (const GstCvAnalyzeReply * reply)
   fail_unless (problem == NULL, "unsafe reply: %s", problem);
 }
 
+/* The advice holds @expected, or there is none when @expected is NULL. */
+static void
+assert_advice (const GstCvAnalyzeReply * reply, const gchar * expected,
+    const gchar * file)
+{
+  if (expected)
+    fail_unless (reply->advice && strstr (reply->advice, expected), "%s: %s",
+        file, reply->advice);
+  else
+    fail_unless (reply->advice == NULL, "%s: %s", file, reply->advice);
+}
+
+/* Fails on a fixture that @is_kind accepts and @tested does not name, so
+ * the fixture directory cannot grow untested. */
+static void
+assert_fixtures_tested (gboolean (*is_kind) (const gchar * name),
+    const gchar * const *tested)
+{
+  gchar *dir_path = fixture_path ("");
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  const gchar *name;
+
+  fail_unless (dir != NULL, "cannot open %s", dir_path);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    fail_unless (!is_kind (name) || g_strv_contains (tested, name),
+        "%s is not tested", name);
+  g_dir_close (dir);
+  g_free (dir_path);
+}
+
+static gboolean
+is_error_fixture (const gchar * name)
+{
+  return g_str_has_prefix (name, "error-");
+}
+
 /* A 200 answer whose message content is @content (a JSON string literal,
  * quotes and escapes included). */
 static gchar *
@@ -311,8 +349,10 @@ static const struct
   {&openai, "http://localhost:8080/v1",
       "http://localhost:8080/v1/chat/completions"},
   /* a bare server: every compatible server serves /v1 */
-  {&openai, "http://localhost:8080", "http://localhost:8080/v1/chat/completions"},
-  {&openai, "http://localhost:8080/", "http://localhost:8080/v1/chat/completions"},
+  {&openai, "http://localhost:8080",
+      "http://localhost:8080/v1/chat/completions"},
+  {&openai, "http://localhost:8080/",
+      "http://localhost:8080/v1/chat/completions"},
   {&openai, "http://127.0.0.1:8000/v1/chat/completions",
       "http://127.0.0.1:8000/v1/chat/completions"},
   {&azure, "https://res.openai.azure.com/openai/v1",
@@ -808,7 +848,7 @@ GST_START_TEST (test_requests_follow_openai_schema)
   JsonObject *schemas;
   GstCvAnalyzeReply reply;
   guint i;
-  gchar *refusal = fixture_text ("error-openai-400-max-tokens-unsupported.json");
+  gchar *refusal = fixture_text (MAX_TOKENS_REFUSAL);
 
   fail_unless (json_parser_load_from_file (parser, path, &err),
       "OpenAI's schema not found (set CHAT_SCHEMAS): %s", err->message);
@@ -853,8 +893,11 @@ typedef struct
   const gchar *caption;         /* RESULT; FAILED: the code */
   const gchar *model;           /* RESULT; FAILED: in the message */
   gint usage[3];                /* prompt, completion, total; 0: none */
-  gboolean warns;               /* advice says to raise max-tokens */
+  const gchar *advice;          /* in the advice; NULL: no advice */
 } AnswerCase;
+
+#define RAISE_MAX_TOKENS \
+    "max-tokens (300) is too small for this model: raise it"
 
 #define MEADOW "A wooden boardwalk crosses a green meadow under a blue sky."
 
@@ -872,7 +915,7 @@ static const AnswerCase answer_cases[] = {
   {"ollama-v1-reasoning.json", NULL, GST_CV_ANALYZE_REPLY_RESULT, MEADOW,
       "qwen3-vl:2b", {288, 61, 349}},
   {"ollama-v1-length.json", NULL, GST_CV_ANALYZE_REPLY_RESULT, "Hello",
-      "llama3", {23, 1, 24}, TRUE},
+      "llama3", {23, 1, 24}, RAISE_MAX_TOKENS},
   {"llamaserver-reasoning-content.json", NULL, GST_CV_ANALYZE_REPLY_RESULT,
       MEADOW, "Qwen3-VL-2B-Instruct-Q4_K_M.gguf", {301, 64, 365}},
   {"llamaserver-think-in-content.json", NULL, GST_CV_ANALYZE_REPLY_RESULT,
@@ -884,10 +927,10 @@ static const AnswerCase answer_cases[] = {
   {"openai-refusal.json", NULL, GST_CV_ANALYZE_REPLY_FAILED, "refusal",
       "I'm very sorry, but I can't assist with that."},
   {"openai-length-empty-reasoning.json", NULL, GST_CV_ANALYZE_REPLY_FAILED,
-      "length", "before any answer", {0}, TRUE},
+      "length", "before any answer", {0}, RAISE_MAX_TOKENS},
   {"openai-length-truncated-json.json", "caption,tags",
         GST_CV_ANALYZE_REPLY_FAILED, "length", "in the middle of the JSON",
-      {0}, TRUE},
+      {0}, RAISE_MAX_TOKENS},
 };
 
 static void
@@ -909,6 +952,14 @@ assert_usage (const GstStructure * result, const gint * usage)
   fail_unless_equals_int (completion, usage[1]);
   fail_unless_equals_int (total, usage[2]);
   gst_structure_free ((GstStructure *) s);
+}
+
+static gboolean
+is_answer_fixture (const gchar * name)
+{
+  return g_str_has_suffix (name, ".json") && !is_error_fixture (name)
+      && !g_str_has_prefix (name, "request-")
+      && !g_str_equal (name, "expected-deviations.json");
 }
 
 static void
@@ -937,12 +988,7 @@ check_answer (const AnswerCase * c)
     fail_unless (strstr (reply.message, c->model) != NULL, "%s: %s", c->file,
         reply.message);
   }
-  if (c->warns)
-    fail_unless (reply.advice && strstr (reply.advice, "max-tokens (300) is "
-            "too small") && strstr (reply.advice, "raise it"), "%s: %s",
-        c->file, reply.advice);
-  else
-    fail_unless (reply.advice == NULL, "%s: %s", c->file, reply.advice);
+  assert_advice (&reply, c->advice, c->file);
   reply_clear (&reply);
   g_free (body);
   service_free (&service);
@@ -953,29 +999,14 @@ check_answer (const AnswerCase * c)
  * fixture directory has no answer this table lacks. */
 GST_START_TEST (test_answer_fixtures)
 {
-  gchar *dir_path = fixture_path ("");
-  GDir *dir = g_dir_open (dir_path, 0, NULL);
-  const gchar *name;
-  guint i, found = 0;
+  const gchar *tested[G_N_ELEMENTS (answer_cases) + 1] = { NULL, };
+  guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (answer_cases); i++)
+  for (i = 0; i < G_N_ELEMENTS (answer_cases); i++) {
     check_answer (&answer_cases[i]);
-
-  fail_unless (dir != NULL);
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    if (!g_str_has_suffix (name, ".json") || g_str_has_prefix (name, "error-")
-        || g_str_has_prefix (name, "request-")
-        || g_str_equal (name, "expected-deviations.json"))
-      continue;
-    for (i = 0; i < G_N_ELEMENTS (answer_cases); i++)
-      if (g_str_equal (name, answer_cases[i].file))
-        break;
-    fail_unless (i < G_N_ELEMENTS (answer_cases), "%s is not tested", name);
-    found++;
+    tested[i] = answer_cases[i].file;
   }
-  fail_unless_equals_int (found, G_N_ELEMENTS (answer_cases));
-  g_dir_close (dir);
-  g_free (dir_path);
+  assert_fixtures_tested (is_answer_fixture, tested);
 }
 
 GST_END_TEST;
@@ -1233,11 +1264,7 @@ check_error (const ErrorCase * c)
     fail_unless_equals_string (reply.code, c->code);
     fail_unless (strstr (reply.message, c->message) != NULL, "%s: %s",
         c->file, reply.message);
-    if (c->advice)
-      fail_unless (reply.advice && strstr (reply.advice, c->advice), "%s: %s",
-          c->file, reply.advice);
-    else
-      fail_unless (reply.advice == NULL, "%s: %s", c->file, reply.advice);
+    assert_advice (&reply, c->advice, c->file);
   }
   reply_clear (&reply);
   g_free (body);
@@ -1250,25 +1277,14 @@ check_error (const ErrorCase * c)
  * The fixture directory has no error body this table lacks. */
 GST_START_TEST (test_error_fixtures)
 {
-  gchar *dir_path = fixture_path ("");
-  GDir *dir = g_dir_open (dir_path, 0, NULL);
-  const gchar *name;
+  const gchar *tested[G_N_ELEMENTS (error_cases) + 1] = { NULL, };
   guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (error_cases); i++)
+  for (i = 0; i < G_N_ELEMENTS (error_cases); i++) {
     check_error (&error_cases[i]);
-
-  fail_unless (dir != NULL);
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    if (!g_str_has_prefix (name, "error-"))
-      continue;
-    for (i = 0; i < G_N_ELEMENTS (error_cases); i++)
-      if (g_str_equal (name, error_cases[i].file))
-        break;
-    fail_unless (i < G_N_ELEMENTS (error_cases), "%s is not tested", name);
+    tested[i] = error_cases[i].file;
   }
-  g_dir_close (dir);
-  g_free (dir_path);
+  assert_fixtures_tested (is_error_fixture, tested);
 }
 
 GST_END_TEST;
@@ -1322,7 +1338,7 @@ GST_START_TEST (test_resend_max_tokens_once)
   };
   Service service = service_new (openai, "caption,tags");
   guint i;
-  gchar *refusal = fixture_text ("error-openai-400-max-tokens-unsupported.json");
+  gchar *refusal = fixture_text (MAX_TOKENS_REFUSAL);
   GstCvAnalyzeReply reply;
   JsonNode *body;
   JsonObject *root;
