@@ -124,6 +124,7 @@ static const FieldSpec usage_fields[] = {
 static const Schema usage_schema = { "usage", usage_fields };
 
 static const FieldSpec answer_fields[] = {
+  {"id", "request-id", KIND_STRING, OPTIONAL, NULL},
   {"model", "model", KIND_STRING, OPTIONAL, NULL},
   {"usage", "usage", KIND_STRUCT, OPTIONAL, &usage_schema},
   {NULL}

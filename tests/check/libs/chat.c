@@ -983,6 +983,8 @@ check_answer (const AnswerCase * c)
         "openai");
     fail_if (gst_structure_has_field (reply.result, "confidence"));
     assert_usage (reply.result, c->usage);
+    fail_unless (g_str_has_prefix (gst_structure_get_string (reply.result,
+                "request-id"), "chatcmpl-"));
   } else {
     fail_unless_equals_string (reply.code, c->caption);
     fail_unless (strstr (reply.message, c->model) != NULL, "%s: %s", c->file,
