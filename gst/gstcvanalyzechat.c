@@ -352,12 +352,14 @@ chat_create (const ChatFlavour * flavour,
   if (chat->url == NULL)
     goto failed;
 
+  /* The label goes into results and messages, which hold safe text. */
   if (is_set (settings->model)) {
     chat->model = g_strdup (settings->model);
-    chat->model_label = g_strdup (settings->model);
-    g_free (deployment);
+    chat->model_label = gst_cv_analyze_safe_text (settings->model, -1,
+        GST_CV_ANALYZE_MAX_NAME_CHARS);
   } else if (deployment != NULL) {
-    chat->model_label = deployment;
+    chat->model_label = gst_cv_analyze_safe_text (deployment, -1,
+        GST_CV_ANALYZE_MAX_NAME_CHARS);
   } else {
     g_set_error_literal (error, GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_SETTINGS, flavour->model_error);
@@ -367,9 +369,11 @@ chat_create (const ChatFlavour * flavour,
   GST_DEBUG ("%s: POST %s, model %s, features 0x%x, detail %s, "
       "max_tokens %u", flavour->klass->name, chat->url, chat->model_label,
       chat->features, chat->detail, chat->max_tokens);
+  g_free (deployment);
   return chat;
 
 failed:
+  g_free (deployment);
   chat_free (chat);
   return NULL;
 }
@@ -611,6 +615,9 @@ set_failure (GstCvAnalyzeReply * reply, GstCvAnalyzeReplyKind kind,
 static gchar *
 max_tokens_advice (const Chat * chat)
 {
+  if (chat->max_tokens == 0)
+    return g_strdup ("the server's own token limit cut the answer off: set "
+        "max-tokens (300 for a caption, more for reasoning models)");
   return g_strdup_printf ("max-tokens (%u) is too small for this model: "
       "raise it (reasoning models spend tokens thinking before they answer)",
       chat->max_tokens);

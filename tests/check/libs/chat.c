@@ -1127,6 +1127,16 @@ GST_START_TEST (test_nulls_and_thoughts)
   reply_clear (&reply);
   g_free (body);
   service_free (&service);
+
+  /* no max-tokens sent: the server's own limit cut it */
+  service = service_new_full (openai, NULL, "m", NULL, NULL, 0);
+  body = answer_with_content ("\"\"", "length");
+  handle (&service, 200, body, &reply);
+  fail_unless_equals_string (reply.code, "length");
+  assert_advice (&reply, "the server's own token limit", "max_tokens 0");
+  reply_clear (&reply);
+  g_free (body);
+  service_free (&service);
 }
 
 GST_END_TEST;
