@@ -44,6 +44,7 @@ gst_cv_analyze_service_class_get (GstCvAnalyzeApi api)
 /**
  * gst_cv_analyze_service_new:
  * @settings: the properties, snapshotted at start
+ * @notice: (out) (optional) (nullable): a warning to post once at start
  * @error: where to say which setting is wrong
  *
  * Returns: (transfer full) (nullable): a service configured from
@@ -51,18 +52,25 @@ gst_cv_analyze_service_class_get (GstCvAnalyzeApi api)
  */
 GstCvAnalyzeService *
 gst_cv_analyze_service_new (const GstCvAnalyzeServiceSettings * settings,
-    GError ** error)
+    gchar ** notice, GError ** error)
 {
   const GstCvAnalyzeServiceClass *klass =
       gst_cv_analyze_service_class_get (settings->api);
   GstCvAnalyzeService *service;
+  gchar *warning = NULL;
   gpointer state;
 
   g_return_val_if_fail (klass != NULL, NULL);
 
-  state = klass->create (settings, error);
-  if (state == NULL)
+  state = klass->create (settings, &warning, error);
+  if (state == NULL) {
+    g_free (warning);
     return NULL;
+  }
+  if (notice)
+    *notice = warning;
+  else
+    g_free (warning);
   service = g_new0 (GstCvAnalyzeService, 1);
   service->klass = klass;
   service->state = state;

@@ -146,10 +146,11 @@ typedef struct
   GstClockTime default_timeout;
   gsize max_image_bytes;        /* the service's limit on one image */
 
-  /* Checks the settings and keeps what it needs; FALSE with @error
-   * (GST_RESOURCE_ERROR_SETTINGS) saying what to set. */
+  /* Checks the settings and keeps what it needs; NULL with @error
+   * (GST_RESOURCE_ERROR_SETTINGS) saying what to set. @notice may be set
+   * to a warning the element posts once at start (a retired version). */
   gpointer (*create) (const GstCvAnalyzeServiceSettings * settings,
-      GError ** error);
+      gchar ** notice, GError ** error);
   void (*free) (gpointer state);
   GstCvAnalyzeHttpRequest *(*build_request) (gpointer state,
       const GstCvAnalyzeRequestInput * input);
@@ -168,7 +169,8 @@ const GstCvAnalyzeServiceClass *gst_cv_analyze_service_class_get (
     GstCvAnalyzeApi api);
 
 GstCvAnalyzeService *gst_cv_analyze_service_new (
-    const GstCvAnalyzeServiceSettings * settings, GError ** error);
+    const GstCvAnalyzeServiceSettings * settings, gchar ** notice,
+    GError ** error);
 
 void gst_cv_analyze_service_free (GstCvAnalyzeService * service);
 
