@@ -1135,14 +1135,15 @@ static const ChatFlavour azure_openai_flavour = {
 };
 
 static gpointer
-openai_create (const GstCvAnalyzeServiceSettings * settings, GError ** error)
+openai_create (const GstCvAnalyzeServiceSettings * settings,
+    gchar ** notice, GError ** error)
 {
   return chat_create (&openai_flavour, settings, error);
 }
 
 static gpointer
 azure_openai_create (const GstCvAnalyzeServiceSettings * settings,
-    GError ** error)
+    gchar ** notice, GError ** error)
 {
   return chat_create (&azure_openai_flavour, settings, error);
 }

@@ -441,7 +441,7 @@ check_settings (const GstCvAnalyzeServiceSettings * settings,
 
 static gpointer
 image_analysis_create (const GstCvAnalyzeServiceSettings * settings,
-    GError ** error)
+    gchar ** notice, GError ** error)
 {
   const gchar *api_version = or_default (settings->api_version,
       DEFAULT_API_VERSION);

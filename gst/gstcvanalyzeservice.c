@@ -123,4 +123,5 @@ gst_cv_analyze_reply_clear (GstCvAnalyzeReply * reply)
   g_clear_pointer (&reply->code, g_free);
   g_clear_pointer (&reply->message, g_free);
   g_clear_pointer (&reply->advice, g_free);
+  memset (reply, 0, sizeof (*reply));
 }

@@ -30,8 +30,6 @@
 #define MULTI_FRAME_SENTENCE " The images are consecutive frames of one " \
     "video, oldest first: describe what happens, ending with the newest."
 #define MAX_TOKENS_REFUSAL "error-openai-400-max-tokens-unsupported.json"
-#define DEFAULT_SCHEMAS \
-    "/work/shared/fixtures/openai/chat-completions-schemas.json"
 
 static const GstCvAnalyzeServiceClass *openai = &gst_cv_analyze_openai_service;
 static const GstCvAnalyzeServiceClass *azure =
@@ -43,27 +41,6 @@ typedef struct
   const GstCvAnalyzeServiceClass *klass;
   gpointer state;
 } Service;
-
-/* gstcvanalyzeservice.c is not built until every service exists; these
- * two do what its free functions do. */
-static void
-request_free (GstCvAnalyzeHttpRequest * request)
-{
-  g_free (request->url);
-  g_clear_pointer (&request->body, g_bytes_unref);
-  g_free (request);
-}
-
-static void
-reply_clear (GstCvAnalyzeReply * reply)
-{
-  g_clear_pointer (&reply->result, gst_structure_free);
-  g_free (reply->poll_url);
-  g_free (reply->code);
-  g_free (reply->message);
-  g_free (reply->advice);
-  memset (reply, 0, sizeof (*reply));
-}
 
 static Service
 service_new_full (const GstCvAnalyzeServiceClass * klass,
@@ -79,7 +56,7 @@ service_new_full (const GstCvAnalyzeServiceClass * klass,
   settings.features = features;
   settings.detail = detail;
   settings.max_tokens = max_tokens;
-  service.state = klass->create (&settings, &err);
+  service.state = klass->create (&settings, NULL, &err);
   fail_unless (service.state != NULL, "create failed: %s",
       err ? err->message : "?");
   return service;
@@ -113,7 +90,7 @@ create_error (const GstCvAnalyzeServiceClass * klass, const gchar * endpoint,
   settings.model = model;
   settings.features = features;
   settings.detail = detail;
-  state = klass->create (&settings, &err);
+  state = klass->create (&settings, NULL, &err);
   if (state != NULL) {
     klass->free (state);
     return NULL;
@@ -184,7 +161,7 @@ build_body (Service * service, guint n, GstCvAnalyzeHttpRequest ** out,
   if (out)
     *out = request;
   else
-    request_free (request);
+    gst_cv_analyze_http_request_free (request);
   return body;
 }
 
@@ -385,7 +362,7 @@ GST_START_TEST (test_url_rules)
 
     fail_unless_equals_string (request->url, url_cases[i].url);
     fail_if (strstr (request->url + strlen ("https://"), "//") != NULL);
-    request_free (request);
+    gst_cv_analyze_http_request_free (request);
     json_node_unref (body);
     service_free (&service);
   }
@@ -412,7 +389,7 @@ GST_START_TEST (test_azure_deployment_url)
           "model"), "my-dep");
   fail_unless_equals_string (gst_structure_get_string (reply.result, "api"),
       "azure-openai");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   json_node_unref (body);
   service_free (&service);
 }
@@ -838,11 +815,10 @@ dump_body (JsonNode * body, const gchar * name)
 /* Every request form (1 and 3 images, each detail, with and without
  * response_format, max_tokens and max_completion_tokens) uses only
  * members, roles, part types and detail values that OpenAI's published
- * schema ($CHAT_SCHEMAS, by default the shared copy) defines. */
+ * schema (tests/fixtures/openai, passed as $CHAT_SCHEMAS) defines. */
 GST_START_TEST (test_requests_follow_openai_schema)
 {
-  const gchar *path = g_getenv ("CHAT_SCHEMAS") ? g_getenv ("CHAT_SCHEMAS") :
-      DEFAULT_SCHEMAS;
+  const gchar *path = g_getenv ("CHAT_SCHEMAS");
   JsonParser *parser = json_parser_new ();
   GError *err = NULL;
   JsonObject *schemas;
@@ -850,6 +826,7 @@ GST_START_TEST (test_requests_follow_openai_schema)
   guint i;
   gchar *refusal = fixture_text (MAX_TOKENS_REFUSAL);
 
+  fail_unless (path != NULL, "CHAT_SCHEMAS is not set");
   fail_unless (json_parser_load_from_file (parser, path, &err),
       "OpenAI's schema not found (set CHAT_SCHEMAS): %s", err->message);
   schemas = json_object_get_object_member (json_object_get_object_member
@@ -991,7 +968,7 @@ check_answer (const AnswerCase * c)
         reply.message);
   }
   assert_advice (&reply, c->advice, c->file);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
   service_free (&service);
 }
@@ -1023,7 +1000,7 @@ result_for (Service * service, const gchar * body)
   assert_safe_reply (&reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESULT);
   result = g_steal_pointer (&reply.result);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   return result;
 }
 
@@ -1117,14 +1094,14 @@ GST_START_TEST (test_nulls_and_thoughts)
   handle (&service, 200, body, &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "length");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   body = answer_with_content ("\"\"", "stop");
   handle (&service, 200, body, &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "empty");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
   service_free (&service);
 
@@ -1134,7 +1111,7 @@ GST_START_TEST (test_nulls_and_thoughts)
   handle (&service, 200, body, &reply);
   fail_unless_equals_string (reply.code, "length");
   assert_advice (&reply, "the server's own token limit", "max_tokens 0");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
   service_free (&service);
 }
@@ -1162,7 +1139,7 @@ GST_START_TEST (test_content_filter_and_broken_answers)
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "content_filter");
   fail_unless (strstr (reply.message, "content filtering") != NULL);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   for (i = 0; i < G_N_ELEMENTS (broken); i++) {
@@ -1170,7 +1147,7 @@ GST_START_TEST (test_content_filter_and_broken_answers)
     fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
     fail_unless_equals_string (reply.code, "invalid-answer");
     assert_safe_reply (&reply);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
   }
 
   /* an error body with status 200 is an error */
@@ -1178,7 +1155,7 @@ GST_START_TEST (test_content_filter_and_broken_answers)
       &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "X");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   service_free (&service);
 }
 
@@ -1278,7 +1255,7 @@ check_error (const ErrorCase * c)
         c->file, reply.message);
     assert_advice (&reply, c->advice, c->file);
   }
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
   service_free (&service);
 }
@@ -1314,25 +1291,25 @@ GST_START_TEST (test_other_error_bodies)
   fail_unless_equals_string (reply.code, "404");
   fail_unless_equals_string (reply.message, "404 page not found");
   fail_unless (strstr (reply.advice, "check endpoint=") != NULL);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   handle (&service, 502, "", &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "502");
   fail_unless_equals_string (reply.message,
       "the server sent no error message");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   handle (&service, 404, "{\"message\":\"The model `x` does not exist.\","
       "\"type\":\"NotFoundError\",\"code\":404}", &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FATAL);
   fail_unless_equals_string (reply.code, "404");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   /* only a 404 says the model is not there */
   handle (&service, 400, "{\"error\":\"model 'x' not found\"}", &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   service_free (&service);
 }
 
@@ -1362,7 +1339,7 @@ GST_START_TEST (test_resend_max_tokens_once)
 
   handle (&service, 400, refusal, &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESEND);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   body = build_body (&service, 1, NULL, NULL);
   root = json_node_get_object (body);
@@ -1376,7 +1353,7 @@ GST_START_TEST (test_resend_max_tokens_once)
   handle (&service, 400, refusal, &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless_equals_string (reply.code, "unsupported_parameter");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   body = build_body (&service, 1, NULL, NULL);
   fail_unless (json_object_has_member (json_node_get_object (body),
@@ -1390,14 +1367,14 @@ GST_START_TEST (test_resend_max_tokens_once)
     service = service_new (azure, NULL);
     handle (&service, 400, other_forms[i], &reply);
     fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESEND);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
     service_free (&service);
   }
   /* nothing to switch when no limit is sent */
   service = service_new_full (openai, NULL, "m", NULL, NULL, 0);
   handle (&service, 400, other_forms[0], &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   service_free (&service);
 }
 
@@ -1428,7 +1405,7 @@ GST_START_TEST (test_resend_response_format_once)
     service = service_new (openai, "caption,tags");
     handle (&service, status, refusal, &reply);
     fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESEND);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
 
     body = build_body (&service, 1, NULL, NULL);
     root = json_node_get_object (body);
@@ -1442,7 +1419,7 @@ GST_START_TEST (test_resend_response_format_once)
 
     handle (&service, status, refusal, &reply);
     fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
 
     result = result_for (&service, "{\"choices\":[{\"message\":{\"content\":"
         "\"```json\\n{\\\"caption\\\":\\\"a cat\\\",\\\"tags\\\":[\\\"cat\\\"]}"
@@ -1460,7 +1437,7 @@ GST_START_TEST (test_resend_response_format_once)
   handle (&service, 400, "{\"error\":{\"message\":\"json_schema is not "
       "supported\",\"code\":400}}", &reply);
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESEND);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   service_free (&service);
 }
 
@@ -1501,7 +1478,7 @@ GST_START_TEST (test_hostile_strings)
   assert_safe_reply (&reply);
   caption = gst_structure_get_string (reply.result, "caption");
   fail_unless (strstr (caption, "pwned") && !strchr (caption, '\x1b'));
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   body = answer_with_content ("\"{\\\"caption\\\":\\\"" HOSTILE_NESTED "\\\","
@@ -1512,7 +1489,7 @@ GST_START_TEST (test_hostile_strings)
   fail_unless (gst_structure_has_field (reply.result, "tags"));
   fail_unless (strstr (gst_structure_get_string (reply.result, "text"),
           "evil") != NULL);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   body = g_strdup_printf ("{\"choices\":[{\"message\":{\"content\":null,"
@@ -1521,7 +1498,7 @@ GST_START_TEST (test_hostile_strings)
   handle (&service, 200, body, &reply);
   assert_safe_reply (&reply);
   fail_unless_equals_string (reply.code, "refusal");
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   for (i = 0; i < G_N_ELEMENTS (hostile_errors); i++) {
@@ -1529,7 +1506,7 @@ GST_START_TEST (test_hostile_strings)
     assert_safe_reply (&reply);
     fail_unless (strstr (reply.message, "pwned") != NULL, "%s",
         reply.message);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
   }
 
   /* 100000 characters of caption, 5000 tags */
@@ -1541,7 +1518,7 @@ GST_START_TEST (test_hostile_strings)
   assert_safe_reply (&reply);
   fail_unless_equals_int (g_utf8_strlen (gst_structure_get_string
           (reply.result, "caption"), -1), GST_CV_ANALYZE_MAX_CAPTION_CHARS);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   g_string_assign (big, "\"{\\\"tags\\\":[");
@@ -1553,7 +1530,7 @@ GST_START_TEST (test_hostile_strings)
   assert_safe_reply (&reply);
   fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
           (reply.result, "tags")), GST_CV_ANALYZE_MAX_TAGS);
-  reply_clear (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   g_free (body);
 
   g_string_free (big, TRUE);
@@ -1586,21 +1563,21 @@ GST_START_TEST (test_no_key_material)
     handle (&service, 401, error, &reply);
     fail_if (strstr (reply.message, "VKMIs") || strstr (reply.message, "wjh3"),
         "%s", reply.message);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
     handle (&service, 401, "{\"error\":{\"message\":\"Incorrect API key "
         "provided: " KEY ". You can find...\",\"code\":\"invalid_api_key\"}}",
         &reply);
     fail_if (strstr (reply.message, "TESTKEY") != NULL, "%s", reply.message);
     fail_unless (strstr (reply.message, "provided: sk-*") != NULL);
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
     /* words that merely contain sk- are left alone */
     handle (&service, 500, "{\"error\":\"desk-lamp sk-\"}", &reply);
     fail_unless_equals_string (reply.message, "desk-lamp sk-");
-    reply_clear (&reply);
+    gst_cv_analyze_reply_clear (&reply);
     g_free (error);
     g_free (text);
     json_node_unref (body);
-    request_free (request);
+    gst_cv_analyze_http_request_free (request);
     service_free (&service);
   }
   g_unsetenv ("OPENAI_API_KEY");

@@ -44,34 +44,11 @@ static gpointer
 create_ok (const GstCvAnalyzeServiceSettings * settings)
 {
   GError *err = NULL;
-  gpointer state = IA->create (settings, &err);
+  gpointer state = IA->create (settings, NULL, &err);
 
   fail_unless (state != NULL, "create failed: %s", err ? err->message : "?");
   fail_unless (err == NULL);
   return state;
-}
-
-/* gstcvanalyzeservice.c, which has these as gst_cv_analyze_reply_clear()
- * and gst_cv_analyze_http_request_free(), is not built yet. */
-static void
-reply_reset (GstCvAnalyzeReply * reply)
-{
-  if (reply->result)
-    gst_structure_free (reply->result);
-  g_free (reply->poll_url);
-  g_free (reply->code);
-  g_free (reply->message);
-  g_free (reply->advice);
-  memset (reply, 0, sizeof (*reply));
-}
-
-static void
-request_free (GstCvAnalyzeHttpRequest * request)
-{
-  g_free (request->url);
-  if (request->body)
-    g_bytes_unref (request->body);
-  g_free (request);
 }
 
 /* The URL every request of @settings goes to. */
@@ -85,7 +62,7 @@ request_url (const GstCvAnalyzeServiceSettings * settings)
   GstCvAnalyzeHttpRequest *request = IA->build_request (state, &input);
   gchar *url = g_strdup (request->url);
 
-  request_free (request);
+  gst_cv_analyze_http_request_free (request);
   g_bytes_unref (jpeg);
   IA->free (state);
   return url;
@@ -149,7 +126,7 @@ result_of (const gchar * body)
   fail_unless (reply.kind == GST_CV_ANALYZE_REPLY_RESULT,
       "no result: %s", reply.message);
   result = g_steal_pointer (&reply.result);
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
   fail_unless_equals_string (gst_structure_get_name (result),
       GST_CV_ANALYZE_RESULT_NAME);
   fail_unless_equals_string (gst_structure_get_string (result, "api"),
@@ -433,7 +410,7 @@ GST_START_TEST (test_refused_settings)
     settings.model_version = bad->model_version;
     settings.smartcrops_aspect_ratios = bad->ratios;
     settings.details = bad->details;
-    fail_unless (IA->create (&settings, &err) == NULL, "case %u accepted", i);
+    fail_unless (IA->create (&settings, NULL, &err) == NULL, "case %u accepted", i);
     fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
             GST_RESOURCE_ERROR_SETTINGS), "case %u: wrong error", i);
     fail_unless (strstr (err->message, bad->expected) != NULL,
@@ -443,7 +420,7 @@ GST_START_TEST (test_refused_settings)
 
   settings = default_settings ();
   settings.endpoint = NULL;
-  fail_unless (IA->create (&settings, &err) == NULL);
+  fail_unless (IA->create (&settings, NULL, &err) == NULL);
   fail_unless (strstr (err->message, "AZURE_VISION_ENDPOINT") != NULL);
   g_clear_error (&err);
 }
@@ -471,12 +448,12 @@ GST_START_TEST (test_request_sends_newest_image)
   fail_unless (g_bytes_equal (request->body, images[2].jpeg));
   fail_unless (g_str_has_prefix (request->url, "https://"
           "res.cognitiveservices.azure.com" ANALYZE_PATH "?"));
-  request_free (request);
+  gst_cv_analyze_http_request_free (request);
 
   input.n_images = 1;
   request = IA->build_request (state, &input);
   fail_unless (g_bytes_equal (request->body, images[0].jpeg));
-  request_free (request);
+  gst_cv_analyze_http_request_free (request);
 
   IA->free (state);
   for (i = 0; i < G_N_ELEMENTS (images); i++)
@@ -804,7 +781,7 @@ GST_START_TEST (test_wrong_types_refused)
         && strstr (reply.message, bad_bodies[i].expected) != NULL,
         "case %u: '%s' does not say '%s'", i, reply.message,
         bad_bodies[i].expected);
-    reply_reset (&reply);
+    gst_cv_analyze_reply_clear (&reply);
   }
 }
 
@@ -830,7 +807,7 @@ GST_START_TEST (test_error_answers)
   fail_unless_equals_string (reply.message, "Image format is not valid. "
       "(InvalidImageFormat: Input data is not a valid image.)");
   fail_unless (reply.advice == NULL && reply.result == NULL);
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
     reply_to (statuses[i], "{\"error\":{\"code\":\"401\",\"message\":"
@@ -840,7 +817,7 @@ GST_START_TEST (test_error_answers)
         statuses[i]);
     fail_unless_equals_string (reply.code, "401");
     fail_unless (g_str_has_prefix (reply.message, "Access denied"));
-    reply_reset (&reply);
+    gst_cv_analyze_reply_clear (&reply);
   }
 
   reply_to (502, "<html>Bad Gateway</html>", &reply);
@@ -848,7 +825,7 @@ GST_START_TEST (test_error_answers)
   fail_unless (reply.code == NULL);
   fail_unless_equals_string (reply.message,
       "HTTP status 502, without an error message");
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 }
 
 GST_END_TEST;
@@ -881,18 +858,18 @@ GST_START_TEST (test_region_error_is_fatal)
           "regions") != NULL, "%s", reply.advice);
   fail_unless (cv_check_safe_text (reply.advice,
           GST_CV_ANALYZE_MAX_MESSAGE_CHARS) == NULL);
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   reply_to (400, "{\"error\":{\"code\":\"InvalidRequest\",\"message\":"
       "\"The feature 'DenseCaptions' is NOT supported in this region.\"}}",
       &reply);
   fail_unless (reply.kind == GST_CV_ANALYZE_REPLY_FATAL);
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 
   reply_to (500, body, &reply);
   fail_unless (reply.kind == GST_CV_ANALYZE_REPLY_FAILED);
   fail_unless (reply.advice == NULL);
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 }
 
 GST_END_TEST;
@@ -962,7 +939,7 @@ GST_START_TEST (test_hostile_error_made_safe)
   fail_unless_equals_string (reply.code, HOSTILE_SAFE);
   fail_unless_equals_string (reply.message,
       HOSTILE_SAFE " not supported in this region");
-  reply_reset (&reply);
+  gst_cv_analyze_reply_clear (&reply);
 }
 
 GST_END_TEST;
