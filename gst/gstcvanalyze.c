@@ -196,6 +196,8 @@ static const gchar *const known_details[] = { "Celebrities", "Landmarks",
 typedef struct
 {
   guint64 seq;                  /* 1, 2, ...: tells results apart */
+  guint64 entry;                /* its caption entry, 0 = none yet */
+  gchar *caption;               /* the entry's text, NULL = nothing shown */
   GstStructure *meta;           /* result + frame-pts, latency, ... */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
@@ -281,6 +283,7 @@ struct _GstCvAnalyze
                                  * late and dropped */
   guint64 missed;               /* exact mode: no answer within timeout */
   guint64 result_seq;
+  GstCvAnalyzeCaptionEntries entries;   /* client thread; set up in start() */
   GstClockTime last_latency;
   GstClockTime total_latency;
 };
@@ -836,6 +839,7 @@ attachment_clear (Attachment * a)
 {
   guint i;
 
+  g_free (a->caption);
   gst_structure_free (a->meta);
   for (i = 0; i < a->rois->len; i++)
     gst_structure_free (g_array_index (a->rois, Roi, i).param);
@@ -863,6 +867,7 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->font_desc);
   g_clear_pointer (&self->current, attachment_unref);
   gst_cv_analyze_caption_track_reset (&self->captions);
+  gst_cv_analyze_caption_entries_clear (&self->entries);
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
   g_cond_clear (&self->outcome_cond);
@@ -1246,9 +1251,9 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->stream_timeout = self->timeout;
   self->stream_mode = self->mode;
   self->stream_text_timing = self->text_timing;
-  self->captions.min_confidence = self->min_confidence;
-  self->captions.show_tags = self->show_tags;
-  self->captions.similarity = self->caption_similarity;
+  /* Before the client exists: its thread owns the entries from then on. */
+  gst_cv_analyze_caption_entries_set_up (&self->entries, self->min_confidence,
+      self->show_tags, self->caption_similarity);
   self->captions.max_duration = self->caption_duration;
   GST_OBJECT_UNLOCK (self);
 
@@ -1453,7 +1458,6 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Entries do not span segments: end the open one, and show the
        * current result afresh from the new segment's first frame. */
       finish_captions (self);
-      self->captions.seq = 0;
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
@@ -1867,7 +1871,7 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current,
       pts + duration : pts;
 
   change = gst_cv_analyze_caption_track_update (&self->captions,
-      current ? current->seq : 0, current ? current->meta : NULL, pts,
+      current ? current->entry : 0, current ? current->caption : NULL, pts,
       &ended, &ended_start, &ended_end);
 
   GST_LOG_OBJECT (self, "frame %" GST_TIME_FORMAT ": caption %s",
@@ -2045,6 +2049,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   Attachment *a = make_attachment (o), *old = NULL;
   GstMessage *msg = NULL;
   gboolean post;
+  /* Outside the lock: its cost follows the result's size. */
+  gchar *caption = gst_cv_analyze_caption_text_from_result (o->result,
+      self->entries.min_confidence, self->entries.show_tags);
 
   GST_OBJECT_LOCK (self);
   post = self->post_messages;
@@ -2062,6 +2069,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   if (o->generation == self->generation && o->id >= self->wanted_from) {
     old = self->current;
     a->seq = ++self->result_seq;
+    /* Entries follow the results attached, in order; bounded cost. */
+    a->entry = gst_cv_analyze_caption_entries_add (&self->entries,
+        g_steal_pointer (&caption), &a->caption);
     self->current = a;
     a = NULL;
     self->failing = FALSE;
@@ -2072,6 +2082,7 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   }
   g_mutex_unlock (&self->state_lock);
 
+  g_free (caption);
   if (a) {                      /* flushed meanwhile, or late */
     attachment_unref (a);
     gst_clear_message (&msg);
