@@ -1229,6 +1229,153 @@ GST_START_TEST (test_min_confidence_hides_caption)
 
 GST_END_TEST;
 
+/* Three 2-second clips, red, green and blue, whose timestamps each start
+ * at 0, linked in that order to an element named "c" (concat). */
+#define COLOUR_CLIP(colour) "videotestsrc pattern=" colour " num-buffers=30 ! " \
+  "video/x-raw,format=I420,width=160,height=120,framerate=15/1 ! c. "
+#define THREE_CLIPS COLOUR_CLIP ("red") COLOUR_CLIP ("green") \
+  COLOUR_CLIP ("blue")
+#define CLIP_DURATION (2 * GST_SECOND)
+
+static const gchar *const clip_captions[] = { "a plain red image",
+  "a plain green image", "a plain blue image"
+};
+
+/* One cue per clip, in order: its caption, from the clip's start in
+ * running time (0, 2 and 4 s), and with @durations until the next; to 2 ms,
+ * as Matroska keeps milliseconds and WebVTT cuts them. */
+static void
+check_clip_cues (GArray * cues, gboolean durations)
+{
+  guint i;
+
+  fail_unless_equals_int (cues->len, G_N_ELEMENTS (clip_captions));
+  for (i = 0; i < cues->len; i++) {
+    Cue *c = &g_array_index (cues, Cue, i);
+
+    fail_unless_equals_string (c->text, clip_captions[i]);
+    ASSERT_TIME_NEAR (c->pts, i * CLIP_DURATION, 2 * GST_MSECOND);
+    if (durations)
+      ASSERT_TIME_NEAR (c->duration, CLIP_DURATION, 2 * GST_MSECOND);
+  }
+}
+
+/* Runs "@source ! cvanalyze mode=exact text-timing=on-end", analysing
+ * every frame, into webvttenc and returns the cues of the file written;
+ * the text stream never went back in time. */
+static GArray *
+webvtt_of (const gchar * source, const gchar * dir)
+{
+  gchar *vtt = g_build_filename (dir, "captions.vtt", NULL);
+  gchar *desc = g_strdup_printf ("%s ! cvanalyze name=a endpoint=ENDPOINT "
+      "key=KEY mode=exact interval=0 text-timing=on-end ! fakesink a.text_src ! "
+      "queue ! "
+      "webvttenc ! filesink location=%s", source, vtt);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GArray *cues, *timeline = probe_timeline (pipeline);
+  GList *messages = run_clean (pipeline);
+
+  check_timeline_monotonic (timeline);
+  cues = parse_subtitles (vtt, '.');
+
+  g_array_unref (timeline);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_unlink (vtt);
+  g_free (vtt);
+  g_free (desc);
+  return cues;
+}
+
+/* WebVTT of three clips joined by concat, whose timestamps restart with
+ * each clip: the cues follow running time, red at 0 s, green at 2 s, blue
+ * at 4 s, each 2 s long, in order. */
+GST_START_TEST (test_webvtt_through_concat)
+{
+  gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+  GArray *cues = webvtt_of ("concat name=c " THREE_CLIPS " c.", dir);
+
+  check_clip_cues (cues, TRUE);
+
+  g_array_unref (cues);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* The same three clips recorded by splitmuxsink into three Matroska files
+ * and played back by splitmuxsrc, whose timestamps start at 1000 s: the
+ * WebVTT cues are still at 0, 2 and 4 s. */
+GST_START_TEST (test_webvtt_through_splitmuxsrc)
+{
+  gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+  gchar *parts = g_build_filename (dir, "part%02d.mkv", NULL);
+  gchar *part = g_build_filename (dir, "part00.mkv", NULL);
+  gsize digit = strlen (part) - strlen ("0.mkv");
+  gchar *record = g_strdup_printf ("concat name=c ! jpegenc ! splitmuxsink "
+      "muxer=matroskamux max-size-time=%" G_GUINT64_FORMAT " location=%s "
+      THREE_CLIPS, CLIP_DURATION, parts);
+  gchar *play = g_strdup_printf ("splitmuxsrc location=%s" G_DIR_SEPARATOR_S
+      "part*.mkv ! jpegdec", dir);
+  GstElement *pipeline = cv_test_make_pipeline (record);
+  GList *messages = run_clean (pipeline);
+  GArray *cues;
+  guint i;
+
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+
+  cues = webvtt_of (play, dir);
+  check_clip_cues (cues, TRUE);
+
+  for (i = 0; i < 3; i++) {
+    part[digit] = '0' + i;
+    fail_unless_equals_int (g_unlink (part), 0);
+  }
+  g_array_unref (cues);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (parts);
+  g_free (part);
+  g_free (record);
+  g_free (play);
+}
+
+GST_END_TEST;
+
+/* The three concatenated clips with text-timing=on-change into
+ * matroskamux beside the video: matroskademux reads back one block per
+ * clip, in order, at 0, 2 and 4 s. */
+GST_START_TEST (test_matroska_through_concat)
+{
+  gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+  gchar *mkv = g_build_filename (dir, "captions.mkv", NULL);
+  gchar *desc = g_strdup_printf ("concat name=c ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY mode=exact text-timing=on-change ! jpegenc "
+      "! matroskamux name=m ! filesink location=%s a.text_src ! queue ! "
+      "m.subtitle_%%u " THREE_CLIPS, mkv);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GArray *cues, *timeline = probe_timeline (pipeline);
+  GList *messages = run_clean (pipeline);
+
+  check_timeline_monotonic (timeline);
+  cues = read_matroska_text (mkv);
+  check_clip_cues (cues, FALSE);
+
+  g_array_unref (cues);
+  g_array_unref (timeline);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_unlink (mkv);
+  g_rmdir (dir);
+  g_free (mkv);
+  g_free (dir);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_text_suite (void)
 {
@@ -1256,6 +1403,9 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_seek_goes_upstream_once);
   tcase_add_test (tc, test_reverse_playback_captions);
   tcase_add_test (tc, test_min_confidence_hides_caption);
+  tcase_add_test (tc, test_webvtt_through_concat);
+  tcase_add_test (tc, test_webvtt_through_splitmuxsrc);
+  tcase_add_test (tc, test_matroska_through_concat);
   return s;
 }
 
