@@ -20,6 +20,13 @@ G_BEGIN_DECLS
 #define GST_CV_ANALYZE_MAX_NAME_CHARS 256       /* tags, names, ids, codes */
 #define GST_CV_ANALYZE_MAX_MESSAGE_CHARS 1000   /* error messages */
 
+/* Most items kept from a service's answer; the rest is ignored, so the
+ * work after parsing and the size of the result (copied into every
+ * buffer's meta) do not grow with what the service sent. */
+#define GST_CV_ANALYZE_MAX_ARRAY_ITEMS 1000     /* of each JSON array */
+#define GST_CV_ANALYZE_MAX_RESULT_ITEMS 10000   /* of all arrays, nested too */
+#define GST_CV_ANALYZE_MAX_TAGS 100             /* in the "tags" summary */
+
 gchar *gst_cv_analyze_safe_text (const gchar * text, gssize length,
     guint max_chars);
 
