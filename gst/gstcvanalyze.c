@@ -1369,11 +1369,34 @@ gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
+/* The overlay renderer, in the style the properties ask for now. */
+static GstCvAnalyzeOverlay *
+styled_renderer (GstCvAnalyze * self)
+{
+  gchar *font_desc;
+  GstCvAnalyzeVAlign valign;
+  GstCvAnalyzeHAlign halign;
+
+  GST_OBJECT_LOCK (self);
+  font_desc = g_strdup (self->font_desc);
+  valign = self->valignment;
+  halign = self->halignment;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->overlay_renderer)
+    self->overlay_renderer = gst_cv_analyze_overlay_new ();
+  gst_cv_analyze_overlay_set_style (self->overlay_renderer, font_desc, valign,
+      halign);
+  g_free (font_desc);
+  return self->overlay_renderer;
+}
+
 static gboolean
 gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  gboolean overlay;
 
   if (!gst_video_info_from_caps (&self->info, incaps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
@@ -1383,6 +1406,15 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
       gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (&self->info),
       GST_VIDEO_INFO_FPS_N (&self->info)) : GST_CLOCK_TIME_NONE;
+
+  /* Before the first frame: the font's set-up takes milliseconds, once,
+   * which would otherwise hold up the frame the first caption goes on. */
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+  if (overlay)
+    gst_cv_analyze_overlay_load_font (styled_renderer (self),
+        GST_VIDEO_INFO_HEIGHT (&self->info));
   return TRUE;
 }
 
@@ -1813,32 +1845,21 @@ push_captions (GstCvAnalyze * self, GstCvAnalyzeCaptionChange change,
   }
 }
 
-/* Blends the current caption into the frame (overlay=true). */
+/* Blends the current caption into the frame (overlay=true). Renders it
+ * the first time only (once per caption and frame size), which costs a
+ * Pango layout of at most GST_CV_ANALYZE_MAX_CAPTION_CHARS plus show-tags
+ * tags, cut to three lines each. */
 static void
 draw_caption (GstCvAnalyze * self, GstBuffer * buf, const gchar * text)
 {
   GstVideoOverlayComposition *composition;
   GstVideoFrame frame;
-  gchar *font_desc;
-  GstCvAnalyzeVAlign valign;
-  GstCvAnalyzeHAlign halign;
 
   if (!gst_buffer_is_writable (buf))
     return;                     /* the frame a first result raced with */
 
-  GST_OBJECT_LOCK (self);
-  font_desc = g_strdup (self->font_desc);
-  valign = self->valignment;
-  halign = self->halignment;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!self->overlay_renderer)
-    self->overlay_renderer = gst_cv_analyze_overlay_new ();
-  gst_cv_analyze_overlay_set_style (self->overlay_renderer, font_desc, valign,
-      halign);
-  g_free (font_desc);
-  composition = gst_cv_analyze_overlay_get_composition (self->overlay_renderer,
-      text, GST_VIDEO_INFO_WIDTH (&self->info),
+  composition = gst_cv_analyze_overlay_get_composition (styled_renderer
+      (self), text, GST_VIDEO_INFO_WIDTH (&self->info),
       GST_VIDEO_INFO_HEIGHT (&self->info));
 
   if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {

@@ -1376,6 +1376,99 @@ GST_START_TEST (test_matroska_through_concat)
 
 GST_END_TEST;
 
+/* --- frames as they arrive, in monotonic time --- */
+
+typedef struct
+{
+  guint frames;
+  gint64 last_us;               /* when the last frame arrived */
+  gint64 max_gap_us;            /* longest wait between two frames */
+  guint results;                /* results the frames carried */
+  GstClockTime last_frame_pts;  /* the analysed frame of the last result */
+  gchar *caption_start;         /* the first result's first 12 bytes */
+} Arrivals;
+
+/* Records when each buffer reaches the probed pad (monotonic time, so
+ * that only waits are measured) and which results they carried. */
+static GstPadProbeReturn
+record_arrival (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Arrivals *a = user_data;
+  GstCustomMeta *meta =
+      gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
+  gint64 now = g_get_monotonic_time ();
+
+  if (a->frames++)
+    a->max_gap_us = MAX (a->max_gap_us, now - a->last_us);
+  a->last_us = now;
+  if (meta && gst_cv_analyze_meta_get_frame_pts (meta) != a->last_frame_pts) {
+    a->last_frame_pts = gst_cv_analyze_meta_get_frame_pts (meta);
+    a->results++;
+    if (!a->caption_start)
+      a->caption_start =
+          g_strndup (gst_cv_analyze_meta_get_caption (meta, NULL), 12);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+#define MAX_FRAME_GAP_US (100 * G_TIME_SPAN_MILLISECOND)
+
+/* Three seconds of live 30 fps video through cvanalyze with text_src
+ * linked and overlay=true, a result every 200 ms: every frame reaches the
+ * sink, never more than 100 ms after the one before, while at least three
+ * results of the service's making ("word1 word2 ...") were attached,
+ * drawn and sent on text_src. */
+static void
+check_live_frames_keep_flowing (const gchar * extra_properties)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true pattern=red "
+      "num-buffers=90 ! video/x-raw,format=I420,width=320,height=240,"
+      "framerate=30/1 ! cvanalyze name=a endpoint=ENDPOINT key=KEY "
+      "interval=200000000 overlay=true %s ! fakesink name=sink sync=false "
+      "a.text_src ! queue ! fakesink sync=false", extra_properties);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  Arrivals arrivals = { 0, };
+  GArray *cues = cues_new ();
+  GList *messages;
+
+  arrivals.last_frame_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_arrival,
+      &arrivals, NULL);
+  probe_text (pipeline, cues);
+  messages = run_clean (pipeline);
+
+  fail_unless_equals_int (arrivals.frames, 90);
+  fail_unless (arrivals.results >= 3, "only %u results", arrivals.results);
+  fail_unless_equals_string (arrivals.caption_start, "word1 word2 ");
+  fail_unless (cues->len > 0);
+  fail_unless (g_str_has_prefix (g_array_index (cues, Cue, 0).text,
+          "word1 word2 "));
+  fail_unless (arrivals.max_gap_us < MAX_FRAME_GAP_US, "frames stopped for "
+      "%" G_GINT64_FORMAT " ms", arrivals.max_gap_us / 1000);
+  GST_INFO ("largest gap between frames: %" G_GINT64_FORMAT " us",
+      arrivals.max_gap_us);
+
+  g_free (arrivals.caption_start);
+  g_array_unref (cues);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+/* A 16 000-word caption in every answer: comparing it with the last one
+ * and drawing it never holds up live video for more than 100 ms. */
+GST_START_TEST (test_live_video_flows_with_huge_captions)
+{
+  cv_local_server_set_caption_words (server, 16000);
+  check_live_frames_keep_flowing ("");
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_text_suite (void)
 {
@@ -1406,6 +1499,7 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_webvtt_through_concat);
   tcase_add_test (tc, test_webvtt_through_splitmuxsrc);
   tcase_add_test (tc, test_matroska_through_concat);
+  tcase_add_test (tc, test_live_video_flows_with_huge_captions);
   return s;
 }
 
