@@ -57,10 +57,13 @@
  * #GstCvAnalyze:show-tags, the top tags) is drawn onto the video with
  * Pango, as plain text. The `text_src` pad carries the same captions as a
  * `text/x-raw` subtitle stream (utf8, or escaped pango-markup when
- * downstream asks for it) that follows the video's segment, flushes and
- * EOS, with GAP events wherever there is no new caption, so downstream
- * never waits for it; left unlinked it costs nothing. Link it through a
- * `queue`. #GstCvAnalyze:text-timing says when captions go out: with
+ * downstream asks for it) that follows the video's flushes and EOS, with
+ * GAP events wherever there is no new caption, so downstream never waits
+ * for it; left unlinked it costs nothing. Link it through a `queue`.
+ * Playing forwards it is stamped in the video's running time, in one
+ * segment per stream, so that subtitle files keep going forwards where
+ * the video's timestamps restart (`concat`) or do not start at 0
+ * (`splitmuxsrc`); in reverse it keeps the video's segment. #GstCvAnalyze:text-timing says when captions go out: with
  * every frame for textoverlay (`per-frame`, the default; also the safe
  * choice for Matroska), once per caption as it starts (`on-change`), or
  * once per caption as it ends, with its exact duration, for webvttenc and
@@ -697,7 +700,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * word edit distance over the longer caption's word count, ignoring
    * case, punctuation and articles ("a red car on a street" and "A red car
    * on the street." are 1.0 alike). 1.0 merges only captions that read the
-   * same.
+   * same. Only the first 64 words of each caption are compared.
    *
    * Since: 0.2
    */

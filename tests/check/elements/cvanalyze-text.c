@@ -1231,8 +1231,9 @@ GST_END_TEST;
 
 /* Three 2-second clips, red, green and blue, whose timestamps each start
  * at 0, linked in that order to an element named "c" (concat). */
-#define COLOUR_CLIP(colour) "videotestsrc pattern=" colour " num-buffers=30 ! " \
-  "video/x-raw,format=I420,width=160,height=120,framerate=15/1 ! c. "
+#define COLOUR_CLIP(colour) "videotestsrc pattern=" colour " " \
+  "num-buffers=30 ! video/x-raw,format=I420,width=160,height=120," \
+  "framerate=15/1 ! c. "
 #define THREE_CLIPS COLOUR_CLIP ("red") COLOUR_CLIP ("green") \
   COLOUR_CLIP ("blue")
 #define CLIP_DURATION (2 * GST_SECOND)
@@ -1268,9 +1269,8 @@ webvtt_of (const gchar * source, const gchar * dir)
 {
   gchar *vtt = g_build_filename (dir, "captions.vtt", NULL);
   gchar *desc = g_strdup_printf ("%s ! cvanalyze name=a endpoint=ENDPOINT "
-      "key=KEY mode=exact interval=0 text-timing=on-end ! fakesink a.text_src ! "
-      "queue ! "
-      "webvttenc ! filesink location=%s", source, vtt);
+      "key=KEY mode=exact interval=0 text-timing=on-end ! fakesink "
+      "a.text_src ! queue ! webvttenc ! filesink location=%s", source, vtt);
   GstElement *pipeline = cv_test_make_pipeline (desc);
   GArray *cues, *timeline = probe_timeline (pipeline);
   GList *messages = run_clean (pipeline);
