@@ -23,10 +23,13 @@ static const gchar summary[] =
     "A local, Azure Computer Vision-compatible development server; answers\n"
     "from deterministic colour analysis of the pixels, not from a model.\n"
     "\n"
-    "It speaks the Analyze Image protocol on 127.0.0.1 only:\n"
+    "It speaks the Analyze Image protocol on 127.0.0.1 only, on one route:\n"
     "  POST /vision/{v2.0|v2.1|v3.2}/analyze?visualFeatures=Color,...\n"
     "  Ocp-Apim-Subscription-Key: KEY\n"
     "  Content-Type: application/octet-stream, body: a JPEG image\n"
+    "Any other path answers 404, any other method 405 (Allow: POST), a\n"
+    "wrong key 401, with the gateway's error bodies. Every answer carries\n"
+    "Connection: close.\n"
     "\n"
     "Computed features: Color (dominant foreground/background colours,\n"
     "dominantColors, accentColor, isBWImg), Description (a caption naming\n"
@@ -45,7 +48,10 @@ static const gchar description[] =
     "On start it prints one line, \"cvanalyze-local-server listening on "
     "http://127.0.0.1:PORT/\",\nthen serves until SIGINT or SIGTERM.\n"
     "The misbehaviour options exist to test clients; --malformed,\n"
-    "--wrong-types, --drop and --hang exclude each other.";
+    "--wrong-types, --drop, --hang, --endless and --reset exclude each\n"
+    "other. --lone-surrogates, --control-chars, --tags, --caption-words and\n"
+    "--error-message-bytes change otherwise well-formed answers and combine\n"
+    "with each other and with --status.";
 
 static gboolean
 quit_on_signal (gpointer data)
@@ -58,8 +64,12 @@ int
 main (int argc, char **argv)
 {
   gint port = 0, delay_ms = 0, status = 0, retry_after = 0;
+  gint tags = 0, caption_words = 0;
+  gint64 error_message_bytes = 0;
   gchar *key = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
+  gboolean endless = FALSE, reset = FALSE;
+  gboolean lone_surrogates = FALSE, control_chars = FALSE;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1 (default 0: a free port)", "PORT"},
@@ -81,12 +91,30 @@ main (int argc, char **argv)
         "Close the connection without answering", NULL},
     {"hang", 0, 0, G_OPTION_ARG_NONE, &hang,
         "Never answer", NULL},
+    {"endless", 0, 0, G_OPTION_ARG_NONE, &endless,
+        "Answer 200 with a chunked JSON body that never ends", NULL},
+    {"reset", 0, 0, G_OPTION_ARG_NONE, &reset,
+        "Reset the TCP connection (RST) instead of answering", NULL},
+    {"lone-surrogates", 0, 0, G_OPTION_ARG_NONE, &lone_surrogates,
+        "Put lone UTF-16 surrogate escapes (\\ud800, \\udfff) in the "
+          "caption and tags", NULL},
+    {"control-chars", 0, 0, G_OPTION_ARG_NONE, &control_chars,
+        "Put terminal escapes, C0/C1 controls, U+202E and NUL in the "
+          "caption, tags, ids and error codes and messages", NULL},
+    {"tags", 0, 0, G_OPTION_ARG_INT, &tags,
+        "Answer with exactly N tags, tag1..tagN (default 0: as analysed)",
+        "N"},
+    {"caption-words", 0, 0, G_OPTION_ARG_INT, &caption_words,
+        "Answer with a caption of N words (default 0: as analysed)", "N"},
+    {"error-message-bytes", 0, 0, G_OPTION_ARG_INT64, &error_message_bytes,
+        "Make the error messages of --status N bytes long", "N"},
     {NULL}
   };
   GOptionContext *ctx;
   GError *error = NULL;
   CvLocalServer *server;
   CvLocalServerMode mode = CV_LOCAL_SERVER_MODE_NORMAL;
+  CvLocalServerHostile hostile = CV_LOCAL_SERVER_HOSTILE_NONE;
   GMainLoop *loop;
   gchar *url;
 
@@ -104,15 +132,17 @@ main (int argc, char **argv)
   g_option_context_free (ctx);
 
   if (port < 0 || port > 65535 || delay_ms < 0 || retry_after < 0
-      || (status != 0 && (status < 100 || status > 599))) {
+      || (status != 0 && (status < 100 || status > 599)) || tags < 0
+      || caption_words < 0 || error_message_bytes < 0) {
     g_printerr ("cvanalyze-local-server: --port must be 0-65535, --status "
-        "100-599, --delay-ms and --retry-after not negative.\n");
+        "100-599, --delay-ms, --retry-after, --tags, --caption-words and "
+        "--error-message-bytes not negative.\n");
     g_free (key);
     return 2;
   }
-  if (malformed + wrong_types + drop + hang > 1) {
+  if (malformed + wrong_types + drop + hang + endless + reset > 1) {
     g_printerr ("cvanalyze-local-server: choose only one of --malformed, "
-        "--wrong-types, --drop and --hang.\n");
+        "--wrong-types, --drop, --hang, --endless and --reset.\n");
     g_free (key);
     return 2;
   }
@@ -124,6 +154,14 @@ main (int argc, char **argv)
     mode = CV_LOCAL_SERVER_MODE_DROP;
   else if (hang)
     mode = CV_LOCAL_SERVER_MODE_HANG;
+  else if (endless)
+    mode = CV_LOCAL_SERVER_MODE_ENDLESS;
+  else if (reset)
+    mode = CV_LOCAL_SERVER_MODE_RESET;
+  if (lone_surrogates)
+    hostile |= CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES;
+  if (control_chars)
+    hostile |= CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS;
 
   server = cv_local_server_new_full (key, port, &error);
   /* Not needed any more, and never printed. */
@@ -137,6 +175,10 @@ main (int argc, char **argv)
   cv_local_server_set_delay (server, delay_ms);
   cv_local_server_set_failure (server, status, retry_after);
   cv_local_server_set_mode (server, mode);
+  cv_local_server_set_hostile (server, hostile);
+  cv_local_server_set_tag_count (server, tags);
+  cv_local_server_set_caption_words (server, caption_words);
+  cv_local_server_set_error_message_size (server, error_message_bytes);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, quit_on_signal, loop);

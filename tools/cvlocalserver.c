@@ -13,7 +13,8 @@
  * and the tests talk to. It answers POST /vision/{v2.0,v2.1,v3.2}/analyze
  * from a deterministic colour analysis of the posted JPEG (see
  * cvcolouranalysis.c), with Azure's status codes and error bodies, and can be
- * told to misbehave (delay, fail, garble, drop, hang) to test clients.
+ * told to misbehave (delay, fail, garble, drop, hang, reset, stream without
+ * end, send hostile strings and sizes: cvhostile.c) to test clients.
  *
  * Threading: the SoupServer lives on a thread of its own, with a private
  * GMainContext pushed as thread-default before the server is created, so all
@@ -21,9 +22,22 @@
  * threads only touch the configuration and the request log, under one mutex;
  * a condition variable lets tests wait for requests without sleeping.
  *
- * Delayed, dropped and hung answers pause the SoupServerMessage and finish it
- * from a timeout source on the private context, so the server thread never
- * blocks and keeps serving other connections meanwhile.
+ * Delayed, dropped, reset and hung answers pause the SoupServerMessage and
+ * finish it from a timeout source on the private context (or, for hung
+ * ones, from cv_local_server_release()), so the server thread never blocks
+ * and keeps serving other connections meanwhile. An endless answer is
+ * streamed one chunk at a time, the next one only after libsoup wrote the
+ * previous, so its memory stays flat however long the client reads.
+ *
+ * Every answer says "Connection: close" and the server closes the
+ * connection after it. libsoup 3.2.x leaks a kept-alive connection that
+ * its client closes while idle (the socket stays in CLOSE-WAIT for the
+ * server's lifetime: the idle message it reads with has no completion
+ * callback, so nobody disconnects it; fixed upstream in 3.3.0 by commit
+ * d20c6601 "server: do not leak idle connections closed by the client").
+ * Without keep-alive no connection is ever idle, which avoids exactly that
+ * path; a connection closed before its first request is disconnected by
+ * libsoup itself.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -32,8 +46,13 @@
 
 #include "cvlocalserver.h"
 #include "cvcolouranalysis.h"
+#include "cvhostile.h"
 
+#include "cvprocsockets.h"
+
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
@@ -54,11 +73,19 @@
 static const gchar *const known_details[] = { "Celebrities", "Landmarks" };
 static const gchar *const known_languages[] = { "en", "es", "ja", "pt", "zh" };
 
+/* The endless answer's first chunk, and the one repeated after it (a
+ * chunk of "x" items: big enough to cost little per chunk). */
+#define ENDLESS_HEAD "{\"tags\":["
+#define ENDLESS_ITEM "\"x\","
+#define ENDLESS_ITEMS_PER_CHUNK 16384
+
 typedef enum
 {
   ACTION_ANSWER,
   ACTION_DROP,
-  ACTION_HANG
+  ACTION_RESET,
+  ACTION_HANG,
+  ACTION_STREAM
 } ReplyAction;
 
 /* What to do with one request, decided once when it arrives. */
@@ -78,17 +105,19 @@ typedef struct
   guint status;
   guint retry_after;
   CvLocalServerMode mode;
+  CvHostileConfig hostile;
 } Config;
 
-/* A paused message waiting for its timeout (delay, drop) or for shutdown
- * (hang). Owned by CvLocalServer.pending, server thread only. */
+/* A paused message waiting for its timeout (delay, drop, reset), for
+ * release or shutdown (hang), or an endless answer being streamed. Owned
+ * by CvLocalServer.pending, server thread only. */
 typedef struct
 {
   CvLocalServer *self;
   SoupServerMessage *msg;
+  const CvLocalServerRequest *req;
   Reply *reply;
   GSource *source;
-  gulong disconnected_id;
   gboolean answered;
 } Pending;
 
@@ -113,6 +142,7 @@ struct _CvLocalServer
   /* Server thread only. */
   SoupServer *soup;
   GList *pending;
+  GBytes *endless_chunk;
 
   /* Under lock. */
   Config config;
@@ -120,6 +150,8 @@ struct _CvLocalServer
   guint in_progress;
   guint max_in_progress;
   gchar *canned_body;
+  guint releases_requested;
+  guint releases_done;
 };
 
 static void
@@ -142,20 +174,18 @@ reply_new (guint status, gchar * body, const gchar * request_id)
   return reply;
 }
 
-static gchar *
-builder_to_string (JsonBuilder * b)
+static JsonNode *
+builder_to_node (JsonBuilder * b)
 {
   JsonNode *root = json_builder_get_root (b);
-  gchar *str = json_to_string (root, FALSE);
 
-  json_node_unref (root);
   g_object_unref (b);
-  return str;
+  return root;
 }
 
 /* The API Management gateway's shape, for 401, 404, 429 and friends: the
  * code is the status as a *string*. */
-static gchar *
+static JsonNode *
 gateway_error_body (guint status, const gchar * message)
 {
   JsonBuilder *b = json_builder_new ();
@@ -172,12 +202,12 @@ gateway_error_body (guint status, const gchar * message)
   json_builder_end_object (b);
   g_free (code);
 
-  return builder_to_string (b);
+  return builder_to_node (b);
 }
 
 /* The service's own errors: v2.x is flat {"code","message","requestId"}
  * with the specific code; v3.2 nests a general code over an inner one. */
-static gchar *
+static JsonNode *
 service_error_body (CvApiVersion version, const gchar * code,
     const gchar * message, const gchar * inner_code,
     const gchar * inner_message, const gchar * request_id)
@@ -210,57 +240,77 @@ service_error_body (CvApiVersion version, const gchar * code,
   }
   json_builder_end_object (b);
 
-  return builder_to_string (b);
+  return builder_to_node (b);
+}
+
+/* Takes @body. @hostile: the edits for the bodies set_failure() asks for,
+ * NULL for Azure's own errors. */
+static Reply *
+error_reply (guint status, JsonNode * body, const gchar * request_id,
+    const CvHostileConfig * hostile)
+{
+  Reply *reply = reply_new (status, cv_hostile_error_body (body, hostile),
+      request_id);
+
+  json_node_unref (body);
+  return reply;
 }
 
 static Reply *
-gateway_reply (guint status, const gchar * message, const gchar * request_id)
+gateway_reply (guint status, const gchar * message, const gchar * request_id,
+    const CvHostileConfig * hostile)
 {
-  return reply_new (status, gateway_error_body (status, message), request_id);
+  return error_reply (status, gateway_error_body (status, message),
+      request_id, hostile);
 }
 
 static Reply *
 service_reply (CvApiVersion version, guint status, const gchar * code,
     const gchar * message, const gchar * inner_code,
-    const gchar * inner_message, const gchar * request_id)
+    const gchar * inner_message, const gchar * request_id,
+    const CvHostileConfig * hostile)
 {
-  return reply_new (status, service_error_body (version, code, message,
-          inner_code, inner_message, request_id), request_id);
+  return error_reply (status, service_error_body (version, code, message,
+          inner_code, inner_message, request_id), request_id, hostile);
 }
 
-/* The answer for `--status`: what Azure sends with that status. */
+/* The answer for `--status`: what Azure sends with that status, distorted
+ * as @hostile says. */
 static Reply *
 failure_reply (CvApiVersion version, guint status, guint retry_after,
-    const gchar * request_id)
+    const gchar * request_id, const CvHostileConfig * hostile)
 {
   Reply *reply;
 
   if (status == 400) {
     reply = service_reply (version, status, "InvalidRequest",
         "Simulated bad request.", "BadArgument",
-        "Simulated bad request (local server told to fail).", request_id);
+        "Simulated bad request (local server told to fail).", request_id,
+        hostile);
   } else if (status == 401) {
-    reply = gateway_reply (status, ACCESS_DENIED_MESSAGE, request_id);
+    reply = gateway_reply (status, ACCESS_DENIED_MESSAGE, request_id, hostile);
   } else if (status == 403) {
     reply = gateway_reply (status, "Out of call volume quota. Quota will be "
-        "replenished later (simulated by the local server).", request_id);
+        "replenished later (simulated by the local server).", request_id,
+        hostile);
   } else if (status == 429) {
     gchar *msg = g_strdup_printf ("Rate limit is exceeded. Try again in %u "
         "seconds.", retry_after > 0 ? retry_after : 1);
 
-    reply = gateway_reply (status, msg, request_id);
+    reply = gateway_reply (status, msg, request_id, hostile);
     g_free (msg);
   } else if (status == 503) {
     reply = service_reply (version, status, "ServiceUnavailable",
         "The service is temporarily unavailable (simulated).", "Timeout",
-        "The operation was timeout (simulated).", request_id);
+        "The operation was timeout (simulated).", request_id, hostile);
   } else if (status >= 500) {
     reply = service_reply (version, status, "InternalServerError",
         "An internal server error occurred (simulated).",
         "InternalServerError",
-        "An internal server error occurred (simulated).", request_id);
+        "An internal server error occurred (simulated).", request_id, hostile);
   } else {
-    reply = gateway_reply (status, soup_status_get_phrase (status), request_id);
+    reply = gateway_reply (status, soup_status_get_phrase (status), request_id,
+        hostile);
   }
   reply->retry_after = retry_after;
 
@@ -301,11 +351,13 @@ details_valid (const gchar * details)
   return ok;
 }
 
-/* The answer computed from the image, or Azure's 400 for a bad request. */
+/* The answer computed from the image, distorted as @hostile says, or
+ * Azure's 400 for a bad request. */
 static Reply *
 analysis_reply (const CvLocalServerRequest * req, CvApiVersion version,
-    const gchar * request_id)
+    const gchar * request_id, const CvHostileConfig * hostile)
 {
+  JsonNode *answer;
   const gchar *param;
   CvVisualFeatures features;
   CvColourAnalysis analysis;
@@ -318,19 +370,19 @@ analysis_reply (const CvLocalServerRequest * req, CvApiVersion version,
   if (!cv_visual_features_parse (param, &features, NULL))
     return service_reply (version, 400, "InvalidRequest",
         "Analyze query is invalid.", "NotSupportedVisualFeature",
-        "Specified feature type is not valid", request_id);
+        "Specified feature type is not valid", request_id, NULL);
 
   if (!details_valid (g_hash_table_lookup (req->query_params, "details")))
     return service_reply (version, 400, "InvalidRequest",
         "Analyze query is invalid.", "InvalidDetails",
-        "Specified detail is not valid", request_id);
+        "Specified detail is not valid", request_id, NULL);
 
   param = g_hash_table_lookup (req->query_params, "language");
   if (param != NULL && !strv_contains_nocase (known_languages,
           G_N_ELEMENTS (known_languages), param))
     return service_reply (version, 400, "InvalidRequest",
         "Analyze query is invalid.", "NotSupportedLanguage",
-        "The requested language is not supported.", request_id);
+        "The requested language is not supported.", request_id, NULL);
 
   data = g_bytes_get_data (req->body, &size);
   if (!cv_colour_analysis_analyse_jpeg (data, size, &analysis, &error)) {
@@ -339,13 +391,17 @@ analysis_reply (const CvLocalServerRequest * req, CvApiVersion version,
         "InvalidImageFormat" : "InvalidImageSize";
 
     reply = service_reply (version, 400, "InvalidRequest", error->message,
-        inner_code, error->message, request_id);
+        inner_code, error->message, request_id, NULL);
     g_error_free (error);
     return reply;
   }
 
-  return reply_new (200, cv_colour_analysis_to_json_string (&analysis,
-          version, features, request_id), request_id);
+  answer = cv_colour_analysis_to_json (&analysis, version, features,
+      request_id);
+  reply = reply_new (200, cv_hostile_analysis_body (answer, hostile),
+      request_id);
+  json_node_unref (answer);
+  return reply;
 }
 
 /* Decides the answer. The order is the gateway's (route, method, key)
@@ -359,20 +415,29 @@ build_reply (const CvLocalServerRequest * req, const Config * cfg,
   Reply *reply;
 
   if (version == CV_API_VERSION_UNKNOWN) {
-    reply = gateway_reply (404, "Resource not found", request_id);
+    reply = gateway_reply (404, "Resource not found", request_id, NULL);
   } else if (g_strcmp0 (req->method, "POST") != 0) {
     reply = gateway_reply (405, "Method not allowed; Analyze Image takes a "
-        "POST.", request_id);
+        "POST.", request_id, NULL);
     reply->allow_post = TRUE;
   } else if (!req->key_matches) {
-    reply = gateway_reply (401, ACCESS_DENIED_MESSAGE, request_id);
+    reply = gateway_reply (401, ACCESS_DENIED_MESSAGE, request_id, NULL);
   } else if (cfg->mode == CV_LOCAL_SERVER_MODE_DROP
+      || cfg->mode == CV_LOCAL_SERVER_MODE_RESET
       || cfg->mode == CV_LOCAL_SERVER_MODE_HANG) {
     reply = reply_new (0, NULL, request_id);
-    reply->action = cfg->mode == CV_LOCAL_SERVER_MODE_DROP ?
-        ACTION_DROP : ACTION_HANG;
+    if (cfg->mode == CV_LOCAL_SERVER_MODE_DROP)
+      reply->action = ACTION_DROP;
+    else if (cfg->mode == CV_LOCAL_SERVER_MODE_RESET)
+      reply->action = ACTION_RESET;
+    else
+      reply->action = ACTION_HANG;
+  } else if (cfg->mode == CV_LOCAL_SERVER_MODE_ENDLESS) {
+    reply = reply_new (200, NULL, request_id);
+    reply->action = ACTION_STREAM;
   } else if (cfg->status != 0 && cfg->status != 200) {
-    reply = failure_reply (version, cfg->status, cfg->retry_after, request_id);
+    reply = failure_reply (version, cfg->status, cfg->retry_after, request_id,
+        &cfg->hostile);
   } else if (canned_body) {
     reply = reply_new (200, g_steal_pointer (&canned_body), request_id);
   } else if (cfg->mode == CV_LOCAL_SERVER_MODE_MALFORMED) {
@@ -384,7 +449,7 @@ build_reply (const CvLocalServerRequest * req, const Config * cfg,
             "\"color\":[true],\"metadata\":\"64x64\",\"requestId\":5,"
             "\"modelVersion\":7}"), request_id);
   } else {
-    reply = analysis_reply (req, version, request_id);
+    reply = analysis_reply (req, version, request_id, &cfg->hostile);
   }
 
   g_free (request_id);
@@ -392,10 +457,12 @@ build_reply (const CvLocalServerRequest * req, const Config * cfg,
   return reply;
 }
 
+/* Sets the status, headers and body of @reply on @msg; takes the body. */
 static void
-apply_reply (SoupServerMessage * msg, const Reply * reply)
+apply_reply (SoupServerMessage * msg, Reply * reply)
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  gsize size = strlen (reply->body);
 
   soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
   soup_message_headers_replace (hdrs, "apim-request-id", reply->request_id);
@@ -411,8 +478,9 @@ apply_reply (SoupServerMessage * msg, const Reply * reply)
   /* libsoup 3.2 has no phrase for 429 and would send "Unknown Error". */
   soup_server_message_set_status (msg, reply->status,
       reply->status == 429 ? "Too Many Requests" : NULL);
-  soup_server_message_set_response (msg, JSON_CONTENT_TYPE, SOUP_MEMORY_COPY,
-      reply->body, strlen (reply->body));
+  /* Taken, not copied: a hostile body can be tens of megabytes. */
+  soup_server_message_set_response (msg, JSON_CONTENT_TYPE, SOUP_MEMORY_TAKE,
+      g_steal_pointer (&reply->body), size);
 }
 
 /* "Analyze Image" paths are /vision/<version>/analyze. */
@@ -497,10 +565,40 @@ pending_free (Pending * p)
     g_source_destroy (p->source);
     g_source_unref (p->source);
   }
-  g_signal_handler_disconnect (p->msg, p->disconnected_id);
+  g_signal_handlers_disconnect_by_data (p->msg, p);
   g_object_unref (p->msg);
   reply_free (p->reply);
   g_free (p);
+}
+
+/* Settles @p and forgets it. Not from @p's message's signal handlers:
+ * ours may be the last reference to the message. */
+static void
+pending_done (Pending * p)
+{
+  pending_answered (p);
+  p->self->pending = g_list_remove (p->self->pending, p);
+  pending_free (p);
+}
+
+static gboolean
+pending_reap (gpointer data)
+{
+  pending_done (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Replaces @p's source with one calling @func soon. */
+static void
+pending_schedule (Pending * p, GSourceFunc func)
+{
+  if (p->source) {
+    g_source_destroy (p->source);
+    g_source_unref (p->source);
+  }
+  p->source = g_idle_source_new ();
+  g_source_set_callback (p->source, func, p, NULL);
+  g_source_attach (p->source, p->self->context);
 }
 
 static void
@@ -509,33 +607,130 @@ pending_disconnected (SoupServerMessage * msg, Pending * p)
   pending_answered (p);
 }
 
+/* Closes @msg's connection without an answer: with a FIN, or with a RST
+ * when @reset. */
+static void
+close_connection (SoupServerMessage * msg, gboolean reset)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  GIOStream *stream;
+
+  if (socket != NULL)
+    g_object_ref (socket);
+  stream = soup_server_message_steal_connection (msg);
+
+  if (reset && socket != NULL) {
+    /* Lingering for zero seconds makes close() drop the connection with a
+     * RST instead of a FIN, so the client reads ECONNRESET. GSocket sets
+     * only int options, hence setsockopt(). */
+    struct linger linger = { 1, 0 };
+
+    if (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
+            sizeof (linger)) != 0)
+      g_warning ("cannot set SO_LINGER: %s", g_strerror (errno));
+  }
+
+  if (stream != NULL) {
+    g_io_stream_close (stream, NULL, NULL);
+    g_object_unref (stream);
+  }
+  g_clear_object (&socket);
+}
+
+/* Gives the endless answer its next chunk, and lets libsoup write it. */
+static gboolean
+stream_next_chunk (gpointer data)
+{
+  Pending *p = data;
+
+  g_clear_pointer (&p->source, g_source_unref);
+  soup_message_body_append_bytes (soup_server_message_get_response_body
+      (p->msg), p->self->endless_chunk);
+  soup_server_message_unpause (p->msg);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The previous chunk is on the wire: only now queue the next one, so the
+ * body never holds more than one chunk however slowly the client reads.
+ * From an idle source, not from here, so the server thread returns to its
+ * loop (and to other clients) between chunks even for a fast reader. */
+static void
+stream_wrote_chunk (SoupServerMessage * msg, Pending * p)
+{
+  pending_schedule (p, stream_next_chunk);
+}
+
+/* The client went away (the write failed, or the server is stopping). */
+static void
+stream_ended (SoupServerMessage * msg, Pending * p)
+{
+  pending_answered (p);
+  pending_schedule (p, pending_reap);
+}
+
+static void
+stream_start (Pending * p)
+{
+  SoupServerMessage *msg = p->msg;
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+  soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
+  soup_message_headers_replace (hdrs, "apim-request-id", p->reply->request_id);
+  soup_message_headers_replace (hdrs, "Content-Type", JSON_CONTENT_TYPE);
+  soup_message_headers_set_encoding (hdrs, SOUP_ENCODING_CHUNKED);
+  soup_server_message_set_status (msg, 200, NULL);
+  /* Written chunks are dropped, not kept for a body nobody reads. */
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, ENDLESS_HEAD,
+      strlen (ENDLESS_HEAD));
+
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (stream_wrote_chunk), p);
+  g_signal_connect (msg, "finished", G_CALLBACK (stream_ended), p);
+  g_signal_handlers_disconnect_by_func (msg, pending_disconnected, p);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (stream_ended), p);
+
+  soup_server_message_unpause (msg);
+}
+
 static gboolean
 pending_fire (gpointer data)
 {
   Pending *p = data;
-  CvLocalServer *self = p->self;
 
   if (!p->answered) {
-    if (p->reply->action == ACTION_DROP) {
-      /* Stealing from here, not from the handler: the message is paused,
-       * so libsoup's I/O is not running underneath us. */
-      GIOStream *stream = soup_server_message_steal_connection (p->msg);
-
-      if (stream != NULL) {
-        g_io_stream_close (stream, NULL, NULL);
-        g_object_unref (stream);
-      }
-    } else {
-      apply_reply (p->msg, p->reply);
-      soup_server_message_unpause (p->msg);
+    switch (p->reply->action) {
+      case ACTION_DROP:
+      case ACTION_RESET:
+        /* Stealing from here, not from the handler: the message is
+         * paused, so libsoup's I/O is not running underneath us. */
+        close_connection (p->msg, p->reply->action == ACTION_RESET);
+        break;
+      case ACTION_STREAM:
+        g_clear_pointer (&p->source, g_source_unref);
+        stream_start (p);
+        /* @p lives on until the stream ends. */
+        return G_SOURCE_REMOVE;
+      default:
+        apply_reply (p->msg, p->reply);
+        soup_server_message_unpause (p->msg);
+        break;
     }
-    pending_answered (p);
   }
 
-  self->pending = g_list_remove (self->pending, p);
-  pending_free (p);
-
+  pending_done (p);
   return G_SOURCE_REMOVE;
+}
+
+/* Asks for the connection to be closed after every answer (see the top of
+ * the file); the earliest moment a message's headers can be set. */
+static void
+request_started (SoupServer * soup, SoupServerMessage * msg,
+    gpointer user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
 }
 
 static void
@@ -553,7 +748,8 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
 
   g_mutex_lock (&self->lock);
   /* The log owns the record; records are only freed with the server,
-   * after this thread has stopped, so reading it below is safe. */
+   * after this thread has stopped, so reading it below (and from @p
+   * later) is safe. */
   g_ptr_array_add (self->requests, req);
   self->in_progress++;
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
@@ -577,16 +773,55 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   p = g_new0 (Pending, 1);
   p->self = self;
   p->msg = g_object_ref (msg);
+  p->req = req;
   p->reply = reply;
   soup_server_message_pause (msg);
-  p->disconnected_id = g_signal_connect (msg, "disconnected",
-      G_CALLBACK (pending_disconnected), p);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (pending_disconnected), p);
   if (reply->action != ACTION_HANG) {
     p->source = g_timeout_source_new (cfg.delay_ms);
     g_source_set_callback (p->source, pending_fire, p, NULL);
     g_source_attach (p->source, self->context);
   }
   self->pending = g_list_prepend (self->pending, p);
+}
+
+/* Answers every hung request as NORMAL would (cv_local_server_release()). */
+static gboolean
+release_held (gpointer data)
+{
+  CvLocalServer *self = data;
+  GList *l, *next;
+  Config cfg;
+  gchar *canned_body;
+
+  g_mutex_lock (&self->lock);
+  cfg = self->config;
+  canned_body = g_strdup (self->canned_body);
+  g_mutex_unlock (&self->lock);
+  cfg.mode = CV_LOCAL_SERVER_MODE_NORMAL;
+
+  for (l = self->pending; l != NULL; l = next) {
+    Pending *p = l->data;
+
+    next = l->next;
+    if (p->reply->action != ACTION_HANG)
+      continue;
+    if (!p->answered) {
+      reply_free (p->reply);
+      p->reply = build_reply (p->req, &cfg, g_strdup (canned_body));
+      apply_reply (p->msg, p->reply);
+      soup_server_message_unpause (p->msg);
+    }
+    pending_done (p);
+  }
+  g_free (canned_body);
+
+  g_mutex_lock (&self->lock);
+  self->releases_done++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -614,6 +849,8 @@ server_thread (gpointer data)
   self->soup = soup_server_new ("server-header", "cvanalyze-local-server",
       NULL);
   soup_server_add_handler (self->soup, NULL, handle_request, self, NULL);
+  g_signal_connect (self->soup, "request-started",
+      G_CALLBACK (request_started), NULL);
   ok = soup_server_listen_local (self->soup, self->requested_port,
       SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   if (ok) {
@@ -657,6 +894,20 @@ server_thread (gpointer data)
   return NULL;
 }
 
+/* ENDLESS_ITEMS_PER_CHUNK items: one chunk shared by every endless answer
+ * (libsoup only takes references to it). */
+static GBytes *
+endless_chunk_new (void)
+{
+  GString *s = g_string_sized_new (ENDLESS_ITEMS_PER_CHUNK *
+      strlen (ENDLESS_ITEM));
+  guint i;
+
+  for (i = 0; i < ENDLESS_ITEMS_PER_CHUNK; i++)
+    g_string_append (s, ENDLESS_ITEM);
+  return g_string_free_to_bytes (s);
+}
+
 /**
  * cv_local_server_new_full:
  * @key: (nullable): the subscription key to require; %NULL or "" accepts
@@ -681,6 +932,7 @@ cv_local_server_new_full (const gchar * key, guint port, GError ** error)
       cv_local_server_request_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
+  self->endless_chunk = endless_chunk_new ();
 
   self->thread = g_thread_try_new ("cvlocalserver", server_thread, self, error);
   if (self->thread == NULL) {
@@ -762,11 +1014,113 @@ void
 cv_local_server_set_mode (CvLocalServer * self, CvLocalServerMode mode)
 {
   g_return_if_fail (self != NULL);
-  g_return_if_fail (mode <= CV_LOCAL_SERVER_MODE_HANG);
+  g_return_if_fail (mode <= CV_LOCAL_SERVER_MODE_RESET);
 
   g_mutex_lock (&self->lock);
   self->config.mode = mode;
   g_mutex_unlock (&self->lock);
+}
+
+/* See #CvLocalServerHostile; applies to requests arriving from now on. */
+void
+cv_local_server_set_hostile (CvLocalServer * self, CvLocalServerHostile flags)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.hostile.flags = flags;
+  g_mutex_unlock (&self->lock);
+}
+
+/* @n: 0 to answer with the analysed tags; else exactly @n tags, "tag1" to
+ * "tagN", in "tags" and in "description.tags" (where the request asked for
+ * them). */
+void
+cv_local_server_set_tag_count (CvLocalServer * self, guint n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.hostile.tag_count = n;
+  g_mutex_unlock (&self->lock);
+}
+
+/* @n: 0 to answer with the analysed caption; else a caption of @n words,
+ * "word1 word2 ... wordN". */
+void
+cv_local_server_set_caption_words (CvLocalServer * self, guint n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.hostile.caption_words = n;
+  g_mutex_unlock (&self->lock);
+}
+
+/* @n: 0 for Azure's messages; else the error bodies that
+ * cv_local_server_set_failure() asks for carry a top-level message of
+ * exactly @n bytes of ASCII text (plus the control characters if
+ * CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS is set). */
+void
+cv_local_server_set_error_message_size (CvLocalServer * self, gsize n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.hostile.error_message_size = n;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_release:
+ *
+ * Answers every request that HANG is holding, as NORMAL would (with the
+ * current status, hostile and canned-body settings), switches the mode
+ * back to NORMAL, and returns once the answers are on their way. Lets a
+ * test hang a request and release it at a moment of its choosing instead
+ * of using delays. Must not be called from the server's own thread.
+ */
+void
+cv_local_server_release (CvLocalServer * self)
+{
+  GSource *source;
+  guint ticket;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (g_thread_self () != self->thread);
+
+  g_mutex_lock (&self->lock);
+  self->config.mode = CV_LOCAL_SERVER_MODE_NORMAL;
+  ticket = ++self->releases_requested;
+  g_mutex_unlock (&self->lock);
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, release_held, self, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+
+  g_mutex_lock (&self->lock);
+  while (self->releases_done < ticket)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_get_open_connections:
+ *
+ * Client connections the server holds open now, counted from the kernel's
+ * view of this process (cvprocsockets.c explains why): every accepted
+ * socket that still has a descriptor, whatever its TCP state. A request
+ * HANG holds keeps its connection open until released.
+ *
+ * Returns: the number of open client connections
+ */
+guint
+cv_local_server_get_open_connections (CvLocalServer * self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return cv_proc_sockets_count_accepted (self->port);
 }
 
 /* Reads one of the counters the server thread updates. */
@@ -946,6 +1300,7 @@ cv_local_server_free (CvLocalServer * self)
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_ptr_array_unref (self->requests);
+  g_bytes_unref (self->endless_chunk);
   g_free (self->key);
   g_free (self->canned_body);
   g_mutex_clear (&self->lock);

@@ -23,8 +23,13 @@ typedef struct _CvLocalServer CvLocalServer;
  * @CV_LOCAL_SERVER_MODE_WRONG_TYPES: 200 with valid JSON whose members have
  *   the wrong types ("description": 5, "tags": "x", ...)
  * @CV_LOCAL_SERVER_MODE_DROP: close the connection without any response
- * @CV_LOCAL_SERVER_MODE_HANG: never answer; the connection is closed when
- *   the server is freed
+ * @CV_LOCAL_SERVER_MODE_HANG: never answer, until cv_local_server_release()
+ *   or the server is freed (which closes the connection)
+ * @CV_LOCAL_SERVER_MODE_ENDLESS: 200 with Content-Type JSON and a chunked
+ *   body that never ends: '{"tags":[' then '"x",' items, one chunk after the
+ *   previous one was written, until the client closes the connection
+ * @CV_LOCAL_SERVER_MODE_RESET: a true TCP reset: SO_LINGER {1, 0} on the
+ *   socket, then close it, so the client reads ECONNRESET
  *
  * Deliberate misbehaviour, to test clients. Path, method and key checks
  * still come first, so a bad URL or key is reported as usual.
@@ -35,8 +40,34 @@ typedef enum
   CV_LOCAL_SERVER_MODE_MALFORMED,
   CV_LOCAL_SERVER_MODE_WRONG_TYPES,
   CV_LOCAL_SERVER_MODE_DROP,
-  CV_LOCAL_SERVER_MODE_HANG
+  CV_LOCAL_SERVER_MODE_HANG,
+  CV_LOCAL_SERVER_MODE_ENDLESS,
+  CV_LOCAL_SERVER_MODE_RESET
 } CvLocalServerMode;
+
+/**
+ * CvLocalServerHostile:
+ * @CV_LOCAL_SERVER_HOSTILE_NONE: clean strings
+ * @CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES: the caption and every tag name
+ *   end in "\ud800" and "\udfff" escapes, each a lone surrogate
+ *   (cvhostile.h: CV_HOSTILE_LONE_SURROGATES_JSON)
+ * @CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS: terminal escape sequences
+ *   ("\u001b[2J\u001b]0;pwned\u0007"), BEL, U+202E, U+0085, U+009B, tab,
+ *   newline and a final NUL ("\u0000") appended to the caption, the tags,
+ *   "requestId" and "modelVersion" of a 200, and to every "code" and
+ *   "message" of the error bodies cv_local_server_set_failure() asks for
+ *   (cvhostile.h: CV_HOSTILE_CONTROL_CHARS_JSON and _TEXT)
+ *
+ * Hostile strings in otherwise well-formed answers. The body stays valid
+ * UTF-8 JSON text: the hostile characters are JSON escapes that decode to
+ * them. Flags combine with each other and with the sizes below.
+ */
+typedef enum
+{
+  CV_LOCAL_SERVER_HOSTILE_NONE = 0,
+  CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES = 1 << 0,
+  CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS = 1 << 1
+} CvLocalServerHostile;
 
 /**
  * CvLocalServerRequest:
@@ -101,6 +132,20 @@ guint cv_local_server_get_max_in_progress (CvLocalServer * server);
 
 void cv_local_server_set_canned_body (CvLocalServer * server,
     const gchar * body);
+
+void cv_local_server_set_hostile (CvLocalServer * server,
+    CvLocalServerHostile flags);
+
+void cv_local_server_set_tag_count (CvLocalServer * server, guint n);
+
+void cv_local_server_set_caption_words (CvLocalServer * server, guint n);
+
+void cv_local_server_set_error_message_size (CvLocalServer * server,
+    gsize n);
+
+void cv_local_server_release (CvLocalServer * server);
+
+guint cv_local_server_get_open_connections (CvLocalServer * server);
 
 void cv_local_server_free (CvLocalServer * server);
 
