@@ -148,6 +148,9 @@ enum
   PROP_JPEG_QUALITY,
   PROP_MAX_IN_FLIGHT,
   PROP_TIMEOUT,
+  PROP_MAX_RESPONSE_SIZE,
+  PROP_CA_FILE,
+  PROP_TLS_DATABASE,
   PROP_POST_MESSAGES,
   PROP_STATS,
   PROP_MODE,
@@ -171,6 +174,7 @@ enum
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
 #define DEFAULT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_MAX_RESPONSE_SIZE (8 * 1024 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_MODE GST_CV_ANALYZE_MODE_LIVE
 #define DEFAULT_OVERLAY FALSE
@@ -232,6 +236,9 @@ struct _GstCvAnalyze
   gint jpeg_quality;
   guint max_in_flight;
   GstClockTime timeout;
+  guint max_response_size;
+  gchar *ca_file;
+  GTlsDatabase *tls_database;
   gboolean post_messages;
   GstCvAnalyzeMode mode;
   gboolean overlay;
@@ -559,6 +566,59 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:max-response-size:
+   *
+   * Largest answer read from the service, in bytes. A longer one is not
+   * read beyond this (a warning says so, and the stream goes on), so
+   * memory stays bounded by #GstCvAnalyze:max-in-flight times this,
+   * whatever the service sends. Error answers are read up to 64 KiB.
+   * The default is far more than any Analyze Image answer.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RESPONSE_SIZE,
+      g_param_spec_uint ("max-response-size", "Maximum response size",
+          "Largest answer read from the service, in bytes; a longer one is "
+          "dropped with a warning", 64 * 1024, 1024 * 1024 * 1024,
+          DEFAULT_MAX_RESPONSE_SIZE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:ca-file:
+   *
+   * PEM file of the certificate authorities that https endpoints'
+   * certificates are verified against, instead of the system's: for a
+   * service behind a company proxy, an on-premises container or a
+   * self-hosted server with a private CA. To trust the public ones as
+   * well, put them in the same file (e.g. `cat
+   * /etc/ssl/certs/ca-certificates.crt my-ca.pem > bundle.pem`).
+   * Certificates are always verified; nothing turns that off. A file that
+   * cannot be read is an error at start-up.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to verify the service's "
+          "certificate with, instead of the system's (e.g. a private CA); "
+          "unset: the system's", NULL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:tls-database:
+   *
+   * The #GTlsDatabase that https endpoints' certificates are verified
+   * against, instead of the system's: what #GstCvAnalyze:ca-file does,
+   * for applications that build the database themselves. Set one of the
+   * two at most.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "GTlsDatabase to verify the service's certificate with, instead "
+          "of the system's (unset: the system's)", G_TYPE_TLS_DATABASE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:post-messages:
    *
    * Whether to post a `cvanalyze` element message for every result.
@@ -802,6 +862,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   self->timeout = DEFAULT_TIMEOUT;
+  self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->mode = DEFAULT_MODE;
   self->overlay = DEFAULT_OVERLAY;
@@ -868,6 +929,8 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->model_version);
   g_free (self->endpoint_in_use);
   g_free (self->font_desc);
+  g_free (self->ca_file);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->current, attachment_unref);
   gst_cv_analyze_caption_track_reset (&self->captions);
   gst_cv_analyze_caption_entries_clear (&self->entries);
@@ -927,6 +990,17 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_RESPONSE_SIZE:
+      self->max_response_size = g_value_get_uint (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
@@ -1035,6 +1109,15 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       g_value_set_uint64 (value, self->timeout);
+      break;
+    case PROP_MAX_RESPONSE_SIZE:
+      g_value_set_uint (value, self->max_response_size);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
@@ -1163,6 +1246,39 @@ build_url (GstCvAnalyze * self, const gchar * endpoint,
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
 
+/* The certificate authorities https is verified against: the system's
+ * (*database stays NULL), 'tls-database''s, or those in 'ca-file'. */
+static gboolean
+open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
+    GTlsDatabase ** database)
+{
+  GError *err = NULL;
+
+  if (ca_file == NULL || *ca_file == '\0')
+    return TRUE;
+  if (*database) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Both 'ca-file' and 'tls-database' are set; set only one of them."),
+        (NULL));
+    return FALSE;
+  }
+  *database = g_tls_file_database_new (ca_file, &err);
+  if (*database == NULL) {
+    gsize len = strlen (err->message);
+
+    /* GnuTLS's sentences end in a full stop; ours follows. */
+    if (len > 0 && err->message[len - 1] == '.')
+      err->message[len - 1] = '\0';
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not read the certificate authorities in '%s' (the 'ca-file' "
+            "property): %s. Give the path of a PEM file holding the CA "
+            "certificates to trust.", ca_file, err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Without a result, buffers can go through untouched: live mode. */
 static gboolean
 idle_passthrough (GstCvAnalyze * self)
@@ -1176,7 +1292,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   GstCvAnalyzeClientConfig config = { 0, };
   const gchar *endpoint, *key;
-  gchar *features, *details, *bad = NULL;
+  gchar *features, *details, *bad = NULL, *ca_file;
+  GTlsDatabase *tls_database;
   GUri *uri;
   GstCvAnalyzeClient *client;
 
@@ -1249,6 +1366,9 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.max_in_flight = self->max_in_flight;
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
+  config.max_response_size = self->max_response_size;
+  ca_file = self->ca_file && *self->ca_file ? g_strdup (self->ca_file) : NULL;
+  tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint);
   self->stream_timeout = self->timeout;
@@ -1260,12 +1380,25 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->captions.max_duration = self->caption_duration;
   GST_OBJECT_UNLOCK (self);
 
-  GST_INFO_OBJECT (self, "analysing with %s (key %s)", config.url,
-      key ? "set" : "not set");
+  if (!open_tls_database (self, ca_file, &tls_database)) {
+    g_free (ca_file);
+    g_clear_object (&tls_database);
+    g_free (config.url);
+    g_free (features);
+    g_free (details);
+    return FALSE;
+  }
+  config.tls_database = tls_database;
+
+  GST_INFO_OBJECT (self, "analysing with %s (key %s%s%s)", config.url,
+      key ? "set" : "not set", ca_file ? ", CAs from " : "",
+      ca_file ? ca_file : "");
   client = gst_cv_analyze_client_new (&config, on_outcome, self);
   g_free (config.url);
   g_free (features);
   g_free (details);
+  g_free (ca_file);
+  g_clear_object (&tls_database);
 
   g_mutex_lock (&self->state_lock);
   self->client = client;
@@ -2122,9 +2255,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 
 /* What went wrong, and what the user can do about it. */
 static const gchar *
-outcome_description (GstCvAnalyzeOutcomeKind kind, const gchar ** hint)
+outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
 {
-  switch (kind) {
+  switch (o->kind) {
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
       *hint = "";
       return "The analysis service answered with an error";
@@ -2140,6 +2273,27 @@ outcome_description (GstCvAnalyzeOutcomeKind kind, const gchar ** hint)
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
       *hint = "the video buffer does not match its caps";
       return "Could not encode a frame for analysis";
+    case GST_CV_ANALYZE_OUTCOME_TOO_LARGE:
+      *hint = "check that the endpoint is an image-analysis service, or "
+          "raise 'max-response-size' if its answers really are that large";
+      return "The analysis service's answer is larger than "
+          "'max-response-size' and was not read";
+    case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
+      *hint = o->tls_errors ? "if the service's certificate comes from a "
+          "private certificate authority (a company proxy, an on-premises "
+          "container, a self-hosted server), give that authority's PEM file "
+          "with 'ca-file'" : "check that the endpoint's port speaks https "
+          "(use http:// for a plain HTTP service) and that no proxy "
+          "intercepts the connection";
+      return "TLS with the analysis service failed";
+    case GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET:
+      *hint = "the service, or a proxy, firewall or load balancer in "
+          "between, dropped the request; check the service's logs";
+      return "The connection to the analysis service was reset";
+    case GST_CV_ANALYZE_OUTCOME_PROXY_ERROR:
+      *hint = "check the proxy settings (https_proxy, http_proxy, no_proxy "
+          "in the environment)";
+      return "The proxy refused to connect to the analysis service";
     default:
       *hint = "";
       return "Analysis failed";
@@ -2151,7 +2305,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
   gboolean report = FALSE, stale;
   const gchar *hint;
-  const gchar *what = outcome_description (o->kind, &hint);
+  const gchar *what = outcome_description (o, &hint);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
   gchar *endpoint;
