@@ -63,9 +63,10 @@
  * Playing forwards it is stamped in the video's running time, in one
  * segment per stream, so that subtitle files keep going forwards where
  * the video's timestamps restart (`concat`) or do not start at 0
- * (`splitmuxsrc`); in reverse it keeps the video's segment. #GstCvAnalyze:text-timing says when captions go out: with
- * every frame for textoverlay (`per-frame`, the default; also the safe
- * choice for Matroska), once per caption as it starts (`on-change`), or
+ * (`splitmuxsrc`); in reverse it keeps the video's segment.
+ * #GstCvAnalyze:text-timing says when captions go out: with every frame
+ * for textoverlay (`per-frame`, the default; also the safe choice for
+ * Matroska), once per caption as it starts (`on-change`), or
  * once per caption as it ends, with its exact duration, for webvttenc and
  * srtenc (`on-end`). A caption that reads like the one shown
  * (#GstCvAnalyze:caption-similarity) does not start a new entry, and
