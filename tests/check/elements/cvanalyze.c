@@ -118,11 +118,137 @@ pop_result (GstBus * bus)
 
 /* --- tests --- */
 
-/* The element's factory metadata and every property are documented as
- * gst-inspect shows them, and the key cannot be read back. */
+/* A file of the source tree (CVANALYZE_SOURCE_DIR, set by meson). */
+static gchar *
+read_source_file (const gchar * name)
+{
+  gchar *path = g_build_filename (g_getenv ("CVANALYZE_SOURCE_DIR"), name,
+      NULL);
+  gchar *contents = NULL;
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "%s", path);
+  g_free (path);
+  return contents;
+}
+
+/* The property names in the first column of README.md's properties table
+ * ("| `a` |" or "| `a`, `b` |"), as a set. */
+static GHashTable *
+readme_properties (void)
+{
+  gchar *readme = read_source_file ("README.md");
+  const gchar *section = strstr (readme, "\n## Properties\n");
+  const gchar *end;
+  gchar *table, **lines;
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  GRegex *name_re = g_regex_new ("`([a-z-]+)`", 0, 0, NULL);
+  guint i;
+
+  fail_unless (section != NULL, "README.md has no Properties section");
+  end = strstr (section + 1, "\n## ");
+  table = g_strndup (section, end ? end - section : strlen (section));
+  lines = g_strsplit (table, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gchar **cells;
+    GMatchInfo *m;
+
+    if (!g_str_has_prefix (lines[i], "| `"))
+      continue;
+    cells = g_strsplit (lines[i], "|", 3);
+    g_regex_match (name_re, cells[1], 0, &m);
+    while (g_match_info_matches (m)) {
+      g_hash_table_add (names, g_match_info_fetch (m, 1));
+      g_match_info_next (m, NULL);
+    }
+    g_match_info_free (m);
+    g_strfreev (cells);
+  }
+  g_strfreev (lines);
+  g_free (table);
+  g_regex_unref (name_re);
+  g_free (readme);
+  return names;
+}
+
+/* Whether @source has a gtk-doc block for the property, with a
+ * description after its heading. */
+static gboolean
+has_doc_block (const gchar * source, const gchar * name)
+{
+  gchar *pattern = g_strdup_printf ("/\\*\\*\\n\\s*\\* GstCvAnalyze:%s:\\n"
+      "\\s*\\*\\n\\s*\\* \\S", name);
+  gboolean found = g_regex_match_simple (pattern, source, 0, 0);
+
+  g_free (pattern);
+  return found;
+}
+
+/* A blurb is a sentence that tells more than the nick. */
+static void
+check_blurb (GParamSpec * spec)
+{
+  const gchar *blurb = g_param_spec_get_blurb (spec);
+  const gchar *nick = g_param_spec_get_nick (spec);
+  gchar **words;
+
+  fail_unless (blurb != NULL, "%s has no blurb", spec->name);
+  fail_if (g_ascii_strcasecmp (blurb, nick) == 0, "%s: blurb is the nick",
+      spec->name);
+  fail_unless (g_ascii_isalpha (blurb[0]), "%s: '%s'", spec->name, blurb);
+  words = g_strsplit (blurb, " ", -1);
+  fail_unless (g_strv_length (words) >= 4, "%s: '%s' is not a sentence",
+      spec->name, blurb);
+  g_strfreev (words);
+}
+
+#define CHECK_RANGE(spec, TYPE) G_STMT_START { \
+    TYPE *p = (TYPE *) (spec); \
+    fail_unless (p->minimum < p->maximum, "%s: empty range", spec->name); \
+    fail_unless (p->default_value >= p->minimum && \
+        p->default_value <= p->maximum, "%s: default outside the range", \
+        spec->name); \
+  } G_STMT_END
+
+/* A numeric property has a range, and its default is inside it; an enum's
+ * default is one of its values. */
+static void
+check_range (GParamSpec * spec)
+{
+  if (G_IS_PARAM_SPEC_INT (spec))
+    CHECK_RANGE (spec, GParamSpecInt);
+  else if (G_IS_PARAM_SPEC_UINT (spec))
+    CHECK_RANGE (spec, GParamSpecUInt);
+  else if (G_IS_PARAM_SPEC_INT64 (spec))
+    CHECK_RANGE (spec, GParamSpecInt64);
+  else if (G_IS_PARAM_SPEC_UINT64 (spec))
+    CHECK_RANGE (spec, GParamSpecUInt64);
+  else if (G_IS_PARAM_SPEC_LONG (spec))
+    CHECK_RANGE (spec, GParamSpecLong);
+  else if (G_IS_PARAM_SPEC_ULONG (spec))
+    CHECK_RANGE (spec, GParamSpecULong);
+  else if (G_IS_PARAM_SPEC_FLOAT (spec))
+    CHECK_RANGE (spec, GParamSpecFloat);
+  else if (G_IS_PARAM_SPEC_DOUBLE (spec))
+    CHECK_RANGE (spec, GParamSpecDouble);
+  else if (G_IS_PARAM_SPEC_ENUM (spec))
+    fail_unless (g_enum_get_value (G_PARAM_SPEC_ENUM (spec)->enum_class,
+            G_PARAM_SPEC_ENUM (spec)->default_value) != NULL,
+        "%s: default is not a value", spec->name);
+}
+
+/* Every property of cvanalyze is documented where users look: a gtk-doc
+ * block in gst/gstcvanalyze.c, a row in README.md's properties table (and
+ * no row for a property that does not exist), a blurb that is a sentence
+ * and not the nick, and for numbers a range holding the default. The key
+ * cannot be read back. */
 GST_START_TEST (test_properties_documented)
 {
   GstElement *e = gst_element_factory_make ("cvanalyze", NULL);
+  gchar *source = read_source_file ("gst/gstcvanalyze.c");
+  GHashTable *readme = readme_properties ();
+  GHashTableIter iter;
+  gpointer name;
   GParamSpec **specs;
   guint n, i;
 
@@ -131,16 +257,31 @@ GST_START_TEST (test_properties_documented)
           GST_ELEMENT_METADATA_KLASS), "Filter/Analyzer/Video");
   specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
   for (i = 0; i < n; i++) {
-    const gchar *blurb = g_param_spec_get_blurb (specs[i]);
-
     if (specs[i]->owner_type != G_OBJECT_TYPE (e))
       continue;
-    fail_unless (blurb && strlen (blurb) > 15, "%s has no blurb",
-        specs[i]->name);
+    fail_unless (has_doc_block (source, specs[i]->name),
+        "%s has no gtk-doc block in gst/gstcvanalyze.c", specs[i]->name);
+    fail_unless (g_hash_table_contains (readme, specs[i]->name),
+        "%s has no row in README.md's properties table", specs[i]->name);
+    check_blurb (specs[i]);
+    check_range (specs[i]);
   }
   g_free (specs);
+
+  g_hash_table_iter_init (&iter, readme);
+  while (g_hash_table_iter_next (&iter, &name, NULL)) {
+    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+        name);
+
+    fail_unless (spec && spec->owner_type == G_OBJECT_TYPE (e),
+        "README.md documents '%s', which cvanalyze does not have",
+        (const gchar *) name);
+  }
+
   fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
           "key")->flags & G_PARAM_READABLE);
+  g_hash_table_unref (readme);
+  g_free (source);
   gst_object_unref (e);
 }
 
