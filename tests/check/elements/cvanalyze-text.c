@@ -970,47 +970,6 @@ GST_START_TEST (test_exact_mode_live_keeps_sync)
 
 GST_END_TEST;
 
-/* When each frame entered and left the element (monotonic us), in order:
- * the time a frame spent in the element is how long it was held. */
-typedef struct
-{
-  GArray *in, *out;
-} Holds;
-
-static GstPadProbeReturn
-record_time (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  g_array_append_val ((GArray *) user_data, now);
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-probe_holds (GstElement * pipeline, Holds * holds)
-{
-  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
-  GstPad *sink = gst_element_get_static_pad (a, "sink");
-  GstPad *src = gst_element_get_static_pad (a, "src");
-
-  holds->in = g_array_new (FALSE, FALSE, sizeof (gint64));
-  holds->out = g_array_new (FALSE, FALSE, sizeof (gint64));
-  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, record_time, holds->in,
-      NULL);
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, record_time, holds->out,
-      NULL);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (a);
-}
-
-static void
-holds_clear (Holds * holds)
-{
-  g_array_unref (holds->in);
-  g_array_unref (holds->out);
-}
-
 #define SLOW_TIMEOUT_US (200 * 1000)
 /* What a held frame may take beyond the bound: waking the streaming thread
  * and the probes. Half the bound, so that a frame waiting for the slot and
@@ -1037,7 +996,8 @@ GST_START_TEST (test_exact_mode_slow_service)
   GstElement *pipeline = cv_test_make_pipeline (desc);
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   Frames *frames = frames_new (FALSE);
-  Holds holds;
+  GArray *in = cv_test_probe_buffer_times (pipeline, "a", "sink");
+  GArray *out = cv_test_probe_buffer_times (pipeline, "a", "src");
   GstStructure *stats;
   guint64 samples, missed, results, skipped, failed, requests;
   GList *messages;
@@ -1045,7 +1005,6 @@ GST_START_TEST (test_exact_mode_slow_service)
 
   cv_local_server_set_delay (server, 1500);
   probe_frames (pipeline, "sink", frames);
-  probe_holds (pipeline, &holds);
   messages = cv_test_run_pipeline (pipeline);
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
   fail_unless (cv_test_find_message (messages, GST_MESSAGE_EOS) != NULL);
@@ -1053,11 +1012,11 @@ GST_START_TEST (test_exact_mode_slow_service)
       "the slow service was not reported");
 
   fail_unless_equals_int (frames->frames->len, 8);
-  fail_unless_equals_int (holds.in->len, 8);
-  fail_unless_equals_int (holds.out->len, 8);
+  fail_unless_equals_int (in->len, 8);
+  fail_unless_equals_int (out->len, 8);
   for (i = 0; i < 8; i++) {
-    gint64 held = g_array_index (holds.out, gint64, i) -
-        g_array_index (holds.in, gint64, i);
+    gint64 held = g_array_index (out, gint64, i) - g_array_index (in, gint64,
+        i);
 
     fail_if (g_array_index (frames->frames, Frame, i).caption != NULL);
     fail_unless (held <= SLOW_TIMEOUT_US + SLOW_SLACK_US,
@@ -1084,7 +1043,8 @@ GST_START_TEST (test_exact_mode_slow_service)
       failed, requests);
 
   gst_structure_free (stats);
-  holds_clear (&holds);
+  g_array_unref (out);
+  g_array_unref (in);
   frames_free (frames);
   cv_test_free_messages (messages);
   gst_object_unref (a);
