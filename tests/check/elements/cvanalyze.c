@@ -844,6 +844,106 @@ GST_START_TEST (test_failures_warn_and_go_on)
 
 GST_END_TEST;
 
+#define RETRY_AFTER_S 1
+
+/* A 429 with Retry-After is a warning, posted once, and is honoured: the
+ * next request reaches the service no sooner than Retry-After after the
+ * 429 was asked for, every frame analysed meanwhile is skipped and counted
+ * in 'stats', and analysis resumes after it. */
+GST_START_TEST (test_retry_after_honoured)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=0 ! fakesink name=sink");
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GArray *in = cv_test_probe_buffer_times (pipeline, "a", "sink");
+  GArray *out = cv_test_probe_buffer_times (pipeline, "a", "src");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  CvLocalServerRequest *first, *second;
+  GstMessage *m, *warning = NULL;
+  GstStructure *stats;
+  guint64 samples, requests, skipped, results;
+  gint64 warned_us = 0, backoff_end_us;
+  guint warnings = 0, in_backoff = 0, i;
+  gboolean eos = FALSE;
+  gchar *text;
+
+  cv_local_server_set_failure (server, 429, RETRY_AFTER_S);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  /* Request 1 has been answered 429 once its warning is out; the service
+   * answers normally from then on. */
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING |
+      GST_MESSAGE_ERROR);
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING);
+  warned_us = g_get_monotonic_time ();
+  warning = m;
+  warnings++;
+  cv_local_server_set_failure (server, 0, 0);
+  fail_unless (cv_local_server_wait_for_requests (server, 2, WAIT_US),
+      "no request after the back-off");
+  fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+    fail_unless (m != NULL, "no EOS");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR, "%" GST_PTR_FORMAT, m);
+    warnings += GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING;
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  fail_unless_equals_int (warnings, 1);
+  text = message_text (warning, NULL);
+  fail_unless (strstr (text, "HTTP 429") && strstr (text, "'interval'"), "%s",
+      text);
+  g_free (text);
+
+  first = cv_local_server_get_request (server, 0);
+  second = cv_local_server_get_request (server, 1);
+  fail_unless (second->received_monotonic_us - first->received_monotonic_us >=
+      RETRY_AFTER_S * G_USEC_PER_SEC, "the next request came %"
+      G_GINT64_FORMAT " us after the 429", second->received_monotonic_us -
+      first->received_monotonic_us);
+
+  /* The back-off began before the warning was posted and ends no sooner
+   * than Retry-After after the first request arrived: every frame that
+   * went through the element in between was sampled (interval=0) in it. */
+  backoff_end_us = first->received_monotonic_us +
+      RETRY_AFTER_S * G_USEC_PER_SEC;
+  fail_unless_equals_int (in->len, out->len);
+  for (i = 0; i < in->len; i++)
+    in_backoff += g_array_index (in, gint64, i) > warned_us
+        && g_array_index (out, gint64, i) < backoff_end_us;
+  fail_unless (in_backoff >= 1, "no frame went through during the back-off");
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get (stats, "samples", G_TYPE_UINT64, &samples,
+          "requests", G_TYPE_UINT64, &requests, "skipped", G_TYPE_UINT64,
+          &skipped, "results", G_TYPE_UINT64, &results, NULL));
+  fail_unless (skipped >= in_backoff, "%" G_GUINT64_FORMAT " skipped, %u "
+      "frames in the back-off", skipped, in_backoff);
+  fail_unless_equals_uint64 (samples, in->len);
+  fail_unless_equals_uint64 (requests + skipped, samples);
+  fail_unless_equals_int (cv_local_server_get_request_count (server),
+      requests);
+  fail_unless (results >= 1, "no result after the back-off");
+
+  gst_structure_free (stats);
+  cv_local_server_request_free (second);
+  cv_local_server_request_free (first);
+  gst_message_unref (warning);
+  gst_object_unref (bus);
+  g_array_unref (out);
+  g_array_unref (in);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Frames smaller than the service's minimum are sent scaled up to more
  * than 50x50, which the service (here the local server, with Azure's
  * limits) accepts. */
@@ -1163,6 +1263,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_unauthorized_is_error);
   tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,
       G_N_ELEMENTS (failure_cases));
+  tcase_add_test (tc, test_retry_after_honoured);
   tcase_add_test (tc, test_connection_refused_warns);
   tcase_add_test (tc, test_short_buffer_warns);
   tcase_add_test (tc, test_tiny_frames_accepted);
