@@ -133,10 +133,11 @@ pop_result (GstBus * bus)
 static gchar *
 read_source_file (const gchar * name)
 {
-  gchar *path = g_build_filename (g_getenv ("CVANALYZE_SOURCE_DIR"), name,
-      NULL);
-  gchar *contents = NULL;
+  const gchar *dir = g_getenv ("CVANALYZE_SOURCE_DIR");
+  gchar *path, *contents = NULL;
 
+  fail_unless (dir != NULL, "CVANALYZE_SOURCE_DIR is not set (meson sets it)");
+  path = g_build_filename (dir, name, NULL);
   fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "%s", path);
   g_free (path);
   return contents;
