@@ -75,7 +75,8 @@ typedef struct
   gboolean holds_slot;          /* under the lock; a flush releases it early */
 
   /* The response body, read into a buffer that never grows beyond
-   * body_limit + 1 bytes: one byte more tells an oversized body. */
+   * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
+   * oversized body. */
   GInputStream *stream;
   gchar *body;
   gsize body_len;
@@ -87,6 +88,9 @@ typedef struct
 
 /* Bytes read at first when the body's length is not announced. */
 #define BODY_FIRST_READ (16 * 1024)
+/* Fewest bytes asked for at once: libsoup 3.2 reads a chunked body's
+ * trailer line into the caller's buffer and fails on one of 1 or 2 bytes. */
+#define BODY_MIN_READ 4096
 
 void
 gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
@@ -254,7 +258,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
 
   outcome->status = soup_message_get_status (req->msg);
   if (req->body && !req->body_overflow) {
-    req->body[size] = '\0';     /* body_alloc > body_len: see read_body */
+    req->body[size] = '\0';     /* the last read had room: see read_body */
     outcome->body = g_steal_pointer (&req->body);
   } else {
     outcome->body = g_strdup ("");
@@ -407,13 +411,15 @@ on_body_read (GObject * source, GAsyncResult * res, gpointer user_data)
   }
 }
 
-/* Reads on into the buffer, doubling it when full, up to one byte more
- * than the limit. */
+/* Reads on into the buffer, doubling it when short of room, up to
+ * BODY_MIN_READ bytes beyond the limit (so there is room for that much
+ * whenever body_len <= body_limit). */
 static void
 read_body (Request * req)
 {
-  if (req->body_len == req->body_alloc) {
-    req->body_alloc = MIN (req->body_alloc * 2, req->body_limit + 1);
+  if (req->body_alloc - req->body_len < BODY_MIN_READ) {
+    req->body_alloc = MIN (MAX (req->body_alloc * 2,
+            req->body_len + BODY_MIN_READ), req->body_limit + BODY_MIN_READ);
     req->body = g_realloc (req->body, req->body_alloc);
   }
   g_input_stream_read_async (req->stream, req->body + req->body_len,
@@ -453,9 +459,9 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
     return;
   }
 
-  /* Room for the announced body and the byte that tells its end. */
-  req->body_alloc = length >= 0 ? (gsize) length + 1 :
-      MIN (BODY_FIRST_READ, req->body_limit + 1);
+  /* Room for the announced body and the read that finds its end. */
+  req->body_alloc = length >= 0 ? (gsize) length + BODY_MIN_READ :
+      BODY_FIRST_READ;
   req->body = g_malloc (req->body_alloc);
   read_body (req);
 }
