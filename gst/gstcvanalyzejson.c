@@ -35,8 +35,9 @@
  *    at most FieldSpec.max_chars characters;
  *  - an array keeps its first GST_CV_ANALYZE_MAX_ARRAY_ITEMS items and the
  *    whole result its first GST_CV_ANALYZE_MAX_RESULT_ITEMS array items
- *    (arrays nest: categories[].celebrities[]); the rest is ignored, not
- *    checked and not an error;
+ *    (arrays nest: categories[].celebrities[]), though an array that is
+ *    not inside another keeps at least GST_CV_ANALYZE_MIN_ARRAY_ITEMS; the
+ *    rest is ignored, not checked and not an error;
  *  - before json-glib sees the text, gst_cv_analyze_json_load() refuses
  *    nesting deeper than MAX_NESTING_DEPTH, comments, single-quoted
  *    strings, invalid escapes and control characters that are not escaped
@@ -283,8 +284,15 @@ convert_array (JsonNode * node, const gchar * path, FieldKind element_kind,
   array = json_node_get_array (node);
   n = json_array_get_length (array);
   kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
-  kept = MIN (kept, budget->items_left);
-  budget->items_left -= kept;
+  /* An array outside any other array (tags, description.captions) keeps
+   * its first items even when earlier arrays spent the budget, so a long
+   * tag list cannot starve the caption; there are few such arrays in a
+   * schema, while nested ones multiply, so only those are held to it. */
+  if (strchr (path, '[') != NULL)
+    kept = MIN (kept, budget->items_left);
+  else
+    kept = MIN (kept, MAX (budget->items_left, GST_CV_ANALYZE_MIN_ARRAY_ITEMS));
+  budget->items_left -= MIN (kept, budget->items_left);
   if (kept < n)
     GST_DEBUG ("'%s': keeping %u of %u items", path, kept, n);
 
