@@ -36,8 +36,9 @@
  *    at most FieldSpec.max_chars characters;
  *  - an array keeps its first GST_CV_ANALYZE_MAX_ARRAY_ITEMS items and the
  *    whole result its first GST_CV_ANALYZE_MAX_RESULT_ITEMS array items
- *    (arrays nest: categories[].celebrities[]); the rest is ignored, not
- *    checked and not an error;
+ *    (arrays nest: categories[].celebrities[]), though an array that is
+ *    not inside another keeps at least GST_CV_ANALYZE_MIN_ARRAY_ITEMS; the
+ *    rest is ignored, not checked and not an error;
  *  - before json-glib sees the text, gst_cv_analyze_json_load() refuses
  *    nesting deeper than MAX_NESTING_DEPTH, comments, single-quoted
  *    strings, invalid escapes and control characters that are not escaped
@@ -277,8 +278,16 @@ keep_items (const gchar * path, guint n, guint size, Budget * budget)
 {
   guint kept = MIN (n, GST_CV_ANALYZE_MAX_ARRAY_ITEMS / size);
 
-  kept = MIN (kept, budget->items_left / size);
-  budget->items_left -= kept * size;
+  /* An array outside any other array (tags, description.captions) keeps
+   * its first items even when earlier arrays spent the budget, so a long
+   * tag list cannot starve the caption; there are few such arrays in a
+   * schema, while nested ones multiply, so only those are held to it. */
+  if (strchr (path, '[') != NULL)
+    kept = MIN (kept, budget->items_left / size);
+  else
+    kept = MIN (kept, MAX (budget->items_left,
+            GST_CV_ANALYZE_MIN_ARRAY_ITEMS) / size);
+  budget->items_left -= MIN (kept * size, budget->items_left);
   if (kept < n)
     GST_DEBUG ("'%s': keeping %u of %u items", path, kept, n);
   return kept;

@@ -27,6 +27,8 @@ G_BEGIN_DECLS
  * nested arrays of 1000 could hold, seconds. */
 #define GST_CV_ANALYZE_MAX_ARRAY_ITEMS 1000     /* of each JSON array */
 #define GST_CV_ANALYZE_MAX_RESULT_ITEMS 2000    /* of all arrays, nested too */
+#define GST_CV_ANALYZE_MIN_ARRAY_ITEMS 100      /* kept by an array that is
+                                                 * not nested, budget or not */
 #define GST_CV_ANALYZE_MAX_TAGS 100             /* in the "tags" summary */
 
 gchar *gst_cv_analyze_safe_text (const gchar * text, gssize length,

@@ -1249,8 +1249,40 @@ GST_START_TEST (test_result_items_cap)
   /* the cap is meant to bite here */
   fail_unless (GST_CV_ANALYZE_MAX_RESULT_ITEMS < 20 * 1000);
   fail_unless_equals_int (total, GST_CV_ANALYZE_MAX_RESULT_ITEMS);
-  /* the budget is spent: later arrays are empty, still present */
-  fail_unless_equals_int (array_size (s, "description-tags"), 0);
+  /* the budget is spent, but an array outside any other still keeps its
+   * first items: here all of them */
+  fail_unless_equals_int (array_size (s, "description-tags"), 1);
+  gst_structure_free (s);
+  g_string_free (body, TRUE);
+}
+
+GST_END_TEST;
+
+/* Long tag lists spend the budget, yet the caption that comes after them
+ * survives: arrays that are not nested keep their first
+ * GST_CV_ANALYZE_MIN_ARRAY_ITEMS items whatever was spent before. */
+GST_START_TEST (test_tags_cannot_starve_caption)
+{
+  GString *body = g_string_new ("{\"tags\":[");
+  GstStructure *s;
+  guint i;
+
+  for (i = 0; i < 3000; i++)
+    g_string_append_printf (body, "%s{\"name\":\"t%u\",\"confidence\":0.5}",
+        i ? "," : "", i);
+  g_string_append (body, "],\"description\":{\"tags\":[");
+  for (i = 0; i < 3000; i++)
+    g_string_append_printf (body, "%s\"d%u\"", i ? "," : "", i);
+  g_string_append (body, "],\"captions\":[{\"text\":\"a red car\","
+      "\"confidence\":0.9}]}}");
+
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "tag-details"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_int (array_size (s, "description-tags"),
+      GST_CV_ANALYZE_MAX_RESULT_ITEMS - GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_string (gst_structure_get_string (s, "caption"),
+      "a red car");
   gst_structure_free (s);
   g_string_free (body, TRUE);
 }
@@ -1332,6 +1364,7 @@ parser_suite (void)
   tcase_add_test (tc, test_text_caps);
   tcase_add_test (tc, test_array_caps);
   tcase_add_test (tc, test_result_items_cap);
+  tcase_add_test (tc, test_tags_cannot_starve_caption);
   tcase_add_test (tc, test_million_tags);
   return s;
 }
