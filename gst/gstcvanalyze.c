@@ -139,11 +139,19 @@ enum
   PROP_0,
   PROP_ENDPOINT,
   PROP_KEY,
+  PROP_API,
   PROP_API_VERSION,
   PROP_FEATURES,
   PROP_DETAILS,
   PROP_LANGUAGE,
   PROP_MODEL_VERSION,
+  PROP_GENDER_NEUTRAL_CAPTION,
+  PROP_SMARTCROPS_ASPECT_RATIOS,
+  PROP_MODEL,
+  PROP_PROMPT,
+  PROP_DETAIL,
+  PROP_MAX_TOKENS,
+  PROP_FRAMES_PER_REQUEST,
   PROP_INTERVAL,
   PROP_MAX_DIMENSION,
   PROP_JPEG_QUALITY,
@@ -166,15 +174,24 @@ enum
   PROP_TEXT_TIMING,
 };
 
-#define DEFAULT_API_VERSION GST_CV_ANALYZE_API_V3_2
-#define DEFAULT_FEATURES "Description,Tags"
+#define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
 #define DEFAULT_LANGUAGE "en"
 #define DEFAULT_MODEL_VERSION "latest"
+#define DEFAULT_GENDER_NEUTRAL_CAPTION FALSE
+#define DEFAULT_PROMPT "Describe this video frame in one short, factual " \
+    "sentence."
+#define DEFAULT_DETAIL GST_CV_ANALYZE_DETAIL_LOW
+/* Enough for a sentence, and for tags and read text in JSON; reasoning
+ * models need more (they count their thinking). */
+#define DEFAULT_MAX_TOKENS 300
+#define DEFAULT_FRAMES_PER_REQUEST 1
+/* The placeholder a prompt may hold for the caption currently shown. */
+#define PREVIOUS_CAPTION "{previous-caption}"
 #define DEFAULT_INTERVAL GST_SECOND
 #define DEFAULT_MAX_DIMENSION 1024
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
-#define DEFAULT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_TIMEOUT 0        /* the service's */
 #define DEFAULT_MAX_RESPONSE_SIZE (8 * 1024 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_MODE GST_CV_ANALYZE_MODE_LIVE
@@ -187,16 +204,6 @@ enum
 #define DEFAULT_CAPTION_SIMILARITY 0.8
 #define DEFAULT_CAPTION_DURATION 0
 #define DEFAULT_TEXT_TIMING GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME
-
-/* Azure's names, as the service spells them in visualFeatures / details. */
-static const gchar *const known_features[] = { "Categories", "Tags",
-  "Description", "Faces", "ImageType", "Color", "Adult", "Objects", "Brands",
-  NULL
-};
-
-static const gchar *const known_details[] = { "Celebrities", "Landmarks",
-  NULL
-};
 
 /* What is attached to each buffer while a result is current. Immutable
  * once built and shared by reference (g_atomic_rc_box), so the streaming
@@ -214,7 +221,8 @@ typedef struct
 
 typedef struct
 {
-  const gchar *type;            /* "face" or "object": fixed strings, since
+  const gchar *type;            /* "face", "object", "dense-caption",
+                                 * "person": fixed strings, since
                                  * the ROI meta turns its type into a quark */
   GstStructure *param;
   gint x, y, width, height;
@@ -227,11 +235,19 @@ struct _GstCvAnalyze
   /* properties, under the object lock */
   gchar *endpoint;
   gchar *key;
-  GstCvAnalyzeApiVersion api_version;
+  GstCvAnalyzeApi api;
+  gchar *api_version;
   gchar *features;
   gchar *details;
   gchar *language;
   gchar *model_version;
+  gboolean gender_neutral_caption;
+  gchar *smartcrops_aspect_ratios;
+  gchar *model;
+  gchar *prompt;
+  GstCvAnalyzeDetail detail;
+  guint max_tokens;
+  guint frames_per_request;
   GstClockTime interval;
   guint max_dimension;
   gint jpeg_quality;
@@ -270,6 +286,7 @@ struct _GstCvAnalyze
   GstCvAnalyzeOverlay *overlay_renderer;
 
   gchar *endpoint_in_use;       /* for error messages; never holds the key */
+  const GstCvAnalyzeServiceClass *service_class;        /* of this run */
 
   /* shared with the client thread, under state_lock */
   GMutex state_lock;
@@ -297,6 +314,10 @@ struct _GstCvAnalyze
   GstCvAnalyzeCaptionEntries entries;   /* client thread; set up in start() */
   GstClockTime last_latency;
   GstClockTime total_latency;
+  guint64 prompt_tokens;        /* chat services' usage, added up */
+  guint64 completion_tokens;
+  gchar *last_advice;           /* posted with a result, once until it
+                                 * changes */
 };
 
 static void gst_cv_analyze_set_property (GObject * object, guint prop_id,
@@ -329,18 +350,41 @@ GST_ELEMENT_REGISTER_DEFINE (cvanalyze, "cvanalyze", GST_RANK_NONE,
     GST_TYPE_CV_ANALYZE);
 
 GType
-gst_cv_analyze_api_version_get_type (void)
+gst_cv_analyze_api_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_CV_ANALYZE_API_V2_0, "Computer Vision v2.0", "v2.0"},
-    {GST_CV_ANALYZE_API_V2_1, "Computer Vision v2.1", "v2.1"},
-    {GST_CV_ANALYZE_API_V3_2, "Computer Vision v3.2", "v3.2"},
+    {GST_CV_ANALYZE_API_AZURE_CV, "Azure Computer Vision Analyze Image "
+          "(v3.2)", "azure-cv"},
+    {GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS, "Azure Image Analysis 4.0",
+        "azure-image-analysis"},
+    {GST_CV_ANALYZE_API_OPENAI, "OpenAI-compatible chat completions "
+          "(OpenAI, Ollama, llama-server, vLLM, LM Studio)", "openai"},
+    {GST_CV_ANALYZE_API_AZURE_OPENAI, "Chat completions on Azure OpenAI",
+        "azure-openai"},
     {0, NULL, NULL},
   };
 
   if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstCvAnalyzeApiVersion", values);
+    GType t = g_enum_register_static ("GstCvAnalyzeApi", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_cv_analyze_detail_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CV_ANALYZE_DETAIL_LOW, "A 512x512 rendition, the cheapest", "low"},
+    {GST_CV_ANALYZE_DETAIL_HIGH, "The image at its size, in tiles", "high"},
+    {GST_CV_ANALYZE_DETAIL_AUTO, "The service chooses", "auto"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCvAnalyzeDetail", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -430,72 +474,215 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "is used", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:api:
+   *
+   * Which service to speak to: `azure-cv` (Azure Computer Vision's Analyze
+   * Image v3.2), `azure-image-analysis` (Azure Image Analysis 4.0),
+   * `openai` (any OpenAI-compatible chat-completions server: OpenAI,
+   * Ollama, llama.cpp's llama-server, vLLM, LM Studio) or `azure-openai`
+   * (chat completions on Azure OpenAI). The other properties say which
+   * services they apply to.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_API,
+      g_param_spec_enum ("api", "API",
+          "Which service to speak to: azure-cv (Analyze Image v3.2), "
+          "azure-image-analysis (Image Analysis 4.0), openai (any "
+          "OpenAI-compatible chat-completions server), azure-openai",
+          GST_TYPE_CV_ANALYZE_API, DEFAULT_API,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:api-version:
    *
-   * Version of Azure Computer Vision's Analyze Image API: v2.0, v2.1 or
-   * v3.2.
+   * Version of the service's API. azure-cv: `v3.2` (the default); `v2.0`
+   * and `v2.1` are accepted with a warning, as Microsoft retired them on
+   * 2026-09-13. azure-image-analysis: `2023-10-01` (the default) or
+   * `2024-02-01`. Unset: the service's default. Chat services take their
+   * version, if any, in the endpoint.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_API_VERSION,
-      g_param_spec_enum ("api-version", "API version",
-          "Version of the Analyze Image API to call",
-          GST_TYPE_CV_ANALYZE_API_VERSION, DEFAULT_API_VERSION,
+      g_param_spec_string ("api-version", "API version",
+          "Version of the service's API (azure-cv: v3.2, or the retired "
+          "v2.1, v2.0; azure-image-analysis: 2023-10-01, 2024-02-01); "
+          "unset: the service's default", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:features:
    *
-   * The visualFeatures to ask for, comma-separated, with Azure's names (any
-   * case).
+   * What to ask for, comma-separated, in the service's own names (any
+   * case). azure-cv: Categories, Tags, Description, Faces, ImageType,
+   * Color, Adult, Objects, Brands (default Description,Tags).
+   * azure-image-analysis: caption, denseCaptions, tags, objects, read,
+   * people, smartCrops (default caption,tags). openai, azure-openai:
+   * caption, tags, text (the text visible in the frame; default caption).
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_FEATURES,
-      g_param_spec_string ("features", "Visual features",
-          "Comma-separated visualFeatures to ask for, Azure's names: "
-          "Categories, Tags, Description, Faces, ImageType, Color, Adult, "
-          "Objects, Brands", DEFAULT_FEATURES,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      g_param_spec_string ("features", "Features",
+          "Comma-separated features to ask for, the service's names. "
+          "azure-cv: Categories, Tags, Description, Faces, ImageType, "
+          "Color, Adult, Objects, Brands; azure-image-analysis: caption, "
+          "denseCaptions, tags, objects, read, people, smartCrops; openai, "
+          "azure-openai: caption, tags, text. Unset: the service's default",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:details:
    *
    * Domain-specific details to ask for with Categories: Celebrities,
-   * Landmarks.
+   * Landmarks. azure-cv only.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DETAILS,
       g_param_spec_string ("details", "Details",
           "Comma-separated domain details to ask for with Categories: "
-          "Celebrities, Landmarks (empty: none)", NULL,
+          "Celebrities, Landmarks (azure-cv only; empty: none)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:language:
    *
-   * Language of the captions and tags the service returns.
+   * Language of the captions and tags the service returns (Azure's
+   * services; Image Analysis 4.0 captions only in English).
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_LANGUAGE,
       g_param_spec_string ("language", "Language",
-          "Language of the captions and tags (en, es, ja, pt, zh)",
+          "Language of the captions and tags (azure-cv: en, es, ja, pt, zh; "
+          "azure-image-analysis: tags only, captions are English)",
           DEFAULT_LANGUAGE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:model-version:
    *
-   * Model version to ask for; sent to v3.2 only.
+   * Model version to ask for: azure-cv v3.2 and azure-image-analysis.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_VERSION,
       g_param_spec_string ("model-version", "Model version",
-          "Model version to ask for (v3.2 only; not sent to v2.x)",
-          DEFAULT_MODEL_VERSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          "Model version to ask for (azure-cv v3.2, azure-image-analysis; "
+          "not sent to v2.x)", DEFAULT_MODEL_VERSION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:gender-neutral-caption:
+   *
+   * Ask for captions that do not say "man" or "woman"
+   * (azure-image-analysis).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_GENDER_NEUTRAL_CAPTION,
+      g_param_spec_boolean ("gender-neutral-caption", "Gender-neutral caption",
+          "Ask for gender-neutral captions, \"person\" instead of \"man\" "
+          "or \"woman\" (azure-image-analysis)",
+          DEFAULT_GENDER_NEUTRAL_CAPTION, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:smartcrops-aspect-ratios:
+   *
+   * Comma-separated aspect ratios (width / height, 0.75 to 1.8) of the
+   * smart crops to ask for, with the smartCrops feature
+   * (azure-image-analysis). Unset: the service picks one.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_SMARTCROPS_ASPECT_RATIOS,
+      g_param_spec_string ("smartcrops-aspect-ratios",
+          "Smart crops aspect ratios", "Comma-separated aspect ratios "
+          "(width/height, 0.75 to 1.8) of the smart crops to ask for with "
+          "the smartCrops feature (azure-image-analysis); unset: the "
+          "service picks one", NULL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:model:
+   *
+   * The chat model to ask (openai: required, e.g. `gpt-4o-mini`, or
+   * `qwen2.5vl:3b` with Ollama; azure-openai: the deployment name, unless
+   * the endpoint names it).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Chat model to ask (openai: required, e.g. gpt-4o-mini, or "
+          "qwen2.5vl:3b with Ollama; azure-openai: the deployment name)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:prompt:
+   *
+   * What the chat model is asked about each frame (openai, azure-openai).
+   * `{previous-caption}` in it is replaced by the caption currently shown,
+   * so that one can ask what changed. It may be changed while playing and
+   * applies from the next sample.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_PROMPT,
+      g_param_spec_string ("prompt", "Prompt",
+          "What the chat model is asked about each frame (openai, "
+          "azure-openai); {previous-caption} is replaced by the caption "
+          "currently shown. May change while playing", DEFAULT_PROMPT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:detail:
+   *
+   * How closely the chat model looks at the image (OpenAI's `detail`;
+   * `low` is cheapest; servers other than OpenAI's and Azure's ignore it).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_DETAIL,
+      g_param_spec_enum ("detail", "Detail",
+          "How closely the chat model looks at the image: low (cheapest), "
+          "high, auto (openai, azure-openai)", GST_TYPE_CV_ANALYZE_DETAIL,
+          DEFAULT_DETAIL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:max-tokens:
+   *
+   * Longest answer the chat model may give, in tokens (sent as
+   * `max_tokens`, or `max_completion_tokens` for servers that refuse the
+   * former); 0 sends no limit. Reasoning models count their thinking in
+   * it and need 1000 or more.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_TOKENS,
+      g_param_spec_uint ("max-tokens", "Maximum tokens",
+          "Longest answer the chat model may give, in tokens (openai, "
+          "azure-openai; 0: no limit; reasoning models need 1000 or more)",
+          0, 100000, DEFAULT_MAX_TOKENS, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:frames-per-request:
+   *
+   * How many sampled frames go in one request, oldest first, so that a
+   * chat model can describe motion (openai, azure-openai; Azure's vision
+   * services take the newest only). The result describes the newest; the
+   * meta records the first frame's timestamp too.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_PER_REQUEST,
+      g_param_spec_uint ("frames-per-request", "Frames per request",
+          "How many of the last sampled frames go in one request, oldest "
+          "first, so a chat model can describe motion (openai, "
+          "azure-openai)", 1, GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST,
+          DEFAULT_FRAMES_PER_REQUEST, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:interval:
    *
@@ -555,7 +742,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:timeout:
    *
    * Longest wait for one answer. Also bounds how long a non-live stream
-   * waits for a free slot and for the last results at EOS.
+   * waits for a free slot and for the last results at EOS. 0: the
+   * service's default, 10 s for Azure's vision services, 120 s for
+   * openai (a vision model on a CPU takes tens of seconds a frame), 60 s
+   * for azure-openai.
    *
    * Since: 0.1
    */
@@ -563,7 +753,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_uint64 ("timeout", "Timeout",
           "Longest wait for one answer, in nanoseconds; also bounds how long "
           "a non-live stream waits for a free slot and for the last results "
-          "at EOS", GST_MSECOND, 600 * GST_SECOND, DEFAULT_TIMEOUT,
+          "at EOS (0: the service's default: 10 s for azure-cv and "
+          "azure-image-analysis, 120 s for openai, 60 s for azure-openai)",
+          0, 600 * GST_SECOND, DEFAULT_TIMEOUT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
@@ -842,7 +1034,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   trans_class->query = GST_DEBUG_FUNCPTR (gst_cv_analyze_query);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cv_analyze_src_event);
 
-  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_API_VERSION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_API, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_DETAIL, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_TEXT_TIMING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_VALIGN, 0);
@@ -854,10 +1047,14 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
 static void
 gst_cv_analyze_init (GstCvAnalyze * self)
 {
-  self->api_version = DEFAULT_API_VERSION;
-  self->features = g_strdup (DEFAULT_FEATURES);
+  self->api = DEFAULT_API;
   self->language = g_strdup (DEFAULT_LANGUAGE);
   self->model_version = g_strdup (DEFAULT_MODEL_VERSION);
+  self->gender_neutral_caption = DEFAULT_GENDER_NEUTRAL_CAPTION;
+  self->prompt = g_strdup (DEFAULT_PROMPT);
+  self->detail = DEFAULT_DETAIL;
+  self->max_tokens = DEFAULT_MAX_TOKENS;
+  self->frames_per_request = DEFAULT_FRAMES_PER_REQUEST;
   self->interval = DEFAULT_INTERVAL;
   self->max_dimension = DEFAULT_MAX_DIMENSION;
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
@@ -928,7 +1125,12 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->details);
   g_free (self->language);
   g_free (self->model_version);
+  g_free (self->api_version);
+  g_free (self->smartcrops_aspect_ratios);
+  g_free (self->model);
+  g_free (self->prompt);
   g_free (self->endpoint_in_use);
+  g_free (self->last_advice);
   g_free (self->font_desc);
   g_free (self->ca_file);
   g_clear_object (&self->tls_database);
@@ -958,8 +1160,36 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
       free_secret (self->key);
       self->key = g_value_dup_string (value);
       break;
+    case PROP_API:
+      self->api = g_value_get_enum (value);
+      break;
     case PROP_API_VERSION:
-      self->api_version = g_value_get_enum (value);
+      g_free (self->api_version);
+      self->api_version = g_value_dup_string (value);
+      break;
+    case PROP_GENDER_NEUTRAL_CAPTION:
+      self->gender_neutral_caption = g_value_get_boolean (value);
+      break;
+    case PROP_SMARTCROPS_ASPECT_RATIOS:
+      g_free (self->smartcrops_aspect_ratios);
+      self->smartcrops_aspect_ratios = g_value_dup_string (value);
+      break;
+    case PROP_MODEL:
+      g_free (self->model);
+      self->model = g_value_dup_string (value);
+      break;
+    case PROP_PROMPT:
+      g_free (self->prompt);
+      self->prompt = g_value_dup_string (value);
+      break;
+    case PROP_DETAIL:
+      self->detail = g_value_get_enum (value);
+      break;
+    case PROP_MAX_TOKENS:
+      self->max_tokens = g_value_get_uint (value);
+      break;
+    case PROP_FRAMES_PER_REQUEST:
+      self->frames_per_request = g_value_get_uint (value);
       break;
     case PROP_FEATURES:
       g_free (self->features);
@@ -1060,7 +1290,9 @@ get_stats (GstCvAnalyze * self)
       "missed", G_TYPE_UINT64, self->missed,
       "last-latency", G_TYPE_UINT64, self->last_latency,
       "mean-latency", G_TYPE_UINT64, self->results ?
-      self->total_latency / self->results : GST_CLOCK_TIME_NONE, NULL);
+      self->total_latency / self->results : GST_CLOCK_TIME_NONE,
+      "prompt-tokens", G_TYPE_UINT64, self->prompt_tokens,
+      "completion-tokens", G_TYPE_UINT64, self->completion_tokens, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -1081,8 +1313,32 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
     case PROP_ENDPOINT:
       g_value_set_string (value, self->endpoint);
       break;
+    case PROP_API:
+      g_value_set_enum (value, self->api);
+      break;
     case PROP_API_VERSION:
-      g_value_set_enum (value, self->api_version);
+      g_value_set_string (value, self->api_version);
+      break;
+    case PROP_GENDER_NEUTRAL_CAPTION:
+      g_value_set_boolean (value, self->gender_neutral_caption);
+      break;
+    case PROP_SMARTCROPS_ASPECT_RATIOS:
+      g_value_set_string (value, self->smartcrops_aspect_ratios);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
+      break;
+    case PROP_DETAIL:
+      g_value_set_enum (value, self->detail);
+      break;
+    case PROP_MAX_TOKENS:
+      g_value_set_uint (value, self->max_tokens);
+      break;
+    case PROP_FRAMES_PER_REQUEST:
+      g_value_set_uint (value, self->frames_per_request);
       break;
     case PROP_FEATURES:
       g_value_set_string (value, self->features);
@@ -1169,81 +1425,6 @@ getenv_nonempty (const gchar * name)
   return (value && *value) ? value : NULL;
 }
 
-/* Checks a comma-separated list against Azure's names (any case) and
- * returns it spelt as Azure does, or NULL with the offending name. */
-static gchar *
-normalize_list (const gchar * list, const gchar * const *known,
-    gchar ** bad_name)
-{
-  gchar **names = g_strsplit (list ? list : "", ",", -1);
-  GString *out = g_string_new (NULL);
-  gchar **n;
-
-  for (n = names; *n; n++) {
-    const gchar *const *k;
-    gchar *name = g_strstrip (*n);
-
-    if (*name == '\0')
-      continue;
-    for (k = known; *k; k++)
-      if (g_ascii_strcasecmp (name, *k) == 0)
-        break;
-    if (*k == NULL) {
-      *bad_name = g_strdup (name);
-      g_strfreev (names);
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-    if (out->len)
-      g_string_append_c (out, ',');
-    g_string_append (out, *k);
-  }
-  g_strfreev (names);
-  return g_string_free (out, FALSE);
-}
-
-static const gchar *
-api_version_path (GstCvAnalyzeApiVersion version)
-{
-  GEnumValue *v = g_enum_get_value (g_type_class_peek
-      (GST_TYPE_CV_ANALYZE_API_VERSION), version);
-
-  return v ? v->value_nick : "v3.2";
-}
-
-static void
-append_query (GString * url, const gchar * name, const gchar * value)
-{
-  gchar *escaped = g_uri_escape_string (value, ",", TRUE);
-
-  g_string_append_printf (url, "%c%s=%s", strchr (url->str, '?') ? '&' : '?',
-      name, escaped);
-  g_free (escaped);
-}
-
-/* Builds POST {endpoint}/vision/{version}/analyze?... from the properties
- * (called with the object lock held). */
-static gchar *
-build_url (GstCvAnalyze * self, const gchar * endpoint,
-    const gchar * features, const gchar * details)
-{
-  GString *url = g_string_new (endpoint);
-
-  while (url->len && url->str[url->len - 1] == '/')
-    g_string_truncate (url, url->len - 1);
-  g_string_append_printf (url, "/vision/%s/analyze",
-      api_version_path (self->api_version));
-  append_query (url, "visualFeatures", features);
-  if (details && *details)
-    append_query (url, "details", details);
-  if (self->language && *self->language)
-    append_query (url, "language", self->language);
-  if (self->api_version == GST_CV_ANALYZE_API_V3_2 && self->model_version
-      && *self->model_version)
-    append_query (url, "model-version", self->model_version);
-  return g_string_free (url, FALSE);
-}
-
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
 
@@ -1287,35 +1468,58 @@ idle_passthrough (GstCvAnalyze * self)
   return self->stream_mode == GST_CV_ANALYZE_MODE_LIVE;
 }
 
-static gboolean
-gst_cv_analyze_start (GstBaseTransform * trans)
+/* The property, else the service's environment variables, in order. */
+static const gchar *
+property_or_env (const gchar * value, const gchar * const *env)
 {
-  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
-  GstCvAnalyzeClientConfig config = { 0, };
-  const gchar *endpoint, *key;
-  gchar *features, *details, *bad = NULL, *ca_file;
-  GTlsDatabase *tls_database;
+  const gchar *found = value && *value ? value : NULL;
+
+  for (; found == NULL && *env; env++)
+    found = getenv_nonempty (*env);
+  return found;
+}
+
+/* A query is allowed only where a service documents one (Azure OpenAI's
+ * classic deployment URL takes ?api-version=): the endpoint is shown in
+ * messages and logs, so it must not be able to carry a secret (Azure
+ * also takes ?subscription-key=...). */
+static gboolean
+query_is_allowed (GstCvAnalyzeApi api, const gchar * query)
+{
+  gchar **params;
+  gboolean ok = TRUE;
+  guint i;
+
+  if (query == NULL)
+    return TRUE;
+  if (api != GST_CV_ANALYZE_API_OPENAI
+      && api != GST_CV_ANALYZE_API_AZURE_OPENAI)
+    return FALSE;
+  params = g_strsplit (query, "&", -1);
+  for (i = 0; ok && params[i]; i++)
+    ok = g_str_has_prefix (params[i], "api-version=");
+  g_strfreev (params);
+  return ok;
+}
+
+/* Checks the endpoint the user gave; posts the error. */
+static gboolean
+check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
+    const gchar * endpoint, const GstCvAnalyzeServiceClass * klass)
+{
   GUri *uri;
-  GstCvAnalyzeClient *client;
+  gboolean plain;
 
-  GST_OBJECT_LOCK (self);
-  endpoint = self->endpoint && *self->endpoint ? self->endpoint :
-      getenv_nonempty ("AZURE_VISION_ENDPOINT");
-  if (!endpoint)
-    endpoint = getenv_nonempty ("VISION_ENDPOINT");
-  key = self->key && *self->key ? self->key :
-      getenv_nonempty ("AZURE_VISION_KEY");
-  if (!key)
-    key = getenv_nonempty ("VISION_KEY");
-
-  if (!endpoint) {
-    GST_OBJECT_UNLOCK (self);
+  if (endpoint == NULL && api == GST_CV_ANALYZE_API_OPENAI)
+    return TRUE;                /* OpenAI's own, as its SDKs do */
+  if (endpoint == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("No analysis endpoint set. Set the 'endpoint' property (e.g. "
-            "endpoint=https://<resource>.cognitiveservices.azure.com/) or the "
-            "AZURE_VISION_ENDPOINT environment variable; for a local test "
-            "service run cvanalyze-local-server and use the URL it prints."),
-        (NULL));
+            "endpoint=https://<resource>.%s/) or the %s environment "
+            "variable; for a local test service run cvanalyze-local-server "
+            "and use the URL it prints.",
+            api == GST_CV_ANALYZE_API_AZURE_OPENAI ? "openai.azure.com" :
+            "cognitiveservices.azure.com", klass->endpoint_env[0]), (NULL));
     return FALSE;
   }
 
@@ -1323,7 +1527,6 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   if (!uri || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
           && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
       || g_uri_get_host (uri) == NULL) {
-    GST_OBJECT_UNLOCK (self);
     g_clear_pointer (&uri, g_uri_unref);
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The analysis endpoint is not an http:// or https:// URL; set it "
@@ -1331,48 +1534,107 @@ gst_cv_analyze_start (GstBaseTransform * trans)
         (NULL));
     return FALSE;
   }
-  /* The endpoint is shown in messages and logs: it must not be able to
-   * carry a secret (Azure also takes ?subscription-key=...). */
-  if (g_uri_get_userinfo (uri) || g_uri_get_query (uri)
-      || g_uri_get_fragment (uri)) {
-    GST_OBJECT_UNLOCK (self);
-    g_uri_unref (uri);
+  plain = g_uri_get_userinfo (uri) == NULL && g_uri_get_fragment (uri) ==
+      NULL && query_is_allowed (api, g_uri_get_query (uri));
+  g_uri_unref (uri);
+  if (!plain) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The analysis endpoint must be a plain base URL, without "
-            "credentials or a query: give the key with the 'key' property or "
-            "AZURE_VISION_KEY."), (NULL));
+            "credentials or a query (but ?api-version= for Azure OpenAI): "
+            "give the key with the 'key' property or %s.",
+            klass->key_env[0]), (NULL));
     return FALSE;
   }
-  g_uri_unref (uri);
+  return TRUE;
+}
 
-  features = normalize_list (self->features, known_features, &bad);
-  details = features ? normalize_list (self->details, known_details, &bad) :
-      NULL;
-  if (!features || !details || !*features) {
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Unknown analysis feature or detail '%s'. 'features' takes a "
-            "comma-separated list of Categories, Tags, Description, Faces, "
-            "ImageType, Color, Adult, Objects, Brands; 'details' takes "
-            "Celebrities, Landmarks.", bad ? bad : "(empty)"), (NULL));
-    g_free (bad);
-    g_free (features);
-    g_free (details);
+static const gchar *
+detail_nick (GstCvAnalyzeDetail detail)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek
+      (GST_TYPE_CV_ANALYZE_DETAIL), detail);
+
+  return v ? v->value_nick : "low";
+}
+
+/* The service the properties describe, or NULL with the error posted.
+ * Called with the object lock, which it releases. */
+static GstCvAnalyzeService *
+make_service (GstCvAnalyze * self, const gchar * endpoint, gchar ** notice)
+{
+  GstCvAnalyzeServiceSettings settings = { 0, };
+  GstCvAnalyzeService *service;
+  GError *err = NULL;
+
+  settings.api = self->api;
+  settings.endpoint = endpoint;
+  settings.api_version = self->api_version;
+  settings.features = self->features;
+  settings.details = self->details;
+  settings.language = self->language;
+  settings.model_version = self->model_version;
+  settings.gender_neutral_caption = self->gender_neutral_caption;
+  settings.smartcrops_aspect_ratios = self->smartcrops_aspect_ratios;
+  settings.model = self->model;
+  settings.detail = detail_nick (self->detail);
+  settings.max_tokens = self->max_tokens;
+
+  service = gst_cv_analyze_service_new (&settings, notice, &err);
+  GST_OBJECT_UNLOCK (self);
+  if (service == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
+        (NULL));
+    g_error_free (err);
+  }
+  return service;
+}
+
+static gboolean
+gst_cv_analyze_start (GstBaseTransform * trans)
+{
+  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  GstCvAnalyzeClientConfig config = { 0, };
+  const GstCvAnalyzeServiceClass *klass;
+  const gchar *endpoint, *key;
+  gchar *ca_file, *notice = NULL, *endpoint_copy;
+  GTlsDatabase *tls_database;
+  GstCvAnalyzeClient *client;
+
+  GST_OBJECT_LOCK (self);
+  klass = gst_cv_analyze_service_class_get (self->api);
+  self->service_class = klass;
+  endpoint_copy = g_strdup (property_or_env (self->endpoint,
+          klass->endpoint_env));
+  GST_OBJECT_UNLOCK (self);
+  /* Errors are posted without the object lock, which posting takes. */
+  if (!check_endpoint (self, klass->api, endpoint_copy, klass)) {
+    g_free (endpoint_copy);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  config.service = make_service (self, endpoint_copy, &notice);
+  if (config.service == NULL) {
+    g_free (endpoint_copy);
     return FALSE;
   }
 
-  config.url = build_url (self, endpoint, features, details);
-  config.key = (gchar *) key;
-  config.timeout = self->timeout;
+  GST_OBJECT_LOCK (self);
+  endpoint = endpoint_copy;
+  key = property_or_env (self->key, klass->key_env);
+  /* A copy, for the client to copy: the property may change meanwhile. */
+  config.key = g_strdup (key);
+  config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
+  config.frames_per_request = self->frames_per_request;
   ca_file = self->ca_file && *self->ca_file ? g_strdup (self->ca_file) : NULL;
   tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
-  self->endpoint_in_use = g_strdup (endpoint);
-  self->stream_timeout = self->timeout;
+  self->endpoint_in_use = g_strdup (endpoint ? endpoint :
+      "https://api.openai.com/v1");
+  self->stream_timeout = config.timeout;
   self->stream_mode = self->mode;
   self->stream_text_timing = self->text_timing;
   /* Before the client exists: its thread owns the entries from then on. */
@@ -1381,23 +1643,26 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->captions.max_duration = self->caption_duration;
   GST_OBJECT_UNLOCK (self);
 
+  g_free (endpoint_copy);
+  if (notice) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", notice), (NULL));
+    g_free (notice);
+  }
+
   if (!open_tls_database (self, ca_file, &tls_database)) {
     g_free (ca_file);
     g_clear_object (&tls_database);
-    g_free (config.url);
-    g_free (features);
-    g_free (details);
+    gst_cv_analyze_service_free (config.service);
+    free_secret (config.key);
     return FALSE;
   }
   config.tls_database = tls_database;
 
-  GST_INFO_OBJECT (self, "analysing with %s (key %s%s%s)", config.url,
-      key ? "set" : "not set", ca_file ? ", CAs from " : "",
-      ca_file ? ca_file : "");
+  GST_INFO_OBJECT (self, "analysing with %s at %s (key %s%s%s)",
+      klass->name, self->endpoint_in_use, config.key ? "set" : "not set",
+      ca_file ? ", CAs from " : "", ca_file ? ca_file : "");
   client = gst_cv_analyze_client_new (&config, on_outcome, self);
-  g_free (config.url);
-  g_free (features);
-  g_free (details);
+  free_secret (config.key);
   g_free (ca_file);
   g_clear_object (&tls_database);
 
@@ -1413,6 +1678,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->requests = 0;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
+  self->prompt_tokens = self->completion_tokens = 0;
+  g_clear_pointer (&self->last_advice, g_free);
   g_mutex_unlock (&self->state_lock);
 
   self->next_sample = GST_CLOCK_TIME_NONE;
@@ -1793,6 +2060,28 @@ upstream_is_live (GstCvAnalyze * self)
 /* Hands the frame to the client, waiting at most @wait for a free slot.
  * Returns whether it was queued. With @copy the client gets its own copy
  * of the pixels, for a frame that is about to be drawn on. */
+/* The prompt for a frame sampled now, with {previous-caption} replaced by
+ * the caption currently shown (bounded: captions are capped). Called with
+ * the state lock. */
+static gchar *
+make_prompt (GstCvAnalyze * self)
+{
+  const gchar *previous = self->current && self->current->caption ?
+      self->current->caption : "";
+  gchar *prompt, **parts;
+
+  GST_OBJECT_LOCK (self);
+  prompt = g_strdup (self->prompt ? self->prompt : "");
+  GST_OBJECT_UNLOCK (self);
+  if (strstr (prompt, PREVIOUS_CAPTION) == NULL)
+    return prompt;
+  parts = g_strsplit (prompt, PREVIOUS_CAPTION, -1);
+  g_free (prompt);
+  prompt = g_strjoinv (previous, parts);
+  g_strfreev (parts);
+  return prompt;
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
@@ -1815,6 +2104,7 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->generation = self->generation;
   frame->id = ++self->sample_id;
   self->samples++;
+  frame->prompt = make_prompt (self);
   g_mutex_unlock (&self->state_lock);
   if (id)
     *id = frame->id;
@@ -2113,7 +2403,8 @@ make_roi_param (const GstStructure * item, const gchar * name_field,
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (fields); i++) {
-    const GValue *v = gst_structure_get_value (item, fields[i]);
+    const GValue *v = fields[i] ? gst_structure_get_value (item, fields[i])
+        : NULL;
 
     if (v)
       gst_structure_set_value (param, fields[i], v);
@@ -2158,6 +2449,7 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   a->meta = gst_structure_copy (o->result);
   gst_structure_set (a->meta,
       "frame-pts", G_TYPE_UINT64, o->pts,
+      "first-frame-pts", G_TYPE_UINT64, o->first_pts,
       "frame-running-time", G_TYPE_UINT64, o->running_time,
       "latency", G_TYPE_UINT64, o->latency,
       "image-width", G_TYPE_INT, o->image_width,
@@ -2167,6 +2459,9 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   a->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
   collect_rois (a->rois, o->result, "faces", "face", "gender", sx, sy);
   collect_rois (a->rois, o->result, "objects", "object", "object", sx, sy);
+  collect_rois (a->rois, o->result, "dense-captions", "dense-caption", "text",
+      sx, sy);
+  collect_rois (a->rois, o->result, "people", "person", NULL, sx, sy);
   return a;
 }
 
@@ -2201,12 +2496,28 @@ make_result_message (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
+/* Adds up the tokens a chat service says it used. Call with state_lock. */
+static void
+add_usage (GstCvAnalyze * self, const GstStructure * result)
+{
+  const GstStructure *usage;
+  gint n;
+
+  if (!gst_structure_has_field_typed (result, "usage", GST_TYPE_STRUCTURE))
+    return;
+  usage = gst_value_get_structure (gst_structure_get_value (result, "usage"));
+  if (gst_structure_get_int (usage, "prompt-tokens", &n) && n > 0)
+    self->prompt_tokens += n;
+  if (gst_structure_get_int (usage, "completion-tokens", &n) && n > 0)
+    self->completion_tokens += n;
+}
+
 static void
 handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
   Attachment *a = make_attachment (o), *old = NULL;
   GstMessage *msg = NULL;
-  gboolean post;
+  gboolean post, advise = FALSE;
   /* Outside the lock: its cost follows the result's size. */
   gchar *caption = gst_cv_analyze_caption_text_from_result (o->result,
       self->entries.min_confidence, self->entries.show_tags);
@@ -2236,11 +2547,20 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     self->results++;
     self->last_latency = o->latency;
     self->total_latency += o->latency;
+    add_usage (self, o->result);
+    advise = o->advice && g_strcmp0 (o->advice, self->last_advice) != 0;
+    if (advise) {
+      g_free (self->last_advice);
+      self->last_advice = g_strdup (o->advice);
+    }
     gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
   }
   g_mutex_unlock (&self->state_lock);
 
   g_free (caption);
+  if (advise)
+    GST_ELEMENT_WARNING (self, RESOURCE, READ, ("The analysis service "
+            "answered, but: %s.", o->advice), (NULL));
   if (a) {                      /* flushed meanwhile, or late */
     attachment_unref (a);
     gst_clear_message (&msg);
@@ -2260,8 +2580,11 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
 {
   switch (o->kind) {
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
-      *hint = "";
+      *hint = o->advice ? o->advice : "";
       return "The analysis service answered with an error";
+    case GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR:
+      *hint = o->advice ? o->advice : "check the properties";
+      return "The analysis service cannot do what it is asked";
     case GST_CV_ANALYZE_OUTCOME_TIMEOUT:
       *hint = "check that the service is running, or raise 'timeout'";
       return "The analysis service did not answer in time";
@@ -2269,8 +2592,10 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
       *hint = "check that the service is running and the endpoint is right";
       return "Could not reach the analysis service";
     case GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE:
-      *hint = "check that the endpoint is an Azure Computer Vision resource";
-      return "The analysis service sent a response that cannot be parsed";
+      *hint = o->advice ? o->advice : "check that the endpoint speaks the "
+          "protocol 'api' names";
+      return "The analysis service sent an answer that cannot be parsed or "
+          "used";
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
       *hint = "the video buffer does not match its caps";
       return "Could not encode a frame for analysis";
@@ -2323,7 +2648,8 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
         || self->last_failure_status != o->status;
     /* Requests still in flight after a refused key fail the same way:
      * one error is enough. */
-    if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+    if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR
+        || o->kind == GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR) {
       report = !self->auth_reported;
       self->auth_reported = TRUE;
     }
@@ -2342,21 +2668,30 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   if (report && o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
         ("The analysis service at %s refused the request (HTTP %u: %s). "
-            "Check the key (the 'key' property or AZURE_VISION_KEY) and that "
-            "the endpoint is your resource's.", endpoint, o->status, detail),
-        ("error code '%s'", code),
+            "Check the key (the 'key' property or %s) and that the endpoint "
+            "is your resource's.", endpoint, o->status, detail,
+            self->service_class->key_env[0]), ("error code '%s'", code),
         ("http-status-code", G_TYPE_UINT, o->status, NULL));
     /* Only now stop the stream: its own "streaming stopped" error must
      * come after this one, which says what to do. */
     g_mutex_lock (&self->state_lock);
     self->fatal = TRUE;
     g_mutex_unlock (&self->state_lock);
+  } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("%s (%s, HTTP %u): %s. %s.", what, endpoint, o->status, detail,
+            hint), ("error code '%s'", code),
+        ("http-status-code", G_TYPE_UINT, o->status, NULL));
+    g_mutex_lock (&self->state_lock);
+    self->fatal = TRUE;
+    g_mutex_unlock (&self->state_lock);
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
         ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
-            "recovers%s.", what, o->status, *code ? ", " : "", code,
+            "recovers%s%s%s.", what, o->status, *code ? ", " : "", code,
             *detail ? ": " : "", detail, o->status == 429 ?
-            "; lower the rate with a longer 'interval'" : ""),
+            "; lower the rate with a longer 'interval'" : "",
+            *hint ? "; " : "", hint),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,
             NULL));

@@ -13,29 +13,36 @@
 #include <gst/gst.h>
 #include <gst/base/gstbasetransform.h>
 
+#include "gstcvanalyzeservice.h"
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_CV_ANALYZE (gst_cv_analyze_get_type ())
 G_DECLARE_FINAL_TYPE (GstCvAnalyze, gst_cv_analyze, GST, CV_ANALYZE,
     GstBaseTransform)
 
+/* GstCvAnalyzeApi, the api property's values, is in gstcvanalyzeservice.h. */
+#define GST_TYPE_CV_ANALYZE_API (gst_cv_analyze_api_get_type ())
+GType gst_cv_analyze_api_get_type (void);
+
 /**
- * GstCvAnalyzeApiVersion:
- * @GST_CV_ANALYZE_API_V2_0: Computer Vision v2.0
- * @GST_CV_ANALYZE_API_V2_1: Computer Vision v2.1
- * @GST_CV_ANALYZE_API_V3_2: Computer Vision v3.2
+ * GstCvAnalyzeDetail:
+ * @GST_CV_ANALYZE_DETAIL_LOW: a 512x512 rendition, the cheapest
+ * @GST_CV_ANALYZE_DETAIL_HIGH: the image at its size, in tiles
+ * @GST_CV_ANALYZE_DETAIL_AUTO: the service chooses
  *
- * Version of the Analyze Image REST API to call.
+ * How closely a chat model looks at the image (OpenAI's `detail`; other
+ * servers ignore it).
  */
 typedef enum
 {
-  GST_CV_ANALYZE_API_V2_0,
-  GST_CV_ANALYZE_API_V2_1,
-  GST_CV_ANALYZE_API_V3_2,
-} GstCvAnalyzeApiVersion;
+  GST_CV_ANALYZE_DETAIL_LOW,
+  GST_CV_ANALYZE_DETAIL_HIGH,
+  GST_CV_ANALYZE_DETAIL_AUTO,
+} GstCvAnalyzeDetail;
 
-#define GST_TYPE_CV_ANALYZE_API_VERSION (gst_cv_analyze_api_version_get_type ())
-GType gst_cv_analyze_api_version_get_type (void);
+#define GST_TYPE_CV_ANALYZE_DETAIL (gst_cv_analyze_detail_get_type ())
+GType gst_cv_analyze_detail_get_type (void);
 
 /**
  * GstCvAnalyzeMode:

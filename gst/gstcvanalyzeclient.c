@@ -21,11 +21,12 @@
 #include "config.h"
 #endif
 
+#include <math.h>
+#include <string.h>
 #include <libsoup/soup.h>
 
 #include "gstcvanalyzeclient.h"
 #include "gstcvanalyzeencoder.h"
-#include "gstcvanalyzeparser.h"
 #include "gstcvanalyzesafetext.h"
 
 GST_DEBUG_CATEGORY_STATIC (cv_analyze_client_debug);
@@ -56,6 +57,13 @@ struct _GstCvAnalyzeClient
   gint64 backoff_until_us;      /* honour the service's Retry-After */
   guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
+
+  /* The client's thread only: the JPEGs of the last frames, oldest first,
+   * that go with the next one (frames_per_request - 1 at most). */
+  GstCvAnalyzeImage history[GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST - 1];
+  GstClockTime history_pts[GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST - 1];
+  guint n_history;
+  guint history_epoch;
 };
 
 G_DEFINE_TYPE (GstCvAnalyzeClient, gst_cv_analyze_client, GST_TYPE_OBJECT);
@@ -73,6 +81,15 @@ typedef struct
   gboolean handshaking;         /* a TLS handshake is under way */
   gboolean tunnelling;          /* a proxy's CONNECT is not answered yet */
   gboolean holds_slot;          /* under the lock; a flush releases it early */
+  guint epoch;                  /* the client's, when the frame was taken */
+
+  /* What the service is asked about, kept to ask again (RESEND, POLL). */
+  GstCvAnalyzeImage images[GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST];
+  guint n_images;
+  gchar *prompt;
+  gboolean resent;              /* the service changed how it asks, once */
+  gchar *poll_url;              /* GET this next, after POLL_INTERVAL */
+  GSource *poll_source;
 
   /* The response body, read into a buffer that never grows beyond
    * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
@@ -91,6 +108,20 @@ typedef struct
 /* Fewest bytes asked for at once: libsoup 3.2 reads a chunked body's
  * trailer line into the caller's buffer and fails on one of 1 or 2 bytes. */
 #define BODY_MIN_READ 4096
+/* Between two polls of an operation (Azure's Read API asks for about one
+ * a second); all of them stay within the request's timeout. */
+#define POLL_INTERVAL (GST_SECOND)
+/* Longest Retry-After honoured: longer is a quota, not a pause, and is
+ * reported as such (the OpenAI SDK draws the line at 120 s too). */
+#define MAX_RETRY_AFTER_S 3600
+
+/* What a finished answer asks the client to do next. */
+typedef enum
+{
+  NEXT_DELIVER,
+  NEXT_RESEND,
+  NEXT_POLL,
+} NextStep;
 
 void
 gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
@@ -98,6 +129,7 @@ gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
   if (frame == NULL)
     return;
   gst_clear_buffer (&frame->buffer);
+  g_free (frame->prompt);
   g_free (frame);
 }
 
@@ -109,6 +141,7 @@ outcome_init_from_frame (GstCvAnalyzeOutcome * outcome,
   outcome->pts = frame->pts;
   outcome->running_time = frame->running_time;
   outcome->stream_time = frame->stream_time;
+  outcome->first_pts = frame->pts;
   outcome->generation = frame->generation;
   outcome->id = frame->id;
   outcome->frame_width = GST_VIDEO_INFO_WIDTH (&frame->info);
@@ -122,6 +155,7 @@ outcome_clear (GstCvAnalyzeOutcome * outcome)
   g_clear_pointer (&outcome->body, g_free);
   g_clear_pointer (&outcome->error_code, g_free);
   g_clear_pointer (&outcome->message, g_free);
+  g_clear_pointer (&outcome->advice, g_free);
 }
 
 /* Called on the client's thread. The outcome is handed to the element
@@ -147,18 +181,43 @@ finish_slot (GstCvAnalyzeClient * self, GstCvAnalyzeOutcome * outcome,
   g_mutex_unlock (&self->lock);
 }
 
-static guint
-parse_retry_after (SoupMessage * msg)
+/* How long the service asked us to wait, in ms (0: it did not say):
+ * retry-after-ms (OpenAI, Azure OpenAI) first, then Retry-After as
+ * seconds (Azure; a fraction is allowed) or as an HTTP date. */
+static guint64
+parse_retry_after_ms (SoupMessage * msg)
 {
-  const gchar *value =
-      soup_message_headers_get_one (soup_message_get_response_headers (msg),
-      "Retry-After");
-  guint64 seconds;
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const gchar *ms = soup_message_headers_get_one (headers, "retry-after-ms");
+  const gchar *value = soup_message_headers_get_one (headers, "Retry-After");
+  gdouble number;
+  gchar *end;
+  GDateTime *date, *now;
+  gint64 wait_us;
 
-  /* Azure sends delta-seconds; an HTTP date is not worth honouring here. */
-  if (value && g_ascii_string_to_unsigned (value, 10, 0, 3600, &seconds, NULL))
-    return (guint) seconds;
-  return 0;
+  if (ms) {
+    number = g_ascii_strtod (ms, &end);
+    if (end != ms && *end == '\0' && number > 0
+        && number <= MAX_RETRY_AFTER_S * 1000.0)
+      return (guint64) ceil (number);
+  }
+  if (value == NULL)
+    return 0;
+  number = g_ascii_strtod (value, &end);
+  if (end != value && *end == '\0')
+    return number > 0 && number <= MAX_RETRY_AFTER_S ?
+        (guint64) ceil (number * 1000) : 0;
+
+  date = soup_date_time_new_from_http_string (value);
+  if (date == NULL)
+    return 0;
+  now = g_date_time_new_now_utc ();
+  wait_us = g_date_time_difference (date, now);
+  g_date_time_unref (now);
+  g_date_time_unref (date);
+  if (wait_us <= 0 || wait_us > (gint64) MAX_RETRY_AFTER_S * G_USEC_PER_SEC)
+    return 0;
+  return (guint64) ((wait_us + 999) / 1000);
 }
 
 /* Text from the service, or from an error that may quote it, as it may
@@ -247,14 +306,59 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   return TRUE;
 }
 
+/* Makes @outcome of what the service made of its answer; returns what
+ * to do next. */
+static NextStep
+take_reply (Request * req, GstCvAnalyzeReply * reply)
+{
+  GstCvAnalyzeOutcome *outcome = &req->outcome;
+  gboolean success = SOUP_STATUS_IS_SUCCESSFUL (outcome->status);
+
+  switch (reply->kind) {
+    case GST_CV_ANALYZE_REPLY_RESULT:
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_RESULT;
+      outcome->result = g_steal_pointer (&reply->result);
+      break;
+    case GST_CV_ANALYZE_REPLY_RESEND:
+      if (!req->resent) {
+        req->resent = TRUE;
+        return NEXT_RESEND;
+      }
+      outcome->kind = success ? GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE :
+          GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
+      break;
+    case GST_CV_ANALYZE_REPLY_POLL:
+      g_free (req->poll_url);
+      req->poll_url = g_steal_pointer (&reply->poll_url);
+      return NEXT_POLL;
+    case GST_CV_ANALYZE_REPLY_FATAL:
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR;
+      break;
+    case GST_CV_ANALYZE_REPLY_FAILED:
+      outcome->kind = success ? GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE :
+          GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
+      break;
+  }
+  /* The key or endpoint is wrong, whatever the service calls it. */
+  if (outcome->status == SOUP_STATUS_UNAUTHORIZED
+      || outcome->status == SOUP_STATUS_FORBIDDEN)
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
+  outcome->error_code = g_steal_pointer (&reply->code);
+  outcome->message = g_steal_pointer (&reply->message);
+  outcome->advice = g_steal_pointer (&reply->advice);
+  return NEXT_DELIVER;
+}
+
 /* The outcome of a request whose status line and body (as far as it is
- * kept) are in. */
-static void
+ * kept) are in, or what to send next. */
+static NextStep
 fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
 {
   GstCvAnalyzeOutcome *outcome = &req->outcome;
   gsize size = req->body_len;
-  GError *err = NULL;
+  GstCvAnalyzeReply reply;
+  NextStep next;
+  guint64 retry_after_ms;
 
   outcome->status = soup_message_get_status (req->msg);
   if (req->body && !req->body_overflow) {
@@ -265,23 +369,11 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     size = 0;
   }
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (outcome->status)) {
-    if (req->body_overflow) {
-      outcome->kind = GST_CV_ANALYZE_OUTCOME_TOO_LARGE;
-      outcome->message = g_strdup_printf ("the answer has more than %"
-          G_GSIZE_FORMAT " bytes", req->body_limit);
-      return;
-    }
-    outcome->result = gst_cv_analyze_parse_response (outcome->body, size,
-        &err);
-    if (outcome->result) {
-      outcome->kind = GST_CV_ANALYZE_OUTCOME_RESULT;
-    } else {
-      outcome->kind = GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE;
-      outcome->message = g_strdup (err->message);
-      g_clear_error (&err);
-    }
-    return;
+  if (SOUP_STATUS_IS_SUCCESSFUL (outcome->status) && req->body_overflow) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_TOO_LARGE;
+    outcome->message = g_strdup_printf ("the answer has more than %"
+        G_GSIZE_FORMAT " bytes", req->body_limit);
+    return NEXT_DELIVER;
   }
 
   /* The proxy's answer to CONNECT, not the service's (whose 403 would
@@ -293,35 +385,42 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     outcome->message = g_strdup_printf ("HTTP %u: %s", outcome->status,
         reason);
     g_free (reason);
-    return;
+    return NEXT_DELIVER;
   }
-
-  if (outcome->status == SOUP_STATUS_UNAUTHORIZED
-      || outcome->status == SOUP_STATUS_FORBIDDEN)
-    outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
-  else
-    outcome->kind = GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
 
   if (req->body_overflow) {
     gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
 
+    outcome->kind = outcome->status == SOUP_STATUS_UNAUTHORIZED
+        || outcome->status == SOUP_STATUS_FORBIDDEN ?
+        GST_CV_ANALYZE_OUTCOME_AUTH_ERROR : GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
     outcome->message = g_strdup_printf ("%s; its error body has more than %"
         G_GSIZE_FORMAT " bytes and was not read", reason, req->body_limit);
     g_free (reason);
-  } else if (!gst_cv_analyze_parse_error (outcome->body, size,
-          &outcome->error_code, &outcome->message)) {
-    outcome->message =
-        safe_message (soup_message_get_reason_phrase (req->msg));
+    next = NEXT_DELIVER;
+  } else {
+    gst_cv_analyze_service_handle_reply (self->config.service,
+        outcome->status, outcome->body, size, &reply);
+    next = take_reply (req, &reply);
+    gst_cv_analyze_reply_clear (&reply);
+    if (next != NEXT_DELIVER)
+      return next;
+    if (outcome->message == NULL && outcome->kind !=
+        GST_CV_ANALYZE_OUTCOME_RESULT)
+      outcome->message =
+          safe_message (soup_message_get_reason_phrase (req->msg));
   }
 
-  outcome->retry_after = parse_retry_after (req->msg);
+  retry_after_ms = parse_retry_after_ms (req->msg);
+  outcome->retry_after = (guint) ((retry_after_ms + 999) / 1000);
   if (outcome->status == 429    /* Too Many Requests */
-      && outcome->retry_after > 0) {
+      && retry_after_ms > 0) {
     g_mutex_lock (&self->lock);
     self->backoff_until_us = g_get_monotonic_time () +
-        (gint64) outcome->retry_after * G_USEC_PER_SEC;
+        (gint64) retry_after_ms * 1000;
     g_mutex_unlock (&self->lock);
   }
+  return next;
 }
 
 static void
@@ -350,8 +449,15 @@ close_body (Request * req)
 static void
 request_free (Request * req)
 {
+  guint i;
+
   destroy_source (&req->timeout_source);
   destroy_source (&req->handshake_source);
+  destroy_source (&req->poll_source);
+  for (i = 0; i < req->n_images; i++)
+    g_bytes_unref (req->images[i].jpeg);
+  g_free (req->prompt);
+  g_free (req->poll_url);
   if (req->msg)
     g_signal_handlers_disconnect_by_data (req->msg, req);
   g_clear_object (&req->msg);
@@ -361,6 +467,9 @@ request_free (Request * req)
   g_free (req);
 }
 
+static gboolean send_again (GstCvAnalyzeClient * self, Request * req,
+    NextStep next);
+
 /* Every request ends here, on the client's thread, with @err if it failed
  * before its body was read to its end or to the limit. */
 static void
@@ -368,6 +477,7 @@ finish_request (Request * req, const GError * err)
 {
   GstCvAnalyzeClient *self = req->client;
   gboolean deliver = TRUE;
+  NextStep next = NEXT_DELIVER;
 
   g_mutex_lock (&self->lock);
   self->requests = g_list_remove (self->requests, req);
@@ -377,7 +487,12 @@ finish_request (Request * req, const GError * err)
   if (err)
     deliver = fill_error_outcome (self, req, err);
   else
-    fill_http_outcome (self, req);
+    next = fill_http_outcome (self, req);
+  if (next != NEXT_DELIVER) {
+    if (send_again (self, req, next))
+      return;
+    deliver = FALSE;            /* flushed meanwhile */
+  }
 
   GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u, %"
       G_GSIZE_FORMAT " bytes of body%s", req->outcome.kind,
@@ -481,13 +596,20 @@ on_request_timeout (gpointer user_data)
 }
 
 static GSource *
-start_timer (GstCvAnalyzeClient * self, Request * req, GstClockTime timeout)
+start_timer_full (GstCvAnalyzeClient * self, Request * req,
+    GstClockTime timeout, GSourceFunc func)
 {
   GSource *source = g_timeout_source_new (timeout / GST_MSECOND);
 
-  g_source_set_callback (source, on_request_timeout, req, NULL);
+  g_source_set_callback (source, func, req, NULL);
   g_source_attach (source, self->context);
   return source;
+}
+
+static GSource *
+start_timer (GstCvAnalyzeClient * self, Request * req, GstClockTime timeout)
+{
+  return start_timer_full (self, req, timeout, on_request_timeout);
 }
 
 /* Follows the connection's progress: a TLS handshake gets a short timer of
@@ -520,29 +642,169 @@ on_network_event (SoupMessage * msg, GSocketClientEvent event,
   }
 }
 
-static void
-send_request (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
+/* The HTTP message for @req: the service's request for its frames, or
+ * the GET of the operation it polls, with the key as the service's auth
+ * header. Built outside the lock: it may encode several JPEGs. */
+static SoupMessage *
+make_message (GstCvAnalyzeClient * self, Request * req)
 {
-  req->msg = soup_message_new (SOUP_METHOD_POST, self->config.url);
-  soup_message_set_request_body_from_bytes (req->msg,
-      "application/octet-stream", jpeg);
-  if (self->config.key && *self->config.key)
-    soup_message_headers_replace (soup_message_get_request_headers (req->msg),
-        "Ocp-Apim-Subscription-Key", self->config.key);
+  const GstCvAnalyzeServiceClass *klass = self->config.service->klass;
+  GstCvAnalyzeRequestInput input = { req->images, req->n_images,
+    req->prompt
+  };
+  GstCvAnalyzeHttpRequest *http = NULL;
+  SoupMessage *msg;
+
+  if (req->poll_url) {
+    msg = soup_message_new (SOUP_METHOD_GET, req->poll_url);
+  } else {
+    http = gst_cv_analyze_service_build_request (self->config.service,
+        &input);
+    msg = soup_message_new (http->method, http->url);
+    if (msg && http->body)
+      soup_message_set_request_body_from_bytes (msg, http->content_type,
+          http->body);
+  }
+  if (msg && self->config.key && *self->config.key) {
+    gchar *value = g_strconcat (klass->auth_prefix, self->config.key, NULL);
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        klass->auth_header, value);
+    memset (value, 0, strlen (value));
+    g_free (value);
+  }
+  gst_cv_analyze_http_request_free (http);
+  return msg;
+}
+
+/* Puts @req on the wire, unless a flush came since its frame was taken.
+ * Returns FALSE then, or when its URL cannot be used (the outcome says
+ * so). */
+static gboolean
+start_request (GstCvAnalyzeClient * self, Request * req)
+{
+  req->msg = make_message (self, req);
+  if (req->msg == NULL) {
+    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR;
+    req->outcome.message = g_strdup ("the service gave a URL that cannot "
+        "be used");
+    return FALSE;
+  }
   g_signal_connect (req->msg, "network-event", G_CALLBACK (on_network_event),
       req);
 
-  req->cancellable = g_cancellable_new ();
-  req->timeout_source = start_timer (self, req, self->config.timeout);
-
+  g_mutex_lock (&self->lock);
+  if (self->flushing || self->epoch != req->epoch) {
+    g_mutex_unlock (&self->lock);
+    return FALSE;
+  }
   self->requests = g_list_prepend (self->requests, req);
   self->requests_sent++;
   g_mutex_unlock (&self->lock);
 
-  GST_DEBUG_OBJECT (self, "sending %" G_GSIZE_FORMAT " bytes of JPEG",
-      g_bytes_get_size (jpeg));
+  GST_DEBUG_OBJECT (self, "sending %s %s", req->poll_url ? "a poll of" :
+      "a request for", req->poll_url ? "an operation" : "a frame");
   soup_session_send_async (self->session, req->msg, G_PRIORITY_DEFAULT,
       req->cancellable, on_sent, req);
+  return TRUE;
+}
+
+static gboolean
+on_poll_due (gpointer user_data)
+{
+  Request *req = user_data;
+
+  destroy_source (&req->poll_source);
+  if (!start_request (req->client, req))
+    finish_request (req, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Forgets one HTTP exchange before the next for the same frames. */
+static void
+reset_exchange (Request * req)
+{
+  if (req->msg)
+    g_signal_handlers_disconnect_by_data (req->msg, req);
+  g_clear_object (&req->msg);
+  g_clear_pointer (&req->body, g_free);
+  req->body_len = req->body_alloc = req->body_limit = 0;
+  req->body_complete = req->body_overflow = FALSE;
+  req->handshaking = req->tunnelling = FALSE;
+  destroy_source (&req->handshake_source);
+  g_clear_pointer (&req->outcome.body, g_free);
+  req->outcome.status = 0;
+}
+
+/* The same frames again (the service changed how it asks), or the poll
+ * of an operation after POLL_INTERVAL, within the slot and the request's
+ * timeout. FALSE when flushed meanwhile. */
+static gboolean
+send_again (GstCvAnalyzeClient * self, Request * req, NextStep next)
+{
+  gboolean flushed;
+
+  g_mutex_lock (&self->lock);
+  flushed = self->flushing || self->epoch != req->epoch;
+  if (!flushed && next == NEXT_POLL)
+    self->requests = g_list_prepend (self->requests, req);
+  g_mutex_unlock (&self->lock);
+  if (flushed)
+    return FALSE;
+
+  reset_exchange (req);
+  if (next == NEXT_RESEND) {
+    GST_DEBUG_OBJECT (self, "the service asks to send again differently");
+    if (start_request (self, req))
+      return TRUE;
+    return FALSE;
+  }
+  req->poll_source = start_timer_full (self, req, POLL_INTERVAL, on_poll_due);
+  return TRUE;
+}
+
+/* The frames @req asks about: the last frames_per_request - 1 JPEGs
+ * before @jpeg (since the last flush), oldest first, then @jpeg, which
+ * joins them for the next request. Takes @jpeg. */
+static void
+take_images (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
+{
+  guint keep = self->config.frames_per_request - 1;
+  guint i;
+
+  if (self->history_epoch != req->epoch) {
+    /* Frames from before a seek do not describe what follows it. */
+    for (i = 0; i < self->n_history; i++)
+      g_bytes_unref (self->history[i].jpeg);
+    self->n_history = 0;
+    self->history_epoch = req->epoch;
+  }
+
+  for (i = 0; i < self->n_history; i++) {
+    req->images[i] = self->history[i];
+    g_bytes_ref (req->images[i].jpeg);
+  }
+  if (self->n_history > 0)
+    req->outcome.first_pts = self->history_pts[0];
+  req->images[i].jpeg = jpeg;
+  req->images[i].width = req->outcome.image_width;
+  req->images[i].height = req->outcome.image_height;
+  req->n_images = i + 1;
+
+  if (keep == 0)
+    return;
+  if (self->n_history == keep) {
+    g_bytes_unref (self->history[0].jpeg);
+    memmove (self->history, self->history + 1,
+        (keep - 1) * sizeof (self->history[0]));
+    memmove (self->history_pts, self->history_pts + 1,
+        (keep - 1) * sizeof (self->history_pts[0]));
+    self->n_history--;
+  }
+  self->history[self->n_history] = req->images[i];
+  g_bytes_ref (jpeg);
+  self->history_pts[self->n_history] = req->outcome.pts;
+  self->n_history++;
 }
 
 /* Idle callback on the client's thread: encode the waiting frame and send
@@ -569,7 +831,9 @@ process_pending (gpointer user_data)
   req = g_new0 (Request, 1);
   req->client = self;
   req->holds_slot = TRUE;
+  req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
+  req->prompt = g_steal_pointer (&frame->prompt);
   outcome_init_from_frame (&req->outcome, frame);
 
   if (gst_video_frame_map (&vframe, &frame->info, frame->buffer,
@@ -593,16 +857,15 @@ process_pending (gpointer user_data)
     return G_SOURCE_REMOVE;
   }
 
-  g_mutex_lock (&self->lock);
-  if (self->flushing || self->epoch != epoch) {
-    /* Flushed while encoding: nobody wants this answer. */
-    g_mutex_unlock (&self->lock);
-    finish_slot (self, NULL, req);
+  take_images (self, req, jpeg);
+  req->cancellable = g_cancellable_new ();
+  req->timeout_source = start_timer (self, req, self->config.timeout);
+  if (!start_request (self, req)) {
+    /* Flushed while encoding, nobody wants this answer; or a URL that
+     * cannot be used, which is said. */
+    finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
     request_free (req);
-  } else {
-    send_request (self, req, jpeg);     /* releases the lock */
   }
-  g_bytes_unref (jpeg);
   return G_SOURCE_REMOVE;
 }
 
@@ -683,15 +946,16 @@ gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
 {
   GstCvAnalyzeClient *self;
 
-  g_return_val_if_fail (config != NULL && config->url != NULL, NULL);
+  g_return_val_if_fail (config != NULL && config->service != NULL, NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_object_new (GST_TYPE_CV_ANALYZE_CLIENT, NULL);
   gst_object_ref_sink (self);
   self->config = *config;
-  self->config.url = g_strdup (config->url);
   self->config.key = g_strdup (config->key);
   self->config.max_in_flight = MAX (1, config->max_in_flight);
+  self->config.frames_per_request = CLAMP (config->frames_per_request, 1,
+      GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST);
   self->config.max_response_size = MAX (1, config->max_response_size);
   if (config->tls_database)
     self->config.tls_database = g_object_ref (config->tls_database);
@@ -889,12 +1153,15 @@ static void
 gst_cv_analyze_client_finalize (GObject * object)
 {
   GstCvAnalyzeClient *self = GST_CV_ANALYZE_CLIENT (object);
+  guint i;
 
   gst_cv_analyze_client_stop (self);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   gst_cv_analyze_frame_free (self->pending);
-  g_free (self->config.url);
+  gst_cv_analyze_service_free (self->config.service);
+  for (i = 0; i < self->n_history; i++)
+    g_bytes_unref (self->history[i].jpeg);
   g_clear_object (&self->config.tls_database);
   /* The key is a secret: wipe it before the memory goes back. */
   if (self->config.key)

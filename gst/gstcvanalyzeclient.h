@@ -14,6 +14,8 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "gstcvanalyzeservice.h"
+
 G_BEGIN_DECLS
 
 /* A sampled frame on its way to the service. The client owns it once
@@ -28,6 +30,7 @@ typedef struct
   guint generation;             /* the element's flush generation */
   guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
+  gchar *prompt;                /* chat services: what to ask about it */
 } GstCvAnalyzeFrame;
 
 typedef enum
@@ -44,6 +47,9 @@ typedef enum
                                          * certificate refused (tls_errors) */
   GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET,      /* reset after connecting */
   GST_CV_ANALYZE_OUTCOME_PROXY_ERROR,   /* the proxy refused the tunnel */
+  GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR,  /* repeats on every frame: a model
+                                         * that does not exist, a feature
+                                         * the region lacks */
 } GstCvAnalyzeOutcomeKind;
 
 /* What became of one frame, delivered on the client's thread. */
@@ -53,6 +59,8 @@ typedef struct
   GstClockTime pts;
   GstClockTime running_time;
   GstClockTime stream_time;
+  GstClockTime first_pts;       /* the oldest frame sent with it (several
+                                 * frames per request), else pts */
   guint generation;
   guint64 id;                   /* the frame's sample number */
   gint frame_width;             /* size of the analysed video frame */
@@ -61,14 +69,17 @@ typedef struct
   gint image_height;
   GstClockTime latency;         /* from sampling to the answer */
   guint status;                 /* HTTP status, 0 when there was none */
-  guint retry_after;            /* seconds, from Retry-After, 0 if absent */
+  guint retry_after;            /* seconds, from Retry-After or
+                                 * retry-after-ms (rounded up), 0 if absent */
   GTlsCertificateFlags tls_errors;      /* why the certificate was refused */
   GstStructure *result;         /* parsed result (RESULT only) */
   gchar *body;                  /* response text as received (at most
                                  * max_response_size bytes), or NULL */
-  gchar *error_code;            /* Azure's error code, when it sent one */
+  gchar *error_code;            /* the service's error code, if it sent one */
   gchar *message;               /* what went wrong, for the user; any text
                                  * from the service in it is made safe */
+  gchar *advice;                /* nullable: what the user can do; with a
+                                 * result, a warning to post with it */
 } GstCvAnalyzeOutcome;
 
 typedef void (*GstCvAnalyzeOutcomeFunc) (const GstCvAnalyzeOutcome * outcome,
@@ -85,8 +96,10 @@ typedef enum
 
 typedef struct
 {
-  gchar *url;                   /* full request URL, query included */
-  gchar *key;                   /* nullable; sent only as a header */
+  GstCvAnalyzeService *service; /* taken over by the client */
+  gchar *key;                   /* nullable; sent only as the service's
+                                 * auth header */
+  guint frames_per_request;     /* the last N JPEGs go in one request */
   GstClockTime timeout;         /* per request */
   guint max_in_flight;
   guint max_dimension;
@@ -98,6 +111,9 @@ typedef struct
 /* Error bodies are read up to this many bytes (enough for any of Azure's
  * error JSON); what goes beyond is not read. */
 #define GST_CV_ANALYZE_ERROR_BODY_LIMIT (64 * 1024)
+
+/* Most frames in one request. */
+#define GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST 8
 
 /* Longest wait for a TLS handshake (or the request's timeout, if shorter):
  * https to a port that does not speak TLS may otherwise wait for the whole
