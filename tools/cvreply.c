@@ -13,7 +13,7 @@
  * checks (method, key), the misbehaviour the tests asked for, and then the
  * protocol's own answer. What differs between the protocols (their error
  * shapes, answers and garbled bodies) is in one CvProtocol table each:
- * cvcomputervision.c. cvlocalserver.c puts
+ * cvcomputervision.c, cvimageanalysis.c. cvlocalserver.c puts
  * the decision on the wire.
  */
 
@@ -24,6 +24,7 @@
 #include "cvreply.h"
 #include "cvcomputervision.h"
 #include "cverrors.h"
+#include "cvimageanalysis.h"
 
 #include <string.h>
 
@@ -93,6 +94,8 @@ protocol_for_route (CvRoute route)
   switch (route) {
     case CV_ROUTE_COMPUTER_VISION:
       return &cv_computer_vision_protocol;
+    case CV_ROUTE_IMAGE_ANALYSIS:
+      return &cv_image_analysis_protocol;
     default:
       return NULL;
   }
