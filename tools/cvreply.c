@@ -13,7 +13,7 @@
  * checks (method, key), the misbehaviour the tests asked for, and then the
  * protocol's own answer. What differs between the protocols (their error
  * shapes, answers and garbled bodies) is in one CvProtocol table each:
- * cvcomputervision.c, cvimageanalysis.c. cvlocalserver.c puts
+ * cvcomputervision.c, cvimageanalysis.c, cvchat.c. cvlocalserver.c puts
  * the decision on the wire.
  */
 
@@ -22,6 +22,7 @@
 #endif
 
 #include "cvreply.h"
+#include "cvchat.h"
 #include "cvcomputervision.h"
 #include "cverrors.h"
 #include "cvimageanalysis.h"
@@ -96,6 +97,10 @@ protocol_for_route (CvRoute route)
       return &cv_computer_vision_protocol;
     case CV_ROUTE_IMAGE_ANALYSIS:
       return &cv_image_analysis_protocol;
+    case CV_ROUTE_OPENAI_CHAT:
+    case CV_ROUTE_AZURE_CHAT:
+    case CV_ROUTE_AZURE_DEPLOYMENT_CHAT:
+      return &cv_chat_protocol;
     default:
       return NULL;
   }
