@@ -35,7 +35,7 @@ static const gchar summary[] =
     "      Ocp-Apim-Subscription-Key. caption, tags, denseCaptions (the whole\n"
     "      image, then its centre), smartCrops (the centred crop of each\n"
     "      smartcrops-aspect-ratios value, or of the image's own ratio), and\n"
-    "      empty objects, people and read (no detection, no text recognition).\n"
+    "      empty objects, people and read (no detection, no OCR yet).\n"
     "  POST /v1/chat/completions\n"
     "      OpenAI-compatible chat completions (OpenAI, Ollama, llama-server,\n"
     "      vLLM, LM Studio); key as Authorization: Bearer KEY.\n"
