@@ -57,12 +57,16 @@
  * #GstCvAnalyze:show-tags, the top tags) is drawn onto the video with
  * Pango, as plain text. The `text_src` pad carries the same captions as a
  * `text/x-raw` subtitle stream (utf8, or escaped pango-markup when
- * downstream asks for it) that follows the video's segment, flushes and
- * EOS, with GAP events wherever there is no new caption, so downstream
- * never waits for it; left unlinked it costs nothing. Link it through a
- * `queue`. #GstCvAnalyze:text-timing says when captions go out: with
- * every frame for textoverlay (`per-frame`, the default; also the safe
- * choice for Matroska), once per caption as it starts (`on-change`), or
+ * downstream asks for it) that follows the video's flushes and EOS, with
+ * GAP events wherever there is no new caption, so downstream never waits
+ * for it; left unlinked it costs nothing. Link it through a `queue`.
+ * Playing forwards it is stamped in the video's running time, in one
+ * segment per stream, so that subtitle files keep going forwards where
+ * the video's timestamps restart (`concat`) or do not start at 0
+ * (`splitmuxsrc`); in reverse it keeps the video's segment.
+ * #GstCvAnalyze:text-timing says when captions go out: with every frame
+ * for textoverlay (`per-frame`, the default; also the safe choice for
+ * Matroska), once per caption as it starts (`on-change`), or
  * once per caption as it ends, with its exact duration, for webvttenc and
  * srtenc (`on-end`). A caption that reads like the one shown
  * (#GstCvAnalyze:caption-similarity) does not start a new entry, and
@@ -145,6 +149,9 @@ enum
   PROP_JPEG_QUALITY,
   PROP_MAX_IN_FLIGHT,
   PROP_TIMEOUT,
+  PROP_MAX_RESPONSE_SIZE,
+  PROP_CA_FILE,
+  PROP_TLS_DATABASE,
   PROP_POST_MESSAGES,
   PROP_STATS,
   PROP_MODE,
@@ -168,6 +175,7 @@ enum
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
 #define DEFAULT_TIMEOUT (10 * GST_SECOND)
+#define DEFAULT_MAX_RESPONSE_SIZE (8 * 1024 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_MODE GST_CV_ANALYZE_MODE_LIVE
 #define DEFAULT_OVERLAY FALSE
@@ -196,6 +204,8 @@ static const gchar *const known_details[] = { "Celebrities", "Landmarks",
 typedef struct
 {
   guint64 seq;                  /* 1, 2, ...: tells results apart */
+  guint64 entry;                /* its caption entry, 0 = none yet */
+  gchar *caption;               /* the entry's text, NULL = nothing shown */
   GstStructure *meta;           /* result + frame-pts, latency, ... */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
@@ -227,6 +237,9 @@ struct _GstCvAnalyze
   gint jpeg_quality;
   guint max_in_flight;
   GstClockTime timeout;
+  guint max_response_size;
+  gchar *ca_file;
+  GTlsDatabase *tls_database;
   gboolean post_messages;
   GstCvAnalyzeMode mode;
   gboolean overlay;
@@ -281,6 +294,7 @@ struct _GstCvAnalyze
                                  * late and dropped */
   guint64 missed;               /* exact mode: no answer within timeout */
   guint64 result_seq;
+  GstCvAnalyzeCaptionEntries entries;   /* client thread; set up in start() */
   GstClockTime last_latency;
   GstClockTime total_latency;
 };
@@ -553,6 +567,59 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:max-response-size:
+   *
+   * Largest answer read from the service, in bytes. A longer one is not
+   * read beyond this (a warning says so, and the stream goes on), so
+   * memory stays bounded by #GstCvAnalyze:max-in-flight times this,
+   * whatever the service sends. Error answers are read up to 64 KiB.
+   * The default is far more than any Analyze Image answer.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RESPONSE_SIZE,
+      g_param_spec_uint ("max-response-size", "Maximum response size",
+          "Largest answer read from the service, in bytes; a longer one is "
+          "dropped with a warning", 64 * 1024, 1024 * 1024 * 1024,
+          DEFAULT_MAX_RESPONSE_SIZE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:ca-file:
+   *
+   * PEM file of the certificate authorities that https endpoints'
+   * certificates are verified against, instead of the system's: for a
+   * service behind a company proxy, an on-premises container or a
+   * self-hosted server with a private CA. To trust the public ones as
+   * well, put them in the same file (e.g. `cat
+   * /etc/ssl/certs/ca-certificates.crt my-ca.pem > bundle.pem`).
+   * Certificates are always verified; nothing turns that off. A file that
+   * cannot be read is an error at start-up.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to verify the service's "
+          "certificate with, instead of the system's (e.g. a private CA); "
+          "unset: the system's", NULL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:tls-database:
+   *
+   * The #GTlsDatabase that https endpoints' certificates are verified
+   * against, instead of the system's: what #GstCvAnalyze:ca-file does,
+   * for applications that build the database themselves. Set one of the
+   * two at most.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "GTlsDatabase to verify the service's certificate with, instead "
+          "of the system's (unset: the system's)", G_TYPE_TLS_DATABASE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:post-messages:
    *
    * Whether to post a `cvanalyze` element message for every result.
@@ -694,7 +761,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * word edit distance over the longer caption's word count, ignoring
    * case, punctuation and articles ("a red car on a street" and "A red car
    * on the street." are 1.0 alike). 1.0 merges only captions that read the
-   * same.
+   * same. Only the first 64 words of each caption are compared.
    *
    * Since: 0.2
    */
@@ -796,6 +863,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   self->timeout = DEFAULT_TIMEOUT;
+  self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->mode = DEFAULT_MODE;
   self->overlay = DEFAULT_OVERLAY;
@@ -836,6 +904,7 @@ attachment_clear (Attachment * a)
 {
   guint i;
 
+  g_free (a->caption);
   gst_structure_free (a->meta);
   for (i = 0; i < a->rois->len; i++)
     gst_structure_free (g_array_index (a->rois, Roi, i).param);
@@ -861,8 +930,11 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->model_version);
   g_free (self->endpoint_in_use);
   g_free (self->font_desc);
+  g_free (self->ca_file);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->current, attachment_unref);
   gst_cv_analyze_caption_track_reset (&self->captions);
+  gst_cv_analyze_caption_entries_clear (&self->entries);
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
   g_cond_clear (&self->outcome_cond);
@@ -919,6 +991,17 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_RESPONSE_SIZE:
+      self->max_response_size = g_value_get_uint (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
@@ -1027,6 +1110,15 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TIMEOUT:
       g_value_set_uint64 (value, self->timeout);
+      break;
+    case PROP_MAX_RESPONSE_SIZE:
+      g_value_set_uint (value, self->max_response_size);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
@@ -1155,6 +1247,39 @@ build_url (GstCvAnalyze * self, const gchar * endpoint,
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
 
+/* The certificate authorities https is verified against: the system's
+ * (*database stays NULL), 'tls-database''s, or those in 'ca-file'. */
+static gboolean
+open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
+    GTlsDatabase ** database)
+{
+  GError *err = NULL;
+
+  if (ca_file == NULL || *ca_file == '\0')
+    return TRUE;
+  if (*database) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Both 'ca-file' and 'tls-database' are set; set only one of them."),
+        (NULL));
+    return FALSE;
+  }
+  *database = g_tls_file_database_new (ca_file, &err);
+  if (*database == NULL) {
+    gsize len = strlen (err->message);
+
+    /* GnuTLS's sentences end in a full stop; ours follows. */
+    if (len > 0 && err->message[len - 1] == '.')
+      err->message[len - 1] = '\0';
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not read the certificate authorities in '%s' (the 'ca-file' "
+            "property): %s. Give the path of a PEM file holding the CA "
+            "certificates to trust.", ca_file, err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Without a result, buffers can go through untouched: live mode. */
 static gboolean
 idle_passthrough (GstCvAnalyze * self)
@@ -1168,7 +1293,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   GstCvAnalyzeClientConfig config = { 0, };
   const gchar *endpoint, *key;
-  gchar *features, *details, *bad = NULL;
+  gchar *features, *details, *bad = NULL, *ca_file;
+  GTlsDatabase *tls_database;
   GUri *uri;
   GstCvAnalyzeClient *client;
 
@@ -1241,23 +1367,39 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.max_in_flight = self->max_in_flight;
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
+  config.max_response_size = self->max_response_size;
+  ca_file = self->ca_file && *self->ca_file ? g_strdup (self->ca_file) : NULL;
+  tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint);
   self->stream_timeout = self->timeout;
   self->stream_mode = self->mode;
   self->stream_text_timing = self->text_timing;
-  self->captions.min_confidence = self->min_confidence;
-  self->captions.show_tags = self->show_tags;
-  self->captions.similarity = self->caption_similarity;
+  /* Before the client exists: its thread owns the entries from then on. */
+  gst_cv_analyze_caption_entries_set_up (&self->entries, self->min_confidence,
+      self->show_tags, self->caption_similarity);
   self->captions.max_duration = self->caption_duration;
   GST_OBJECT_UNLOCK (self);
 
-  GST_INFO_OBJECT (self, "analysing with %s (key %s)", config.url,
-      key ? "set" : "not set");
+  if (!open_tls_database (self, ca_file, &tls_database)) {
+    g_free (ca_file);
+    g_clear_object (&tls_database);
+    g_free (config.url);
+    g_free (features);
+    g_free (details);
+    return FALSE;
+  }
+  config.tls_database = tls_database;
+
+  GST_INFO_OBJECT (self, "analysing with %s (key %s%s%s)", config.url,
+      key ? "set" : "not set", ca_file ? ", CAs from " : "",
+      ca_file ? ca_file : "");
   client = gst_cv_analyze_client_new (&config, on_outcome, self);
   g_free (config.url);
   g_free (features);
   g_free (details);
+  g_free (ca_file);
+  g_clear_object (&tls_database);
 
   g_mutex_lock (&self->state_lock);
   self->client = client;
@@ -1364,11 +1506,34 @@ gst_cv_analyze_change_state (GstElement * element, GstStateChange transition)
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
+/* The overlay renderer, in the style the properties ask for now. */
+static GstCvAnalyzeOverlay *
+styled_renderer (GstCvAnalyze * self)
+{
+  gchar *font_desc;
+  GstCvAnalyzeVAlign valign;
+  GstCvAnalyzeHAlign halign;
+
+  GST_OBJECT_LOCK (self);
+  font_desc = g_strdup (self->font_desc);
+  valign = self->valignment;
+  halign = self->halignment;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->overlay_renderer)
+    self->overlay_renderer = gst_cv_analyze_overlay_new ();
+  gst_cv_analyze_overlay_set_style (self->overlay_renderer, font_desc, valign,
+      halign);
+  g_free (font_desc);
+  return self->overlay_renderer;
+}
+
 static gboolean
 gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  gboolean overlay;
 
   if (!gst_video_info_from_caps (&self->info, incaps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
@@ -1378,6 +1543,15 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
       gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (&self->info),
       GST_VIDEO_INFO_FPS_N (&self->info)) : GST_CLOCK_TIME_NONE;
+
+  /* Before the first frame: the font's set-up takes milliseconds, once,
+   * which would otherwise hold up the frame the first caption goes on. */
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+  if (overlay)
+    gst_cv_analyze_overlay_load_font (styled_renderer (self),
+        GST_VIDEO_INFO_HEIGHT (&self->info));
   return TRUE;
 }
 
@@ -1453,7 +1627,6 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Entries do not span segments: end the open one, and show the
        * current result afresh from the new segment's first frame. */
       finish_captions (self);
-      self->captions.seq = 0;
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
@@ -1809,32 +1982,21 @@ push_captions (GstCvAnalyze * self, GstCvAnalyzeCaptionChange change,
   }
 }
 
-/* Blends the current caption into the frame (overlay=true). */
+/* Blends the current caption into the frame (overlay=true). Renders it
+ * the first time only (once per caption and frame size), which costs a
+ * Pango layout of at most GST_CV_ANALYZE_MAX_CAPTION_CHARS plus show-tags
+ * tags, cut to three lines each. */
 static void
 draw_caption (GstCvAnalyze * self, GstBuffer * buf, const gchar * text)
 {
   GstVideoOverlayComposition *composition;
   GstVideoFrame frame;
-  gchar *font_desc;
-  GstCvAnalyzeVAlign valign;
-  GstCvAnalyzeHAlign halign;
 
   if (!gst_buffer_is_writable (buf))
     return;                     /* the frame a first result raced with */
 
-  GST_OBJECT_LOCK (self);
-  font_desc = g_strdup (self->font_desc);
-  valign = self->valignment;
-  halign = self->halignment;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!self->overlay_renderer)
-    self->overlay_renderer = gst_cv_analyze_overlay_new ();
-  gst_cv_analyze_overlay_set_style (self->overlay_renderer, font_desc, valign,
-      halign);
-  g_free (font_desc);
-  composition = gst_cv_analyze_overlay_get_composition (self->overlay_renderer,
-      text, GST_VIDEO_INFO_WIDTH (&self->info),
+  composition = gst_cv_analyze_overlay_get_composition (styled_renderer
+      (self), text, GST_VIDEO_INFO_WIDTH (&self->info),
       GST_VIDEO_INFO_HEIGHT (&self->info));
 
   if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
@@ -1867,7 +2029,7 @@ output_captions (GstCvAnalyze * self, GstBuffer * buf, Attachment * current,
       pts + duration : pts;
 
   change = gst_cv_analyze_caption_track_update (&self->captions,
-      current ? current->seq : 0, current ? current->meta : NULL, pts,
+      current ? current->entry : 0, current ? current->caption : NULL, pts,
       &ended, &ended_start, &ended_end);
 
   GST_LOG_OBJECT (self, "frame %" GST_TIME_FORMAT ": caption %s",
@@ -2045,6 +2207,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   Attachment *a = make_attachment (o), *old = NULL;
   GstMessage *msg = NULL;
   gboolean post;
+  /* Outside the lock: its cost follows the result's size. */
+  gchar *caption = gst_cv_analyze_caption_text_from_result (o->result,
+      self->entries.min_confidence, self->entries.show_tags);
 
   GST_OBJECT_LOCK (self);
   post = self->post_messages;
@@ -2062,6 +2227,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   if (o->generation == self->generation && o->id >= self->wanted_from) {
     old = self->current;
     a->seq = ++self->result_seq;
+    /* Entries follow the results attached, in order; bounded cost. */
+    a->entry = gst_cv_analyze_caption_entries_add (&self->entries,
+        g_steal_pointer (&caption), &a->caption);
     self->current = a;
     a = NULL;
     self->failing = FALSE;
@@ -2072,6 +2240,7 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   }
   g_mutex_unlock (&self->state_lock);
 
+  g_free (caption);
   if (a) {                      /* flushed meanwhile, or late */
     attachment_unref (a);
     gst_clear_message (&msg);
@@ -2087,9 +2256,9 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 
 /* What went wrong, and what the user can do about it. */
 static const gchar *
-outcome_description (GstCvAnalyzeOutcomeKind kind, const gchar ** hint)
+outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
 {
-  switch (kind) {
+  switch (o->kind) {
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
       *hint = "";
       return "The analysis service answered with an error";
@@ -2105,6 +2274,27 @@ outcome_description (GstCvAnalyzeOutcomeKind kind, const gchar ** hint)
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
       *hint = "the video buffer does not match its caps";
       return "Could not encode a frame for analysis";
+    case GST_CV_ANALYZE_OUTCOME_TOO_LARGE:
+      *hint = "check that the endpoint is an image-analysis service, or "
+          "raise 'max-response-size' if its answers really are that large";
+      return "The analysis service's answer is larger than "
+          "'max-response-size' and was not read";
+    case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
+      *hint = o->tls_errors ? "if the service's certificate comes from a "
+          "private certificate authority (a company proxy, an on-premises "
+          "container, a self-hosted server), give that authority's PEM file "
+          "with 'ca-file'" : "check that the endpoint's port speaks https "
+          "(use http:// for a plain HTTP service) and that no proxy "
+          "intercepts the connection";
+      return "TLS with the analysis service failed";
+    case GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET:
+      *hint = "the service, or a proxy, firewall or load balancer in "
+          "between, dropped the request; check the service's logs";
+      return "The connection to the analysis service was reset";
+    case GST_CV_ANALYZE_OUTCOME_PROXY_ERROR:
+      *hint = "check the proxy settings (https_proxy, http_proxy, no_proxy "
+          "in the environment)";
+      return "The proxy refused to connect to the analysis service";
     default:
       *hint = "";
       return "Analysis failed";
@@ -2116,7 +2306,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
   gboolean report = FALSE, stale;
   const gchar *hint;
-  const gchar *what = outcome_description (o->kind, &hint);
+  const gchar *what = outcome_description (o, &hint);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
   gchar *endpoint;

@@ -10,7 +10,13 @@
 /* Turns results into captions that read well: the text shown for a result
  * (caption, optionally its top tags), hidden below min-confidence, and one
  * entry per distinct caption, so that a service answering "a red car on a
- * street" and then "a red car on the street" does not start a new subtitle. */
+ * street" and then "a red car on the street" does not start a new subtitle.
+ *
+ * The work is split by thread. Which entry a result belongs to depends only
+ * on the results in order, so the client's thread decides it once per
+ * result (GstCvAnalyzeCaptionEntries), with a cost bounded by
+ * GST_CV_ANALYZE_CAPTION_MAX_WORDS; the streaming thread only compares
+ * entry numbers and times (GstCvAnalyzeCaptionTrack). */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -94,33 +100,43 @@ gst_cv_analyze_caption_text_from_result (const GstStructure * result,
   return g_string_free (out, FALSE);
 }
 
-/* Words, lower-cased, without punctuation or articles: what a reader
- * compares. */
-static GPtrArray *
-significant_words (const gchar * text)
+/**
+ * gst_cv_analyze_caption_words:
+ * @text: a caption
+ *
+ * Returns: (transfer full) (element-type utf8): the words a reader
+ * compares: lower-cased, without punctuation or articles, and only the
+ * first %GST_CV_ANALYZE_CAPTION_MAX_WORDS of them (the rest of @text is
+ * not read).
+ */
+GPtrArray *
+gst_cv_analyze_caption_words (const gchar * text)
 {
   static const gchar *const articles[] = { "a", "an", "the", NULL };
   GPtrArray *words = g_ptr_array_new_with_free_func (g_free);
-  gchar *folded = g_utf8_casefold (text, -1);
-  GString *word = g_string_new (NULL);
-  const gchar *p = folded;
+  const gchar *p, *word_start = NULL;
 
-  for (;;) {
+  for (p = text; words->len < GST_CV_ANALYZE_CAPTION_MAX_WORDS;
+      p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
     if (c != 0 && g_unichar_isalnum (c)) {
-      g_string_append_unichar (word, c);
-    } else if (word->len) {
-      if (!g_strv_contains (articles, word->str))
-        g_ptr_array_add (words, g_strdup (word->str));
-      g_string_truncate (word, 0);
+      if (!word_start)
+        word_start = p;
+      continue;
+    }
+    if (word_start) {
+      gchar *word = g_utf8_casefold (word_start, p - word_start);
+
+      if (g_strv_contains (articles, word))
+        g_free (word);
+      else
+        g_ptr_array_add (words, word);
+      word_start = NULL;
     }
     if (c == 0)
       break;
-    p = g_utf8_next_char (p);
   }
-  g_string_free (word, TRUE);
-  g_free (folded);
   return words;
 }
 
@@ -129,14 +145,18 @@ significant_words (const gchar * text)
  *
  * Returns: how alike two captions read, from 0 (nothing in common) to 1
  * (the same words): one minus the word-level edit distance over the longer
- * caption's word count, ignoring case, punctuation and articles.
+ * caption's word count, ignoring case, punctuation and articles. Only the
+ * first %GST_CV_ANALYZE_CAPTION_MAX_WORDS words of each count, so the cost
+ * is bounded whatever the captions' length.
  */
 gdouble
 gst_cv_analyze_caption_similarity (const gchar * a, const gchar * b)
 {
-  GPtrArray *wa = significant_words (a), *wb = significant_words (b);
+  GPtrArray *wa = gst_cv_analyze_caption_words (a);
+  GPtrArray *wb = gst_cv_analyze_caption_words (b);
   guint n = wa->len, m = wb->len, i, j, longest = MAX (n, m);
-  guint *prev = g_new (guint, m + 1), *cur = g_new (guint, m + 1), *tmp;
+  guint prev[GST_CV_ANALYZE_CAPTION_MAX_WORDS + 1];
+  guint cur[GST_CV_ANALYZE_CAPTION_MAX_WORDS + 1];
   gdouble similarity;
 
   /* Levenshtein distance over words, two rows at a time. */
@@ -149,17 +169,72 @@ gst_cv_analyze_caption_similarity (const gchar * a, const gchar * b)
 
       cur[j] = MIN (MIN (prev[j] + 1, cur[j - 1] + 1), prev[j - 1] + cost);
     }
-    tmp = prev;
-    prev = cur;
-    cur = tmp;
+    memcpy (prev, cur, (m + 1) * sizeof (guint));
   }
   similarity = longest ? 1.0 - (gdouble) prev[m] / longest : 1.0;
 
-  g_free (prev);
-  g_free (cur);
   g_ptr_array_unref (wa);
   g_ptr_array_unref (wb);
   return similarity;
+}
+
+/* Settings are snapshotted when the element starts; the state starts
+ * afresh. */
+void
+gst_cv_analyze_caption_entries_set_up (GstCvAnalyzeCaptionEntries * entries,
+    gdouble min_confidence, guint show_tags, gdouble similarity)
+{
+  gst_cv_analyze_caption_entries_clear (entries);
+  entries->min_confidence = min_confidence;
+  entries->show_tags = show_tags;
+  entries->similarity = similarity;
+}
+
+void
+gst_cv_analyze_caption_entries_clear (GstCvAnalyzeCaptionEntries * entries)
+{
+  g_clear_pointer (&entries->last, g_free);
+  entries->entry = 0;
+}
+
+/**
+ * gst_cv_analyze_caption_entries_add:
+ * @entries: the entries so far
+ * @text: (transfer full) (nullable): the text shown for the next result
+ *   (gst_cv_analyze_caption_text_from_result()), %NULL for nothing
+ * @entry_text: (out) (transfer full) (nullable): the text of the entry the
+ *   result belongs to, %NULL when it shows nothing
+ *
+ * Takes the next result in order: a text that is not a near-duplicate of
+ * the last entry's starts a new entry, and so does nothing to show after
+ * something was shown; a near-duplicate, or nothing after nothing,
+ * continues the last entry (which keeps its own text). Costs at most one
+ * comparison of %GST_CV_ANALYZE_CAPTION_MAX_WORDS words with as many.
+ *
+ * Returns: the number of the entry the result belongs to: 1, 2, ... in
+ * order, or 0 while no result has shown anything.
+ */
+guint64
+gst_cv_analyze_caption_entries_add (GstCvAnalyzeCaptionEntries * entries,
+    gchar * text, gchar ** entry_text)
+{
+  if (!text) {
+    /* Nothing to show any more: the scene moved on. */
+    if (entries->last) {
+      entries->entry++;
+      g_clear_pointer (&entries->last, g_free);
+    }
+  } else if (entries->last
+      && gst_cv_analyze_caption_similarity (entries->last, text) >=
+      entries->similarity) {
+    g_free (text);
+  } else {
+    entries->entry++;
+    g_free (entries->last);
+    entries->last = text;
+  }
+  *entry_text = g_strdup (entries->last);
+  return entries->entry;
 }
 
 void
@@ -169,14 +244,14 @@ gst_cv_analyze_caption_track_init (GstCvAnalyzeCaptionTrack * track)
   track->start = GST_CLOCK_TIME_NONE;
 }
 
-/* Forgets the current entry (flush, new stream); keeps the settings. */
+/* Forgets the current entry (flush, new segment, new stream): the entry
+ * current at the next frame is shown afresh. Keeps the settings. */
 void
 gst_cv_analyze_caption_track_reset (GstCvAnalyzeCaptionTrack * track)
 {
   g_clear_pointer (&track->shown, g_free);
-  g_clear_pointer (&track->last, g_free);
+  track->entry = 0;
   track->start = GST_CLOCK_TIME_NONE;
-  /* seq stays: a result seen before the reset is not new after it */
 }
 
 static void
@@ -192,8 +267,9 @@ end_entry (GstCvAnalyzeCaptionTrack * track, GstClockTime end,
 /**
  * gst_cv_analyze_caption_track_update:
  * @track: the track
- * @seq: the sequence number of the current result, 0 if none
- * @result: (nullable): the current result
+ * @entry: the entry number of the result current at @now (from
+ *   gst_cv_analyze_caption_entries_add()), 0 if none
+ * @text: (nullable): that entry's text
  * @now: time of the frame being processed
  * @ended_text: (out) (transfer full): text of an entry that ended at this
  *   frame, or %NULL
@@ -201,19 +277,19 @@ end_entry (GstCvAnalyzeCaptionTrack * track, GstClockTime end,
  * @ended_end: (out): when it ended (@now, or earlier when it reached
  *   max_duration)
  *
- * Looks at the result current at @now: a result with a new, distinct text
- * starts a new entry; one with nothing to show ends the current one; a
- * near-duplicate changes nothing. An entry also ends after max_duration.
+ * Follows the entry current at @now: a new entry with a text starts being
+ * shown, one without ends what was shown; the same entry changes nothing.
+ * An entry also ends after max_duration, and is not shown again. Costs no
+ * more than copying @text once per entry.
  *
  * Returns: what happened to the current entry.
  */
 GstCvAnalyzeCaptionChange
 gst_cv_analyze_caption_track_update (GstCvAnalyzeCaptionTrack * track,
-    guint64 seq, const GstStructure * result, GstClockTime now,
+    guint64 entry, const gchar * text, GstClockTime now,
     gchar ** ended_text, GstClockTime * ended_start, GstClockTime * ended_end)
 {
   GstCvAnalyzeCaptionChange change = GST_CV_ANALYZE_CAPTION_UNCHANGED;
-  gchar *text;
 
   *ended_text = NULL;
   *ended_start = *ended_end = GST_CLOCK_TIME_NONE;
@@ -225,34 +301,18 @@ gst_cv_analyze_caption_track_update (GstCvAnalyzeCaptionTrack * track,
     change = GST_CV_ANALYZE_CAPTION_ENDED;
   }
 
-  if (seq == track->seq || !result)
+  if (entry == 0 || entry == track->entry)
     return change;
-  track->seq = seq;
+  track->entry = entry;
 
-  text = gst_cv_analyze_caption_text_from_result (result,
-      track->min_confidence, track->show_tags);
-  if (!text) {
-    /* Nothing to show any more: the scene moved on. */
-    if (track->shown) {
-      end_entry (track, now, ended_text, ended_start, ended_end);
-      change = GST_CV_ANALYZE_CAPTION_ENDED;
-    }
-    g_clear_pointer (&track->last, g_free);
-    return change;
-  }
-
-  if (track->last
-      && gst_cv_analyze_caption_similarity (track->last, text) >=
-      track->similarity) {
-    g_free (text);
-    return change;
-  }
-
-  if (track->shown)
+  if (track->shown) {
     end_entry (track, now, ended_text, ended_start, ended_end);
-  track->shown = text;
+    change = GST_CV_ANALYZE_CAPTION_ENDED;
+  }
+  if (!text)
+    return change;
+
+  track->shown = g_strdup (text);
   track->start = now;
-  g_free (track->last);
-  track->last = g_strdup (text);
   return GST_CV_ANALYZE_CAPTION_STARTED;
 }

@@ -26,6 +26,7 @@
 #include "gstcvanalyzeclient.h"
 #include "gstcvanalyzeencoder.h"
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzesafetext.h"
 
 GST_DEBUG_CATEGORY_STATIC (cv_analyze_client_debug);
 #define GST_CAT_DEFAULT cv_analyze_client_debug
@@ -65,11 +66,31 @@ typedef struct
   GstCvAnalyzeOutcome outcome;
   gint64 sampled_us;
   SoupMessage *msg;
-  GCancellable *cancellable;
-  GSource *timeout_source;
-  gboolean timed_out;
+  GCancellable *cancellable;    /* cancels sending and reading the body */
+  GSource *timeout_source;      /* the whole request, 'timeout' */
+  GSource *handshake_source;    /* the TLS handshake, while it runs */
+  gboolean timed_out;           /* one of the two cancelled it */
+  gboolean handshaking;         /* a TLS handshake is under way */
+  gboolean tunnelling;          /* a proxy's CONNECT is not answered yet */
   gboolean holds_slot;          /* under the lock; a flush releases it early */
+
+  /* The response body, read into a buffer that never grows beyond
+   * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
+   * oversized body. */
+  GInputStream *stream;
+  gchar *body;
+  gsize body_len;
+  gsize body_alloc;
+  gsize body_limit;
+  gboolean body_complete;       /* read to its end */
+  gboolean body_overflow;       /* longer than body_limit: not kept */
 } Request;
+
+/* Bytes read at first when the body's length is not announced. */
+#define BODY_FIRST_READ (16 * 1024)
+/* Fewest bytes asked for at once: libsoup 3.2 reads a chunked body's
+ * trailer line into the caller's buffer and fails on one of 1 or 2 bytes. */
+#define BODY_MIN_READ 4096
 
 void
 gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
@@ -140,19 +161,119 @@ parse_retry_after (SoupMessage * msg)
   return 0;
 }
 
-static void
-fill_http_outcome (GstCvAnalyzeClient * self, Request * req, GBytes * bytes)
+/* Text from the service, or from an error that may quote it, as it may
+ * be shown to a user. */
+static gchar *
+safe_message (const gchar * text)
+{
+  return gst_cv_analyze_safe_text (text ? text : "", -1,
+      GST_CV_ANALYZE_MAX_MESSAGE_CHARS);
+}
+
+static gchar *
+describe_certificate_errors (GTlsCertificateFlags errors)
+{
+  static const struct
+  {
+    GTlsCertificateFlags flag;
+    const gchar *text;
+  } reasons[] = {
+    {G_TLS_CERTIFICATE_UNKNOWN_CA, "it is not signed by a trusted "
+          "certificate authority"},
+    {G_TLS_CERTIFICATE_BAD_IDENTITY, "it was issued for another host name"},
+    {G_TLS_CERTIFICATE_NOT_ACTIVATED, "it is not valid yet"},
+    {G_TLS_CERTIFICATE_EXPIRED, "it has expired"},
+    {G_TLS_CERTIFICATE_REVOKED, "it has been revoked"},
+    {G_TLS_CERTIFICATE_INSECURE, "it uses an insecure algorithm"},
+    {G_TLS_CERTIFICATE_GENERIC_ERROR, "it could not be verified"},
+  };
+  GString *text = g_string_new ("the service's TLS certificate is not "
+      "trusted: ");
+  const gchar *sep = "";
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (reasons); i++) {
+    if (errors & reasons[i].flag) {
+      g_string_append_printf (text, "%s%s", sep, reasons[i].text);
+      sep = ", ";
+    }
+  }
+  return g_string_free (text, FALSE);
+}
+
+static GstClockTime
+handshake_timeout (GstCvAnalyzeClient * self)
+{
+  return MIN (self->config.timeout, GST_CV_ANALYZE_TLS_HANDSHAKE_TIMEOUT);
+}
+
+/* The outcome of a request that failed before or while its body was read.
+ * Returns FALSE when nobody wants it (cancelled by a flush or a stop). */
+static gboolean
+fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
+    const GError * err)
 {
   GstCvAnalyzeOutcome *outcome = &req->outcome;
-  gsize size = 0;
-  const gchar *data = bytes ? g_bytes_get_data (bytes, &size) : NULL;
+  gboolean cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* A timer may fire after the answer is in but before this runs: only a
+   * request it actually cancelled timed out. */
+  if (cancelled && req->timed_out && req->handshaking) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_TLS_ERROR;
+    outcome->message = g_strdup_printf ("the TLS handshake did not finish "
+        "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
+  } else if (cancelled && req->timed_out) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
+    outcome->message = g_strdup_printf ("no answer within %g s",
+        (gdouble) self->config.timeout / GST_SECOND);
+  } else if (cancelled) {
+    GST_DEBUG_OBJECT (self, "request cancelled");
+    return FALSE;
+  } else if (err->domain == G_TLS_ERROR) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_TLS_ERROR;
+    outcome->tls_errors =
+        soup_message_get_tls_peer_certificate_errors (req->msg);
+    outcome->message = outcome->tls_errors ?
+        describe_certificate_errors (outcome->tls_errors) :
+        safe_message (err->message);
+  } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED)) {
+    /* ECONNRESET (and EPIPE) */
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET;
+    outcome->message = safe_message (err->message);
+  } else {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR;
+    outcome->message = safe_message (err->message);
+  }
+  return TRUE;
+}
+
+/* The outcome of a request whose status line and body (as far as it is
+ * kept) are in. */
+static void
+fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
+{
+  GstCvAnalyzeOutcome *outcome = &req->outcome;
+  gsize size = req->body_len;
   GError *err = NULL;
 
   outcome->status = soup_message_get_status (req->msg);
-  outcome->body = g_strndup (data ? data : "", size);
+  if (req->body && !req->body_overflow) {
+    req->body[size] = '\0';     /* the last read had room: see read_body */
+    outcome->body = g_steal_pointer (&req->body);
+  } else {
+    outcome->body = g_strdup ("");
+    size = 0;
+  }
 
   if (SOUP_STATUS_IS_SUCCESSFUL (outcome->status)) {
-    outcome->result = gst_cv_analyze_parse_response (outcome->body, -1, &err);
+    if (req->body_overflow) {
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_TOO_LARGE;
+      outcome->message = g_strdup_printf ("the answer has more than %"
+          G_GSIZE_FORMAT " bytes", req->body_limit);
+      return;
+    }
+    outcome->result = gst_cv_analyze_parse_response (outcome->body, size,
+        &err);
     if (outcome->result) {
       outcome->kind = GST_CV_ANALYZE_OUTCOME_RESULT;
     } else {
@@ -163,15 +284,35 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req, GBytes * bytes)
     return;
   }
 
+  /* The proxy's answer to CONNECT, not the service's (whose 403 would
+   * otherwise blame the key). */
+  if (req->tunnelling) {
+    gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
+
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_PROXY_ERROR;
+    outcome->message = g_strdup_printf ("HTTP %u: %s", outcome->status,
+        reason);
+    g_free (reason);
+    return;
+  }
+
   if (outcome->status == SOUP_STATUS_UNAUTHORIZED
       || outcome->status == SOUP_STATUS_FORBIDDEN)
     outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
   else
     outcome->kind = GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
 
-  if (!gst_cv_analyze_parse_error (outcome->body, -1, &outcome->error_code,
-          &outcome->message))
-    outcome->message = g_strdup (soup_message_get_reason_phrase (req->msg));
+  if (req->body_overflow) {
+    gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
+
+    outcome->message = g_strdup_printf ("%s; its error body has more than %"
+        G_GSIZE_FORMAT " bytes and was not read", reason, req->body_limit);
+    g_free (reason);
+  } else if (!gst_cv_analyze_parse_error (outcome->body, size,
+          &outcome->error_code, &outcome->message)) {
+    outcome->message =
+        safe_message (soup_message_get_reason_phrase (req->msg));
+  }
 
   outcome->retry_after = parse_retry_after (req->msg);
   if (outcome->status == 429    /* Too Many Requests */
@@ -184,70 +325,199 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req, GBytes * bytes)
 }
 
 static void
+destroy_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+/* A body read to its end leaves the connection for the next request; any
+ * other is cancelled first, or closing would read (skip) the rest of it,
+ * which may never end. */
+static void
+close_body (Request * req)
+{
+  if (req->stream == NULL)
+    return;
+  if (!req->body_complete)
+    g_cancellable_cancel (req->cancellable);
+  g_input_stream_close (req->stream, req->cancellable, NULL);
+  g_clear_object (&req->stream);
+}
+
+static void
 request_free (Request * req)
 {
-  if (req->timeout_source) {
-    g_source_destroy (req->timeout_source);
-    g_source_unref (req->timeout_source);
-  }
+  destroy_source (&req->timeout_source);
+  destroy_source (&req->handshake_source);
+  if (req->msg)
+    g_signal_handlers_disconnect_by_data (req->msg, req);
   g_clear_object (&req->msg);
   g_clear_object (&req->cancellable);
+  g_free (req->body);
   outcome_clear (&req->outcome);
   g_free (req);
 }
 
+/* Every request ends here, on the client's thread, with @err if it failed
+ * before its body was read to its end or to the limit. */
 static void
-on_response (GObject * source, GAsyncResult * res, gpointer user_data)
+finish_request (Request * req, const GError * err)
 {
-  Request *req = user_data;
   GstCvAnalyzeClient *self = req->client;
-  GError *err = NULL;
-  GBytes *bytes;
   gboolean deliver = TRUE;
-
-  bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &err);
 
   g_mutex_lock (&self->lock);
   self->requests = g_list_remove (self->requests, req);
   g_mutex_unlock (&self->lock);
 
-  /* The timeout may fire after the answer is in but before this runs:
-   * only a request it actually cancelled timed out. */
-  if (req->timed_out && g_error_matches (err, G_IO_ERROR,
-          G_IO_ERROR_CANCELLED)) {
-    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
-    req->outcome.message =
-        g_strdup_printf ("no answer within %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->config.timeout));
-  } else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    /* Flushing or stopping: nobody wants this result any more. */
-    GST_DEBUG_OBJECT (self, "request cancelled");
-    deliver = FALSE;
-  } else if (err) {
-    req->outcome.kind = GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR;
-    req->outcome.message = g_strdup (err->message);
-  } else {
-    fill_http_outcome (self, req, bytes);
-  }
+  close_body (req);
+  if (err)
+    deliver = fill_error_outcome (self, req, err);
+  else
+    fill_http_outcome (self, req);
 
-  GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u",
-      req->outcome.kind, req->outcome.status);
-  g_clear_error (&err);
-  g_clear_pointer (&bytes, g_bytes_unref);
-
+  GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u, %"
+      G_GSIZE_FORMAT " bytes of body%s", req->outcome.kind,
+      req->outcome.status, req->body_len,
+      req->body_overflow ? " (and more, not kept)" : "");
   finish_slot (self, deliver ? &req->outcome : NULL, req);
   request_free (req);
 }
 
+static void read_body (Request * req);
+
+static void
+on_body_read (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Request *req = user_data;
+  GError *err = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, &err);
+
+  if (n < 0) {
+    finish_request (req, err);
+    g_error_free (err);
+  } else if (n == 0) {
+    req->body_complete = TRUE;
+    finish_request (req, NULL);
+  } else if ((req->body_len += n) > req->body_limit) {
+    /* Not a byte more: the service may send without end. */
+    req->body_overflow = TRUE;
+    finish_request (req, NULL);
+  } else {
+    read_body (req);
+  }
+}
+
+/* Reads on into the buffer, doubling it when short of room, up to
+ * BODY_MIN_READ bytes beyond the limit (so there is room for that much
+ * whenever body_len <= body_limit). */
+static void
+read_body (Request * req)
+{
+  if (req->body_alloc - req->body_len < BODY_MIN_READ) {
+    req->body_alloc = MIN (MAX (req->body_alloc * 2,
+            req->body_len + BODY_MIN_READ), req->body_limit + BODY_MIN_READ);
+    req->body = g_realloc (req->body, req->body_alloc);
+  }
+  g_input_stream_read_async (req->stream, req->body + req->body_len,
+      req->body_alloc - req->body_len, G_PRIORITY_DEFAULT, req->cancellable,
+      on_body_read, req);
+}
+
+static void
+on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Request *req = user_data;
+  GstCvAnalyzeClient *self = req->client;
+  SoupMessageHeaders *headers;
+  GError *err = NULL;
+  goffset length = -1;
+
+  req->stream = soup_session_send_finish (SOUP_SESSION (source), res, &err);
+  if (req->stream == NULL) {
+    finish_request (req, err);
+    g_error_free (err);
+    return;
+  }
+
+  /* An error body is only looked at for Azure's error code and message. */
+  req->body_limit = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status
+      (req->msg)) ? self->config.max_response_size :
+      GST_CV_ANALYZE_ERROR_BODY_LIMIT;
+  headers = soup_message_get_response_headers (req->msg);
+  if (soup_message_headers_get_encoding (headers) ==
+      SOUP_ENCODING_CONTENT_LENGTH)
+    length = soup_message_headers_get_content_length (headers);
+  if (length > (goffset) req->body_limit) {
+    GST_DEBUG_OBJECT (self, "announced body of %" G_GOFFSET_FORMAT
+        " bytes not read", length);
+    req->body_overflow = TRUE;
+    finish_request (req, NULL);
+    return;
+  }
+
+  /* Room for the announced body and the read that finds its end. */
+  req->body_alloc = length >= 0 ? (gsize) length + BODY_MIN_READ :
+      BODY_FIRST_READ;
+  req->body = g_malloc (req->body_alloc);
+  read_body (req);
+}
+
+/* Cancels a request whose timer ran out (the whole request's, or its TLS
+ * handshake's). */
 static gboolean
 on_request_timeout (gpointer user_data)
 {
   Request *req = user_data;
 
-  GST_DEBUG_OBJECT (req->client, "request timed out");
+  GST_DEBUG_OBJECT (req->client, "request timed out%s", req->handshaking ?
+      " in the TLS handshake" : "");
   req->timed_out = TRUE;
   g_cancellable_cancel (req->cancellable);
   return G_SOURCE_REMOVE;
+}
+
+static GSource *
+start_timer (GstCvAnalyzeClient * self, Request * req, GstClockTime timeout)
+{
+  GSource *source = g_timeout_source_new (timeout / GST_MSECOND);
+
+  g_source_set_callback (source, on_request_timeout, req, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+/* Follows the connection's progress: a TLS handshake gets a short timer of
+ * its own, and an unfinished proxy tunnel tells whose answer a status is. */
+static void
+on_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  Request *req = user_data;
+
+  switch (event) {
+    case G_SOCKET_CLIENT_PROXY_NEGOTIATING:
+      req->tunnelling = TRUE;
+      break;
+    case G_SOCKET_CLIENT_PROXY_NEGOTIATED:
+      req->tunnelling = FALSE;
+      break;
+    case G_SOCKET_CLIENT_TLS_HANDSHAKING:
+      req->handshaking = TRUE;
+      destroy_source (&req->handshake_source);
+      req->handshake_source = start_timer (req->client, req,
+          handshake_timeout (req->client));
+      break;
+    case G_SOCKET_CLIENT_TLS_HANDSHAKED:
+      req->handshaking = FALSE;
+      destroy_source (&req->handshake_source);
+      break;
+    default:
+      break;
+  }
 }
 
 static void
@@ -259,12 +529,11 @@ send_request (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
   if (self->config.key && *self->config.key)
     soup_message_headers_replace (soup_message_get_request_headers (req->msg),
         "Ocp-Apim-Subscription-Key", self->config.key);
+  g_signal_connect (req->msg, "network-event", G_CALLBACK (on_network_event),
+      req);
 
   req->cancellable = g_cancellable_new ();
-  req->timeout_source =
-      g_timeout_source_new (self->config.timeout / GST_MSECOND);
-  g_source_set_callback (req->timeout_source, on_request_timeout, req, NULL);
-  g_source_attach (req->timeout_source, self->context);
+  req->timeout_source = start_timer (self, req, self->config.timeout);
 
   self->requests = g_list_prepend (self->requests, req);
   self->requests_sent++;
@@ -272,8 +541,8 @@ send_request (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
 
   GST_DEBUG_OBJECT (self, "sending %" G_GSIZE_FORMAT " bytes of JPEG",
       g_bytes_get_size (jpeg));
-  soup_session_send_and_read_async (self->session, req->msg,
-      G_PRIORITY_DEFAULT, req->cancellable, on_response, req);
+  soup_session_send_async (self->session, req->msg, G_PRIORITY_DEFAULT,
+      req->cancellable, on_sent, req);
 }
 
 /* Idle callback on the client's thread: encode the waiting frame and send
@@ -371,10 +640,16 @@ thread_func (gpointer user_data)
   guint conns = MAX (2, self->config.max_in_flight);
 
   g_main_context_push_thread_default (self->context);
-  /* Created here so that every libsoup callback runs on this thread. */
+  /* Created here so that every libsoup callback runs on this thread.
+   * Proxies are GIO's default resolver's business (with glib-networking's
+   * libproxy module: http_proxy, https_proxy, no_proxy; see README.md).
+   * Certificates are always verified, against the system's trust store or
+   * the one given. */
   self->session = soup_session_new_with_options ("user-agent",
       "cvanalyze/" VERSION, "max-conns-per-host", conns, "max-conns", conns,
       "idle-timeout", 60, NULL);
+  if (self->config.tls_database)
+    soup_session_set_tls_database (self->session, self->config.tls_database);
 
   g_mutex_lock (&self->lock);
   self->running = TRUE;
@@ -417,6 +692,9 @@ gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
   self->config.url = g_strdup (config->url);
   self->config.key = g_strdup (config->key);
   self->config.max_in_flight = MAX (1, config->max_in_flight);
+  self->config.max_response_size = MAX (1, config->max_response_size);
+  if (config->tls_database)
+    self->config.tls_database = g_object_ref (config->tls_database);
   self->func = func;
   self->user_data = user_data;
 
@@ -617,6 +895,7 @@ gst_cv_analyze_client_finalize (GObject * object)
   g_clear_pointer (&self->context, g_main_context_unref);
   gst_cv_analyze_frame_free (self->pending);
   g_free (self->config.url);
+  g_clear_object (&self->config.tls_database);
   /* The key is a secret: wipe it before the memory goes back. */
   if (self->config.key)
     memset (self->config.key, 0, strlen (self->config.key));

@@ -10,6 +10,7 @@
 #ifndef __GST_CV_ANALYZE_CLIENT_H__
 #define __GST_CV_ANALYZE_CLIENT_H__
 
+#include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -38,6 +39,11 @@ typedef enum
   GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR, /* refused, dropped, unresolvable */
   GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE,  /* 2xx whose body does not parse */
   GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR,
+  GST_CV_ANALYZE_OUTCOME_TOO_LARGE,     /* 2xx body beyond max_response_size */
+  GST_CV_ANALYZE_OUTCOME_TLS_ERROR,     /* handshake failed or stalled, or the
+                                         * certificate refused (tls_errors) */
+  GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET,      /* reset after connecting */
+  GST_CV_ANALYZE_OUTCOME_PROXY_ERROR,   /* the proxy refused the tunnel */
 } GstCvAnalyzeOutcomeKind;
 
 /* What became of one frame, delivered on the client's thread. */
@@ -56,10 +62,13 @@ typedef struct
   GstClockTime latency;         /* from sampling to the answer */
   guint status;                 /* HTTP status, 0 when there was none */
   guint retry_after;            /* seconds, from Retry-After, 0 if absent */
+  GTlsCertificateFlags tls_errors;      /* why the certificate was refused */
   GstStructure *result;         /* parsed result (RESULT only) */
-  gchar *body;                  /* response text as received, or NULL */
+  gchar *body;                  /* response text as received (at most
+                                 * max_response_size bytes), or NULL */
   gchar *error_code;            /* Azure's error code, when it sent one */
-  gchar *message;               /* what went wrong, for the user */
+  gchar *message;               /* what went wrong, for the user; any text
+                                 * from the service in it is made safe */
 } GstCvAnalyzeOutcome;
 
 typedef void (*GstCvAnalyzeOutcomeFunc) (const GstCvAnalyzeOutcome * outcome,
@@ -82,7 +91,18 @@ typedef struct
   guint max_in_flight;
   guint max_dimension;
   gint jpeg_quality;
+  gsize max_response_size;      /* bytes of a 2xx body kept at most */
+  GTlsDatabase *tls_database;   /* nullable: the system's trust store */
 } GstCvAnalyzeClientConfig;
+
+/* Error bodies are read up to this many bytes (enough for any of Azure's
+ * error JSON); what goes beyond is not read. */
+#define GST_CV_ANALYZE_ERROR_BODY_LIMIT (64 * 1024)
+
+/* Longest wait for a TLS handshake (or the request's timeout, if shorter):
+ * https to a port that does not speak TLS may otherwise wait for the whole
+ * timeout, and then look like a slow service. */
+#define GST_CV_ANALYZE_TLS_HANDSHAKE_TIMEOUT (3 * GST_SECOND)
 
 #define GST_TYPE_CV_ANALYZE_CLIENT (gst_cv_analyze_client_get_type ())
 G_DECLARE_FINAL_TYPE (GstCvAnalyzeClient, gst_cv_analyze_client, GST,

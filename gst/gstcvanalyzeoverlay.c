@@ -123,22 +123,48 @@ gst_cv_analyze_overlay_set_style (GstCvAnalyzeOverlay * overlay,
   forget_composition (overlay);
 }
 
+/* The font for @height-pixel frames: without a size in font-desc, scale
+ * with the picture, about 18 lines of text to the frame's height. */
+static PangoFontDescription *
+font_for_height (GstCvAnalyzeOverlay * overlay, gint height)
+{
+  PangoFontDescription *desc =
+      pango_font_description_from_string (overlay->font_desc);
+
+  if (pango_font_description_get_size (desc) == 0)
+    pango_font_description_set_absolute_size (desc,
+        MAX (10, height / 18) * PANGO_SCALE);
+  return desc;
+}
+
+/**
+ * gst_cv_analyze_overlay_load_font:
+ *
+ * Loads the font for @height-pixel frames now: setting up fontconfig and
+ * loading a font take milliseconds, once, which the first caption drawn
+ * would otherwise add to its frame.
+ */
+void
+gst_cv_analyze_overlay_load_font (GstCvAnalyzeOverlay * overlay, gint height)
+{
+  PangoFontDescription *desc = font_for_height (overlay, height);
+  PangoFont *font = pango_font_map_load_font (overlay->font_map,
+      overlay->context, desc);
+
+  g_clear_object (&font);
+  pango_font_description_free (desc);
+}
+
 static PangoLayout *
 make_layout (GstCvAnalyzeOverlay * overlay, const gchar * text, gint width,
     gint height, gint margin)
 {
   PangoLayout *layout = pango_layout_new (overlay->context);
-  PangoFontDescription *desc =
-      pango_font_description_from_string (overlay->font_desc);
+  PangoFontDescription *desc = font_for_height (overlay, height);
   static const PangoAlignment align[] = { PANGO_ALIGN_LEFT,
     PANGO_ALIGN_CENTER, PANGO_ALIGN_RIGHT
   };
 
-  /* Without a size in font-desc, scale with the picture: about 18 lines
-   * of text fit the frame's height. */
-  if (pango_font_description_get_size (desc) == 0)
-    pango_font_description_set_absolute_size (desc,
-        MAX (10, height / 18) * PANGO_SCALE);
   pango_layout_set_font_description (layout, desc);
   pango_font_description_free (desc);
 

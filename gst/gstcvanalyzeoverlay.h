@@ -48,6 +48,9 @@ void     gst_cv_analyze_overlay_set_style (GstCvAnalyzeOverlay * overlay,
     const gchar * font_desc, GstCvAnalyzeVAlign valign,
     GstCvAnalyzeHAlign halign);
 
+void     gst_cv_analyze_overlay_load_font (GstCvAnalyzeOverlay * overlay,
+    gint height);
+
 GstVideoOverlayComposition *gst_cv_analyze_overlay_get_composition (
     GstCvAnalyzeOverlay * overlay, const gchar * text, gint width, gint height);
 

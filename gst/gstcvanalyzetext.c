@@ -11,7 +11,16 @@
  * ccextractor does for its caption pad, it replays the video's sticky
  * events with a stream id of its own and pushes GAP events for stretches
  * without a caption: a sparse stream that textoverlay, webvttenc and
- * muxers can follow without waiting. */
+ * muxers can follow without waiting.
+ *
+ * Unlike ccextractor it does not forward the video's segments when playing
+ * forwards: webvttenc and srtenc write buffer timestamps as they are, and
+ * the video's timestamps start again with each clip of a concat (or sit at
+ * 1000 s out of splitmuxsrc). The text goes out in running time instead, in
+ * a segment of its own (start 0, rate 1) pushed once per stream-start or
+ * flush; textoverlay and muxers compare running times, which stay the
+ * video's. Reverse playback keeps the video's segment and timestamps, as
+ * textoverlay expects them. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -33,6 +42,7 @@ gst_cv_analyze_text_output_init (GstCvAnalyzeTextOutput * out,
   out->pad = gst_pad_new_from_template (templ, "text_src");
   out->position = GST_CLOCK_TIME_NONE;
   out->forward = TRUE;
+  gst_segment_init (&out->segment, GST_FORMAT_TIME);
   gst_pad_use_fixed_caps (out->pad);
   gst_element_add_pad (element, out->pad);
 }
@@ -47,6 +57,7 @@ void
 gst_cv_analyze_text_output_reset (GstCvAnalyzeTextOutput * out)
 {
   out->position = GST_CLOCK_TIME_NONE;
+  out->segment_sent = FALSE;
 }
 
 /* utf8 unless downstream takes only pango-markup. */
@@ -95,6 +106,7 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       g_free (id);
       out->negotiated = FALSE;
       out->warned = FALSE;
+      out->segment_sent = FALSE;
       break;
     }
     case GST_EVENT_CAPS:
@@ -103,12 +115,26 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
         negotiate (out);
       return;
     case GST_EVENT_SEGMENT:{
-      const GstSegment *segment;
+      gboolean restamp;
+      GstSegment running_time;
 
-      gst_event_parse_segment (video_event, &segment);
-      out->forward = segment->rate > 0;
-      out->position = GST_CLOCK_TIME_NONE;
-      event = gst_event_ref (video_event);
+      gst_event_copy_segment (video_event, &out->segment);
+      out->forward = out->segment.rate > 0;
+      restamp = out->forward && out->segment.format == GST_FORMAT_TIME;
+      if (restamp != out->restamp || !restamp)
+        out->position = GST_CLOCK_TIME_NONE;
+      out->restamp = restamp;
+      if (!restamp) {
+        event = gst_event_ref (video_event);
+        break;
+      }
+      /* Later segments only change how video times map to running time. */
+      if (out->segment_sent)
+        return;
+      gst_segment_init (&running_time, GST_FORMAT_TIME);
+      event = gst_event_new_segment (&running_time);
+      gst_event_set_seqnum (event, gst_event_get_seqnum (video_event));
+      out->segment_sent = TRUE;
       break;
     }
     case GST_EVENT_FLUSH_START:
@@ -116,6 +142,11 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       event = gst_event_ref (video_event);
       break;
     case GST_EVENT_FLUSH_STOP:
+      /* The flush dropped the text segment downstream. */
+      out->segment_sent = FALSE;
+      out->position = GST_CLOCK_TIME_NONE;
+      event = gst_event_ref (video_event);
+      break;
     case GST_EVENT_EOS:
     case GST_EVENT_SEGMENT_DONE:
       out->position = GST_CLOCK_TIME_NONE;
@@ -132,6 +163,35 @@ gst_cv_analyze_text_output_forward_event (GstCvAnalyzeTextOutput * out,
       return;
   }
   gst_pad_push_event (out->pad, event);
+}
+
+/* The text's times for a stretch of video time (@duration may be NONE):
+ * the same stretch of running time when restamping, cut to where the
+ * running time starts. FALSE when it lies wholly before that. */
+static gboolean
+to_text_time (GstCvAnalyzeTextOutput * out, GstClockTime * pts,
+    GstClockTime * duration)
+{
+  GstClockTime start, end;
+  gint start_sign, end_sign;
+
+  if (!out->restamp)
+    return TRUE;
+  start_sign = gst_segment_to_running_time_full (&out->segment,
+      GST_FORMAT_TIME, *pts, &start);
+  if (!GST_CLOCK_TIME_IS_VALID (*duration)) {
+    *pts = start;
+    return start_sign > 0;
+  }
+  end_sign = gst_segment_to_running_time_full (&out->segment,
+      GST_FORMAT_TIME, *pts + *duration, &end);
+  if (end_sign <= 0)
+    return FALSE;
+  if (start_sign <= 0)
+    start = 0;
+  *pts = start;
+  *duration = end - start;
+  return TRUE;
 }
 
 static void
@@ -167,6 +227,8 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
   GstBuffer *buf;
   gsize len;
 
+  if (!to_text_time (out, &pts, &duration))
+    return;
   /* Never step back over what was pushed (a caption cut short by
    * caption-duration ends where the stream already is); in reverse
    * playback every frame steps back. */
@@ -196,6 +258,8 @@ void
 gst_cv_analyze_text_output_push_gap (GstCvAnalyzeTextOutput * out,
     GstClockTime pts, GstClockTime duration)
 {
+  if (!to_text_time (out, &pts, &duration))
+    return;
   /* Never step back over text already pushed (going forwards). */
   if (out->forward && GST_CLOCK_TIME_IS_VALID (out->position)
       && pts < out->position) {

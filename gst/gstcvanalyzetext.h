@@ -18,9 +18,12 @@ G_BEGIN_DECLS
     "text/x-raw, format = (string) { utf8, pango-markup }"
 
 /* The text_src pad: captions as a sparse subtitle stream that follows the
- * video's stream-start, segment, flushes and EOS, with GAP events whenever
- * there is no caption so that textoverlay and muxers never wait for it.
- * Used from the video's streaming thread only. */
+ * video's stream-start, flushes and EOS, with GAP events whenever there is
+ * no caption so that textoverlay and muxers never wait for it. Playing
+ * forwards, it is stamped in the video's running time, in one segment per
+ * stream or flush, so that it keeps going forwards across the video's
+ * segment changes (concat, playlists). Used from the video's streaming
+ * thread only. */
 typedef struct
 {
   GstElement *element;          /* the owner, not a reference */
@@ -29,7 +32,11 @@ typedef struct
   gboolean negotiated;
   gboolean warned;              /* a failing text branch was reported */
   gboolean forward;             /* the segment plays forwards */
-  GstClockTime position;        /* end of what was pushed last */
+  GstSegment segment;           /* the video's current segment */
+  gboolean restamp;             /* text times are the video's running time */
+  gboolean segment_sent;        /* the running-time segment went out since
+                                 * the last stream-start or flush */
+  GstClockTime position;        /* end of what was pushed last, in text time */
 } GstCvAnalyzeTextOutput;
 
 void     gst_cv_analyze_text_output_init (GstCvAnalyzeTextOutput * out,

@@ -13,7 +13,8 @@ status=$?
 
 # Count single test cases, not test programs: GstCheck prints "Checks: N,
 # Failures: F, Errors: E" and unittest "Ran N tests"; a program that died
-# before its summary counts as one failure.
+# before its summary counts as one failure, and one without any summary
+# (the fuzz target) as one test, passed or failed by its exit status.
 read -r passed failed < <(/usr/bin/python3 - build/meson-logs/testlog.json <<'PY'
 import json, re, sys
 passed = failed = 0
@@ -33,6 +34,8 @@ for line in open(sys.argv[1]):
         n = int(ran[-1])
         bad = sum(map(int, re.findall(r"(?:failures|errors)=(\d+)", out)))
         p, f = n - bad, bad
+    elif ok:
+        p = 1
     # A program that failed with all its cases passing (valgrind, a crash
     # after the summary) is one more failure.
     if not ok and f == 0:

@@ -20,6 +20,10 @@
 #include "cvlocalserver.h"
 
 #define WAIT_US (60 * G_USEC_PER_SEC)
+/* How long stopping may take. The element's timeout is WAIT_US: a stop that
+ * waited for it instead of cutting the wait short takes six times this.
+ * Stopping itself takes milliseconds, about a second under valgrind. */
+#define STOP_BOUND_US (10 * G_USEC_PER_SEC)
 
 static CvLocalServer *server;
 static gchar *server_url;
@@ -44,8 +48,8 @@ static GstElement *
 make_pipeline (const gchar * source)
 {
   gchar *desc = g_strdup_printf ("%s ! cvanalyze name=a endpoint=%s "
-      "interval=0 timeout=60000000000 ! fakesink sync=false", source,
-      server_url);
+      "interval=0 timeout=60000000000 ! fakesink name=sink sync=false",
+      source, server_url);
   GstElement *pipeline = gst_parse_launch (desc, NULL);
 
   fail_unless (pipeline != NULL);
@@ -53,13 +57,18 @@ make_pipeline (const gchar * source)
   return pipeline;
 }
 
+/* Stops the pipeline, which must take less than STOP_BOUND_US, and frees
+ * it. */
 static void
-wait_for_requests_then_stop (GstElement * pipeline, guint n)
+stop_within_bound (GstElement * pipeline)
 {
-  fail_unless (cv_local_server_wait_for_requests (server, n, WAIT_US),
-      "the element sent no request");
+  gint64 start = g_get_monotonic_time (), elapsed;
+
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
+  elapsed = g_get_monotonic_time () - start;
+  fail_unless (elapsed < STOP_BOUND_US, "stopping took %" G_GINT64_FORMAT
+      " us", elapsed);
   gst_object_unref (pipeline);
 }
 
@@ -69,27 +78,19 @@ wait_for_requests_then_stop (GstElement * pipeline, guint n)
 static void
 stop_while_service_hangs (GstElement * pipeline)
 {
-  gint64 start;
-
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
-  start = g_get_monotonic_time ();
-  wait_for_requests_then_stop (pipeline, 1);
-  fail_unless (g_get_monotonic_time () - start < 30 * G_USEC_PER_SEC);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US),
+      "the element sent no request");
+  stop_within_bound (pipeline);
 }
 
 /* Going to NULL while a request hangs on the server cancels it and joins
- * the client thread: no deadlock, no leak. */
+ * the client thread at once: no deadlock, no leak. */
 GST_START_TEST (test_null_while_request_in_flight)
 {
-  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true");
-
-  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  wait_for_requests_then_stop (pipeline, 1);
+  stop_while_service_hangs (make_pipeline ("videotestsrc is-live=true"));
 }
 
 GST_END_TEST;
@@ -103,56 +104,95 @@ GST_START_TEST (test_null_while_waiting_for_slot)
 
 GST_END_TEST;
 
-/* Plays a non-live pipeline against a slow service, seeks (flushing) while
- * a request is out, and checks that results come again after it. */
-static void
-seek_during_requests (GstElement * pipeline, guint requests_before)
+static GstPadProbeReturn
+signal_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg;
-
-  cv_local_server_set_delay (server, 200);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-      GST_MESSAGE_ASYNC_DONE);
-  fail_unless (msg != NULL);
-  gst_message_unref (msg);
-  fail_unless (cv_local_server_wait_for_requests (server, requests_before,
-          WAIT_US));
-
-  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
-          GST_SEEK_FLAG_FLUSH, 0));
-  /* Drop what was posted before the seek; a result after it proves the
-   * element recovered from the flush. */
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)))
-    gst_message_unref (msg);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
-  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
-  gst_message_unref (msg);
-
-  gst_object_unref (bus);
-  wait_for_requests_then_stop (pipeline, requests_before + 1);
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS)
+    g_async_queue_push (user_data, GINT_TO_POINTER (1));
+  return GST_PAD_PROBE_OK;
 }
 
-/* A flushing seek in the middle of a slow request does not deadlock and the
- * pipeline goes on analysing after it. */
-GST_START_TEST (test_seek_during_request)
+/* A queue that gets an item when EOS reaches the pad. */
+static GAsyncQueue *
+watch_eos (GstElement * pipeline, const gchar * element, const gchar * pad)
 {
-  seek_during_requests (make_pipeline ("videotestsrc"), 1);
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  GstPad *p = gst_element_get_static_pad (e, pad);
+  GAsyncQueue *queue = g_async_queue_new ();
+
+  gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, signal_eos,
+      g_async_queue_ref (queue), (GDestroyNotify) g_async_queue_unref);
+  gst_object_unref (p);
+  gst_object_unref (e);
+  return queue;
 }
 
-GST_END_TEST;
-
-/* EOS waiting for a hung request is cut short by a state change. */
+/* EOS waiting for a hung request is cut short by a state change: EOS has
+ * reached cvanalyze but not the sink (it waits for the last result), and
+ * stopping then takes far less than the 60 s timeout. */
 GST_START_TEST (test_null_during_eos_wait)
 {
   GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=1");
+  GAsyncQueue *at_element = watch_eos (pipeline, "a", "sink");
+  GAsyncQueue *at_sink = watch_eos (pipeline, "sink", "sink");
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  wait_for_requests_then_stop (pipeline, 1);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  fail_unless (g_async_queue_timeout_pop (at_element, WAIT_US) != NULL,
+      "EOS did not reach the element");
+  fail_if (g_async_queue_try_pop (at_sink) != NULL,
+      "EOS went on without waiting for the last result");
+  stop_within_bound (pipeline);
+  fail_if (g_async_queue_try_pop (at_sink) != NULL);
+
+  g_async_queue_unref (at_sink);
+  g_async_queue_unref (at_element);
+}
+
+GST_END_TEST;
+
+/* Plays the pipeline against a service that holds every request, seeks
+ * (flushing) to 10 s while one is out, then lets the service answer: no
+ * result comes from before the seek, and one comes for a frame after it,
+ * so the element recovered from the flush. */
+static void
+seek_while_request_hangs (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  guint64 timestamp;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+
+  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, 10 * GST_SECOND));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  fail_if (msg != NULL, "a result %" GST_PTR_FORMAT " before the service "
+      "answered", msg);
+  cv_local_server_release (server);
+
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
+  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
+          "timestamp", &timestamp));
+  fail_unless (timestamp >= 10 * GST_SECOND, "a result for %" GST_TIME_FORMAT
+      ", from before the seek", GST_TIME_ARGS (timestamp));
+  gst_message_unref (msg);
+
+  gst_object_unref (bus);
+  stop_within_bound (pipeline);
+}
+
+/* A flushing seek in the middle of a request does not deadlock and the
+ * pipeline goes on analysing after it. */
+GST_START_TEST (test_seek_during_request)
+{
+  seek_while_request_hangs (make_pipeline ("videotestsrc"));
 }
 
 GST_END_TEST;
@@ -183,11 +223,12 @@ GST_START_TEST (test_null_while_exact_frame_held)
 
 GST_END_TEST;
 
-/* A flushing seek while exact mode holds a frame, with captions going to
- * textoverlay and drawn: no deadlock, and results come again after it. */
+/* A flushing seek while exact mode holds a frame for a request the service
+ * holds, with captions going to textoverlay and drawn: the held frame is
+ * woken, no deadlock, and results come again after it. */
 GST_START_TEST (test_seek_during_exact_hold)
 {
-  seek_during_requests (make_caption_pipeline ("videotestsrc"), 2);
+  seek_while_request_hangs (make_caption_pipeline ("videotestsrc"));
 }
 
 GST_END_TEST;

@@ -80,6 +80,17 @@ make_harness (const gchar * props, gboolean live, GstBus ** bus)
   return h;
 }
 
+/* Tears the harness down and drops what is left on its bus: each message
+ * holds its source element, which holds the bus, a cycle that would leak
+ * the element, the bus and the messages. */
+static void
+teardown_harness (GstHarness * h, GstBus * bus)
+{
+  gst_harness_teardown (h);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+}
+
 /* A solid colour I420 frame: Y, U, V given directly. */
 static GstBuffer *
 make_frame (GstClockTime pts, guint8 y, guint8 u, guint8 v)
@@ -118,11 +129,138 @@ pop_result (GstBus * bus)
 
 /* --- tests --- */
 
-/* The element's factory metadata and every property are documented as
- * gst-inspect shows them, and the key cannot be read back. */
+/* A file of the source tree (CVANALYZE_SOURCE_DIR, set by meson). */
+static gchar *
+read_source_file (const gchar * name)
+{
+  const gchar *dir = g_getenv ("CVANALYZE_SOURCE_DIR");
+  gchar *path, *contents = NULL;
+
+  fail_unless (dir != NULL, "CVANALYZE_SOURCE_DIR is not set (meson sets it)");
+  path = g_build_filename (dir, name, NULL);
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "%s", path);
+  g_free (path);
+  return contents;
+}
+
+/* The property names in the first column of README.md's properties table
+ * ("| `a` |" or "| `a`, `b` |"), as a set. */
+static GHashTable *
+readme_properties (void)
+{
+  gchar *readme = read_source_file ("README.md");
+  const gchar *section = strstr (readme, "\n## Properties\n");
+  const gchar *end;
+  gchar *table, **lines;
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  GRegex *name_re = g_regex_new ("`([a-z-]+)`", 0, 0, NULL);
+  guint i;
+
+  fail_unless (section != NULL, "README.md has no Properties section");
+  end = strstr (section + 1, "\n## ");
+  table = g_strndup (section, end ? end - section : strlen (section));
+  lines = g_strsplit (table, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gchar **cells;
+    GMatchInfo *m;
+
+    if (!g_str_has_prefix (lines[i], "| `"))
+      continue;
+    cells = g_strsplit (lines[i], "|", 3);
+    g_regex_match (name_re, cells[1], 0, &m);
+    while (g_match_info_matches (m)) {
+      g_hash_table_add (names, g_match_info_fetch (m, 1));
+      g_match_info_next (m, NULL);
+    }
+    g_match_info_free (m);
+    g_strfreev (cells);
+  }
+  g_strfreev (lines);
+  g_free (table);
+  g_regex_unref (name_re);
+  g_free (readme);
+  return names;
+}
+
+/* Whether @source has a gtk-doc block for the property, with a
+ * description after its heading. */
+static gboolean
+has_doc_block (const gchar * source, const gchar * name)
+{
+  gchar *pattern = g_strdup_printf ("/\\*\\*\\n\\s*\\* GstCvAnalyze:%s:\\n"
+      "\\s*\\*\\n\\s*\\* \\S", name);
+  gboolean found = g_regex_match_simple (pattern, source, 0, 0);
+
+  g_free (pattern);
+  return found;
+}
+
+/* A blurb is a sentence that tells more than the nick. */
+static void
+check_blurb (GParamSpec * spec)
+{
+  const gchar *blurb = g_param_spec_get_blurb (spec);
+  const gchar *nick = g_param_spec_get_nick (spec);
+  gchar **words;
+
+  fail_unless (blurb != NULL, "%s has no blurb", spec->name);
+  fail_if (g_ascii_strcasecmp (blurb, nick) == 0, "%s: blurb is the nick",
+      spec->name);
+  fail_unless (g_ascii_isalpha (blurb[0]), "%s: '%s'", spec->name, blurb);
+  words = g_strsplit (blurb, " ", -1);
+  fail_unless (g_strv_length (words) >= 4, "%s: '%s' is not a sentence",
+      spec->name, blurb);
+  g_strfreev (words);
+}
+
+#define CHECK_RANGE(spec, TYPE) G_STMT_START { \
+    TYPE *p = (TYPE *) (spec); \
+    fail_unless (p->minimum < p->maximum, "%s: empty range", spec->name); \
+    fail_unless (p->default_value >= p->minimum && \
+        p->default_value <= p->maximum, "%s: default outside the range", \
+        spec->name); \
+  } G_STMT_END
+
+/* A numeric property has a range, and its default is inside it; an enum's
+ * default is one of its values. */
+static void
+check_range (GParamSpec * spec)
+{
+  if (G_IS_PARAM_SPEC_INT (spec))
+    CHECK_RANGE (spec, GParamSpecInt);
+  else if (G_IS_PARAM_SPEC_UINT (spec))
+    CHECK_RANGE (spec, GParamSpecUInt);
+  else if (G_IS_PARAM_SPEC_INT64 (spec))
+    CHECK_RANGE (spec, GParamSpecInt64);
+  else if (G_IS_PARAM_SPEC_UINT64 (spec))
+    CHECK_RANGE (spec, GParamSpecUInt64);
+  else if (G_IS_PARAM_SPEC_LONG (spec))
+    CHECK_RANGE (spec, GParamSpecLong);
+  else if (G_IS_PARAM_SPEC_ULONG (spec))
+    CHECK_RANGE (spec, GParamSpecULong);
+  else if (G_IS_PARAM_SPEC_FLOAT (spec))
+    CHECK_RANGE (spec, GParamSpecFloat);
+  else if (G_IS_PARAM_SPEC_DOUBLE (spec))
+    CHECK_RANGE (spec, GParamSpecDouble);
+  else if (G_IS_PARAM_SPEC_ENUM (spec))
+    fail_unless (g_enum_get_value (G_PARAM_SPEC_ENUM (spec)->enum_class,
+            G_PARAM_SPEC_ENUM (spec)->default_value) != NULL,
+        "%s: default is not a value", spec->name);
+}
+
+/* Every property of cvanalyze is documented where users look: a gtk-doc
+ * block in gst/gstcvanalyze.c, a row in README.md's properties table (and
+ * no row for a property that does not exist), a blurb that is a sentence
+ * and not the nick, and for numbers a range holding the default. The key
+ * cannot be read back. */
 GST_START_TEST (test_properties_documented)
 {
   GstElement *e = gst_element_factory_make ("cvanalyze", NULL);
+  gchar *source = read_source_file ("gst/gstcvanalyze.c");
+  GHashTable *readme = readme_properties ();
+  GHashTableIter iter;
+  gpointer name;
   GParamSpec **specs;
   guint n, i;
 
@@ -131,16 +269,31 @@ GST_START_TEST (test_properties_documented)
           GST_ELEMENT_METADATA_KLASS), "Filter/Analyzer/Video");
   specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (e), &n);
   for (i = 0; i < n; i++) {
-    const gchar *blurb = g_param_spec_get_blurb (specs[i]);
-
     if (specs[i]->owner_type != G_OBJECT_TYPE (e))
       continue;
-    fail_unless (blurb && strlen (blurb) > 15, "%s has no blurb",
-        specs[i]->name);
+    fail_unless (has_doc_block (source, specs[i]->name),
+        "%s has no gtk-doc block in gst/gstcvanalyze.c", specs[i]->name);
+    fail_unless (g_hash_table_contains (readme, specs[i]->name),
+        "%s has no row in README.md's properties table", specs[i]->name);
+    check_blurb (specs[i]);
+    check_range (specs[i]);
   }
   g_free (specs);
+
+  g_hash_table_iter_init (&iter, readme);
+  while (g_hash_table_iter_next (&iter, &name, NULL)) {
+    GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+        name);
+
+    fail_unless (spec && spec->owner_type == G_OBJECT_TYPE (e),
+        "README.md documents '%s', which cvanalyze does not have",
+        (const gchar *) name);
+  }
+
   fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
           "key")->flags & G_PARAM_READABLE);
+  g_hash_table_unref (readme);
+  g_free (source);
   gst_object_unref (e);
 }
 
@@ -395,8 +548,7 @@ GST_START_TEST (test_sampling_cadence)
     fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
     fail_unless_equals_uint64 (samples, cases[c].n_expected);
     gst_structure_free (stats);
-    gst_harness_teardown (h);
-    gst_object_unref (bus);
+    teardown_harness (h, bus);
     g_free (props);
   }
 }
@@ -433,8 +585,7 @@ GST_START_TEST (test_passthrough_untouched)
       "a non-sampled frame's memory was copied");
   gst_buffer_unref (out);
 
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  teardown_harness (h, bus);
 }
 
 GST_END_TEST;
@@ -487,14 +638,14 @@ GST_START_TEST (test_result_meta_and_message)
   gst_buffer_unref (out);
   gst_message_unref (m);
 
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  teardown_harness (h, bus);
 }
 
 GST_END_TEST;
 
-/* A flush drops what was asked before it: a slow answer to a frame from
- * before the flush is never attached or posted after it. */
+/* A flush drops what was asked before it: the answer to a frame from
+ * before the flush, which the service holds until after it, is never
+ * attached or posted after it. */
 GST_START_TEST (test_flush_drops_stale_results)
 {
   GstBus *bus;
@@ -503,7 +654,7 @@ GST_START_TEST (test_flush_drops_stale_results)
   GstMessage *m;
   GstSegment segment;
 
-  cv_local_server_set_delay (server, 300);
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
   gst_buffer_unref (gst_harness_push_and_pull (h, RED_FRAME (0)));
   fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
 
@@ -511,9 +662,11 @@ GST_START_TEST (test_flush_drops_stale_results)
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   gst_segment_init (&segment, GST_FORMAT_TIME);
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  /* The held request is answered now, after the flush (if the element
+   * has not closed it yet), and so is everything after it. */
+  cv_local_server_release (server);
 
   /* The first frame after the flush is sampled again. */
-  cv_local_server_set_delay (server, 0);
   out = gst_harness_push_and_pull (h, BLUE_FRAME (10 * GST_SECOND));
   fail_if (gst_buffer_get_cv_analyze_meta (out));
   gst_buffer_unref (out);
@@ -529,6 +682,7 @@ GST_START_TEST (test_flush_drops_stale_results)
 
   gst_harness_teardown (h);
   fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT), "a stale result");
+  cv_test_drop_bus_messages (bus);
   gst_object_unref (bus);
 }
 
@@ -691,6 +845,106 @@ GST_START_TEST (test_failures_warn_and_go_on)
 
 GST_END_TEST;
 
+#define RETRY_AFTER_S 1
+
+/* A 429 with Retry-After is a warning, posted once, and is honoured: the
+ * next request reaches the service no sooner than Retry-After after the
+ * 429 was asked for, every frame analysed meanwhile is skipped and counted
+ * in 'stats', and analysis resumes after it. */
+GST_START_TEST (test_retry_after_honoured)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=0 ! fakesink name=sink");
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GArray *in = cv_test_probe_buffer_times (pipeline, "a", "sink");
+  GArray *out = cv_test_probe_buffer_times (pipeline, "a", "src");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  CvLocalServerRequest *first, *second;
+  GstMessage *m, *warning = NULL;
+  GstStructure *stats;
+  guint64 samples, requests, skipped, results;
+  gint64 warned_us = 0, backoff_end_us;
+  guint warnings = 0, in_backoff = 0, i;
+  gboolean eos = FALSE;
+  gchar *text;
+
+  cv_local_server_set_failure (server, 429, RETRY_AFTER_S);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+  /* Request 1 has been answered 429 once its warning is out; the service
+   * answers normally from then on. */
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING |
+      GST_MESSAGE_ERROR);
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING);
+  warned_us = g_get_monotonic_time ();
+  warning = m;
+  warnings++;
+  cv_local_server_set_failure (server, 0, 0);
+  fail_unless (cv_local_server_wait_for_requests (server, 2, WAIT_US),
+      "no request after the back-off");
+  fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+    fail_unless (m != NULL, "no EOS");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR, "%" GST_PTR_FORMAT, m);
+    warnings += GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING;
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  fail_unless_equals_int (warnings, 1);
+  text = message_text (warning, NULL);
+  fail_unless (strstr (text, "HTTP 429") && strstr (text, "'interval'"), "%s",
+      text);
+  g_free (text);
+
+  first = cv_local_server_get_request (server, 0);
+  second = cv_local_server_get_request (server, 1);
+  fail_unless (second->received_monotonic_us - first->received_monotonic_us >=
+      RETRY_AFTER_S * G_USEC_PER_SEC, "the next request came %"
+      G_GINT64_FORMAT " us after the 429", second->received_monotonic_us -
+      first->received_monotonic_us);
+
+  /* The back-off began before the warning was posted and ends no sooner
+   * than Retry-After after the first request arrived: every frame that
+   * went through the element in between was sampled (interval=0) in it. */
+  backoff_end_us = first->received_monotonic_us +
+      RETRY_AFTER_S * G_USEC_PER_SEC;
+  fail_unless_equals_int (in->len, out->len);
+  for (i = 0; i < in->len; i++)
+    in_backoff += g_array_index (in, gint64, i) > warned_us
+        && g_array_index (out, gint64, i) < backoff_end_us;
+  fail_unless (in_backoff >= 1, "no frame went through during the back-off");
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get (stats, "samples", G_TYPE_UINT64, &samples,
+          "requests", G_TYPE_UINT64, &requests, "skipped", G_TYPE_UINT64,
+          &skipped, "results", G_TYPE_UINT64, &results, NULL));
+  fail_unless (skipped >= in_backoff, "%" G_GUINT64_FORMAT " skipped, %u "
+      "frames in the back-off", skipped, in_backoff);
+  fail_unless_equals_uint64 (samples, in->len);
+  fail_unless_equals_uint64 (requests + skipped, samples);
+  fail_unless_equals_int (cv_local_server_get_request_count (server),
+      requests);
+  fail_unless (results >= 1, "no result after the back-off");
+
+  gst_structure_free (stats);
+  cv_local_server_request_free (second);
+  cv_local_server_request_free (first);
+  gst_message_unref (warning);
+  gst_object_unref (bus);
+  g_array_unref (out);
+  g_array_unref (in);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Frames smaller than the service's minimum are sent scaled up to more
  * than 50x50, which the service (here the local server, with Azure's
  * limits) accepts. */
@@ -730,8 +984,7 @@ GST_START_TEST (test_untimestamped_sampled_by_wall_clock)
   fail_unless_equals_uint64 (samples, 1);
   gst_structure_free (stats);
   gst_object_unref (element);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  teardown_harness (h, bus);
 }
 
 GST_END_TEST;
@@ -761,8 +1014,7 @@ GST_START_TEST (test_short_buffer_warns)
   m = pop_result (bus);
   fail_unless_equals_uint64 (cv_test_message_timestamp (m), GST_SECOND);
   gst_message_unref (m);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  teardown_harness (h, bus);
 }
 
 GST_END_TEST;
@@ -1012,6 +1264,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_unauthorized_is_error);
   tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,
       G_N_ELEMENTS (failure_cases));
+  tcase_add_test (tc, test_retry_after_honoured);
   tcase_add_test (tc, test_connection_refused_warns);
   tcase_add_test (tc, test_short_buffer_warns);
   tcase_add_test (tc, test_tiny_frames_accepted);

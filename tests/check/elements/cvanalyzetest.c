@@ -52,6 +52,15 @@ cv_test_make_pipeline (const gchar * description)
   return pipeline;
 }
 
+static GstPadProbeReturn
+record_buffer_time (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val ((GArray *) user_data, now);
+  return GST_PAD_PROBE_OK;
+}
+
 /* Runs the pipeline to EOS or ERROR and returns every message of interest
  * (element, warning, error, qos, eos), in bus order. */
 GList *
@@ -75,8 +84,36 @@ cv_test_run_pipeline (GstElement * pipeline)
   }
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
+  cv_test_drop_bus_messages (bus);
   gst_object_unref (bus);
   return messages;
+}
+
+/* Drops what is left on a bus (a pipeline flushes its own bus on the way
+ * to NULL, a bare element's bus is not): each message holds its source
+ * element, which holds the bus, a cycle that leaks them all. */
+void
+cv_test_drop_bus_messages (GstBus * bus)
+{
+  gst_bus_set_flushing (bus, TRUE);
+}
+
+/* Records g_get_monotonic_time () as each buffer passes @pad of the element
+ * named @element (transfer full: a GArray of gint64, in buffer order). Read
+ * it once the pipeline has stopped. */
+GArray *
+cv_test_probe_buffer_times (GstElement * pipeline, const gchar * element,
+    const gchar * pad)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  GstPad *p = gst_element_get_static_pad (e, pad);
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_BUFFER, record_buffer_time,
+      g_array_ref (times), (GDestroyNotify) g_array_unref);
+  gst_object_unref (p);
+  gst_object_unref (e);
+  return times;
 }
 
 void

@@ -29,10 +29,13 @@ void        cv_test_server_teardown (void);
 
 GstElement *cv_test_make_pipeline (const gchar * description);
 GList      *cv_test_run_pipeline (GstElement * pipeline);
+void        cv_test_drop_bus_messages (GstBus * bus);
 void        cv_test_free_messages (GList * messages);
 GList      *cv_test_filter_results (GList * messages);
 GstMessage *cv_test_find_message (GList * messages, GstMessageType type);
 GstClockTime cv_test_message_timestamp (GstMessage * m);
+GArray     *cv_test_probe_buffer_times (GstElement * pipeline,
+    const gchar * element, const gchar * pad);
 
 G_END_DECLS
 

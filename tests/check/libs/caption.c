@@ -8,8 +8,9 @@
  */
 
 /* Unit tests of the caption module: the text shown for a result, how alike
- * two captions read, and the track that decides when an entry starts and
- * ends. */
+ * two captions read (and how much of them is read), which entry each
+ * result belongs to, and the track that follows entries from frame to
+ * frame. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -71,11 +72,31 @@ check_similarity (const gchar * a, const gchar * b, gdouble expected)
       similarity, expected);
 }
 
-/* Feeds the track one result (freed here) and checks what happened: the
- * change, and which entry ended (@expected_ended NULL: none). */
+/* Adds the next text (copied) to @entries and checks the entry number
+ * and text it gets. */
 static void
-check_update (GstCvAnalyzeCaptionTrack * track, guint64 seq,
-    GstStructure * result, GstClockTime now,
+check_entry (GstCvAnalyzeCaptionEntries * entries, const gchar * text,
+    guint64 expected_entry, const gchar * expected_text)
+{
+  gchar *entry_text = (gchar *) "unset";
+  guint64 entry;
+
+  entry = gst_cv_analyze_caption_entries_add (entries, g_strdup (text),
+      &entry_text);
+  fail_unless_equals_uint64 (entry, expected_entry);
+  if (expected_text) {
+    fail_unless_equals_string (entry_text, expected_text);
+  } else {
+    fail_unless (entry_text == NULL, "unexpected text \"%s\"", entry_text);
+  }
+  g_free (entry_text);
+}
+
+/* Shows the track the entry current at @now and checks what happened:
+ * the change, and which entry ended (@expected_ended NULL: none). */
+static void
+check_update (GstCvAnalyzeCaptionTrack * track, guint64 entry,
+    const gchar * text, GstClockTime now,
     GstCvAnalyzeCaptionChange expected_change, const gchar * expected_ended,
     GstClockTime expected_start, GstClockTime expected_end)
 {
@@ -83,10 +104,8 @@ check_update (GstCvAnalyzeCaptionTrack * track, guint64 seq,
   GstClockTime ended_start = 0, ended_end = 0;
   GstCvAnalyzeCaptionChange change;
 
-  change = gst_cv_analyze_caption_track_update (track, seq, result, now,
+  change = gst_cv_analyze_caption_track_update (track, entry, text, now,
       &ended_text, &ended_start, &ended_end);
-  if (result)
-    gst_structure_free (result);
 
   fail_unless_equals_int (change, expected_change);
   if (expected_ended) {
@@ -108,10 +127,25 @@ static void
 setup_track (GstCvAnalyzeCaptionTrack * track, GstClockTime max_duration)
 {
   gst_cv_analyze_caption_track_init (track);
-  track->min_confidence = 0.5;
-  track->show_tags = 0;
-  track->similarity = 0.8;
   track->max_duration = max_duration;
+}
+
+/* "word1 word2 ... wordN", with @other instead of word @at (0: none). */
+static gchar *
+make_words (guint n, guint at, const gchar * other)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 1; i <= n; i++) {
+    if (i > 1)
+      g_string_append_c (s, ' ');
+    if (i == at)
+      g_string_append (s, other);
+    else
+      g_string_append_printf (s, "word%u", i);
+  }
+  return g_string_free (s, FALSE);
 }
 
 /* The shown text: the caption, hidden below min-confidence; the first
@@ -209,128 +243,205 @@ GST_START_TEST (test_similarity)
 
 GST_END_TEST;
 
-/* A distinct caption starts an entry, a repeated result or near-duplicate
- * changes nothing, a hidden result ends the entry and breaks the run. */
+/* Only the first GST_CV_ANALYZE_CAPTION_MAX_WORDS significant words of a
+ * caption are read: a 32 000-word caption gives 64 words, articles do not
+ * count towards them, and two such captions differing after word 64 are
+ * the same, one differing at word 64 is 63/64 alike. */
+GST_START_TEST (test_words_compared_are_capped)
+{
+  gchar *caption = make_words (32000, 0, NULL);
+  gchar *with_articles = g_strconcat ("The A an ", caption, NULL);
+  gchar *differs_late = make_words (32000, 65, "other");
+  gchar *differs_at_64 = make_words (32000, 64, "other");
+  GPtrArray *words = gst_cv_analyze_caption_words (caption);
+
+  fail_unless_equals_int (GST_CV_ANALYZE_CAPTION_MAX_WORDS, 64);
+  fail_unless_equals_int (words->len, 64);
+  fail_unless_equals_string (g_ptr_array_index (words, 0), "word1");
+  fail_unless_equals_string (g_ptr_array_index (words, 63), "word64");
+  g_ptr_array_unref (words);
+
+  words = gst_cv_analyze_caption_words (with_articles);
+  fail_unless_equals_int (words->len, 64);
+  fail_unless_equals_string (g_ptr_array_index (words, 0), "word1");
+  fail_unless_equals_string (g_ptr_array_index (words, 63), "word64");
+  g_ptr_array_unref (words);
+
+  /* lower-cased, punctuation dropped, a short caption whole */
+  words = gst_cv_analyze_caption_words ("A Red car, on THE street!");
+  fail_unless_equals_int (words->len, 4);
+  fail_unless_equals_string (g_ptr_array_index (words, 0), "red");
+  fail_unless_equals_string (g_ptr_array_index (words, 3), "street");
+  g_ptr_array_unref (words);
+
+  check_similarity (caption, differs_late, 1.0);
+  check_similarity (caption, differs_at_64, 63.0 / 64.0);
+  check_similarity (caption, with_articles, 1.0);
+
+  g_free (caption);
+  g_free (with_articles);
+  g_free (differs_late);
+  g_free (differs_at_64);
+}
+
+GST_END_TEST;
+
+/* The per-result decision, in result order: a distinct text starts the
+ * next entry, a near-duplicate continues the last one (which keeps its
+ * own text), nothing to show after something starts an empty entry, and
+ * the same text after it starts a new one. Nothing before anything is
+ * entry 0. */
+GST_START_TEST (test_entries)
+{
+  GstCvAnalyzeCaptionEntries entries = { 0, };
+
+  gst_cv_analyze_caption_entries_set_up (&entries, 0.5, 2, 0.8);
+  fail_unless (entries.min_confidence == 0.5);
+  fail_unless_equals_int (entries.show_tags, 2);
+  fail_unless (entries.similarity == 0.8);
+
+  check_entry (&entries, NULL, 0, NULL);
+  check_entry (&entries, "a red car", 1, "a red car");
+  check_entry (&entries, "a red car", 1, "a red car");
+  check_entry (&entries, "the red car.", 1, "a red car");
+  check_entry (&entries, "a blue boat", 2, "a blue boat");
+  check_entry (&entries, NULL, 3, NULL);
+  check_entry (&entries, NULL, 3, NULL);
+  check_entry (&entries, "a blue boat", 4, "a blue boat");
+  /* 2/3 alike: below 0.8 */
+  check_entry (&entries, "a plain gray image", 5, "a plain gray image");
+  check_entry (&entries, "a plain teal image", 6, "a plain teal image");
+
+  /* set up afresh: numbering starts again, settings replaced */
+  gst_cv_analyze_caption_entries_set_up (&entries, 0.0, 0, 2.0 / 3.0);
+  fail_unless_equals_uint64 (entries.entry, 0);
+  fail_unless (entries.last == NULL);
+  check_entry (&entries, "a plain gray image", 1, "a plain gray image");
+  /* 2/3 alike: at the threshold, a near-duplicate */
+  check_entry (&entries, "a plain teal image", 1, "a plain gray image");
+  check_entry (&entries, "a red car", 2, "a red car");
+
+  gst_cv_analyze_caption_entries_clear (&entries);
+  fail_unless_equals_uint64 (entries.entry, 0);
+  fail_unless (entries.last == NULL);
+}
+
+GST_END_TEST;
+
+/* The track follows entry numbers: a new entry starts being shown and ends
+ * the one before, the same entry changes nothing whatever its text, no
+ * current result (entry 0) changes nothing, an empty entry ends what was
+ * shown. */
 GST_START_TEST (test_track)
 {
   GstCvAnalyzeCaptionTrack track;
 
   setup_track (&track, 0);
 
-  check_update (&track, 1, make_result ("a red car", 0.9, NULL), 0,
+  check_update (&track, 1, "a red car", 0,
       GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a red car");
   fail_unless_equals_uint64 (track.start, 0);
 
-  /* the same result again */
-  check_update (&track, 1, make_result ("a red car", 0.9, NULL), GST_SECOND,
+  /* the same entry: its text is not even looked at */
+  check_update (&track, 1, "something else", GST_SECOND,
       GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a red car");
 
-  /* a near-duplicate */
-  check_update (&track, 2, make_result ("the red car.", 0.9, NULL),
-      2 * GST_SECOND, GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
+  /* no current result */
+  check_update (&track, 0, NULL, 2 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a red car");
-  fail_unless_equals_uint64 (track.start, 0);
 
-  /* a distinct caption ends the entry and starts another */
-  check_update (&track, 3, make_result ("a blue boat", 0.9, NULL),
-      3 * GST_SECOND, GST_CV_ANALYZE_CAPTION_STARTED, "a red car", 0,
-      3 * GST_SECOND);
+  /* the next entry ends this one and starts */
+  check_update (&track, 2, "a blue boat", 3 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_STARTED, "a red car", 0, 3 * GST_SECOND);
   fail_unless_equals_string (track.shown, "a blue boat");
   fail_unless_equals_uint64 (track.start, 3 * GST_SECOND);
 
-  /* nothing to show: the entry ends */
-  check_update (&track, 4, make_result ("a blue boat", 0.1, NULL),
-      4 * GST_SECOND, GST_CV_ANALYZE_CAPTION_ENDED, "a blue boat",
-      3 * GST_SECOND, 4 * GST_SECOND);
+  /* an empty entry: the entry ends */
+  check_update (&track, 3, NULL, 4 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_ENDED, "a blue boat", 3 * GST_SECOND,
+      4 * GST_SECOND);
   fail_unless (track.shown == NULL);
+  check_update (&track, 3, NULL, 5 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
 
-  /* the hidden result broke the run: the same caption starts again */
-  check_update (&track, 5, make_result ("a blue boat", 0.9, NULL),
-      5 * GST_SECOND, GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
+  check_update (&track, 4, "a blue boat", 5 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a blue boat");
   fail_unless_equals_uint64 (track.start, 5 * GST_SECOND);
-
-  /* no result: nothing changes */
-  check_update (&track, 6, NULL, 6 * GST_SECOND,
-      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
-  fail_unless_equals_string (track.shown, "a blue boat");
 
   gst_cv_analyze_caption_track_reset (&track);
 }
 
 GST_END_TEST;
 
-/* An entry ends after max_duration, at start + max_duration exactly; a
- * near-duplicate does not bring it back, a distinct caption starts one. */
+/* An entry ends after max_duration, at start + max_duration exactly, and
+ * is not shown again; the next entry starts; an expiry and a new entry at
+ * the same frame report the expired one. */
 GST_START_TEST (test_track_expiry)
 {
   GstCvAnalyzeCaptionTrack track;
 
   setup_track (&track, 2 * GST_SECOND);
 
-  check_update (&track, 1, make_result ("a red car", 0.9, NULL), 0,
+  check_update (&track, 1, "a red car", 0,
       GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
-  fail_unless_equals_string (track.shown, "a red car");
 
   /* still within max_duration */
-  check_update (&track, 1, make_result ("a red car", 0.9, NULL),
-      2 * GST_SECOND - 1, GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
+  check_update (&track, 1, "a red car", 2 * GST_SECOND - 1,
+      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a red car");
 
   /* past it: ends at 2s, not at the frame's time */
-  check_update (&track, 1, make_result ("a red car", 0.9, NULL),
-      2500 * GST_MSECOND, GST_CV_ANALYZE_CAPTION_ENDED, "a red car", 0,
-      2 * GST_SECOND);
+  check_update (&track, 1, "a red car", 2500 * GST_MSECOND,
+      GST_CV_ANALYZE_CAPTION_ENDED, "a red car", 0, 2 * GST_SECOND);
   fail_unless (track.shown == NULL);
 
-  /* a near-duplicate of the expired caption does not restart it */
-  check_update (&track, 2, make_result ("the red car.", 0.9, NULL),
-      3 * GST_SECOND, GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
+  /* the same entry (a near-duplicate result) does not bring it back */
+  check_update (&track, 1, "a red car", 3 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
   fail_unless (track.shown == NULL);
 
-  /* a distinct caption does */
-  check_update (&track, 3, make_result ("a blue boat", 0.9, NULL),
-      4 * GST_SECOND, GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
-  fail_unless_equals_string (track.shown, "a blue boat");
+  /* the next entry does */
+  check_update (&track, 2, "a blue boat", 4 * GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
   fail_unless_equals_uint64 (track.start, 4 * GST_SECOND);
+
+  /* expired at 6s, and the next entry at 6.5s */
+  check_update (&track, 3, "a green tree", 6500 * GST_MSECOND,
+      GST_CV_ANALYZE_CAPTION_STARTED, "a blue boat", 4 * GST_SECOND,
+      6 * GST_SECOND);
+  fail_unless_equals_string (track.shown, "a green tree");
+  fail_unless_equals_uint64 (track.start, 6500 * GST_MSECOND);
 
   gst_cv_analyze_caption_track_reset (&track);
 }
 
 GST_END_TEST;
 
-/* Reset forgets the entry and keeps seq: the result seen before is not new
- * after it, a new one starts an entry. */
+/* Reset (flush, new segment) forgets the entry and keeps the settings: the
+ * entry current at the next frame is shown afresh from that frame. */
 GST_START_TEST (test_track_reset)
 {
   GstCvAnalyzeCaptionTrack track;
 
-  setup_track (&track, 0);
+  setup_track (&track, 5 * GST_SECOND);
 
-  check_update (&track, 7, make_result ("a red car", 0.9, NULL), 0,
+  check_update (&track, 7, "a red car", 0,
       GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
 
   gst_cv_analyze_caption_track_reset (&track);
   fail_unless (track.shown == NULL);
-  fail_unless (track.last == NULL);
+  fail_unless_equals_uint64 (track.entry, 0);
   fail_unless_equals_uint64 (track.start, GST_CLOCK_TIME_NONE);
-  fail_unless_equals_uint64 (track.seq, 7);
-  /* settings are kept */
-  fail_unless (track.min_confidence == 0.5);
-  fail_unless (track.similarity == 0.8);
+  fail_unless_equals_uint64 (track.max_duration, 5 * GST_SECOND);
 
-  /* the same seq: not new */
-  check_update (&track, 7, make_result ("a red car", 0.9, NULL), GST_SECOND,
-      GST_CV_ANALYZE_CAPTION_UNCHANGED, NULL, 0, 0);
-  fail_unless (track.shown == NULL);
-
-  /* a new seq starts an entry, even with the caption shown before */
-  check_update (&track, 8, make_result ("a red car", 0.9, NULL),
-      2 * GST_SECOND, GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
+  check_update (&track, 7, "a red car", GST_SECOND,
+      GST_CV_ANALYZE_CAPTION_STARTED, NULL, 0, 0);
   fail_unless_equals_string (track.shown, "a red car");
-  fail_unless_equals_uint64 (track.start, 2 * GST_SECOND);
+  fail_unless_equals_uint64 (track.start, GST_SECOND);
 
   gst_cv_analyze_caption_track_reset (&track);
 }
@@ -347,6 +458,8 @@ caption_suite (void)
   tcase_add_test (tc, test_text_from_result);
   tcase_add_test (tc, test_text_skips_empty_tags);
   tcase_add_test (tc, test_similarity);
+  tcase_add_test (tc, test_words_compared_are_capped);
+  tcase_add_test (tc, test_entries);
   tcase_add_test (tc, test_track);
   tcase_add_test (tc, test_track_expiry);
   tcase_add_test (tc, test_track_reset);

@@ -16,11 +16,14 @@
 #endif
 
 #include <string.h>
+#include <sys/resource.h>
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzesafetext.h"
+#include "../../fuzz/resultcheck.h"
 
 static const gchar *cv_versions[] = { "v2.0", "v2.1", "v3.2" };
 
@@ -66,6 +69,22 @@ fixture_body_text (const gchar * version, const gchar * name)
   return text;
 }
 
+static void
+assert_safe_structure (const GstStructure * s)
+{
+  gchar *problem = cv_check_safe_structure (s);
+
+  fail_unless (problem == NULL, "unsafe result: %s", problem);
+}
+
+static void
+assert_safe_text (const gchar * text, guint max_chars)
+{
+  gchar *problem = cv_check_safe_text (text, max_chars);
+
+  fail_unless (problem == NULL, "unsafe text: %s", problem);
+}
+
 static GstStructure *
 parse_ok (const gchar * text)
 {
@@ -76,6 +95,7 @@ parse_ok (const gchar * text)
   fail_unless (err == NULL);
   fail_unless_equals_string (gst_structure_get_name (s),
       GST_CV_ANALYZE_RESULT_NAME);
+  assert_safe_structure (s);
   return s;
 }
 
@@ -603,6 +623,20 @@ GST_START_TEST (test_deep_nesting)
   fail_if (gst_cv_analyze_parse_response (text->str, -1, NULL));
   fail_if (gst_cv_analyze_parse_error (text->str, -1, NULL, NULL));
   fail_if (gst_cv_analyze_parse_response (NULL, 0, NULL));
+
+  /* json-glib reads the quote after a lone surrogate or a short \u escape
+   * into the string: brackets after it must still be counted (main's
+   * parser overflowed the stack here); both now see the brackets inside
+   * an unterminated string */
+  g_string_assign (text, "{\"a\":[\"\\ud800\",\",");
+  for (i = 0; i < 200000; i++)
+    g_string_append_c (text, '[');
+  fail_if (gst_cv_analyze_parse_response (text->str, text->len, &err));
+  fail_unless (err != NULL && strstr (err->message, "unterminated") != NULL,
+      "%s", err->message);
+  g_clear_error (&err);
+  g_string_overwrite (text, 0, "{\"a\":[\"\\u12\",\",");
+  fail_if (gst_cv_analyze_parse_response (text->str, text->len, NULL));
   g_string_free (text, TRUE);
 }
 
@@ -704,6 +738,7 @@ check_parse_outcome (const gchar * text, gssize length)
     fail_unless (err == NULL);
     fail_unless_equals_string (gst_structure_get_name (s),
         GST_CV_ANALYZE_RESULT_NAME);
+    assert_safe_structure (s);
     gst_structure_free (s);
   } else {
     fail_unless (err != NULL);
@@ -758,6 +793,550 @@ GST_START_TEST (test_fuzz)
 
 GST_END_TEST;
 
+/* Every ComputerVision example parses to exactly what the parser made of
+ * it before strings were made safe and arrays capped: the results, as
+ * gst_structure_serialize() writes them, were recorded with main's parser
+ * (commit 4a5bef9) in tests/fixtures/parsed-computer-vision.txt. */
+GST_START_TEST (test_fixtures_parse_as_before)
+{
+  const gchar *dir = g_getenv ("FIXTURES_DIR");
+  gchar *path = g_build_filename (dir, "..", "parsed-computer-vision.txt",
+      NULL);
+  gchar *contents, **lines;
+  guint i, count = 0, files = 0;
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL), "no %s",
+      path);
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++) {
+    gchar **parts, **name;
+    GstStructure *s;
+    gchar *got;
+
+    if (lines[i][0] == '#' || lines[i][0] == '\0')
+      continue;
+    parts = g_strsplit (lines[i], "\t", 2);
+    fail_unless (g_strv_length (parts) == 2, "bad line %s", lines[i]);
+    name = g_strsplit (parts[0], "/", 2);
+    s = parse_fixture (name[0], name[1]);
+    got = gst_structure_serialize (s, GST_SERIALIZE_FLAG_NONE);
+    fail_unless_equals_string (got, parts[1]);
+    g_free (got);
+    gst_structure_free (s);
+    g_strfreev (name);
+    g_strfreev (parts);
+    count++;
+  }
+
+  /* and the record covers every example */
+  for (i = 0; i < G_N_ELEMENTS (cv_versions); i++) {
+    gchar *dir_path = fixture_path (cv_versions[i], NULL);
+    GDir *d = g_dir_open (dir_path, 0, NULL);
+    const gchar *file;
+
+    while ((file = g_dir_read_name (d)) != NULL)
+      files += g_str_has_suffix (file, ".json");
+    g_dir_close (d);
+    g_free (dir_path);
+  }
+  fail_unless_equals_int (count, files);
+  fail_unless (count >= 23);
+
+  g_strfreev (lines);
+  g_free (contents);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+#define REPLACEMENT "\xef\xbf\xbd"  /* U+FFFD */
+
+/* Removes every U+FFFD from @text, in place, and returns how many there
+ * were. */
+static guint
+strip_replacements (gchar * text)
+{
+  gchar *p;
+  guint n = 0;
+
+  while ((p = strstr (text, REPLACEMENT)) != NULL) {
+    memmove (p, p + 3, strlen (p + 3) + 1);
+    n++;
+  }
+  return n;
+}
+
+/* @text is safe, with one U+FFFD per lone surrogate and nothing else
+ * changed. */
+static void
+assert_replaced (const gchar * text, const gchar * without_replacements,
+    guint replacements)
+{
+  gchar *copy = g_strdup (text);
+
+  assert_safe_text (text, GST_CV_ANALYZE_MAX_CAPTION_CHARS);
+  fail_unless_equals_int (strip_replacements (copy), replacements);
+  fail_unless_equals_string (copy, without_replacements);
+  g_free (copy);
+}
+
+/* A lone surrogate escape, which json-glib decodes to bytes that are not
+ * UTF-8 (ED A0 80) and swallows the next character into, comes out of the
+ * caption, the tags and the ids as one U+FFFD in valid UTF-8, the rest of
+ * the text kept; a true surrogate pair stays the character it encodes. */
+GST_START_TEST (test_lone_surrogates)
+{
+  GstStructure *s = parse_ok ("{\"description\":{\"tags\":[\"\\ud800abc\","
+      "\"x\\udfff\"],\"captions\":[{\"text\":\"a \\ud800 b \\ud83d\\ude00\","
+      "\"confidence\":0.5}]},\"tags\":[{\"name\":\"\\udbff!\","
+      "\"confidence\":0.9,\"hint\":\"\\udc00\"}],"
+      "\"requestId\":\"r\\ud800\","
+      "\"modelVersion\":\"\\udc00A\\ud800\\u0042\"}");
+  const GstStructure *tag = array_structure (s, "tag-details", 0);
+
+  assert_replaced (gst_structure_get_string (s, "caption"),
+      "a  b \xf0\x9f\x98\x80", 1);
+  assert_replaced (array_string (s, "description-tags", 0), "abc", 1);
+  assert_replaced (array_string (s, "description-tags", 1), "x", 1);
+  assert_replaced (array_string (s, "tags", 0), "!", 1);
+  assert_replaced (gst_structure_get_string (tag, "name"), "!", 1);
+  assert_replaced (gst_structure_get_string (tag, "hint"), "", 1);
+  assert_replaced (gst_structure_get_string (s, "request-id"), "r", 1);
+  assert_replaced (gst_structure_get_string (s, "model-version"), "AB", 2);
+  gst_structure_free (s);
+}
+
+GST_END_TEST;
+
+/* The hostile text: ESC sequences (screen clear, colour, window title),
+ * BEL, NUL, RLO (U+202E, raw and escaped), NEL (U+0085), CSI (U+009B),
+ * tab and newline. */
+#define HOSTILE "a \\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31mred\\u0007 " \
+    "x\\u0000y \\u202eevil\xe2\x80\xae p\\u0085q r\\u009bs t\\tu\\nv"
+/* ... as safe text: controls gone, line breaks and tabs spaces */
+#define HOSTILE_SAFE "a [2J]0;pwned[31mred xy evil p q rs t u v"
+
+/* Control and bidi-control characters are gone from every string of a
+ * result (caption, tags, request id, model version, names), breaks are
+ * spaces, and the text around them stays. */
+GST_START_TEST (test_controls_removed)
+{
+  const gchar *body = "{\"description\":{\"tags\":[\"" HOSTILE "\"],"
+      "\"captions\":[{\"text\":\"" HOSTILE "\",\"confidence\":0.5}]},"
+      "\"tags\":[{\"name\":\"" HOSTILE "\",\"confidence\":0.9}],"
+      "\"categories\":[{\"name\":\"" HOSTILE "\",\"score\":0.5}],"
+      "\"color\":{\"dominantColors\":[\"" HOSTILE "\"]},"
+      "\"requestId\":\"" HOSTILE "\",\"modelVersion\":\"" HOSTILE "\"}";
+  GstStructure *s = parse_ok (body);
+
+  fail_unless_equals_string (gst_structure_get_string (s, "caption"),
+      HOSTILE_SAFE);
+  fail_unless_equals_string (gst_structure_get_string (array_structure (s,
+              "captions", 0), "text"), HOSTILE_SAFE);
+  fail_unless_equals_string (array_string (s, "tags", 0), HOSTILE_SAFE);
+  fail_unless_equals_string (array_string (s, "description-tags", 0),
+      HOSTILE_SAFE);
+  fail_unless_equals_string (gst_structure_get_string (array_structure (s,
+              "categories", 0), "name"), HOSTILE_SAFE);
+  fail_unless_equals_string (array_string (nested (s, "color"),
+          "dominant-colors", 0), HOSTILE_SAFE);
+  fail_unless_equals_string (gst_structure_get_string (s, "request-id"),
+      HOSTILE_SAFE);
+  fail_unless_equals_string (gst_structure_get_string (s, "model-version"),
+      HOSTILE_SAFE);
+  gst_structure_free (s);
+}
+
+GST_END_TEST;
+
+/* An error body's code and message, its inner error's too, lose their
+ * control characters in gst_cv_analyze_parse_error() and in the error a
+ * 200 answer with an error body gets. */
+GST_START_TEST (test_error_controls_removed)
+{
+  const gchar *nested_body = "{\"error\":{\"code\":\"" HOSTILE "\","
+      "\"message\":\"" HOSTILE "\",\"innererror\":{\"code\":\"in\\u001b[0m\","
+      "\"message\":\"inner\\u0007\\u0000!\"}}}";
+  const gchar *flat_body = "{\"code\":\"" HOSTILE "\",\"message\":\""
+      HOSTILE "\"}";
+  const gchar *inner_only = "{\"error\":{\"code\":\"c\\u009b\","
+      "\"innererror\":{\"message\":\"\\u001b[2Jm\"}}}";
+  gchar *code = NULL, *message = NULL;
+  GError *err = NULL;
+
+  fail_unless (gst_cv_analyze_parse_error (nested_body, -1, &code, &message));
+  fail_unless_equals_string (code, HOSTILE_SAFE);
+  fail_unless_equals_string (message, HOSTILE_SAFE " (in[0m: inner!)");
+  g_free (code);
+  g_free (message);
+
+  fail_unless (gst_cv_analyze_parse_error (flat_body, -1, &code, &message));
+  fail_unless_equals_string (code, HOSTILE_SAFE);
+  fail_unless_equals_string (message, HOSTILE_SAFE);
+  g_free (code);
+  g_free (message);
+
+  fail_unless (gst_cv_analyze_parse_error (inner_only, -1, &code, &message));
+  fail_unless_equals_string (code, "c");
+  fail_unless_equals_string (message, "[2Jm");
+  g_free (code);
+  g_free (message);
+
+  fail_if (gst_cv_analyze_parse_response (nested_body, -1, &err));
+  fail_unless_equals_string (err->message, "response is an error: "
+      HOSTILE_SAFE ": " HOSTILE_SAFE " (in[0m: inner!)");
+  assert_safe_text (err->message, 2 * GST_CV_ANALYZE_MAX_MESSAGE_CHARS);
+  g_clear_error (&err);
+}
+
+GST_END_TEST;
+
+/* "\u0000" ends no string early: the rest of a caption, a tag, a member
+ * name stays; an escaped backslash before "u0000" is plain text. */
+GST_START_TEST (test_nul_keeps_rest)
+{
+  GstStructure *s = parse_ok ("{\"description\":{\"tags\":[\"\\u0000t\","
+      "\"t\\u0000\",\"\\\\u0000\"],\"captions\":[{\"text\":"
+      "\"before\\u0000after\\u0000\\u0000end\",\"confidence\":0.5}]},"
+      "\"requestId\\u0000x\":\"not the request id\","
+      "\"modelVersion\":\"m\\u0000\"}");
+
+  fail_unless_equals_string (gst_structure_get_string (s, "caption"),
+      "beforeafterend");
+  fail_unless_equals_string (array_string (s, "tags", 0), "t");
+  fail_unless_equals_string (array_string (s, "tags", 1), "t");
+  fail_unless_equals_string (array_string (s, "tags", 2), "\\u0000");
+  /* json-glib once read this member name as "requestId" */
+  fail_if (gst_structure_has_field (s, "request-id"));
+  fail_unless_equals_string (gst_structure_get_string (s, "model-version"),
+      "m");
+  gst_structure_free (s);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  const gchar *body;
+  gsize length;                 /* 0: NUL-terminated */
+  const gchar *message;
+} RawBody;
+
+static const RawBody raw_bodies[] = {
+  {"{\"requestId\":\"a\x1b[2Jb\"}", 0,
+      "unescaped control character U+001B in a string at offset 15"},
+  {"{\"requestId\":\"a\x07\"}", 0, "unescaped control character U+0007"},
+  {"{\"requestId\":\"a\tb\"}", 0, "unescaped control character U+0009"},
+  {"{\"requestId\":\"a\nb\"}", 0, "unescaped control character U+000A"},
+  {"{\"requestId\":\"a\x7f\"}", 0, "unescaped control character U+007F"},
+  {"{\"requestId\":\"a\xc2\x9b" "31m\"}", 0,
+      "unescaped control character U+009B"},
+  {"{\"requestId\":\"a\xc2\x85\"}", 0, "unescaped control character U+0085"},
+  {"{\"requestId\":\"a\0b\"}", 19, "unescaped control character U+0000"},
+  {"{\"requestId\":\"a\xff\"}", 0, "must be UTF-8"},
+  {"{\"requestId\":\"\xed\xa0\x80\"}", 0, "must be UTF-8"},
+  {"{\"requestId\":\"a\"}\xc0\x80", 0, "must be UTF-8"},
+  {"{\"requestId\":\x1b\"a\"}", 0, "unexpected character"},
+  {"{\"requestId\":\"\\q\"}", 0, "invalid escape in a string at offset 14"},
+  {"{\"requestId\":\"\\u12\"}", 0, "invalid escape"},
+  {"{\"requestId\":\"\\u12\",\"x\":\"\"}", 0, "invalid escape"},
+  {"{\"requestId\":\"\\\x1b\"}", 0, "invalid escape"},
+  {"{\"requestId\":\"\\", 0, "invalid escape"},
+  /* json-glib would take a second value, and leak the first */
+  {"{}{\"requestId\":\"r\"}", 0, "a second value at offset 2"},
+  {"{\"a\":[]} [null]", 0, "a second value at offset 9"},
+  {"null {}", 0, "a second value"},
+  {"\"x\"[]", 0, "a second value"},
+};
+
+/* What JSON forbids or no service sends raw is refused: control
+ * characters inside strings (json-glib would keep them) and text that is
+ * not UTF-8; so the body posted as "json" holds neither. */
+GST_START_TEST (test_raw_controls_refused)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (raw_bodies); i++) {
+    const RawBody *r = &raw_bodies[i];
+    gssize length = r->length ? (gssize) r->length : -1;
+    GError *err = NULL;
+
+    fail_if (gst_cv_analyze_parse_response (r->body, length, &err),
+        "accepted body %u", i);
+    fail_unless (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA));
+    fail_unless (strstr (err->message, r->message) != NULL,
+        "body %u: '%s' does not contain '%s'", i, err->message, r->message);
+    assert_safe_text (err->message, GST_CV_ANALYZE_MAX_MESSAGE_CHARS + 50);
+    g_error_free (err);
+    fail_if (gst_cv_analyze_parse_error (r->body, length, NULL, NULL));
+  }
+}
+
+GST_END_TEST;
+
+/* Line breaks and tabs between tokens are JSON whitespace, not refused. */
+GST_START_TEST (test_pretty_printed)
+{
+  GstStructure *s = parse_ok ("{\r\n\t\"requestId\" :\n \"r\"\n}\n");
+
+  fail_unless_equals_string (gst_structure_get_string (s, "request-id"), "r");
+  gst_structure_free (s);
+}
+
+GST_END_TEST;
+
+static gchar *
+repeat (const gchar * unit, guint times)
+{
+  GString *s = g_string_new (NULL);
+
+  while (times--)
+    g_string_append (s, unit);
+  return g_string_free (s, FALSE);
+}
+
+static void
+assert_cut (const gchar * text, const gchar * unit, guint max_chars)
+{
+  fail_unless_equals_int (g_utf8_strlen (text, -1), max_chars);
+  fail_unless (g_str_has_suffix (text, "\xe2\x80\xa6"), "no ellipsis");
+  fail_unless (g_str_has_prefix (text, unit));
+}
+
+/* Text longer than its cap is cut, ending in an ellipsis: captions at
+ * GST_CV_ANALYZE_MAX_CAPTION_CHARS, names and ids at
+ * GST_CV_ANALYZE_MAX_NAME_CHARS, error codes and messages at theirs; the
+ * error message with its inner error appended too. */
+GST_START_TEST (test_text_caps)
+{
+  gchar *long_text = repeat ("\xc3\xa9", 5000);        /* é, 2 bytes */
+  gchar *body = g_strdup_printf ("{\"description\":{\"tags\":[\"%s\"],"
+      "\"captions\":[{\"text\":\"%s\",\"confidence\":0.5}]},"
+      "\"requestId\":\"%s\",\"metadata\":{\"format\":\"%s\"}}", long_text,
+      long_text, long_text, long_text);
+  gchar *error_body = g_strdup_printf ("{\"error\":{\"code\":\"%s\","
+      "\"message\":\"%s\",\"innererror\":{\"code\":\"%s\",\"message\":"
+      "\"inner %s\"}}}", long_text, long_text, long_text, long_text);
+  gchar *short_error = g_strdup_printf ("{\"error\":{\"code\":\"c\","
+      "\"message\":\"%.1400s\",\"innererror\":{\"message\":\"inner\"}}}",
+      long_text);
+  gchar *code, *message;
+  GstStructure *s = parse_ok (body);
+
+  assert_cut (gst_structure_get_string (s, "caption"), "\xc3\xa9",
+      GST_CV_ANALYZE_MAX_CAPTION_CHARS);
+  assert_cut (array_string (s, "tags", 0), "\xc3\xa9",
+      GST_CV_ANALYZE_MAX_NAME_CHARS);
+  assert_cut (gst_structure_get_string (s, "request-id"), "\xc3\xa9",
+      GST_CV_ANALYZE_MAX_NAME_CHARS);
+  assert_cut (gst_structure_get_string (nested (s, "metadata"), "format"),
+      "\xc3\xa9", GST_CV_ANALYZE_MAX_NAME_CHARS);
+  gst_structure_free (s);
+
+  fail_unless (gst_cv_analyze_parse_error (error_body, -1, &code, &message));
+  assert_cut (code, "\xc3\xa9", GST_CV_ANALYZE_MAX_NAME_CHARS);
+  assert_cut (message, "\xc3\xa9", GST_CV_ANALYZE_MAX_MESSAGE_CHARS);
+  g_free (code);
+  g_free (message);
+
+  /* 700 characters and " (inner)": within the cap, kept whole */
+  fail_unless (gst_cv_analyze_parse_error (short_error, -1, NULL, &message));
+  fail_unless_equals_int (g_utf8_strlen (message, -1), 708);
+  fail_unless (g_str_has_suffix (message, " (inner)"));
+  g_free (message);
+
+  g_free (short_error);
+  g_free (error_body);
+  g_free (body);
+  g_free (long_text);
+}
+
+GST_END_TEST;
+
+/* An array keeps its first GST_CV_ANALYZE_MAX_ARRAY_ITEMS items, the rest
+ * ignored (even of the wrong type: not an error); the tags summary keeps
+ * GST_CV_ANALYZE_MAX_TAGS names, from tag-details or description tags. */
+GST_START_TEST (test_array_caps)
+{
+  GString *body = g_string_new ("{\"description\":{\"tags\":[");
+  GstStructure *s;
+  guint i;
+
+  for (i = 0; i < 1500; i++)
+    g_string_append_printf (body, "\"d%u\",", i);
+  g_string_append (body, "7],\"captions\":[");
+  for (i = 0; i < 1500; i++)
+    g_string_append_printf (body, "{\"text\":\"c%u\",\"confidence\":%s},", i,
+        i == 1200 ? "0.9" : "0.1");
+  g_string_append (body, "null]}}");
+
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "description-tags"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_string (array_string (s, "description-tags", 999),
+      "d999");
+  fail_unless_equals_int (array_size (s, "captions"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  /* the best caption among those kept */
+  fail_unless_equals_string (gst_structure_get_string (s, "caption"), "c0");
+  fail_unless_equals_int (array_size (s, "tags"), GST_CV_ANALYZE_MAX_TAGS);
+  fail_unless_equals_string (array_string (s, "tags", 99), "d99");
+  gst_structure_free (s);
+
+  g_string_assign (body, "{\"tags\":[");
+  for (i = 0; i < 1001; i++)
+    g_string_append_printf (body, "{\"name\":\"t%u\",\"confidence\":0.5},",
+        i);
+  g_string_append (body, "{\"name\":5}]}");
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "tag-details"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_int (array_size (s, "tags"), GST_CV_ANALYZE_MAX_TAGS);
+  fail_unless_equals_string (array_string (s, "tags", 0), "t0");
+  fail_unless_equals_string (array_string (s, "tags", 99), "t99");
+  gst_structure_free (s);
+
+  /* within the caps, nothing is lost */
+  g_string_assign (body, "{\"tags\":[");
+  for (i = 0; i < 150; i++)
+    g_string_append_printf (body, "%s{\"name\":\"t%u\",\"confidence\":0.5}",
+        i ? "," : "", i);
+  g_string_append (body, "]}");
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "tag-details"), 150);
+  fail_unless_equals_string (gst_structure_get_string (array_structure (s,
+              "tag-details", 149), "name"), "t149");
+  fail_unless_equals_int (array_size (s, "tags"), GST_CV_ANALYZE_MAX_TAGS);
+  gst_structure_free (s);
+
+  g_string_free (body, TRUE);
+}
+
+GST_END_TEST;
+
+/* Nested arrays cannot multiply the caps: 20 categories of 1000
+ * celebrities each keep GST_CV_ANALYZE_MAX_RESULT_ITEMS array items in
+ * all (the 20 categories among them), the first categories whole, in the
+ * order of the answer. */
+GST_START_TEST (test_result_items_cap)
+{
+  GString *body = g_string_new ("{\"categories\":[");
+  GstStructure *s;
+  guint i, j, total;
+
+  for (i = 0; i < 20; i++) {
+    g_string_append_printf (body, "%s{\"name\":\"c%u\",\"score\":0.5,"
+        "\"detail\":{\"celebrities\":[", i ? "," : "", i);
+    for (j = 0; j < 1000; j++)
+      g_string_append_printf (body, "%s{\"name\":\"n%u\",\"confidence\":0.5,"
+          "\"faceRectangle\":{\"left\":1,\"top\":2,\"width\":3,"
+          "\"height\":4}}", j ? "," : "", j);
+    g_string_append (body, "]}}");
+  }
+  g_string_append (body, "],\"description\":{\"tags\":[\"late\"]}}");
+
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "categories"), 20);
+  total = 20;
+  for (i = 0; i < 20; i++) {
+    guint n = array_size (array_structure (s, "categories", i),
+        "celebrities");
+    guint left = GST_CV_ANALYZE_MAX_RESULT_ITEMS - total;
+
+    fail_unless_equals_int (n, MIN (left, 1000));
+    total += n;
+  }
+  /* the cap is meant to bite here */
+  fail_unless (GST_CV_ANALYZE_MAX_RESULT_ITEMS < 20 * 1000);
+  fail_unless_equals_int (total, GST_CV_ANALYZE_MAX_RESULT_ITEMS);
+  /* the budget is spent, but an array outside any other still keeps its
+   * first items: here all of them */
+  fail_unless_equals_int (array_size (s, "description-tags"), 1);
+  gst_structure_free (s);
+  g_string_free (body, TRUE);
+}
+
+GST_END_TEST;
+
+/* Long tag lists spend the budget, yet the caption that comes after them
+ * survives: arrays that are not nested keep their first
+ * GST_CV_ANALYZE_MIN_ARRAY_ITEMS items whatever was spent before. */
+GST_START_TEST (test_tags_cannot_starve_caption)
+{
+  GString *body = g_string_new ("{\"tags\":[");
+  GstStructure *s;
+  guint i;
+
+  for (i = 0; i < 3000; i++)
+    g_string_append_printf (body, "%s{\"name\":\"t%u\",\"confidence\":0.5}",
+        i ? "," : "", i);
+  g_string_append (body, "],\"description\":{\"tags\":[");
+  for (i = 0; i < 3000; i++)
+    g_string_append_printf (body, "%s\"d%u\"", i ? "," : "", i);
+  g_string_append (body, "],\"captions\":[{\"text\":\"a red car\","
+      "\"confidence\":0.9}]}}");
+
+  s = parse_ok (body->str);
+  fail_unless_equals_int (array_size (s, "tag-details"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_int (array_size (s, "description-tags"),
+      GST_CV_ANALYZE_MAX_RESULT_ITEMS - GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_string (gst_structure_get_string (s, "caption"),
+      "a red car");
+  gst_structure_free (s);
+  g_string_free (body, TRUE);
+}
+
+GST_END_TEST;
+
+static glong
+peak_rss_kb (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+/* A body of one million tags parses in bounded time and memory on the
+ * client's thread, into a result that keeps 1000 of them and a summary of
+ * 100. json-glib still builds the whole tree first (the client bounds the
+ * body size); the figures are printed. */
+GST_START_TEST (test_million_tags)
+{
+  GString *body = g_string_new ("{\"description\":{\"tags\":[");
+  GstStructure *s;
+  gint64 start, elapsed;
+  glong rss_before, rss_after;
+  guint i;
+
+  for (i = 0; i < 1000000; i++)
+    g_string_append_printf (body, "%s\"tag%u\"", i ? "," : "", i);
+  g_string_append (body, "]}}");
+
+  rss_before = peak_rss_kb ();
+  start = g_get_monotonic_time ();
+  s = parse_ok (body->str);
+  elapsed = g_get_monotonic_time () - start;
+  rss_after = peak_rss_kb ();
+  g_print ("million tags (%" G_GSIZE_FORMAT " bytes): %.2f s, peak memory "
+      "+%ld MB\n", body->len, elapsed / 1e6, (rss_after - rss_before) / 1024);
+
+  fail_unless_equals_int (array_size (s, "description-tags"),
+      GST_CV_ANALYZE_MAX_ARRAY_ITEMS);
+  fail_unless_equals_int (array_size (s, "tags"), GST_CV_ANALYZE_MAX_TAGS);
+  fail_unless_equals_string (array_string (s, "tags", 99), "tag99");
+  /* generous: both cores busy and a slow machine; it used to take 8.5 s
+   * and 1.3 GB */
+  fail_unless (elapsed < 20 * G_USEC_PER_SEC, "took %.1f s", elapsed / 1e6);
+  fail_unless (rss_after - rss_before < 400 * 1024, "took %ld MB",
+      (rss_after - rss_before) / 1024);
+  gst_structure_free (s);
+  g_string_free (body, TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 parser_suite (void)
 {
@@ -775,6 +1354,18 @@ parser_suite (void)
   tcase_add_test (tc, test_deep_nesting);
   tcase_add_test (tc, test_error_bodies);
   tcase_add_test (tc, test_fuzz);
+  tcase_add_test (tc, test_fixtures_parse_as_before);
+  tcase_add_test (tc, test_lone_surrogates);
+  tcase_add_test (tc, test_controls_removed);
+  tcase_add_test (tc, test_error_controls_removed);
+  tcase_add_test (tc, test_nul_keeps_rest);
+  tcase_add_test (tc, test_raw_controls_refused);
+  tcase_add_test (tc, test_pretty_printed);
+  tcase_add_test (tc, test_text_caps);
+  tcase_add_test (tc, test_array_caps);
+  tcase_add_test (tc, test_result_items_cap);
+  tcase_add_test (tc, test_tags_cannot_starve_caption);
+  tcase_add_test (tc, test_million_tags);
   return s;
 }
 
