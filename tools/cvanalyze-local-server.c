@@ -8,7 +8,7 @@
  */
 
 /*
- * cvanalyze-local-server: runs the local Azure-compatible analysis server
+ * cvanalyze-local-server: runs the local image-analysis server
  * (cvlocalserver.c) until SIGINT or SIGTERM. Its single line on stdout is
  * an interface: scripts read the URL from it.
  */
@@ -20,38 +20,76 @@
 #include "cvlocalserver.h"
 
 static const gchar summary[] =
-    "A local, Azure Computer Vision-compatible development server; answers\n"
-    "from deterministic colour analysis of the pixels, not from a model.\n"
+    "A local development server for image analysis: it speaks four services'\n"
+    "protocols on 127.0.0.1 and answers all of them from the same\n"
+    "deterministic colour analysis of the posted JPEG, not from a model.\n"
     "\n"
-    "It speaks the Analyze Image protocol on 127.0.0.1 only, on one route:\n"
+    "Routes (any other path answers 404, any other method than POST 405):\n"
     "  POST /vision/{v2.0|v2.1|v3.2}/analyze?visualFeatures=Color,...\n"
-    "  Ocp-Apim-Subscription-Key: KEY\n"
-    "  Content-Type: application/octet-stream, body: a JPEG image\n"
-    "Any other path answers 404, any other method 405 (Allow: POST), a\n"
-    "wrong key 401, with the gateway's error bodies. Every answer carries\n"
-    "Connection: close.\n"
+    "      Azure Computer Vision; body: the JPEG (application/octet-stream);\n"
+    "      key in Ocp-Apim-Subscription-Key. Computes Color, Description,\n"
+    "      Tags and metadata; the other features are accepted and omitted.\n"
+    "  POST /computervision/imageanalysis:analyze?api-version=2023-10-01&...\n"
+    "      Azure Image Analysis 4.0 (api-version 2023-10-01 or 2024-02-01);\n"
+    "      body: the JPEG (application/octet-stream); key in\n"
+    "      Ocp-Apim-Subscription-Key. caption, tags, denseCaptions (the whole\n"
+    "      image, then its centre), smartCrops (the centred crop of each\n"
+    "      smartcrops-aspect-ratios value, or of the image's own ratio), and\n"
+    "      empty objects, people and read (no detection, no OCR yet).\n"
+    "  POST /v1/chat/completions\n"
+    "      OpenAI-compatible chat completions (OpenAI, Ollama, llama-server,\n"
+    "      vLLM, LM Studio); key as Authorization: Bearer KEY.\n"
+    "  POST /openai/v1/chat/completions\n"
+    "  POST /openai/deployments/DEPLOYMENT/chat/completions?api-version=V\n"
+    "      Azure OpenAI (v1, and classic, whose deployment is the model);\n"
+    "      key in api-key.\n"
+    "Chat requests carry the image as an image_url part with a\n"
+    "data:image/jpeg;base64, URL; the answer captions the last one. Its\n"
+    "content is the caption, or with response_format json_schema a JSON\n"
+    "object of the schema's properties among caption, tags and text (\"\":\n"
+    "no text recognition yet); a token is a word, so max_tokens and\n"
+    "max_completion_tokens cut the content after that many words\n"
+    "(finish_reason \"length\"). An unknown model gets Ollama's 404, an\n"
+    "unknown deployment Azure's DeploymentNotFound.\n"
     "\n"
-    "Computed features: Color (dominant foreground/background colours,\n"
-    "dominantColors, accentColor, isBWImg), Description (a caption naming\n"
-    "the dominant colours), Tags (the dominant colours with their pixel\n"
-    "share), and metadata (width, height, format). The other Azure features\n"
-    "(Categories, Faces, ImageType, Adult, Objects, Brands) are accepted and\n"
-    "omitted from the answer. Answers carry modelVersion\n"
-    "\"local-colour-analysis\" (v3.2) and the header\n"
-    "X-Cvanalyze-Server: local colour analysis (not Azure).\n"
-    "\n"
-    "Azure's limits and error codes apply: JPEG only (InvalidImageFormat),\n"
-    "under 4 MB, more than 50x50 and less than 16000x16000 pixels\n"
-    "(InvalidImageSize); v2.x errors are flat, v3.2 errors nested.";
+    "Each service's limits, error codes and error bodies apply. Answers say\n"
+    "modelVersion (or system_fingerprint) \"local-colour-analysis\" and carry\n"
+    "the header X-Cvanalyze-Server: local colour analysis (not Azure). Every\n"
+    "answer carries Connection: close.";
 
 static const gchar description[] =
     "On start it prints one line, \"cvanalyze-local-server listening on "
     "http://127.0.0.1:PORT/\",\nthen serves until SIGINT or SIGTERM.\n"
-    "The misbehaviour options exist to test clients; --malformed,\n"
-    "--wrong-types, --drop, --hang, --endless and --reset exclude each\n"
-    "other. --lone-surrogates, --control-chars, --tags, --caption-words and\n"
+    "The misbehaviour options exist to test clients and apply to every\n"
+    "route, each in its protocol's own shape; --malformed, --wrong-types,\n"
+    "--drop, --hang, --endless and --reset exclude each other.\n"
+    "--lone-surrogates, --control-chars, --tags, --caption-words and\n"
     "--error-message-bytes change otherwise well-formed answers and combine\n"
-    "with each other and with --status.";
+    "with each other and with --status. --no-caption-region, --reasoning,\n"
+    "--refuse-response-format and --refuse-max-tokens imitate real\n"
+    "services' refusals and habits, and combine.";
+
+/* The names of every --model, each of which may be a comma list. */
+static gchar **
+split_models (gchar ** args)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  guint i, j;
+
+  for (i = 0; args != NULL && args[i] != NULL; i++) {
+    gchar **items = g_strsplit (args[i], ",", -1);
+
+    for (j = 0; items[j] != NULL; j++) {
+      gchar *name = g_strstrip (items[j]);
+
+      if (*name != '\0')
+        g_ptr_array_add (names, g_strdup (name));
+    }
+    g_strfreev (items);
+  }
+  g_ptr_array_add (names, NULL);
+  return (gchar **) g_ptr_array_free (names, FALSE);
+}
 
 static gboolean
 quit_on_signal (gpointer data)
@@ -70,17 +108,24 @@ main (int argc, char **argv)
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
   gboolean endless = FALSE, reset = FALSE;
   gboolean lone_surrogates = FALSE, control_chars = FALSE;
+  gboolean no_caption_region = FALSE, reasoning = FALSE;
+  gboolean refuse_response_format = FALSE, refuse_max_tokens = FALSE;
+  gchar **model_args = NULL, **models;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1 (default 0: a free port)", "PORT"},
     {"key", 'k', 0, G_OPTION_ARG_STRING, &key,
-        "Subscription key to require in Ocp-Apim-Subscription-Key "
-          "(default: accept any)", "KEY"},
+        "Key to require, in each route's header (default: accept any)",
+        "KEY"},
+    {"model", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &model_args,
+        "A model (or Azure deployment) name the chat routes know; repeat it "
+          "or give a comma list (default: " CV_LOCAL_SERVER_DEFAULT_MODEL ")",
+        "NAME"},
     {"delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms,
         "Answer every request this many milliseconds late", "MS"},
     {"status", 0, 0, G_OPTION_ARG_INT, &status,
-        "Answer every request with this HTTP status and Azure's error "
-          "body for it (e.g. 429, 500, 503)", "STATUS"},
+        "Answer every request with this HTTP status and its service's "
+          "error body for it (e.g. 429, 500, 503)", "STATUS"},
     {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after,
         "Send this Retry-After header (seconds) with --status", "SECONDS"},
     {"malformed", 0, 0, G_OPTION_ARG_NONE, &malformed,
@@ -108,6 +153,18 @@ main (int argc, char **argv)
         "Answer with a caption of N words (default 0: as analysed)", "N"},
     {"error-message-bytes", 0, 0, G_OPTION_ARG_INT64, &error_message_bytes,
         "Make the error messages of --status N bytes long", "N"},
+    {"no-caption-region", 0, 0, G_OPTION_ARG_NONE, &no_caption_region,
+        "Image Analysis 4.0: refuse caption and denseCaptions as outside "
+          "their regions (400 InvalidRequest)", NULL},
+    {"reasoning", 0, 0, G_OPTION_ARG_NONE, &reasoning,
+        "Chat: answer with reasoning_content and a <think> block before the "
+          "content, as llama-server (deepseek-legacy) does", NULL},
+    {"refuse-response-format", 0, 0, G_OPTION_ARG_NONE,
+          &refuse_response_format,
+        "Chat: refuse response_format json_schema with OpenAI's 400", NULL},
+    {"refuse-max-tokens", 0, 0, G_OPTION_ARG_NONE, &refuse_max_tokens,
+        "Chat: refuse max_tokens (not max_completion_tokens) with OpenAI's "
+          "400 unsupported_parameter", NULL},
     {NULL}
   };
   GOptionContext *ctx;
@@ -115,6 +172,7 @@ main (int argc, char **argv)
   CvLocalServer *server;
   CvLocalServerMode mode = CV_LOCAL_SERVER_MODE_NORMAL;
   CvLocalServerHostile hostile = CV_LOCAL_SERVER_HOSTILE_NONE;
+  CvLocalServerQuirks quirks = CV_LOCAL_SERVER_QUIRK_NONE;
   GMainLoop *loop;
   gchar *url;
 
@@ -138,12 +196,14 @@ main (int argc, char **argv)
         "100-599, --delay-ms, --retry-after, --tags, --caption-words and "
         "--error-message-bytes not negative.\n");
     g_free (key);
+    g_strfreev (model_args);
     return 2;
   }
   if (malformed + wrong_types + drop + hang + endless + reset > 1) {
     g_printerr ("cvanalyze-local-server: choose only one of --malformed, "
         "--wrong-types, --drop, --hang, --endless and --reset.\n");
     g_free (key);
+    g_strfreev (model_args);
     return 2;
   }
   if (malformed)
@@ -162,6 +222,16 @@ main (int argc, char **argv)
     hostile |= CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES;
   if (control_chars)
     hostile |= CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS;
+  if (no_caption_region)
+    quirks |= CV_LOCAL_SERVER_QUIRK_NO_CAPTION_REGION;
+  if (reasoning)
+    quirks |= CV_LOCAL_SERVER_QUIRK_REASONING;
+  if (refuse_response_format)
+    quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_RESPONSE_FORMAT;
+  if (refuse_max_tokens)
+    quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS;
+  models = split_models (model_args);
+  g_strfreev (model_args);
 
   server = cv_local_server_new_full (key, port, &error);
   /* Not needed any more, and never printed. */
@@ -170,6 +240,7 @@ main (int argc, char **argv)
     g_printerr ("cvanalyze-local-server: cannot listen on 127.0.0.1 port "
         "%d: %s\n", port, error->message);
     g_clear_error (&error);
+    g_strfreev (models);
     return 1;
   }
   cv_local_server_set_delay (server, delay_ms);
@@ -179,6 +250,9 @@ main (int argc, char **argv)
   cv_local_server_set_tag_count (server, tags);
   cv_local_server_set_caption_words (server, caption_words);
   cv_local_server_set_error_message_size (server, error_message_bytes);
+  cv_local_server_set_quirks (server, quirks);
+  cv_local_server_set_models (server, (const gchar * const *) models);
+  g_strfreev (models);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, quit_on_signal, loop);

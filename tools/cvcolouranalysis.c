@@ -44,11 +44,7 @@ static const gchar *const colour_names[CV_COLOUR_N_COLOURS] = {
   "Red", "Teal", "White", "Yellow"
 };
 
-static const struct
-{
-  const gchar *name;
-  CvVisualFeatures feature;
-} feature_names[] = {
+static const CvFlagName feature_names[] = {
   {"Categories", CV_VISUAL_FEATURE_CATEGORIES},
   {"Tags", CV_VISUAL_FEATURE_TAGS},
   {"Description", CV_VISUAL_FEATURE_DESCRIPTION},
@@ -61,6 +57,14 @@ static const struct
 };
 
 G_DEFINE_QUARK (cv-colour-analysis-error-quark, cv_colour_analysis_error);
+
+const CvColourAnalysisLimits cv_colour_analysis_limits_v3 = {
+  4 * 1024 * 1024 - 1, 51, 15999
+};
+
+const CvColourAnalysisLimits cv_colour_analysis_limits_v4 = {
+  20 * 1024 * 1024, 50, 16000
+};
 
 const gchar *
 cv_colour_get_name (CvColour colour)
@@ -168,11 +172,12 @@ cv_api_version_to_string (CvApiVersion version)
 }
 
 /**
- * cv_visual_features_parse:
- * @list: (nullable): the visualFeatures query value, comma separated
- * @features: (out): the features named
+ * cv_flag_names_parse:
+ * @list: (nullable): a comma-separated query value
+ * @names: (array length=n_names): the names allowed, with their flags
+ * @flags: (out): the flags of the names in @list
  * @unknown_name: (out) (optional) (transfer full): the first name that is
- *   not an Azure visual feature, if any
+ *   not in @names, if any
  *
  * Azure matches feature names case-insensitively and tolerates blanks
  * around the commas, so this does too. Empty items are skipped.
@@ -180,14 +185,14 @@ cv_api_version_to_string (CvApiVersion version)
  * Returns: %FALSE if a name is unknown.
  */
 gboolean
-cv_visual_features_parse (const gchar * list, CvVisualFeatures * features,
-    gchar ** unknown_name)
+cv_flag_names_parse (const gchar * list, const CvFlagName * names,
+    guint n_names, guint * flags, gchar ** unknown_name)
 {
   gchar **items;
   guint i, j;
   gboolean ok = TRUE;
 
-  *features = 0;
+  *flags = 0;
   if (unknown_name)
     *unknown_name = NULL;
   if (list == NULL)
@@ -200,9 +205,9 @@ cv_visual_features_parse (const gchar * list, CvVisualFeatures * features,
 
     if (*item == '\0')
       continue;
-    for (j = 0; j < G_N_ELEMENTS (feature_names); j++) {
-      if (g_ascii_strcasecmp (item, feature_names[j].name) == 0) {
-        *features |= feature_names[j].feature;
+    for (j = 0; j < n_names; j++) {
+      if (g_ascii_strcasecmp (item, names[j].name) == 0) {
+        *flags |= names[j].flag;
         found = TRUE;
         break;
       }
@@ -215,6 +220,19 @@ cv_visual_features_parse (const gchar * list, CvVisualFeatures * features,
   }
   g_strfreev (items);
 
+  return ok;
+}
+
+/* cv_flag_names_parse() of Azure's visualFeatures names. */
+gboolean
+cv_visual_features_parse (const gchar * list, CvVisualFeatures * features,
+    gchar ** unknown_name)
+{
+  guint flags;
+  gboolean ok = cv_flag_names_parse (list, feature_names,
+      G_N_ELEMENTS (feature_names), &flags, unknown_name);
+
+  *features = flags;
   return ok;
 }
 
@@ -252,7 +270,7 @@ cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width, guint height,
   guint64 centre[CV_COLOUR_N_COLOURS] = { 0, };
   guint64 sums[CV_COLOUR_N_COLOURS][3];
   guint64 total_sum[3] = { 0, 0, 0 };
-  guint64 total, achromatic = 0;
+  guint64 total, achromatic = 0, centre_total = 0;
   guint band_x, band_y, x, y, i, n;
   CvColour accent_colour = CV_COLOUR_N_COLOURS;
   gboolean used[CV_COLOUR_N_COLOURS] = { FALSE, };
@@ -302,8 +320,15 @@ cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width, guint height,
   analysis->background = most_frequent (border);
   /* A tiny image can have an empty centre; fall back to the whole. */
   analysis->foreground = most_frequent (centre);
-  if (centre[analysis->foreground] == 0)
+  for (i = 0; i < CV_COLOUR_N_COLOURS; i++)
+    centre_total += centre[i];
+  if (centre_total > 0) {
+    analysis->foreground_share = (gdouble) centre[analysis->foreground] /
+        centre_total;
+  } else {
     analysis->foreground = most_frequent (all);
+    analysis->foreground_share = analysis->share[analysis->foreground];
+  }
 
   /* Selection sort over shares: at most three picks of twelve. */
   for (n = 0; n < CV_COLOUR_ANALYSIS_MAX_DOMINANT; n++) {
@@ -375,17 +400,21 @@ pick_scaling_factor (guint width, guint height)
  * cv_colour_analysis_analyse_jpeg:
  * @data: the request body
  * @size: its size in bytes
+ * @limits: (nullable): the service's input limits, %NULL for none
  * @analysis: (out caller-allocates): the result
- * @error: a #CV_COLOUR_ANALYSIS_ERROR on failure
+ * @error: a #CV_COLOUR_ANALYSIS_ERROR on failure, its message in
+ *   Computer Vision v3.2's words (other protocols word it from the code)
  *
- * Applies Azure's input limits in the order the service reports them
- * (bytes, then format, then dimensions), decodes the JPEG, and analyses it.
+ * Applies @limits in the order Azure reports them (bytes, then format,
+ * then dimensions), decodes the JPEG, and analyses it. Without limits an
+ * empty body is an invalid format.
  *
  * Returns: %TRUE on success.
  */
 gboolean
 cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
-    CvColourAnalysis * analysis, GError ** error)
+    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
+    GError ** error)
 {
   tjhandle tj;
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
@@ -394,15 +423,15 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
   guint8 *rgb;
   gboolean ok = FALSE;
 
-  if (size >= CV_COLOUR_ANALYSIS_MAX_BYTES) {
+  if (limits != NULL && size > limits->max_bytes) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_FILE_TOO_BIG,
         "Image size is too big. The image file must be smaller than 4 MB.");
     return FALSE;
   }
-  if (size == 0) {
+  if (limits != NULL && size == 0) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
-        CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_SMALL,
+        CV_COLOUR_ANALYSIS_ERROR_EMPTY,
         "Image size is too small. The image must not be empty.");
     return FALSE;
   }
@@ -423,16 +452,16 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     goto out;
   }
 
-  if (width <= CV_COLOUR_ANALYSIS_MIN_DIMENSION
-      || height <= CV_COLOUR_ANALYSIS_MIN_DIMENSION) {
+  if (limits != NULL && ((guint) width < limits->min_side
+          || (guint) height < limits->min_side)) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_SMALL,
         "Image size is too small. The image must be greater than 50 x 50 "
         "pixels (it is %d x %d).", width, height);
     goto out;
   }
-  if (width >= CV_COLOUR_ANALYSIS_MAX_DIMENSION
-      || height >= CV_COLOUR_ANALYSIS_MAX_DIMENSION) {
+  if (limits != NULL && ((guint) width > limits->max_side
+          || (guint) height > limits->max_side)) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_BIG,
         "Image size is too big. The image must be less than 16000 x 16000 "
@@ -476,6 +505,14 @@ cv_colour_analysis_format_accent (const CvColourAnalysis * analysis)
       analysis->accent[1], analysis->accent[2]);
 }
 
+/* How sure the caption is: the share of the most frequent colour. */
+gdouble
+cv_colour_analysis_caption_confidence (const CvColourAnalysis * analysis)
+{
+  return cv_colour_analysis_confidence (analysis->share[analysis->dominant
+          [0]]);
+}
+
 /**
  * cv_colour_analysis_describe:
  *
@@ -509,11 +546,50 @@ cv_colour_analysis_describe (const CvColourAnalysis * analysis)
   return g_string_free (s, FALSE);
 }
 
-/* Four decimals keep the JSON readable; the value is already deterministic. */
-static gdouble
-round_share (gdouble v)
+/* Four decimals keep the JSON readable; the value is already
+ * deterministic. */
+gdouble
+cv_colour_analysis_confidence (gdouble share)
 {
-  return (gdouble) (gint64) (v * 10000.0 + 0.5) / 10000.0;
+  return (gdouble) (gint64) (share * 10000.0 + 0.5) / 10000.0;
+}
+
+/* The name of the @i-th dominant colour as a tag: lower case. */
+gchar *
+cv_colour_analysis_tag (const CvColourAnalysis * analysis, guint i)
+{
+  g_return_val_if_fail (i < analysis->n_dominant, NULL);
+
+  return g_ascii_strdown (cv_colour_get_name (analysis->dominant[i]), -1);
+}
+
+/**
+ * cv_colour_analysis_add_tags:
+ * @b: a builder where a value is expected
+ *
+ * Adds the tags, the dominant colours with their pixel share as the
+ * confidence, as an array of {"name","confidence"} objects.
+ */
+void
+cv_colour_analysis_add_tags (JsonBuilder * b,
+    const CvColourAnalysis * analysis)
+{
+  guint i;
+
+  json_builder_begin_array (b);
+  for (i = 0; i < analysis->n_dominant; i++) {
+    gchar *name = cv_colour_analysis_tag (analysis, i);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, name);
+    json_builder_set_member_name (b, "confidence");
+    json_builder_add_double_value (b, cv_colour_analysis_confidence
+        (analysis->share[analysis->dominant[i]]));
+    json_builder_end_object (b);
+    g_free (name);
+  }
+  json_builder_end_array (b);
 }
 
 static void
@@ -570,20 +646,7 @@ cv_colour_analysis_to_json (const CvColourAnalysis * analysis,
 
   if (features & CV_VISUAL_FEATURE_TAGS) {
     json_builder_set_member_name (b, "tags");
-    json_builder_begin_array (b);
-    for (i = 0; i < analysis->n_dominant; i++) {
-      CvColour c = analysis->dominant[i];
-      gchar *name = g_ascii_strdown (cv_colour_get_name (c), -1);
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, name);
-      json_builder_set_member_name (b, "confidence");
-      json_builder_add_double_value (b, round_share (analysis->share[c]));
-      json_builder_end_object (b);
-      g_free (name);
-    }
-    json_builder_end_array (b);
+    cv_colour_analysis_add_tags (b, analysis);
   }
 
   if (features & CV_VISUAL_FEATURE_DESCRIPTION) {
@@ -594,8 +657,8 @@ cv_colour_analysis_to_json (const CvColourAnalysis * analysis,
     json_builder_set_member_name (b, "tags");
     json_builder_begin_array (b);
     for (i = 0; i < analysis->n_dominant; i++) {
-      gchar *name =
-          g_ascii_strdown (cv_colour_get_name (analysis->dominant[i]), -1);
+      gchar *name = cv_colour_analysis_tag (analysis, i);
+
       json_builder_add_string_value (b, name);
       g_free (name);
     }
@@ -607,7 +670,7 @@ cv_colour_analysis_to_json (const CvColourAnalysis * analysis,
     json_builder_add_string_value (b, caption);
     json_builder_set_member_name (b, "confidence");
     json_builder_add_double_value (b,
-        round_share (analysis->share[analysis->dominant[0]]));
+        cv_colour_analysis_caption_confidence (analysis));
     json_builder_end_object (b);
     json_builder_end_array (b);
     json_builder_end_object (b);

@@ -65,14 +65,40 @@ typedef enum
   CV_VISUAL_FEATURE_BRANDS = 1 << 8
 } CvVisualFeatures;
 
+/* A name of a comma-separated query value, and its flag. */
+typedef struct
+{
+  const gchar *name;
+  guint flag;
+} CvFlagName;
+
 #define CV_VISUAL_FEATURES_COMPUTED \
   (CV_VISUAL_FEATURE_COLOR | CV_VISUAL_FEATURE_DESCRIPTION | \
    CV_VISUAL_FEATURE_TAGS)
 
-/* Azure's documented input limits for Analyze Image. */
-#define CV_COLOUR_ANALYSIS_MAX_BYTES (4 * 1024 * 1024)
-#define CV_COLOUR_ANALYSIS_MIN_DIMENSION 50     /* exclusive */
-#define CV_COLOUR_ANALYSIS_MAX_DIMENSION 16000  /* exclusive */
+/**
+ * CvColourAnalysisLimits:
+ * @max_bytes: the largest image file allowed, in bytes
+ * @min_side: the smallest width and height allowed, in pixels
+ * @max_side: the largest width and height allowed, in pixels
+ *
+ * A service's input limits, all inclusive.
+ */
+typedef struct
+{
+  gsize max_bytes;
+  guint min_side;
+  guint max_side;
+} CvColourAnalysisLimits;
+
+/* Computer Vision v3.2's: under 4 MB, more than 50x50 and less than
+ * 16000x16000 pixels. */
+extern const CvColourAnalysisLimits cv_colour_analysis_limits_v3;
+
+/* Image Analysis 4.0's, in its error messages' words: "not allowed to be
+ * zero or larger than 20971520 bytes", "not allowed to be smaller than 50
+ * and larger than 16000". */
+extern const CvColourAnalysisLimits cv_colour_analysis_limits_v4;
 
 /* The most dominant colours reported, and the share a colour must cover. */
 #define CV_COLOUR_ANALYSIS_MAX_DOMINANT 3
@@ -88,7 +114,8 @@ typedef enum
   CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT,
   CV_COLOUR_ANALYSIS_ERROR_FILE_TOO_BIG,
   CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_SMALL,
-  CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_BIG
+  CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_BIG,
+  CV_COLOUR_ANALYSIS_ERROR_EMPTY
 } CvColourAnalysisError;
 
 /**
@@ -100,6 +127,8 @@ typedef enum
  * @share: fraction of all analysed pixels per #CvColour
  * @background: most frequent colour in the outer band (1/8 of each side)
  * @foreground: most frequent colour in the centre (middle half each way)
+ * @foreground_share: the fraction of the centre's pixels that are
+ *   @foreground
  * @dominant: colours covering at least 10 %, most frequent first
  * @n_dominant: number of entries in @dominant (1 to 3)
  * @accent: mean RGB of the most frequent chromatic colour's pixels, or of
@@ -115,6 +144,7 @@ typedef struct
   gdouble share[CV_COLOUR_N_COLOURS];
   CvColour background;
   CvColour foreground;
+  gdouble foreground_share;
   CvColour dominant[CV_COLOUR_ANALYSIS_MAX_DOMINANT];
   guint n_dominant;
   guint8 accent[3];
@@ -131,6 +161,9 @@ CvApiVersion cv_api_version_from_string (const gchar * str);
 
 const gchar *cv_api_version_to_string (CvApiVersion version);
 
+gboolean cv_flag_names_parse (const gchar * list, const CvFlagName * names,
+    guint n_names, guint * flags, gchar ** unknown_name);
+
 gboolean cv_visual_features_parse (const gchar * list,
     CvVisualFeatures * features, gchar ** unknown_name);
 
@@ -138,11 +171,22 @@ void cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width,
     guint height, gsize stride, CvColourAnalysis * analysis);
 
 gboolean cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
-    CvColourAnalysis * analysis, GError ** error);
+    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
+    GError ** error);
 
 gchar *cv_colour_analysis_format_accent (const CvColourAnalysis * analysis);
 
 gchar *cv_colour_analysis_describe (const CvColourAnalysis * analysis);
+
+gdouble cv_colour_analysis_confidence (gdouble share);
+
+gdouble cv_colour_analysis_caption_confidence (const CvColourAnalysis *
+    analysis);
+
+gchar *cv_colour_analysis_tag (const CvColourAnalysis * analysis, guint i);
+
+void cv_colour_analysis_add_tags (JsonBuilder * b,
+    const CvColourAnalysis * analysis);
 
 JsonNode *cv_colour_analysis_to_json (const CvColourAnalysis * analysis,
     CvApiVersion version, CvVisualFeatures features, const gchar * request_id);

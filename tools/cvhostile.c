@@ -13,9 +13,10 @@
  * NUL) and whose sizes are extreme (a million tags, a 32 000-word caption,
  * a 64 MiB error message).
  *
- * The answer is built as usual (cvcolouranalysis.c, the error bodies of
- * cvlocalserver.c) and then written out here by a small JSON writer that
- * follows the node tree and edits the strings it meets on the way. A
+ * The answer is built as usual (the protocol modules, cverrors.c) and then
+ * written out here by a small JSON writer that follows the node tree and
+ * edits the members it meets on the way; which members those are, each
+ * protocol says in a table of rules (cvhostile.h: CvHostileRule). A
  * writer of our own, not json-glib's generator, because the hostile
  * strings exist only as JSON text: a C string cannot hold "\u0000" and
  * json-glib would write "\ud800" as the raw (invalid UTF-8) bytes, not as
@@ -46,6 +47,7 @@ typedef enum
 typedef struct
 {
   const CvHostileConfig *config;
+  const CvHostileRule *rules;
   gboolean error_body;
   GString *out;
   /* The member path of the node being written: "description.tags[]" is
@@ -92,13 +94,26 @@ path_member (Writer * w)
   return dot != NULL ? dot + 1 : w->path->str;
 }
 
+/* The role the rules give the member at the current path, 0 for none. */
+static CvHostileRole
+path_role (Writer * w)
+{
+  const CvHostileRule *rule;
+
+  for (rule = w->rules; rule != NULL && rule->path != NULL; rule++) {
+    if (path_is (w, rule->path))
+      return rule->role;
+  }
+  return 0;
+}
+
 static Edit
 string_edit (Writer * w)
 {
   if (w->error_body) {
     if (strcmp (path_member (w), "code") == 0)
       return EDIT_CODE;
-    /* v3.2 and the gateway nest the message in "error", v2.x does not. */
+    /* Most nest the message in "error", v2.x does not. */
     if (path_is (w, "error.message") || path_is (w, "message"))
       return EDIT_MESSAGE;
     if (strcmp (path_member (w), "message") == 0)
@@ -106,13 +121,16 @@ string_edit (Writer * w)
     return EDIT_NONE;
   }
 
-  if (path_is (w, "description.captions[].text"))
-    return EDIT_CAPTION;
-  if (path_is (w, "tags[].name") || path_is (w, "description.tags[]"))
-    return EDIT_TAG;
-  if (path_is (w, "requestId") || path_is (w, "modelVersion"))
-    return EDIT_LABEL;
-  return EDIT_NONE;
+  switch (path_role (w)) {
+    case CV_HOSTILE_CAPTION:
+      return EDIT_CAPTION;
+    case CV_HOSTILE_TAG:
+      return EDIT_TAG;
+    case CV_HOSTILE_LABEL:
+      return EDIT_LABEL;
+    default:
+      return EDIT_NONE;
+  }
 }
 
 /* Appends the hostile strings the flags ask for to a string of kind
@@ -137,6 +155,21 @@ append_words (GString * out, guint n)
 
   for (i = 1; i <= n; i++)
     g_string_append_printf (out, i == 1 ? "word%u" : " word%u", i);
+}
+
+/**
+ * cv_hostile_words:
+ *
+ * Returns: (transfer full): the caption of @caption_words @n:
+ *   "word1 word2 ... wordN"
+ */
+gchar *
+cv_hostile_words (guint n)
+{
+  GString *s = g_string_sized_new ((gsize) n * 8);
+
+  append_words (s, n);
+  return g_string_free (s, FALSE);
 }
 
 /* Exactly @n bytes of readable ASCII. */
@@ -171,8 +204,8 @@ write_string (Writer * w, const gchar * value)
   g_string_append_c (w->out, '"');
 }
 
-/* The tag lists of set_tag_count: "tags" holds {"name","confidence"}
- * objects, "description.tags" plain names. */
+/* The tag lists of set_tag_count: {"name","confidence"} objects, or
+ * plain names. */
 static void
 write_generated_tags (Writer * w, gboolean objects)
 {
@@ -200,8 +233,10 @@ write_array (Writer * w, JsonArray * array)
   guint i, n = json_array_get_length (array);
 
   if (!w->error_body && w->config->tag_count > 0) {
-    if (path_is (w, "tags") || path_is (w, "description.tags")) {
-      write_generated_tags (w, path_is (w, "tags"));
+    CvHostileRole role = path_role (w);
+
+    if (role == CV_HOSTILE_TAG_OBJECTS || role == CV_HOSTILE_TAG_NAMES) {
+      write_generated_tags (w, role == CV_HOSTILE_TAG_OBJECTS);
       return;
     }
   }
@@ -279,8 +314,8 @@ config_is_active (const CvHostileConfig * c, gboolean error_body)
 }
 
 static gchar *
-write_body (JsonNode * root, const CvHostileConfig * config,
-    gboolean error_body)
+write_body (JsonNode * root, const CvHostileRule * rules,
+    const CvHostileConfig * config, gboolean error_body)
 {
   Writer w;
   gsize guess = 4096;
@@ -294,6 +329,7 @@ write_body (JsonNode * root, const CvHostileConfig * config,
     guess += (gsize) config->tag_count * 48 + config->caption_words * 12;
 
   w.config = config;
+  w.rules = rules;
   w.error_body = error_body;
   w.out = g_string_sized_new (guess);
   w.path = g_string_new (NULL);
@@ -305,26 +341,29 @@ write_body (JsonNode * root, const CvHostileConfig * config,
 
 /**
  * cv_hostile_analysis_body:
- * @answer: an Analyze Image answer (cv_colour_analysis_to_json())
+ * @answer: an answer of one of the protocols
+ * @rules: the protocol's members to edit (#CvHostileRule)
  * @config: (nullable): the distortions; %NULL for none
  *
- * Writes @answer as JSON text with @config's edits: the tag lists replaced
- * by @tag_count tags, the caption by @caption_words words, and the hostile
- * strings appended to the caption and tag names (both flags) and to
- * "requestId" and "modelVersion" (CONTROL_CHARS). Only the members the
- * answer has are edited: tags the request did not ask for stay absent.
+ * Writes @answer as JSON text with @config's edits to the members @rules
+ * names: the tag lists replaced by @tag_count tags, the captions by
+ * @caption_words words, and the hostile strings appended to the captions
+ * and tag names (both flags) and to the labels (CONTROL_CHARS). Only the
+ * members the answer has are edited: tags the request did not ask for
+ * stay absent.
  *
  * Returns: (transfer full): the body
  */
 gchar *
-cv_hostile_analysis_body (JsonNode * answer, const CvHostileConfig * config)
+cv_hostile_analysis_body (JsonNode * answer, const CvHostileRule * rules,
+    const CvHostileConfig * config)
 {
-  return write_body (answer, config, FALSE);
+  return write_body (answer, rules, config, FALSE);
 }
 
 /**
  * cv_hostile_error_body:
- * @error: one of Azure's error bodies (v2.x flat, v3.2 or gateway nested)
+ * @error: an error body of either family (cverrors.c)
  * @config: (nullable): the distortions; %NULL for none
  *
  * Writes @error as JSON text with @config's edits: the top-level message
@@ -337,5 +376,5 @@ cv_hostile_analysis_body (JsonNode * answer, const CvHostileConfig * config)
 gchar *
 cv_hostile_error_body (JsonNode * error, const CvHostileConfig * config)
 {
-  return write_body (error, config, TRUE);
+  return write_body (error, NULL, config, TRUE);
 }

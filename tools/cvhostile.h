@@ -54,11 +54,49 @@ typedef struct
   gsize error_message_size;
 } CvHostileConfig;
 
+/**
+ * CvHostileRole:
+ * @CV_HOSTILE_CAPTION: a caption: replaced by @caption_words words, both
+ *   flags' strings appended
+ * @CV_HOSTILE_TAG: a tag name: both flags' strings appended
+ * @CV_HOSTILE_LABEL: an id or model version: CONTROL_CHARS appended
+ * @CV_HOSTILE_TAG_OBJECTS: a list of {"name","confidence"} tags: replaced
+ *   by @tag_count tags
+ * @CV_HOSTILE_TAG_NAMES: a list of tag names: replaced by @tag_count names
+ *
+ * What a member of an answer is, for the edits.
+ */
+typedef enum
+{
+  CV_HOSTILE_CAPTION = 1,
+  CV_HOSTILE_TAG,
+  CV_HOSTILE_LABEL,
+  CV_HOSTILE_TAG_OBJECTS,
+  CV_HOSTILE_TAG_NAMES
+} CvHostileRole;
+
+/**
+ * CvHostileRule:
+ * @path: a member path: names joined by '.', "[]" for an array's elements
+ *   ("description.captions[].text")
+ * @role: what the member there is
+ *
+ * One row of a protocol's table of the members to edit, which ends with a
+ * row whose @path is %NULL.
+ */
+typedef struct
+{
+  const gchar *path;
+  CvHostileRole role;
+} CvHostileRule;
+
 gchar *cv_hostile_analysis_body (JsonNode * answer,
-    const CvHostileConfig * config);
+    const CvHostileRule * rules, const CvHostileConfig * config);
 
 gchar *cv_hostile_error_body (JsonNode * error,
     const CvHostileConfig * config);
+
+gchar *cv_hostile_words (guint n);
 
 G_END_DECLS
 

@@ -8,15 +8,17 @@
  */
 
 /*
- * A local, Azure Computer Vision-compatible "Analyze Image" server: the
- * development stand-in (as Azurite is for Azure Storage) that the README demo
- * and the tests talk to. It answers POST /vision/{v2.0,v2.1,v3.2}/analyze
- * from a deterministic colour analysis of the posted JPEG (see
- * cvcolouranalysis.c), with Azure's status codes and error bodies, and can be
- * told to misbehave (delay, fail, garble, drop, hang, reset, stream without
- * end, send hostile strings and sizes) to test clients. What to answer is
- * decided in cvreply.c and, for hostile bodies, written by cvhostile.c; this
- * file puts it on the wire.
+ * A local image-analysis server: the development stand-in (as Azurite is
+ * for Azure Storage) that the README demo and the tests talk to. It speaks
+ * four protocols (cvroute.c): Azure Computer Vision v2.x/v3.2, Azure Image
+ * Analysis 4.0, OpenAI-compatible chat completions and Azure OpenAI chat
+ * completions, and answers all of them from the same deterministic colour
+ * analysis of the posted JPEG (cvcolouranalysis.c), with each service's
+ * status codes and error bodies. It can be told to misbehave (delay, fail,
+ * garble, drop, hang, reset, stream without end, send hostile strings and
+ * sizes, imitate a service's refusals) to test clients. What to answer is
+ * decided in cvreply.c and the protocol modules it calls, hostile bodies
+ * are written by cvhostile.c; this file puts the answer on the wire.
  *
  * Threading: the SoupServer lives on a thread of its own, with a private
  * GMainContext pushed as thread-default before the server is created, so all
@@ -47,9 +49,9 @@
 #endif
 
 #include "cvlocalserver.h"
-#include "cvcolouranalysis.h"
 #include "cvprocsockets.h"
 #include "cvreply.h"
+#include "cvroute.h"
 
 #include <errno.h>
 #include <string.h>
@@ -57,16 +59,17 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#define KEY_HEADER "Ocp-Apim-Subscription-Key"
 #define LABEL_HEADER "X-Cvanalyze-Server"
 #define LABEL "local colour analysis (not Azure)"
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 
-/* The endless answer's first chunk, and the one repeated after it (a
- * chunk of "x" items: big enough to cost little per chunk). */
-#define ENDLESS_HEAD "{\"tags\":["
-#define ENDLESS_ITEM "\"x\","
+/* The endless answer repeats chunks of this many of its protocol's items:
+ * big enough to cost little per chunk. */
 #define ENDLESS_ITEMS_PER_CHUNK 16384
+
+static const gchar *const default_models[] = {
+  CV_LOCAL_SERVER_DEFAULT_MODEL, NULL
+};
 
 typedef struct
 {
@@ -84,6 +87,7 @@ typedef struct
   const CvLocalServerRequest *req;
   CvReply *reply;
   GSource *source;
+  GBytes *chunk;
   gboolean answered;
 } Pending;
 
@@ -98,7 +102,6 @@ struct _CvLocalServer
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
-  GBytes *endless_chunk;
 
   /* Start-up handshake, under lock. */
   gboolean started;
@@ -112,6 +115,7 @@ struct _CvLocalServer
 
   /* Under lock. */
   Config config;
+  gchar **models;
   GPtrArray *requests;
   guint in_progress;
   guint max_in_progress;
@@ -128,7 +132,8 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
   gsize size = strlen (reply->body);
 
   soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
-  soup_message_headers_replace (hdrs, "apim-request-id", reply->request_id);
+  soup_message_headers_replace (hdrs, reply->request_id_header,
+      reply->request_id);
   if (reply->retry_after > 0) {
     gchar *s = g_strdup_printf ("%u", reply->retry_after);
 
@@ -146,26 +151,32 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
       g_steal_pointer (&reply->body), size);
 }
 
-/* "Analyze Image" paths are /vision/<version>/analyze. */
-static gchar *
-api_version_from_path (const gchar * path)
+/* Fills in which key header @req carried and whether it was right for its
+ * route; the key itself is never kept. */
+static void
+request_record_key (CvLocalServer * self, CvLocalServerRequest * req,
+    SoupMessageHeaders * hdrs, CvRoute route)
 {
-  static const gchar prefix[] = "/vision/", suffix[] = "/analyze";
-  gsize len;
-  gchar *version;
+  static const gchar *const key_headers[] = { "Ocp-Apim-Subscription-Key",
+    "api-key", "Authorization"
+  };
+  const gchar *header = cv_route_key_header (route);
+  const gchar *value = soup_message_headers_get_one (hdrs, header);
+  guint i;
 
-  if (path == NULL || !g_str_has_prefix (path, prefix)
-      || !g_str_has_suffix (path, suffix))
-    return NULL;
-  len = strlen (path);
-  if (len <= strlen (prefix) + strlen (suffix))
-    return NULL;
-
-  version = g_strndup (path + strlen (prefix),
-      len - strlen (prefix) - strlen (suffix));
-  if (cv_api_version_from_string (version) == CV_API_VERSION_UNKNOWN)
-    g_clear_pointer (&version, g_free);
-  return version;
+  req->has_key = value != NULL;
+  req->key_matches = self->key == NULL
+      || cv_route_key_matches (route, value, self->key);
+  if (value != NULL) {
+    req->auth_header = g_strdup (header);
+    return;
+  }
+  for (i = 0; i < G_N_ELEMENTS (key_headers); i++) {
+    if (soup_message_headers_get_one (hdrs, key_headers[i]) != NULL) {
+      req->auth_header = g_strdup (key_headers[i]);
+      return;
+    }
+  }
 }
 
 static CvLocalServerRequest *
@@ -175,18 +186,21 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   CvLocalServerRequest *req = g_new0 (CvLocalServerRequest, 1);
   SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
   GUri *uri = soup_server_message_get_uri (msg);
-  const gchar *key;
+  gchar *segment = NULL;
+  CvRoute route = cv_route_from_path (path, &segment);
 
   req->method = g_strdup (soup_server_message_get_method (msg));
   req->path = g_strdup (path);
   req->query = g_strdup (uri ? g_uri_get_query (uri) : NULL);
-  req->api_version = api_version_from_path (path);
+  if (route == CV_ROUTE_COMPUTER_VISION)
+    req->api_version = g_steal_pointer (&segment);
+  else if (route != CV_ROUTE_UNKNOWN && route != CV_ROUTE_OPENAI_CHAT
+      && query != NULL)
+    req->api_version = g_strdup (g_hash_table_lookup (query, "api-version"));
+  g_free (segment);
   req->content_type = g_strdup (soup_message_headers_get_one (hdrs,
           "Content-Type"));
-
-  key = soup_message_headers_get_one (hdrs, KEY_HEADER);
-  req->has_key = key != NULL;
-  req->key_matches = self->key == NULL || g_strcmp0 (key, self->key) == 0;
+  request_record_key (self, req, hdrs, route);
 
   req->query_params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
@@ -230,6 +244,7 @@ pending_free (Pending * p)
   }
   g_signal_handlers_disconnect_by_data (p->msg, p);
   g_object_unref (p->msg);
+  g_clear_pointer (&p->chunk, g_bytes_unref);
   cv_reply_free (p->reply);
   g_free (p);
 }
@@ -308,7 +323,7 @@ stream_next_chunk (gpointer data)
 {
   Pending *p = data;
   gsize size;
-  gconstpointer chunk = g_bytes_get_data (p->self->endless_chunk, &size);
+  gconstpointer chunk = g_bytes_get_data (p->chunk, &size);
 
   g_clear_pointer (&p->source, g_source_unref);
   soup_message_body_append (soup_server_message_get_response_body (p->msg),
@@ -336,6 +351,19 @@ stream_ended (SoupServerMessage * msg, Pending * p)
   pending_schedule (p, pending_reap);
 }
 
+/* ENDLESS_ITEMS_PER_CHUNK times @item: the chunk an endless answer
+ * repeats. */
+static GBytes *
+endless_chunk_new (const gchar * item)
+{
+  GString *s = g_string_sized_new (ENDLESS_ITEMS_PER_CHUNK * strlen (item));
+  guint i;
+
+  for (i = 0; i < ENDLESS_ITEMS_PER_CHUNK; i++)
+    g_string_append (s, item);
+  return g_string_free_to_bytes (s);
+}
+
 static void
 stream_start (Pending * p)
 {
@@ -344,14 +372,16 @@ stream_start (Pending * p)
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
 
   soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
-  soup_message_headers_replace (hdrs, "apim-request-id", p->reply->request_id);
+  soup_message_headers_replace (hdrs, p->reply->request_id_header,
+      p->reply->request_id);
   soup_message_headers_replace (hdrs, "Content-Type", JSON_CONTENT_TYPE);
   soup_message_headers_set_encoding (hdrs, SOUP_ENCODING_CHUNKED);
   soup_server_message_set_status (msg, 200, NULL);
   /* Written chunks are dropped, not kept for a body nobody reads. */
   soup_message_body_set_accumulate (body, FALSE);
-  soup_message_body_append (body, SOUP_MEMORY_STATIC, ENDLESS_HEAD,
-      strlen (ENDLESS_HEAD));
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, p->reply->stream_head,
+      strlen (p->reply->stream_head));
+  p->chunk = endless_chunk_new (p->reply->stream_item);
 
   g_signal_connect (msg, "wrote-chunk", G_CALLBACK (stream_wrote_chunk), p);
   g_signal_connect (msg, "finished", G_CALLBACK (stream_ended), p);
@@ -410,6 +440,7 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   CvReply *reply;
   Pending *p;
   gchar *canned_body;
+  gchar **models;
 
   req = request_record_new (self, msg, path, query);
 
@@ -422,10 +453,13 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
   cfg = self->config;
   canned_body = g_strdup (self->canned_body);
+  models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
+  cfg.reply.models = (const gchar * const *) models;
   reply = cv_reply_decide (req, &cfg.reply, canned_body);
+  g_strfreev (models);
 
   if (reply->action == CV_REPLY_ANSWER && cfg.delay_ms == 0) {
     apply_reply (msg, reply);
@@ -460,12 +494,15 @@ release_held (gpointer data)
   GList *l, *next;
   CvReplyConfig cfg;
   gchar *canned_body;
+  gchar **models;
 
   g_mutex_lock (&self->lock);
   cfg = self->config.reply;
   canned_body = g_strdup (self->canned_body);
+  models = g_strdupv (self->models);
   g_mutex_unlock (&self->lock);
   cfg.mode = CV_LOCAL_SERVER_MODE_NORMAL;
+  cfg.models = (const gchar * const *) models;
 
   for (l = self->pending; l != NULL; l = next) {
     Pending *p = l->data;
@@ -482,6 +519,7 @@ release_held (gpointer data)
     pending_done (p);
   }
   g_free (canned_body);
+  g_strfreev (models);
 
   g_mutex_lock (&self->lock);
   self->releases_done++;
@@ -562,19 +600,6 @@ server_thread (gpointer data)
   return NULL;
 }
 
-/* ENDLESS_ITEMS_PER_CHUNK items: the chunk every endless answer repeats. */
-static GBytes *
-endless_chunk_new (void)
-{
-  GString *s = g_string_sized_new (ENDLESS_ITEMS_PER_CHUNK *
-      strlen (ENDLESS_ITEM));
-  guint i;
-
-  for (i = 0; i < ENDLESS_ITEMS_PER_CHUNK; i++)
-    g_string_append (s, ENDLESS_ITEM);
-  return g_string_free_to_bytes (s);
-}
-
 /**
  * cv_local_server_new_full:
  * @key: (nullable): the subscription key to require; %NULL or "" accepts
@@ -599,7 +624,7 @@ cv_local_server_new_full (const gchar * key, guint port, GError ** error)
       cv_local_server_request_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
-  self->endless_chunk = endless_chunk_new ();
+  self->models = g_strdupv ((gchar **) default_models);
 
   self->thread = g_thread_try_new ("cvlocalserver", server_thread, self, error);
   if (self->thread == NULL) {
@@ -739,6 +764,44 @@ cv_local_server_set_error_message_size (CvLocalServer * self, gsize n)
   g_mutex_unlock (&self->lock);
 }
 
+/* See #CvLocalServerQuirks; applies to requests arriving from now on. */
+void
+cv_local_server_set_quirks (CvLocalServer * self, CvLocalServerQuirks quirks)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.quirks = quirks;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_set_models:
+ * @models: (nullable) (array zero-terminated=1): the model names the chat
+ *   routes know (on Azure OpenAI, the deployment names); %NULL or empty
+ *   for just %CV_LOCAL_SERVER_DEFAULT_MODEL
+ *
+ * A request for any other model gets the service's 404. Applies to
+ * requests arriving from now on.
+ */
+void
+cv_local_server_set_models (CvLocalServer * self, const gchar * const *models)
+{
+  gchar **copy;
+
+  g_return_if_fail (self != NULL);
+
+  if (models == NULL || models[0] == NULL)
+    copy = g_strdupv ((gchar **) default_models);
+  else
+    copy = g_strdupv ((gchar **) models);
+
+  g_mutex_lock (&self->lock);
+  g_strfreev (self->models);
+  self->models = copy;
+  g_mutex_unlock (&self->lock);
+}
+
 /**
  * cv_local_server_release:
  *
@@ -852,6 +915,7 @@ request_copy (const CvLocalServerRequest * req)
   copy->query = g_strdup (req->query);
   copy->api_version = g_strdup (req->api_version);
   copy->content_type = g_strdup (req->content_type);
+  copy->auth_header = g_strdup (req->auth_header);
   copy->has_key = req->has_key;
   copy->key_matches = req->key_matches;
   copy->query_params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -898,6 +962,7 @@ cv_local_server_request_free (CvLocalServerRequest * req)
   g_free (req->query);
   g_free (req->api_version);
   g_free (req->content_type);
+  g_free (req->auth_header);
   g_clear_pointer (&req->query_params, g_hash_table_unref);
   g_clear_pointer (&req->body, g_bytes_unref);
   g_free (req);
@@ -970,7 +1035,7 @@ cv_local_server_free (CvLocalServer * self)
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_ptr_array_unref (self->requests);
-  g_bytes_unref (self->endless_chunk);
+  g_strfreev (self->models);
   g_free (self->key);
   g_free (self->canned_body);
   g_mutex_clear (&self->lock);

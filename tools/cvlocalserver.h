@@ -21,18 +21,23 @@ typedef struct _CvLocalServer CvLocalServer;
  * @CV_LOCAL_SERVER_MODE_NORMAL: answer from the colour analysis
  * @CV_LOCAL_SERVER_MODE_MALFORMED: 200 with a truncated, unparsable body
  * @CV_LOCAL_SERVER_MODE_WRONG_TYPES: 200 with valid JSON whose members have
- *   the wrong types ("description": 5, "tags": "x", ...)
+ *   the wrong types ("description": 5, "tags": "x", ...; a number for the
+ *   caption of Image Analysis and the content of a chat answer)
  * @CV_LOCAL_SERVER_MODE_DROP: close the connection without any response
  * @CV_LOCAL_SERVER_MODE_HANG: never answer, until cv_local_server_release()
  *   or the server is freed (which closes the connection)
  * @CV_LOCAL_SERVER_MODE_ENDLESS: 200 with Content-Type JSON and a chunked
- *   body that never ends: '{"tags":[' then '"x",' items, one chunk after the
+ *   body that never ends: the protocol's head ('{"tags":[' for Computer
+ *   Vision, '{"modelVersion":...,"tagsResult":{"values":[' for Image
+ *   Analysis, a chat.completion up to '"content":"' for chat) then items
+ *   ('"x",', '{"name":"x","confidence":0.5},', 'x '), one chunk after the
  *   previous one was written, until the client closes the connection
  * @CV_LOCAL_SERVER_MODE_RESET: a true TCP reset: SO_LINGER {1, 0} on the
  *   socket, then close it, so the client reads ECONNRESET
  *
- * Deliberate misbehaviour, to test clients. Path, method and key checks
- * still come first, so a bad URL or key is reported as usual.
+ * Deliberate misbehaviour, to test clients, on every route. Path, method
+ * and key checks still come first, so a bad URL or key is reported as
+ * usual.
  */
 typedef enum
 {
@@ -53,14 +58,18 @@ typedef enum
  *   (cvhostile.h: CV_HOSTILE_LONE_SURROGATES_JSON)
  * @CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS: terminal escape sequences
  *   ("\u001b[2J\u001b]0;pwned\u0007"), BEL, U+202E, U+0085, U+009B, tab,
- *   newline and a final NUL ("\u0000") appended to the caption, the tags,
- *   "requestId" and "modelVersion" of a 200, and to every "code" and
- *   "message" of the error bodies cv_local_server_set_failure() asks for
- *   (cvhostile.h: CV_HOSTILE_CONTROL_CHARS_JSON and _TEXT)
+ *   newline and a final NUL ("\u0000") appended to the captions, the tags
+ *   and the labels of a 200 ("requestId", "modelVersion"; a chat answer's
+ *   "id" and "system_fingerprint"), and to every "code" and "message" of
+ *   the error bodies cv_local_server_set_failure() asks for (cvhostile.h:
+ *   CV_HOSTILE_CONTROL_CHARS_JSON and _TEXT)
  *
  * Hostile strings in otherwise well-formed answers. The body stays valid
  * UTF-8 JSON text: the hostile characters are JSON escapes that decode to
- * them. Flags combine with each other and with the sizes below.
+ * them. In a chat answer with response_format, they are inside the JSON
+ * text of the content, escaped once more, so they decode to the escapes
+ * and the content then to the characters. Flags combine with each other
+ * and with the sizes below.
  */
 typedef enum
 {
@@ -70,16 +79,54 @@ typedef enum
 } CvLocalServerHostile;
 
 /**
+ * CvLocalServerQuirks:
+ * @CV_LOCAL_SERVER_QUIRK_NONE: a service that can do everything
+ * @CV_LOCAL_SERVER_QUIRK_NO_CAPTION_REGION: Image Analysis 4.0 refuses
+ *   caption and denseCaptions with 400 InvalidRequest "The feature
+ *   'Caption' is not supported in this region", as outside the regions
+ *   that have them
+ * @CV_LOCAL_SERVER_QUIRK_REASONING: chat answers carry the thoughts twice,
+ *   in "reasoning_content" and as a "<think>...</think>" block before the
+ *   content, as llama-server with --reasoning-format deepseek-legacy does
+ * @CV_LOCAL_SERVER_QUIRK_REFUSE_RESPONSE_FORMAT: chat refuses a
+ *   response_format of type json_schema with OpenAI's 400 for a model
+ *   without Structured Outputs
+ * @CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS: chat refuses max_tokens (not
+ *   max_completion_tokens) with OpenAI's 400 unsupported_parameter, as
+ *   its reasoning models do
+ *
+ * The refusals and habits of real services, to imitate (they combine).
+ */
+typedef enum
+{
+  CV_LOCAL_SERVER_QUIRK_NONE = 0,
+  CV_LOCAL_SERVER_QUIRK_NO_CAPTION_REGION = 1 << 0,
+  CV_LOCAL_SERVER_QUIRK_REASONING = 1 << 1,
+  CV_LOCAL_SERVER_QUIRK_REFUSE_RESPONSE_FORMAT = 1 << 2,
+  CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS = 1 << 3
+} CvLocalServerQuirks;
+
+/* The one model the chat routes know unless told otherwise. */
+#define CV_LOCAL_SERVER_DEFAULT_MODEL "local-vision"
+
+/**
  * CvLocalServerRequest:
  * @method: the HTTP method
  * @path: the request path
  * @query: (nullable): the raw query string, without '?'
- * @api_version: (nullable): "v2.0", "v2.1" or "v3.2"; %NULL when the path
- *   is not an Analyze Image path
+ * @api_version: (nullable): the version asked for: "v2.0", "v2.1" or "v3.2"
+ *   from a Computer Vision path, the api-version query parameter on the
+ *   Image Analysis and Azure OpenAI routes; %NULL on other paths or when
+ *   absent
  * @content_type: (nullable): the Content-Type header as sent
- * @has_key: whether an Ocp-Apim-Subscription-Key header was sent
- * @key_matches: whether the key was accepted (always %TRUE when the
- *   server was started without a key)
+ * @auth_header: (nullable): the name of the header that carried a key:
+ *   the route's own ("Ocp-Apim-Subscription-Key" for Azure AI Vision and
+ *   unknown paths, "api-key" for Azure OpenAI, "Authorization" for OpenAI's
+ *   family) if sent, else whichever of those three was sent; %NULL for none
+ * @has_key: whether the route's own key header was sent
+ * @key_matches: whether the key was accepted: the route's header carried
+ *   the key ("Bearer KEY" in Authorization); always %TRUE when the server
+ *   was started without a key
  * @query_params: decoded query parameters, string to string (never %NULL)
  * @body: the request body (never %NULL, possibly empty)
  * @received_monotonic_us: g_get_monotonic_time() when the body was in
@@ -93,6 +140,7 @@ typedef struct
   gchar *query;
   gchar *api_version;
   gchar *content_type;
+  gchar *auth_header;
   gboolean has_key;
   gboolean key_matches;
   GHashTable *query_params;
@@ -142,6 +190,12 @@ void cv_local_server_set_caption_words (CvLocalServer * server, guint n);
 
 void cv_local_server_set_error_message_size (CvLocalServer * server,
     gsize n);
+
+void cv_local_server_set_quirks (CvLocalServer * server,
+    CvLocalServerQuirks quirks);
+
+void cv_local_server_set_models (CvLocalServer * server,
+    const gchar * const *models);
 
 void cv_local_server_release (CvLocalServer * server);
 

@@ -11,9 +11,11 @@
 #define __CV_REPLY_H__
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "cvlocalserver.h"
 #include "cvhostile.h"
+#include "cvroute.h"
 
 G_BEGIN_DECLS
 
@@ -39,9 +41,12 @@ typedef enum
  * @action: what to do
  * @status: the HTTP status (for @CV_REPLY_ANSWER and @CV_REPLY_STREAM)
  * @body: (nullable): the JSON body (for @CV_REPLY_ANSWER)
- * @request_id: the id for the apim-request-id header
+ * @request_id: the request id, for @request_id_header
+ * @request_id_header: the header the protocol sends its id in
  * @retry_after: a Retry-After value in seconds, 0 for none
  * @allow_post: whether to send "Allow: POST" (405)
+ * @stream_head: (nullable): for @CV_REPLY_STREAM, the body's start
+ * @stream_item: (nullable): for @CV_REPLY_STREAM, what repeats after it
  *
  * What to do with one request, decided once when it arrives.
  */
@@ -51,8 +56,11 @@ typedef struct
   guint status;
   gchar *body;
   gchar *request_id;
+  const gchar *request_id_header;
   guint retry_after;
   gboolean allow_post;
+  const gchar *stream_head;
+  const gchar *stream_item;
 } CvReply;
 
 /**
@@ -61,6 +69,8 @@ typedef struct
  * @retry_after: the Retry-After to send with @status, 0 for none
  * @mode: the misbehaviour
  * @hostile: the distortions of well-formed answers
+ * @quirks: the services' refusals and habits to imitate
+ * @models: the model (and deployment) names the chat routes know
  *
  * The server settings an answer depends on.
  */
@@ -70,10 +80,69 @@ typedef struct
   guint retry_after;
   CvLocalServerMode mode;
   CvHostileConfig hostile;
+  CvLocalServerQuirks quirks;
+  const gchar *const *models;
 } CvReplyConfig;
+
+/**
+ * CvReplyContext:
+ * @req: the request
+ * @cfg: the settings
+ * @route: the request's route
+ * @segment: (nullable): the variable part of its path (cv_route_from_path())
+ * @request_id: the id of this answer
+ *
+ * What a protocol module answers from.
+ */
+typedef struct
+{
+  const CvLocalServerRequest *req;
+  const CvReplyConfig *cfg;
+  CvRoute route;
+  const gchar *segment;
+  const gchar *request_id;
+} CvReplyContext;
+
+/**
+ * CvProtocol:
+ * @route_error: (nullable): the gateway's error (and its status in
+ *   @status) for a request on the route it would not route, e.g. for an
+ *   unknown api-version; %NULL for none
+ * @error: the service's error body for @status, in the protocol's shape:
+ *   for 401 (a bad key), 405 (not a POST) and cv_local_server_set_failure()
+ * @answer: the answer from the colour analysis, or the service's error for
+ *   a request it would refuse
+ * @malformed: the body of %CV_LOCAL_SERVER_MODE_MALFORMED
+ * @wrong_types: the body of %CV_LOCAL_SERVER_MODE_WRONG_TYPES
+ * @endless_head: the start of %CV_LOCAL_SERVER_MODE_ENDLESS's body
+ * @endless_item: what repeats after it for ever
+ * @request_id_header: the response header with the request id
+ *
+ * What differs between the protocols; cvreply.c does the rest.
+ */
+typedef struct
+{
+  JsonNode *(*route_error) (const CvReplyContext * ctx, guint * status);
+  JsonNode *(*error) (const CvReplyContext * ctx, guint status);
+  CvReply *(*answer) (const CvReplyContext * ctx);
+  const gchar *malformed;
+  const gchar *wrong_types;
+  const gchar *endless_head;
+  const gchar *endless_item;
+  const gchar *request_id_header;
+} CvProtocol;
 
 CvReply *cv_reply_decide (const CvLocalServerRequest * req,
     const CvReplyConfig * cfg, gchar * canned_body);
+
+CvReply *cv_reply_new (const CvReplyContext * ctx, guint status,
+    gchar * body);
+
+CvReply *cv_reply_new_error (const CvReplyContext * ctx, guint status,
+    JsonNode * body);
+
+CvReply *cv_reply_new_answer (const CvReplyContext * ctx, JsonNode * answer,
+    const CvHostileRule * rules, const CvHostileConfig * hostile);
 
 void cv_reply_free (CvReply * reply);
 

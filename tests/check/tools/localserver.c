@@ -30,68 +30,11 @@
 #include "cvcolouranalysis.h"
 #include "cvhostile.h"
 #include "cvprocsockets.h"
+#include "localservertest.h"
 
 #define ALL_FEATURES "Description,Tags,Color"
 #define COLOR_ONLY "visualFeatures=Color"
 #define KEY "s3cret"
-#define SECOND G_GINT64_CONSTANT (1000000)
-#define MIB (1024 * 1024)
-
-typedef struct
-{
-  guint8 r, g, b;
-} Rgb;
-
-static const Rgb RED = { 255, 0, 0 };
-static const Rgb BLUE = { 0, 0, 255 };
-static const Rgb GREEN = { 0, 160, 0 };
-static const Rgb WHITE = { 255, 255, 255 };
-static const Rgb BLACK = { 0, 0, 0 };
-static const Rgb GRAY = { 128, 128, 128 };
-static const Rgb YELLOW = { 255, 255, 0 };
-
-/* A JPEG of @width x @height: @outer everywhere except the central
- * rectangle spanning the middle half each way, which is @inner. */
-static GBytes *
-make_jpeg (guint width, guint height, Rgb outer, Rgb inner)
-{
-  guint8 *rgb = g_malloc ((gsize) width * height * 3);
-  unsigned char *jpeg = NULL;
-  unsigned long jpeg_size = 0;
-  tjhandle tj;
-  GBytes *bytes;
-  guint x, y;
-
-  for (y = 0; y < height; y++) {
-    for (x = 0; x < width; x++) {
-      gboolean in = x >= width / 4 && x < width - width / 4
-          && y >= height / 4 && y < height - height / 4;
-      Rgb c = in ? inner : outer;
-      guint8 *p = rgb + ((gsize) y * width + x) * 3;
-
-      p[0] = c.r;
-      p[1] = c.g;
-      p[2] = c.b;
-    }
-  }
-
-  tj = tjInitCompress ();
-  fail_unless (tj != NULL);
-  fail_unless_equals_int (tjCompress2 (tj, rgb, width, width * 3, height,
-          TJPF_RGB, &jpeg, &jpeg_size, TJSAMP_444, 90, 0), 0);
-  bytes = g_bytes_new (jpeg, jpeg_size);
-  tjFree (jpeg);
-  tjDestroy (tj);
-  g_free (rgb);
-
-  return bytes;
-}
-
-static GBytes *
-make_solid_jpeg (guint width, guint height, Rgb colour)
-{
-  return make_jpeg (width, height, colour, colour);
-}
 
 /* The checked fixture: a server and a session for each test, and the last
  * message post_expect() sent, for reply_header(). */
@@ -180,25 +123,6 @@ post_expect (const gchar * version, const gchar * query, const gchar * key,
     fail ("request failed: %s", error->message);
   fail_unless_equals_int (soup_message_get_status (last_msg), status);
   return answer;
-}
-
-/* Parses @bytes as a JSON object; the returned node owns it. */
-static JsonNode *
-parse_object (GBytes * bytes)
-{
-  JsonParser *parser = json_parser_new ();
-  GError *error = NULL;
-  gsize size;
-  const gchar *data = g_bytes_get_data (bytes, &size);
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, data, size, &error))
-    fail ("answer is not JSON: %s", error->message);
-  root = json_parser_steal_root (parser);
-  g_object_unref (parser);
-  fail_unless (JSON_NODE_HOLDS_OBJECT (root));
-
-  return root;
 }
 
 /* post_expect() with the answer parsed as a JSON object. */
@@ -916,7 +840,7 @@ GST_END_TEST;
 
 /* Proves the request log: wait_for_requests waits (and times out when
  * nothing comes), and each record holds the method, path, raw and decoded
- * query, api version, content type and the exact body bytes. */
+ * query, api version, content type, key header and the exact body bytes. */
 GST_START_TEST (test_request_record)
 {
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
@@ -947,6 +871,7 @@ GST_START_TEST (test_request_record)
   fail_unless_equals_string (req->content_type, "application/octet-stream");
   fail_unless (req->has_key);
   fail_unless (req->key_matches);
+  fail_unless_equals_string (req->auth_header, "Ocp-Apim-Subscription-Key");
   fail_unless (g_bytes_equal (req->body, jpeg));
   fail_unless (req->received_monotonic_us >= before);
   cv_local_server_request_free (req);
@@ -974,23 +899,6 @@ GST_START_TEST (test_explicit_port)
 
 GST_END_TEST;
 
-/* Polls @done until it holds or @timeout_us passes; returns whether it
- * held. For states that nothing signals (a socket's close, a count kept
- * by the kernel): bounded, and at most a millisecond late. */
-static gboolean
-wait_until (gboolean (*done) (gpointer data), gpointer data,
-    gint64 timeout_us)
-{
-  gint64 end = g_get_monotonic_time () + timeout_us;
-
-  while (!done (data)) {
-    if (g_get_monotonic_time () > end)
-      return FALSE;
-    g_usleep (1000);
-  }
-  return TRUE;
-}
-
 static gboolean
 no_open_connections (gpointer data)
 {
@@ -1012,19 +920,6 @@ caption_text (JsonNode * root)
 
   return json_object_get_string_member (json_array_get_object_element
       (captions, 0), "text");
-}
-
-/* The body as text, asserting it is valid UTF-8: the hostile strings must
- * be JSON escapes, not raw bytes. */
-static gchar *
-body_text (GBytes * body)
-{
-  gsize size;
-  const gchar *data = g_bytes_get_data (body, &size);
-
-  fail_unless (g_utf8_validate (data, size, NULL), "body is not UTF-8");
-  fail_unless (memchr (data, '\0', size) == NULL);
-  return g_strndup (data, size);
 }
 
 /* Proves LONE_SURROGATES: the body is valid UTF-8 JSON with "\ud800" and
@@ -1613,16 +1508,6 @@ GST_START_TEST (test_no_socket_leak)
 
 GST_END_TEST;
 
-/* The command-line server the build made (meson's test environment). */
-static const gchar *
-server_program (void)
-{
-  const gchar *path = g_getenv ("CVANALYZE_LOCAL_SERVER");
-
-  fail_unless (path != NULL, "CVANALYZE_LOCAL_SERVER is not set");
-  return path;
-}
-
 /* Runs the command-line server with up to two arguments; returns its exit
  * status, its standard output in @out (%NULL: not captured). */
 static gint
@@ -1645,7 +1530,7 @@ run_program (const gchar * arg1, const gchar * arg2, gchar ** out)
   return status;
 }
 
-/* Proves --help lists the route and every switch, each with a line saying
+/* Proves --help lists the routes and every switch, each with a line saying
  * what it does, and that contradictory or negative switches are refused
  * with exit status 2. */
 GST_START_TEST (test_help)
@@ -1655,13 +1540,22 @@ GST_START_TEST (test_help)
     "--retry-after=SECONDS", "--malformed", "--wrong-types", "--drop",
     "--hang", "--endless", "--reset", "--lone-surrogates", "--control-chars",
     "--tags=N", "--caption-words=N", "--error-message-bytes=N",
+    "--model=NAME", "--no-caption-region", "--reasoning",
+    "--refuse-response-format", "--refuse-max-tokens",
+  };
+  static const gchar *const routes[] = {
+    "POST /vision/{v2.0|v2.1|v3.2}/analyze",
+    "POST /computervision/imageanalysis:analyze?api-version=2023-10-01",
+    "POST /v1/chat/completions", "POST /openai/v1/chat/completions",
+    "POST /openai/deployments/DEPLOYMENT/chat/completions?api-version=",
   };
   gchar *out = NULL;
   gchar **lines;
   guint i, j;
 
   fail_unless_equals_int (run_program ("--help", NULL, &out), 0);
-  fail_unless (strstr (out, "POST /vision/{v2.0|v2.1|v3.2}/analyze") != NULL);
+  for (i = 0; i < G_N_ELEMENTS (routes); i++)
+    fail_unless (strstr (out, routes[i]) != NULL, "no route %s", routes[i]);
   lines = g_strsplit (out, "\n", -1);
   for (i = 0; i < G_N_ELEMENTS (switches); i++) {
     gboolean described = FALSE;
@@ -1690,58 +1584,6 @@ GST_START_TEST (test_help)
 }
 
 GST_END_TEST;
-
-typedef struct
-{
-  GSubprocess *process;
-  gchar *url;
-} Program;
-
-/* Starts the command-line server with @args (NULL-terminated) on a free
- * port and reads the URL from its first line. */
-static Program
-program_start (const gchar * const *args)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  GError *error = NULL;
-  GDataInputStream *out;
-  Program program;
-  gchar *line;
-
-  g_ptr_array_add (argv, (gpointer) server_program ());
-  for (; *args != NULL; args++)
-    g_ptr_array_add (argv, (gpointer) * args);
-  g_ptr_array_add (argv, NULL);
-  program.process = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  fail_unless (program.process != NULL, "%s", error ? error->message : "");
-  g_ptr_array_free (argv, TRUE);
-
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
-      (program.process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, NULL);
-  fail_unless (line != NULL && g_str_has_prefix (line,
-          "cvanalyze-local-server listening on http://127.0.0.1:"), "%s",
-      line);
-  program.url = g_strdup (strrchr (line, ' ') + 1);
-  g_free (line);
-  g_object_unref (out);
-
-  return program;
-}
-
-/* Stops it as a user would, and checks it exits cleanly. */
-static void
-program_stop (Program * program)
-{
-  GError *error = NULL;
-
-  g_subprocess_send_signal (program->process, SIGTERM);
-  fail_unless (g_subprocess_wait_check (program->process, NULL, &error), "%s",
-      error ? error->message : "");
-  g_object_unref (program->process);
-  g_free (program->url);
-}
 
 /* A POST of @jpeg to @program. */
 static SoupMessage *

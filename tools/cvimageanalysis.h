@@ -1,0 +1,21 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __CV_IMAGE_ANALYSIS_H__
+#define __CV_IMAGE_ANALYSIS_H__
+
+#include "cvreply.h"
+
+G_BEGIN_DECLS
+
+extern const CvProtocol cv_image_analysis_protocol;
+
+G_END_DECLS
+
+#endif /* __CV_IMAGE_ANALYSIS_H__ */
