@@ -2529,10 +2529,6 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     msg = make_result_message (self, o);
 
   g_mutex_lock (&self->state_lock);
-  if (o->generation == self->generation) {
-    self->answered_id = MAX (self->answered_id, o->id);
-    g_cond_broadcast (&self->outcome_cond);
-  }
   /* In exact mode a result for a frame that already went on without it
    * is late: dropped like one from before a flush. */
   if (o->generation == self->generation && o->id >= self->wanted_from) {
@@ -2564,14 +2560,23 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   if (a) {                      /* flushed meanwhile, or late */
     attachment_unref (a);
     gst_clear_message (&msg);
-    return;
+  } else {
+    g_clear_pointer (&old, attachment_unref);
+    GST_DEBUG_OBJECT (self, "result for %" GST_TIME_FORMAT ": '%s'",
+        GST_TIME_ARGS (o->pts), GST_STR_NULL (gst_structure_get_string
+            (o->result, "caption")));
+    if (msg)
+      gst_element_post_message (GST_ELEMENT (self), msg);
   }
-  g_clear_pointer (&old, attachment_unref);
-  GST_DEBUG_OBJECT (self, "result for %" GST_TIME_FORMAT ": '%s'",
-      GST_TIME_ARGS (o->pts), GST_STR_NULL (gst_structure_get_string
-          (o->result, "caption")));
-  if (msg)
-    gst_element_post_message (GST_ELEMENT (self), msg);
+
+  /* Only now may a frame held for this result go on (exact mode): its
+   * message must be on the bus before the frame, and so before EOS. */
+  g_mutex_lock (&self->state_lock);
+  if (o->generation == self->generation) {
+    self->answered_id = MAX (self->answered_id, o->id);
+    g_cond_broadcast (&self->outcome_cond);
+  }
+  g_mutex_unlock (&self->state_lock);
 }
 
 /* What went wrong, and what the user can do about it. */
@@ -2640,8 +2645,6 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   stale = o->generation != self->generation;
   if (!stale) {
     self->failed++;
-    self->answered_id = MAX (self->answered_id, o->id);
-    g_cond_broadcast (&self->outcome_cond);
     /* One warning per run of identical failures: a service that is down
      * for an hour must not flood the bus; the count is in 'stats'. */
     report = !self->failing || self->last_failure != o->kind
@@ -2703,6 +2706,15 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     GST_DEBUG_OBJECT (self, "%s: %s (repeated, not re-posted)", what, detail);
   }
   g_free (endpoint);
+
+  /* A frame held for this outcome goes on after its message (exact
+   * mode), as after a result. */
+  g_mutex_lock (&self->state_lock);
+  if (o->generation == self->generation) {
+    self->answered_id = MAX (self->answered_id, o->id);
+    g_cond_broadcast (&self->outcome_cond);
+  }
+  g_mutex_unlock (&self->state_lock);
 }
 
 static void

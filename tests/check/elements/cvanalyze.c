@@ -1190,11 +1190,14 @@ check_rois (GstBuffer * buf, gint scale, gboolean with_params)
 GST_START_TEST (test_meta_survives_convert_and_scale)
 {
   /* The example's image is 1500x1000: send the frame at that size, so
-   * its rectangles are in frame pixels, then halve the video. */
+   * its rectangles are in frame pixels, then halve the video. Exact mode,
+   * so that every frame carries the result however slow the machine (or
+   * valgrind) is. */
   GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=20 ! "
       "video/x-raw,format=I420,width=1500,height=1000,framerate=30/1 ! "
       "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=10000000000 "
-      "max-dimension=1500 ! videoconvert ! videoscale ! "
+      "max-dimension=1500 mode=exact timeout=60000000000 ! videoconvert ! "
+      "videoscale ! "
       "video/x-raw,format=RGBA,width=750,height=500 ! fakesink name=sink");
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
