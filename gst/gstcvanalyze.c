@@ -13,10 +13,17 @@
  * @short_description: caption and tag video with an image-analysis service
  *
  * cvanalyze passes video through untouched and, once per #GstCvAnalyze:interval
- * of running time, sends a downscaled JPEG of the frame to Azure Computer
- * Vision's Analyze Image API (v2.0, v2.1 or v3.2), or to the bundled
- * `cvanalyze-local-server`. Encoding and HTTP run on a thread of their own:
- * a slow, failing or absent service costs captions, never frames.
+ * of running time, sends a downscaled JPEG of the frame to an
+ * image-analysis service, chosen with #GstCvAnalyze:api: Azure Computer
+ * Vision's Analyze Image v3.2 (`azure-cv`, the default), Azure Image
+ * Analysis 4.0 (`azure-image-analysis`), any OpenAI-compatible vision chat
+ * server (`openai`: OpenAI, Ollama, llama.cpp's llama-server, vLLM, LM
+ * Studio) or Azure OpenAI (`azure-openai`); or to the bundled
+ * `cvanalyze-local-server`, which speaks all four. Encoding and HTTP run on
+ * a thread of their own: a slow, failing or absent service costs captions,
+ * never frames. Whatever the service sends is untrusted: its strings are
+ * made valid UTF-8 without control characters and capped, and its answers
+ * are read up to #GstCvAnalyze:max-response-size.
  *
  * What the service answers (caption, tags, categories, colour, image type,
  * adult content, faces, objects, brands) is attached to the buffers that
@@ -25,9 +32,12 @@
  * #GstVideoRegionOfInterestMeta, and posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
- * #GstCvAnalyze:key properties, or else from the environment variables
- * `AZURE_VISION_ENDPOINT` / `AZURE_VISION_KEY` (`VISION_ENDPOINT` /
- * `VISION_KEY`, as Azure's samples name them, are accepted too).
+ * #GstCvAnalyze:key properties, or else from the service's environment
+ * variables: `AZURE_VISION_ENDPOINT` / `AZURE_VISION_KEY` (`VISION_ENDPOINT`
+ * / `VISION_KEY`, as Azure's samples name them, are accepted too) for
+ * Azure's vision services, `OPENAI_BASE_URL` / `OPENAI_API_KEY` for
+ * `openai`, `AZURE_OPENAI_ENDPOINT` / `AZURE_OPENAI_API_KEY` for
+ * `azure-openai`.
  *
  * With a live source, a sample that finds #GstCvAnalyze:max-in-flight
  * requests outstanding is skipped and counted. With a non-live source (a
@@ -89,6 +99,13 @@
  * gst-launch-1.0 -m videotestsrc is-live=true pattern=ball ! cvanalyze endpoint=http://127.0.0.1:8080/ features=Description,Tags,Color ! fakesink
  * ]| Analyses a test pattern once a second with the local server
  * (`cvanalyze-local-server --port 8080`).
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze api=openai endpoint=http://localhost:11434/v1 model=qwen2.5vl:3b overlay=true ! videoconvert ! autovideosink
+ * ]| Captions a camera with a vision model running in Ollama on this
+ * machine: no frame leaves it.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze api=azure-image-analysis features=caption,tags,objects endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
+ * ]| Captions, tags and finds objects with Azure Image Analysis 4.0.
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze overlay=true show-tags=3 ! videoconvert ! autovideosink
  * ]| Shows the camera with the scene described at the bottom.
