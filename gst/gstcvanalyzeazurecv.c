@@ -123,14 +123,8 @@ static GstCvAnalyzeHttpRequest *
 azure_cv_build_request (gpointer state, const GstCvAnalyzeRequestInput * input)
 {
   AzureCv *self = state;
-  GstCvAnalyzeHttpRequest *request = g_new0 (GstCvAnalyzeHttpRequest, 1);
 
-  /* One image per call: the newest of those given. */
-  request->method = "POST";
-  request->url = g_strdup (self->url);
-  request->content_type = "application/octet-stream";
-  request->body = g_bytes_ref (input->images[input->n_images - 1].jpeg);
-  return request;
+  return gst_cv_analyze_http_request_new_image (self->url, input);
 }
 
 static void

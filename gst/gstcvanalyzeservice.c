@@ -105,6 +105,29 @@ gst_cv_analyze_service_handle_reply (GstCvAnalyzeService * service,
       || reply->result != NULL);
 }
 
+/**
+ * gst_cv_analyze_http_request_new_image:
+ * @url: where to send it
+ * @input: the frames
+ *
+ * The request of Azure's vision services: POST @url with the JPEG as it
+ * is. They take one image a call: the newest of those given.
+ *
+ * Returns: (transfer full): the request
+ */
+GstCvAnalyzeHttpRequest *
+gst_cv_analyze_http_request_new_image (const gchar * url,
+    const GstCvAnalyzeRequestInput * input)
+{
+  GstCvAnalyzeHttpRequest *request = g_new0 (GstCvAnalyzeHttpRequest, 1);
+
+  request->method = "POST";
+  request->url = g_strdup (url);
+  request->content_type = "application/octet-stream";
+  request->body = g_bytes_ref (input->images[input->n_images - 1].jpeg);
+  return request;
+}
+
 void
 gst_cv_analyze_http_request_free (GstCvAnalyzeHttpRequest * request)
 {

@@ -91,6 +91,9 @@ typedef struct
   GBytes *body;                 /* nullable */
 } GstCvAnalyzeHttpRequest;
 
+GstCvAnalyzeHttpRequest *gst_cv_analyze_http_request_new_image (
+    const gchar * url, const GstCvAnalyzeRequestInput * input);
+
 void gst_cv_analyze_http_request_free (GstCvAnalyzeHttpRequest * request);
 
 /**
