@@ -141,7 +141,12 @@
 GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
 #define GST_CAT_DEFAULT gst_cv_analyze_debug
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS)
+/* Raw video, or JPEG as an MJPEG camera (v4l2src) or jpegparse gives it,
+ * passed on untouched and sent to the service without re-encoding when it
+ * fits max-dimension. */
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS) "; " \
+  "image/jpeg, width = " GST_VIDEO_SIZE_RANGE ", height = " \
+  GST_VIDEO_SIZE_RANGE
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
@@ -1819,9 +1824,26 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   gboolean overlay;
 
+  /* image/jpeg gives GST_VIDEO_FORMAT_ENCODED, with the caps' size and
+   * rate, which is how the client tells a JPEG frame. */
   if (!gst_video_info_from_caps (&self->info, incaps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("invalid video caps %" GST_PTR_FORMAT, incaps));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+  /* An error rather than caps that leave JPEG out when overlay is on:
+   * those would fail as a bare not-negotiated, without saying why. */
+  if (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
+      GST_VIDEO_FORMAT_ENCODED) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("overlay=true draws on raw video, but the input is JPEG"),
+        ("Decode first (... ! jpegdec ! cvanalyze overlay=true), or keep "
+            "overlay=false and draw the captions downstream: "
+            "cvanalyze name=a ! jpegdec ! textoverlay name=o ... "
+            "a.text_src ! queue ! o.text_sink"));
     return FALSE;
   }
   self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
@@ -1830,9 +1852,6 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
   /* Before the first frame: the font's set-up takes milliseconds, once,
    * which would otherwise hold up the frame the first caption goes on. */
-  GST_OBJECT_LOCK (self);
-  overlay = self->overlay;
-  GST_OBJECT_UNLOCK (self);
   if (overlay)
     gst_cv_analyze_overlay_load_font (styled_renderer (self),
         GST_VIDEO_INFO_HEIGHT (&self->info));
@@ -2372,6 +2391,10 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
   GST_OBJECT_UNLOCK (self);
+  /* overlay=true set while JPEG flows: nothing to draw on (refused at
+   * negotiation otherwise). */
+  overlay = overlay && GST_VIDEO_INFO_FORMAT (&self->info) !=
+      GST_VIDEO_FORMAT_ENCODED;
 
   due = is_sample_due (self, buf, &running_time);
   /* Exact mode: the frame waits for its own result before it is looked

@@ -23,7 +23,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   GstBuffer *buffer;            /* read-only reference to the video frame */
-  GstVideoInfo info;
+  GstVideoInfo info;            /* format GST_VIDEO_FORMAT_ENCODED for
+                                 * image/jpeg: the buffer is a JPEG, info
+                                 * has the caps' width and height */
   GstClockTime pts;
   GstClockTime running_time;
   GstClockTime stream_time;
