@@ -2642,7 +2642,8 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
       return "The analysis service sent an answer that cannot be parsed or "
           "used";
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
-      *hint = "the video buffer does not match its caps";
+      *hint = "the video buffer does not match its caps, or the JPEG "
+          "frame is corrupt";
       return "Could not encode a frame for analysis";
     case GST_CV_ANALYZE_OUTCOME_TOO_LARGE:
       *hint = "check that the endpoint is an image-analysis service, or "
