@@ -528,7 +528,8 @@ gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
     guint max_dimension, gint quality, gsize max_bytes, gint * out_width,
     gint * out_height, GError ** error)
 {
-  gint width, height, subsamp, colorspace, tw, th;
+  gint width = 0, height = 0, subsamp = -1, colorspace, tw, th;
+  gboolean header_ok;
   guint8 *jpeg = NULL;
   gulong jpeg_size = 0;
   tjhandle dec, enc;
@@ -541,11 +542,14 @@ gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
         "could not start a JPEG decoder: %s", tjGetErrorStr2 (NULL));
     return NULL;
   }
-  if (size > G_MAXULONG || tjDecompressHeader3 (dec, data, size, &width,
-          &height, &subsamp, &colorspace) != 0) {
+  header_ok = size <= G_MAXULONG && tjDecompressHeader3 (dec, data, size,
+      &width, &height, &subsamp, &colorspace) == 0;
+  /* A header cut short can read as a success with a size of 0. */
+  if (!header_ok || width < 1 || height < 1 || subsamp < 0) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
         "the frame is not a valid JPEG (%" G_GSIZE_FORMAT " bytes): %s",
-        size, tjGetErrorStr2 (dec));
+        size, header_ok ? "no image size or chroma subsampling in its "
+        "header" : tjGetErrorStr2 (dec));
     tjDestroy (dec);
     return NULL;
   }
@@ -562,10 +566,10 @@ gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
     return g_bytes_new (data, size);
   }
 
-  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || subsamp < 0) {
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        "cannot scale a %dx%d JPEG in CMYK or an unknown subsampling; "
-        "decode it before cvanalyze (jpegdec)", width, height);
+        "cannot scale a %dx%d CMYK JPEG; decode it before cvanalyze "
+        "(jpegdec)", width, height);
     tjDestroy (dec);
     return NULL;
   }
