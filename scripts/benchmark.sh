@@ -3,7 +3,7 @@
 # the same run on the same machine, because absolute times on a shared
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
-#   scripts/benchmark.sh            # all seven, ~8 minutes
+#   scripts/benchmark.sh            # all eight, ~8 minutes
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,3 +110,25 @@ done
 d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${cnv[@]}" | median)
 echo "videoconvert ! cvanalyze: ${v}s  cvanalyze alone: ${d}s  for $frames frames"
 echo "camera-ratio: $(ratio "$d" "$v") (cvanalyze on YUY2 / videoconvert ! cvanalyze)"
+
+echo "== 8. an MJPEG 720p stream: sampled JPEGs sent as they are, vs decoding first"
+# Per sample: the JPEG path (max-dimension 1280: sent as it is; 640:
+# DCT-scaled decode and encode) against a full decode and the raw encoder,
+# what jpegdec ! cvanalyze did per sample. Per stream: CPU time of the
+# whole process, cvanalyze on the camera's JPEGs against what users had to
+# write before (decode, analyse, encode again), median of alternating runs.
+build/tests/bench/mjpeg-prep $(( quick ? 30 : 100 ))
+start_server
+frames=$(( quick ? 300 : 900 ))
+jpeg=$(mktemp --suffix=.jpg)
+gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,width=1280,height=720 ! jpegenc ! filesink location="$jpeg"
+src="multifilesrc location=$jpeg loop=true num-buffers=$frames caps=image/jpeg,width=1280,height=720,framerate=30/1 ! jpegparse"
+dir=(); dec=()
+for i in 1 2 3; do
+  dir+=("$($bench "$src ! cvanalyze endpoint=$url ! fakesink name=sink sync=false" | field cpu)")
+  dec+=("$($bench "$src ! jpegdec ! cvanalyze endpoint=$url ! jpegenc ! fakesink name=sink sync=false" | field cpu)")
+done
+rm -f "$jpeg"
+d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${dec[@]}" | median)
+echo "jpegdec ! cvanalyze ! jpegenc: ${v}s  cvanalyze on JPEG: ${d}s  for $frames frames"
+echo "mjpeg-stream-ratio: $(ratio "$d" "$v") (cvanalyze on image/jpeg / jpegdec ! cvanalyze ! jpegenc)"
