@@ -113,6 +113,10 @@
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze name=a ! textoverlay name=o ! videoconvert ! autovideosink  a.text_src ! queue ! o.text_sink
  * ]| The same with textoverlay drawing the captions from the text pad.
  * |[
+ * gst-launch-1.0 v4l2src ! image/jpeg,width=1280,height=720 ! cvanalyze ! jpegdec ! videoconvert ! autovideosink
+ * ]| Analyses an MJPEG camera's JPEGs as they are (no decode, no encode,
+ * when they fit max-dimension); overlay=true needs raw video.
+ * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! cvanalyze name=a mode=exact text-timing=on-end ! fakesink  a.text_src ! queue ! webvttenc ! filesink location=captions.vtt
  * ]| Writes frame-exact WebVTT captions of a recording (srtenc for SRT).
  * |[
@@ -292,7 +296,8 @@ struct _GstCvAnalyze
   guint32 last_seek_seqnum;     /* a seek goes upstream once, not per pad */
 
   /* streaming thread only */
-  GstVideoInfo info;
+  GstVideoInfo info;            /* format ENCODED on image/jpeg caps */
+  gboolean overlay_refused;     /* warned: overlay=true set on JPEG */
   GstClockTime next_sample;
   gboolean cadence_on_wall;     /* next_sample is monotonic time */
   gboolean live_known;
@@ -891,7 +896,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * Draw the current caption onto the video (white on a translucent box),
    * in the style set by #GstCvAnalyze:font-desc, #GstCvAnalyze:valignment
    * and #GstCvAnalyze:halignment. The caption is drawn as plain text, never
-   * parsed as markup.
+   * parsed as markup. Needs raw video: on image/jpeg caps negotiation fails
+   * with an error (set while JPEG flows, a warning, and nothing is drawn).
    *
    * Since: 0.2
    */
@@ -1846,6 +1852,7 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
             "a.text_src ! queue ! o.text_sink"));
     return FALSE;
   }
+  self->overlay_refused = FALSE;
   self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
       gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (&self->info),
       GST_VIDEO_INFO_FPS_N (&self->info)) : GST_CLOCK_TIME_NONE;
@@ -2393,8 +2400,16 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
   /* overlay=true set while JPEG flows: nothing to draw on (refused at
    * negotiation otherwise). */
-  overlay = overlay && GST_VIDEO_INFO_FORMAT (&self->info) !=
-      GST_VIDEO_FORMAT_ENCODED;
+  if (G_UNLIKELY (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
+          GST_VIDEO_FORMAT_ENCODED)) {
+    if (!self->overlay_refused)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("overlay=true draws on raw video, but the input is JPEG: "
+              "nothing is drawn"), ("decode first: ... ! jpegdec ! "
+              "cvanalyze overlay=true"));
+    self->overlay_refused = TRUE;
+    overlay = FALSE;
+  }
 
   due = is_sample_due (self, buf, &running_time);
   /* Exact mode: the frame waits for its own result before it is looked

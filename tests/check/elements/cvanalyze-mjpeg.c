@@ -196,6 +196,56 @@ GST_START_TEST (test_overlay_refused_on_jpeg)
 
 GST_END_TEST;
 
+/* overlay=true set while JPEG flows is a warning (once), and the JPEGs
+ * go on untouched. */
+GST_START_TEST (test_overlay_set_while_playing_jpeg_warns)
+{
+  gchar *desc = g_strdup_printf ("cvanalyze endpoint=%s key=%s "
+      "interval=100000000000000", server_url, TEST_KEY);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  GstElement *e;
+  GstBuffer *in, *out;
+  GstMessage *m;
+  GError *err = NULL;
+  guint8 junk[64];
+  guint i, overlay_warnings = 0;
+
+  memset (junk, 0x11, sizeof (junk));
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, "image/jpeg, width=320, height=240, "
+      "framerate=30/1");
+  e = gst_harness_find_element (h, "cvanalyze");
+  g_object_set (e, "overlay", TRUE, NULL);
+  gst_object_unref (e);
+  for (i = 0; i < 3; i++) {
+    in = gst_buffer_new_memdup (junk, sizeof (junk));
+    GST_BUFFER_PTS (in) = (i + 1) * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless_equals_int (gst_buffer_memcmp (out, 0, junk, sizeof (junk)),
+        0);
+    gst_buffer_unref (out);
+  }
+  /* Posted on the streaming thread, so on the bus by now; the sampled junk
+   * frame's own warning (not a JPEG) may come too, from the client. */
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gst_message_parse_warning (m, &err, NULL);
+    if (strstr (err->message, "overlay=true draws on raw video"))
+      overlay_warnings++;
+    g_clear_error (&err);
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (overlay_warnings, 1);
+
+  gst_harness_teardown (h);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static GstPadProbeReturn
 keep_text (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -366,6 +416,7 @@ cvanalyze_mjpeg_suite (void)
   tcase_add_test (tc, test_small_jpeg_sent_as_is);
   tcase_add_test (tc, test_large_jpeg_scaled);
   tcase_add_test (tc, test_overlay_refused_on_jpeg);
+  tcase_add_test (tc, test_overlay_set_while_playing_jpeg_warns);
   tcase_add_test (tc, test_results_on_jpeg_meta_and_text);
   tcase_add_test (tc, test_corrupt_jpeg_warns_and_goes_on);
   return s;
