@@ -57,25 +57,6 @@ buffer_equals_bytes (GstBuffer * buf, GBytes * bytes)
       && gst_buffer_memcmp (buf, 0, data, size) == 0;
 }
 
-/* Decodes a JPEG to RGB and returns its pixels and size. */
-static guint8 *
-decode_jpeg (GBytes * body, gint * width, gint * height)
-{
-  tjhandle tj = tjInitDecompress ();
-  gsize size;
-  const guint8 *data = g_bytes_get_data (body, &size);
-  gint subsamp, colorspace;
-  guint8 *rgb;
-
-  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
-          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
-  rgb = g_malloc ((gsize) * width * *height * 3);
-  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
-          TJPF_RGB, 0) == 0);
-  tjDestroy (tj);
-  return rgb;
-}
-
 /* A JPEG within max-dimension reaches the service byte for byte as
  * jpegparse gave it, and goes downstream untouched, in image/jpeg caps. */
 GST_START_TEST (test_small_jpeg_sent_as_is)
@@ -135,7 +116,7 @@ GST_START_TEST (test_large_jpeg_scaled)
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
   fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
   req = cv_local_server_get_request (server, 0);
-  rgb = decode_jpeg (req->body, &w, &h);
+  rgb = cv_test_decode_jpeg (req->body, &w, &h);
   fail_unless_equals_int (w, 640);
   fail_unless_equals_int (h, 360);
   /* As for raw video, 40: jpegenc stores limited-range video as it is

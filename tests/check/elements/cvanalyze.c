@@ -412,25 +412,6 @@ GST_START_TEST (test_request_shape)
 
 GST_END_TEST;
 
-/* Decodes a JPEG and returns its RGB pixels and size. */
-static guint8 *
-decode_jpeg (GBytes * body, gint * width, gint * height)
-{
-  tjhandle tj = tjInitDecompress ();
-  gsize size;
-  const guint8 *data = g_bytes_get_data (body, &size);
-  gint subsamp, colorspace;
-  guint8 *rgb;
-
-  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
-          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
-  rgb = g_malloc (*width * *height * 3);
-  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
-          TJPF_RGB, 0) == 0);
-  tjDestroy (tj);
-  return rgb;
-}
-
 /* Every supported raw format reaches the service as a JPEG of the right
  * size whose colour bars match videotestsrc's, so a swapped chroma plane,
  * swapped R/B, misplaced alpha or wrong stride fails. */
@@ -462,7 +443,7 @@ GST_START_TEST (test_formats_give_matching_jpeg)
     fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", formats[f]);
     fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
     req = cv_local_server_get_request (server, f);
-    rgb = decode_jpeg (req->body, &w, &h);
+    rgb = cv_test_decode_jpeg (req->body, &w, &h);
     gst_cv_analyze_encoder_target_size (703, 395, 500, &ew, &eh);
     fail_unless_equals_int (w, ew);
     fail_unless_equals_int (h, eh);

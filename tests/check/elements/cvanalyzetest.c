@@ -14,6 +14,8 @@
 
 #include "cvanalyzetest.h"
 
+#include <turbojpeg.h>
+
 CvLocalServer *server;
 gchar *server_url;
 
@@ -155,4 +157,24 @@ cv_test_message_timestamp (GstMessage * m)
   fail_unless (gst_structure_get_uint64 (gst_message_get_structure (m),
           "timestamp", &ts));
   return ts;
+}
+
+/* Decodes a JPEG (a request's body) and returns its RGB pixels (to free)
+ * and size; fails the test if it is not a valid JPEG. */
+guint8 *
+cv_test_decode_jpeg (GBytes * jpeg, gint * width, gint * height)
+{
+  tjhandle tj = tjInitDecompress ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (jpeg, &size);
+  gint subsamp, colorspace;
+  guint8 *rgb;
+
+  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
+          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
+  rgb = g_malloc ((gsize) * width * *height * 3);
+  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
+          TJPF_RGB, 0) == 0, "bad JPEG: %s", tjGetErrorStr2 (tj));
+  tjDestroy (tj);
+  return rgb;
 }

@@ -34,6 +34,7 @@ void        cv_test_free_messages (GList * messages);
 GList      *cv_test_filter_results (GList * messages);
 GstMessage *cv_test_find_message (GList * messages, GstMessageType type);
 GstClockTime cv_test_message_timestamp (GstMessage * m);
+guint8     *cv_test_decode_jpeg (GBytes * jpeg, gint * width, gint * height);
 GArray     *cv_test_probe_buffer_times (GstElement * pipeline,
     const gchar * element, const gchar * pad);
 
