@@ -67,7 +67,7 @@ GST_START_TEST (test_small_jpeg_sent_as_is)
       "max-dimension=640 ! fakesink name=sink");
   GPtrArray *in = probe_buffers (pipeline, "parse", "src");
   GPtrArray *out = probe_buffers (pipeline, "sink", "sink");
-  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *messages = cv_test_run_pipeline (pipeline), *results;
   CvLocalServerRequest *req;
 
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
@@ -80,8 +80,9 @@ GST_START_TEST (test_small_jpeg_sent_as_is)
       "the JPEG sent is not the camera's JPEG");
   fail_unless (buffer_equals_bytes (out->pdata[0], req->body),
       "the JPEG passed on was changed");
-  fail_unless_equals_int (g_list_length (cv_test_filter_results (messages)),
-      1);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
 
   cv_local_server_request_free (req);
   g_ptr_array_unref (in);
