@@ -148,6 +148,31 @@ GST_START_TEST (test_large_jpeg_scaled)
 
 GST_END_TEST;
 
+/* The README's camera pipeline, with videotestsrc for the camera:
+ * cvanalyze between the JPEGs and jpegdec negotiates, analyses and plays
+ * to the end. */
+GST_START_TEST (test_readme_pipeline)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=5 "
+      "! video/x-raw,width=1280,height=720,framerate=30/1 ! jpegenc ! "
+      "jpegparse ! image/jpeg,width=1280,height=720 ! cvanalyze "
+      "endpoint=ENDPOINT key=KEY ! jpegdec ! videoconvert ! "
+      "fakesink name=sink");
+  GPtrArray *out = probe_buffers (pipeline, "sink", "sink");
+  GList *messages = cv_test_run_pipeline (pipeline);
+
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+  fail_unless_equals_int (out->len, 5);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
+
+  g_ptr_array_unref (out);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* overlay=true cannot draw on JPEG: negotiation fails with an error that
  * says so and what to do instead. */
 GST_START_TEST (test_overlay_refused_on_jpeg)
@@ -397,6 +422,7 @@ cvanalyze_mjpeg_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_small_jpeg_sent_as_is);
   tcase_add_test (tc, test_large_jpeg_scaled);
+  tcase_add_test (tc, test_readme_pipeline);
   tcase_add_test (tc, test_overlay_refused_on_jpeg);
   tcase_add_test (tc, test_overlay_set_while_playing_jpeg_warns);
   tcase_add_test (tc, test_results_on_jpeg_meta_and_text);
