@@ -3,7 +3,7 @@
 # the same run on the same machine, because absolute times on a shared
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
-#   scripts/benchmark.sh            # all seven, ~8 minutes
+#   scripts/benchmark.sh            # all eight, ~10 minutes
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,3 +110,27 @@ done
 d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${cnv[@]}" | median)
 echo "videoconvert ! cvanalyze: ${v}s  cvanalyze alone: ${d}s  for $frames frames"
 echo "camera-ratio: $(ratio "$d" "$v") (cvanalyze on YUY2 / videoconvert ! cvanalyze)"
+
+echo "== 8. CPU that cvanalyze adds per live 1280x720 30 fps stream analysed once a second, N streams in one process"
+# N camera-shaped live streams (imagefreeze is-live=true: a source that
+# costs almost nothing) in one pipeline, each through cvanalyze with a
+# result attached from its first second on, against the same pipeline
+# with identity; the difference in the process's CPU time, per stream, as
+# a percentage of one core over the stream's length. Every frame must
+# arrive: a sink that syncs to the clock counts what it renders.
+start_server
+secs=$(( quick ? 10 : 30 ))
+for n in 1 4 16; do
+  with=""; without=""
+  for i in $(seq "$n"); do
+    src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! imagefreeze is-live=true num-buffers=$(( secs * 30 ))"
+    name=$([ "$i" -eq 1 ] && echo sink || echo "s$i")
+    with="$with $src ! cvanalyze endpoint=$url ! fakesink name=$name sync=true"
+    without="$without $src ! identity ! fakesink name=$name sync=true"
+  done
+  c0=$($bench "$without" | field cpu); c1=$($bench "$with" | tee /tmp/cvanalyze-bench-$n.txt | field cpu)
+  got=$(field frames < /tmp/cvanalyze-bench-$n.txt)
+  pct=$(awk -v a="$c1" -v b="$c0" -v n="$n" -v s="$secs" 'BEGIN {printf "%.2f", (a - b) * 100 / (n * s)}')
+  echo "streams=$n identity: ${c0}s cvanalyze: ${c1}s frames at the first sink: $got of $(( secs * 30 ))"
+  echo "per-stream-cpu-percent n=$n: $pct (% of one core per stream; goal <= 0.3)"
+done
