@@ -104,7 +104,7 @@ main (int argc, char **argv)
   gint port = 0, delay_ms = 0, status = 0, retry_after = 0;
   gint tags = 0, caption_words = 0;
   gint64 error_message_bytes = 0;
-  gchar *key = NULL;
+  gchar *key = NULL, *body_file = NULL, *body = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
   gboolean endless = FALSE, reset = FALSE;
   gboolean lone_surrogates = FALSE, control_chars = FALSE;
@@ -121,6 +121,9 @@ main (int argc, char **argv)
         "A model (or Azure deployment) name the chat routes know; repeat it "
           "or give a comma list (default: " CV_LOCAL_SERVER_DEFAULT_MODEL ")",
         "NAME"},
+    {"body-file", 0, 0, G_OPTION_ARG_FILENAME, &body_file,
+        "Answer every request that succeeds with this file's contents as "
+          "the JSON body (e.g. a service's example response)", "FILE"},
     {"delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms,
         "Answer every request this many milliseconds late", "MS"},
     {"status", 0, 0, G_OPTION_ARG_INT, &status,
@@ -230,6 +233,16 @@ main (int argc, char **argv)
     quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_RESPONSE_FORMAT;
   if (refuse_max_tokens)
     quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS;
+  if (body_file && !g_file_get_contents (body_file, &body, NULL, &error)) {
+    g_printerr ("cvanalyze-local-server: cannot read --body-file: %s\n",
+        error->message);
+    g_clear_error (&error);
+    g_free (body_file);
+    g_free (key);
+    g_strfreev (model_args);
+    return 2;
+  }
+  g_free (body_file);
   models = split_models (model_args);
   g_strfreev (model_args);
 
@@ -241,6 +254,7 @@ main (int argc, char **argv)
         "%d: %s\n", port, error->message);
     g_clear_error (&error);
     g_strfreev (models);
+    g_free (body);
     return 1;
   }
   cv_local_server_set_delay (server, delay_ms);
@@ -251,6 +265,9 @@ main (int argc, char **argv)
   cv_local_server_set_caption_words (server, caption_words);
   cv_local_server_set_error_message_size (server, error_message_bytes);
   cv_local_server_set_quirks (server, quirks);
+  if (body)
+    cv_local_server_set_canned_body (server, body);
+  g_free (body);
   cv_local_server_set_models (server, (const gchar * const *) models);
   g_strfreev (models);
 

@@ -1242,6 +1242,85 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstSample *result;            /* the first buffer's, not a reference */
+  guint buffers, shared;
+} SharedCount;
+
+static GstPadProbeReturn
+count_shared_result (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  SharedCount *c = user_data;
+  GstCustomMeta *meta =
+      gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  c->buffers++;
+  if (meta) {
+    GstSample *result = gst_cv_analyze_meta_get_sample (meta);
+
+    if (!c->result)
+      c->result = result;
+    if (result == c->result)
+      c->shared++;
+    fail_unless_equals_string (gst_cv_analyze_meta_get_caption (meta, NULL),
+        "Satya Nadella sitting on a bench");
+    fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), 0);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+note_freed (gpointer data, GstMiniObject * where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* One result attached to 1000 buffers, through videoconvert and videoscale,
+ * is one object: every buffer's meta holds the same sample, readable, and
+ * it is freed with the last buffer. */
+GST_START_TEST (test_result_shared_not_copied)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1000 "
+      "! video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY interval=1000000000000 mode=exact "
+      "timeout=60000000000 ! videoconvert ! video/x-raw,format=RGBA ! "
+      "videoscale ! video/x-raw,width=80,height=60 ! fakesink name=sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gchar *body = load_fixture_body ("SuccessfulAnalyzeImageWithStream.json");
+  SharedCount count = { NULL, 0, 0 };
+  GstBuffer *last = NULL;
+  gboolean freed = FALSE;
+  GList *messages;
+
+  cv_local_server_set_canned_body (server, body);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_shared_result,
+      &count, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer, &last,
+      NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_unless_equals_int (count.buffers, 1000);
+  fail_unless_equals_int (count.shared, 1000);
+
+  /* Only the last buffer (and the element, until NULL) keep it now. */
+  gst_mini_object_weak_ref (GST_MINI_OBJECT (count.result), note_freed,
+      &freed);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (GST_MINI_OBJECT_REFCOUNT_VALUE (count.result), 1);
+  gst_buffer_unref (last);
+  fail_unless (freed, "the shared result outlived its buffers");
+
+  g_free (body);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_suite (void)
 {
@@ -1263,6 +1342,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_flush_drops_stale_results);
   tcase_add_test (tc, test_eos_waits_for_last_result);
   tcase_add_test (tc, test_meta_survives_convert_and_scale);
+  tcase_add_test (tc, test_result_shared_not_copied);
   tcase_add_test (tc, test_max_in_flight_live);
   tcase_add_test (tc, test_unauthorized_is_error);
   tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,
