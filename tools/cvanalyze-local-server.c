@@ -98,13 +98,29 @@ quit_on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --retry-after-form's value (NULL: the default, seconds). */
+static gboolean
+parse_retry_after_form (const gchar * value, CvLocalServerRetryAfter * form)
+{
+  static const gchar *const names[] = { "seconds", "date", "ms" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    if (g_str_equal (value ? value : "seconds", names[i])) {
+      *form = (CvLocalServerRetryAfter) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
   gint port = 0, delay_ms = 0, status = 0, retry_after = 0;
   gint tags = 0, caption_words = 0;
   gint64 error_message_bytes = 0;
-  gchar *key = NULL, *body_file = NULL, *body = NULL;
+  gchar *key = NULL, *body_file = NULL, *body = NULL, *retry_after_form = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
   gboolean endless = FALSE, reset = FALSE;
   gboolean lone_surrogates = FALSE, control_chars = FALSE;
@@ -131,6 +147,9 @@ main (int argc, char **argv)
           "error body for it (e.g. 429, 500, 503)", "STATUS"},
     {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after,
         "Send this Retry-After header (seconds) with --status", "SECONDS"},
+    {"retry-after-form", 0, 0, G_OPTION_ARG_STRING, &retry_after_form,
+        "Send --retry-after as seconds (the default), as an HTTP date, or "
+          "as retry-after-ms alone: seconds, date or ms", "FORM"},
     {"malformed", 0, 0, G_OPTION_ARG_NONE, &malformed,
         "Answer 200 with a truncated, unparsable JSON body", NULL},
     {"wrong-types", 0, 0, G_OPTION_ARG_NONE, &wrong_types,
@@ -176,6 +195,7 @@ main (int argc, char **argv)
   CvLocalServerMode mode = CV_LOCAL_SERVER_MODE_NORMAL;
   CvLocalServerHostile hostile = CV_LOCAL_SERVER_HOSTILE_NONE;
   CvLocalServerQuirks quirks = CV_LOCAL_SERVER_QUIRK_NONE;
+  CvLocalServerRetryAfter form = CV_LOCAL_SERVER_RETRY_AFTER_SECONDS;
   GMainLoop *loop;
   gchar *url;
 
@@ -199,9 +219,19 @@ main (int argc, char **argv)
         "100-599, --delay-ms, --retry-after, --tags, --caption-words and "
         "--error-message-bytes not negative.\n");
     g_free (key);
+    g_free (retry_after_form);
     g_strfreev (model_args);
     return 2;
   }
+  if (!parse_retry_after_form (retry_after_form, &form)) {
+    g_printerr ("cvanalyze-local-server: --retry-after-form takes seconds, "
+        "date or ms.\n");
+    g_free (key);
+    g_free (retry_after_form);
+    g_strfreev (model_args);
+    return 2;
+  }
+  g_free (retry_after_form);
   if (malformed + wrong_types + drop + hang + endless + reset > 1) {
     g_printerr ("cvanalyze-local-server: choose only one of --malformed, "
         "--wrong-types, --drop, --hang, --endless and --reset.\n");
@@ -259,6 +289,7 @@ main (int argc, char **argv)
   }
   cv_local_server_set_delay (server, delay_ms);
   cv_local_server_set_failure (server, status, retry_after);
+  cv_local_server_set_retry_after_form (server, form);
   cv_local_server_set_mode (server, mode);
   cv_local_server_set_hostile (server, hostile);
   cv_local_server_set_tag_count (server, tags);
