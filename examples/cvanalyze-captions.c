@@ -20,15 +20,20 @@ print_result (const GstStructure * s)
   const gchar *caption = gst_structure_get_string (s, "caption");
   const GValue *tags = gst_structure_get_value (s, "tags");
   guint64 pts = GST_CLOCK_TIME_NONE, latency = 0;
+  const GValue *result_value = gst_structure_get_value (s, "result");
+  const GstStructure *result = result_value ?
+      gst_value_get_structure (result_value) : NULL;
   gdouble confidence = 0;
   GString *line = g_string_new (NULL);
   guint i;
 
   gst_structure_get_uint64 (s, "timestamp", &pts);
   gst_structure_get_uint64 (s, "latency", &latency);
-  gst_structure_get_double (s, "confidence", &confidence);
-  g_string_append_printf (line, "%" GST_TIME_FORMAT "  \"%s\" (%.2f)",
-      GST_TIME_ARGS (pts), caption, confidence);
+  g_string_append_printf (line, "%" GST_TIME_FORMAT "  \"%s\"",
+      GST_TIME_ARGS (pts), caption);
+  /* Chat models give no confidence; Azure's services do. */
+  if (result && gst_structure_get_double (result, "confidence", &confidence))
+    g_string_append_printf (line, " (%.2f)", confidence);
   for (i = 0; tags && i < gst_value_array_get_size (tags); i++)
     g_string_append_printf (line, "%s%s", i ? ", " : "  tags: ",
         g_value_get_string (gst_value_array_get_value (tags, i)));

@@ -239,7 +239,8 @@ typedef struct
   guint64 seq;                  /* 1, 2, ...: tells results apart */
   guint64 entry;                /* its caption entry, 0 = none yet */
   gchar *caption;               /* the entry's text, NULL = nothing shown */
-  GstStructure *meta;           /* result + frame-pts, latency, ... */
+  GstSample *result;            /* its info is the result: shared by ref */
+  GstStructure *fields;         /* frame-pts, latency, ...: the meta's own */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
   gint frame_height;
@@ -247,9 +248,8 @@ typedef struct
 
 typedef struct
 {
-  const gchar *type;            /* "face", "object", "dense-caption",
-                                 * "person": fixed strings, since
-                                 * the ROI meta turns its type into a quark */
+  GQuark type;                   /* "face", "object", "dense-caption",
+                                 * "person" */
   GstStructure *param;
   gint x, y, width, height;
 } Roi;
@@ -1130,7 +1130,8 @@ attachment_clear (Attachment * a)
   guint i;
 
   g_free (a->caption);
-  gst_structure_free (a->meta);
+  gst_sample_unref (a->result);
+  gst_structure_free (a->fields);
   for (i = 0; i < a->rois->len; i++)
     gst_structure_free (g_array_index (a->rois, Roi, i).param);
   g_array_unref (a->rois);
@@ -2215,7 +2216,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   gint height = GST_VIDEO_INFO_HEIGHT (&self->info);
   guint i;
 
-  gst_buffer_add_cv_analyze_meta (buf, a->meta);
+  gst_buffer_add_cv_analyze_meta_shared (buf, a->result, a->fields);
 
   /* Region metas are in the buffer's pixels; the caps may have changed
    * size since the frame was analysed. */
@@ -2223,7 +2224,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
     Roi *roi = &g_array_index (a->rois, Roi, i);
     GstVideoRegionOfInterestMeta *meta;
 
-    meta = gst_buffer_add_video_region_of_interest_meta (buf, roi->type,
+    meta = gst_buffer_add_video_region_of_interest_meta_id (buf, roi->type,
         gst_util_uint64_scale_int (roi->x, width, a->frame_width),
         gst_util_uint64_scale_int (roi->y, height, a->frame_height),
         gst_util_uint64_scale_int (roi->width, width, a->frame_width),
@@ -2478,7 +2479,7 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
   for (i = 0; i < n; i++) {
     const GstStructure *item =
         gst_value_get_structure (gst_value_array_get_value (array, i));
-    Roi roi = { type, NULL, 0, 0, 0, 0 };
+    Roi roi = { g_quark_from_static_string (type), NULL, 0, 0, 0, 0 };
 
     if (!gst_structure_get (item, "x", G_TYPE_INT, &roi.x, "y", G_TYPE_INT,
             &roi.y, "width", G_TYPE_INT, &roi.width, "height", G_TYPE_INT,
@@ -2501,8 +2502,8 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   gdouble sy = o->image_height ?
       (gdouble) o->frame_height / o->image_height : 1;
 
-  a->meta = gst_structure_copy (o->result);
-  gst_structure_set (a->meta,
+  a->result = gst_sample_new (NULL, NULL, NULL, gst_structure_copy (o->result));
+  a->fields = gst_structure_new ("fields",
       "frame-pts", G_TYPE_UINT64, o->pts,
       "first-frame-pts", G_TYPE_UINT64, o->first_pts,
       "frame-running-time", G_TYPE_UINT64, o->running_time,

@@ -55,7 +55,8 @@ append_clean (GString * out, const gchar * text)
 /**
  * gst_cv_analyze_caption_text_from_result:
  * @result: a `cvanalyze-result` structure
- * @min_confidence: captions less confident than this are left out
+ * @min_confidence: captions less confident than this are left out (a
+ *   caption without a confidence is kept)
  * @show_tags: how many of the result's tags to add, on a second line
  *
  * Returns: (transfer full) (nullable): the text to show for @result, or
@@ -67,7 +68,8 @@ gst_cv_analyze_caption_text_from_result (const GstStructure * result,
 {
   const gchar *caption = gst_structure_get_string (result, "caption");
   const GValue *tags = gst_structure_get_value (result, "tags");
-  gdouble confidence = 0.0;
+  /* Chat models give no confidence: their captions are always shown. */
+  gdouble confidence = 1.0;
   GString *out = g_string_new (NULL);
   guint i, n, shown = 0;
 

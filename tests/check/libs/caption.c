@@ -152,6 +152,23 @@ make_words (guint n, guint at, const gchar * other)
  * show_tags tags on a second line, or alone when the caption is hidden;
  * control characters become single spaces; markup passes through; and
  * nothing to show gives NULL. */
+/* A chat model's caption has no confidence: min-confidence never hides
+ * it, while an Azure caption below it is hidden. */
+GST_START_TEST (test_caption_without_confidence_shown)
+{
+  GstStructure *chat = gst_structure_new ("cvanalyze-result", "caption",
+      G_TYPE_STRING, "a person at a desk", NULL);
+  GstStructure *azure = make_result ("a person at a desk", 0.4, NULL);
+
+  check_text (chat, 0.9, 0, "a person at a desk");
+  fail_unless (gst_cv_analyze_caption_text_from_result (azure, 0.9, 0) ==
+      NULL);
+  gst_structure_free (chat);
+  gst_structure_free (azure);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_text_from_result)
 {
   static const gchar *const tags[] = { "car", "street", "outdoor", NULL };
@@ -455,6 +472,7 @@ caption_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_caption_without_confidence_shown);
   tcase_add_test (tc, test_text_from_result);
   tcase_add_test (tc, test_text_skips_empty_tags);
   tcase_add_test (tc, test_similarity);
