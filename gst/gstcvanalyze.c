@@ -1456,6 +1456,17 @@ getenv_nonempty (const gchar * name)
 
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
+static gchar *prompt_for_request (gpointer user_data);
+
+/* Drops the full stop that ends @text, where our own sentence follows. */
+static void
+drop_final_stop (gchar * text)
+{
+  gsize len = strlen (text);
+
+  if (len > 0 && text[len - 1] == '.')
+    text[len - 1] = '\0';
+}
 
 /* The certificate authorities https is verified against: the system's
  * (*database stays NULL), 'tls-database''s, or those in 'ca-file'. */
@@ -1475,11 +1486,8 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   }
   *database = g_tls_file_database_new (ca_file, &err);
   if (*database == NULL) {
-    gsize len = strlen (err->message);
-
     /* GnuTLS's sentences end in a full stop; ours follows. */
-    if (len > 0 && err->message[len - 1] == '.')
-      err->message[len - 1] = '\0';
+    drop_final_stop (err->message);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not read the certificate authorities in '%s' (the 'ca-file' "
             "property): %s. Give the path of a PEM file holding the CA "
@@ -1657,7 +1665,10 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
-  config.frames_per_request = self->frames_per_request;
+  config.frames_per_request = klass->api == GST_CV_ANALYZE_API_OPENAI
+      || klass->api == GST_CV_ANALYZE_API_AZURE_OPENAI ?
+      self->frames_per_request : 1;
+  config.make_prompt = prompt_for_request;
   ca_file = self->ca_file && *self->ca_file ? g_strdup (self->ca_file) : NULL;
   tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
@@ -2104,25 +2115,32 @@ upstream_is_live (GstCvAnalyze * self)
 /* Hands the frame to the client, waiting at most @wait for a free slot.
  * Returns whether it was queued. With @copy the client gets its own copy
  * of the pixels, for a frame that is about to be drawn on. */
-/* The prompt for a frame sampled now, with {previous-caption} replaced by
- * the caption currently shown (bounded: captions are capped). Called with
- * the state lock. */
+/* The prompt for the frame the client takes now (called on its thread,
+ * once the outcomes before it are delivered), with {previous-caption}
+ * replaced by the caption currently shown (bounded: captions are capped).
+ * The object lock and the state lock are taken one after the other, never
+ * nested this way round: get_property holds the first to read stats. */
 static gchar *
-make_prompt (GstCvAnalyze * self)
+prompt_for_request (gpointer user_data)
 {
-  const gchar *previous = self->current && self->current->caption ?
-      self->current->caption : "";
-  gchar *prompt, **parts;
+  GstCvAnalyze *self = user_data;
+  gchar *prompt, *previous, **parts;
 
   GST_OBJECT_LOCK (self);
   prompt = g_strdup (self->prompt ? self->prompt : "");
   GST_OBJECT_UNLOCK (self);
   if (strstr (prompt, PREVIOUS_CAPTION) == NULL)
     return prompt;
+
+  g_mutex_lock (&self->state_lock);
+  previous = g_strdup (self->current && self->current->caption ?
+      self->current->caption : "");
+  g_mutex_unlock (&self->state_lock);
   parts = g_strsplit (prompt, PREVIOUS_CAPTION, -1);
   g_free (prompt);
   prompt = g_strjoinv (previous, parts);
   g_strfreev (parts);
+  g_free (previous);
   return prompt;
 }
 
@@ -2148,7 +2166,6 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->generation = self->generation;
   frame->id = ++self->sample_id;
   self->samples++;
-  frame->prompt = make_prompt (self);
   g_mutex_unlock (&self->state_lock);
   if (id)
     *id = frame->id;
@@ -2738,10 +2755,16 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     self->fatal = TRUE;
     g_mutex_unlock (&self->state_lock);
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR) {
+    gchar *said = g_strdup (detail), *todo = g_strdup (hint);
+
+    drop_final_stop (said);
+    drop_final_stop (todo);
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
-        ("%s (%s, HTTP %u): %s. %s.", what, endpoint, o->status, detail,
-            hint), ("error code '%s'", code),
+        ("%s (%s, HTTP %u): %s; %s.", what, endpoint, o->status, said,
+            todo), ("error code '%s'", code),
         ("http-status-code", G_TYPE_UINT, o->status, NULL));
+    g_free (said);
+    g_free (todo);
     g_mutex_lock (&self->state_lock);
     self->fatal = TRUE;
     g_mutex_unlock (&self->state_lock);

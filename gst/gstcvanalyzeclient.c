@@ -129,7 +129,6 @@ gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
   if (frame == NULL)
     return;
   gst_clear_buffer (&frame->buffer);
-  g_free (frame->prompt);
   g_free (frame);
 }
 
@@ -869,7 +868,8 @@ process_pending (gpointer user_data)
   req->holds_slot = TRUE;
   req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
-  req->prompt = g_steal_pointer (&frame->prompt);
+  req->prompt = self->config.make_prompt ?
+      self->config.make_prompt (self->user_data) : NULL;
   outcome_init_from_frame (&req->outcome, frame);
 
   jpeg = prepare_image (self, frame, &req->outcome, &err);

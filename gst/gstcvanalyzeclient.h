@@ -32,7 +32,6 @@ typedef struct
   guint generation;             /* the element's flush generation */
   guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
-  gchar *prompt;                /* chat services: what to ask about it */
 } GstCvAnalyzeFrame;
 
 typedef enum
@@ -102,6 +101,9 @@ typedef struct
   gchar *key;                   /* nullable; sent only as the service's
                                  * auth header */
   guint frames_per_request;     /* the last N JPEGs go in one request */
+  /* nullable: the prompt for the frame being encoded, on the client's
+   * thread (after the outcomes before it were delivered) */
+  gchar *(*make_prompt) (gpointer user_data);
   GstClockTime timeout;         /* per request */
   guint max_in_flight;
   guint max_dimension;
