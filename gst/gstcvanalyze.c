@@ -174,6 +174,9 @@ enum
   PROP_JPEG_QUALITY,
   PROP_MAX_IN_FLIGHT,
   PROP_TIMEOUT,
+  PROP_MAX_RETRIES,
+  PROP_RETRY_BACKOFF_FACTOR,
+  PROP_RETRY_BACKOFF_MAX,
   PROP_MAX_RESPONSE_SIZE,
   PROP_CA_FILE,
   PROP_TLS_DATABASE,
@@ -208,6 +211,9 @@ enum
 #define DEFAULT_MAX_DIMENSION 1024
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
+#define DEFAULT_MAX_RETRIES 2
+#define DEFAULT_RETRY_BACKOFF_FACTOR 0.5
+#define DEFAULT_RETRY_BACKOFF_MAX 60.0
 #define DEFAULT_TIMEOUT 0        /* the service's */
 #define DEFAULT_MAX_RESPONSE_SIZE (8 * 1024 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
@@ -270,6 +276,7 @@ struct _GstCvAnalyze
   gint jpeg_quality;
   guint max_in_flight;
   GstClockTime timeout;
+  GstCvAnalyzeRetryPolicy retry;
   guint max_response_size;
   gchar *ca_file;
   GTlsDatabase *tls_database;
@@ -310,6 +317,7 @@ struct _GstCvAnalyze
   GCond outcome_cond;           /* signalled on every outcome */
   GstCvAnalyzeClient *client;   /* set in start(), cleared in stop() */
   guint64 requests;             /* requests sent by clients already stopped */
+  guint64 retries;              /* and their retries */
   guint generation;             /* bumped by every flush and stop */
   Attachment *current;
   gboolean stopping;            /* PAUSED->READY under way */
@@ -776,6 +784,59 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:max-retries:
+   *
+   * How many times a frame is sent again after a transient failure (HTTP
+   * 408, 429, 500, 502, 503, 504, a timeout, a refused connection or a
+   * reset), the same JPEG each time, in its own slot. A retry is made only
+   * while the frame is fresher than the next sample would be: before the
+   * next sample is due on a live stream, within #GstCvAnalyze:timeout of
+   * sampling on a non-live one. 400 (the image refused), 401 and 403 are
+   * not retried.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRIES,
+      g_param_spec_uint ("max-retries", "Maximum retries",
+          "How many times a frame is sent again after a transient failure "
+          "(HTTP 408, 429, 5xx gateway errors, timeout, refused or reset), "
+          "while it is fresher than the next sample; 0: never", 0, 10,
+          DEFAULT_MAX_RETRIES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:retry-backoff-factor:
+   *
+   * As souphttpsrc's: the first retry is sent at once (most failures are
+   * gone on a second try), retry n after retry-backoff-factor * 2^(n-1)
+   * seconds, at most #GstCvAnalyze:retry-backoff-max, each shortened at
+   * random by up to a quarter so that cameras do not retry together. A
+   * Retry-After or retry-after-ms from the service is waited for exactly
+   * instead. The default is 0.5, not souphttpsrc's 0: a service that
+   * failed twice in a row needs a moment.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_FACTOR,
+      g_param_spec_double ("retry-backoff-factor", "Retry backoff factor",
+          "Seconds: retry n waits retry-backoff-factor * 2^(n-1) (the first "
+          "none), less up to a quarter at random; a Retry-After is waited "
+          "for exactly instead", 0.0, 3600.0, DEFAULT_RETRY_BACKOFF_FACTOR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:retry-backoff-max:
+   *
+   * Longest wait between two tries of a frame, in seconds (as
+   * souphttpsrc's, and with its default).
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_MAX,
+      g_param_spec_double ("retry-backoff-max", "Retry backoff maximum",
+          "Longest wait between two tries of a frame, in seconds", 0.0,
+          3600.0, DEFAULT_RETRY_BACKOFF_MAX, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:max-response-size:
    *
    * Largest answer read from the service, in bytes. A longer one is not
@@ -1076,6 +1137,9 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->max_dimension = DEFAULT_MAX_DIMENSION;
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  self->retry.max_retries = DEFAULT_MAX_RETRIES;
+  self->retry.backoff_factor = DEFAULT_RETRY_BACKOFF_FACTOR;
+  self->retry.backoff_max = DEFAULT_RETRY_BACKOFF_MAX;
   self->timeout = DEFAULT_TIMEOUT;
   self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->post_messages = DEFAULT_POST_MESSAGES;
@@ -1236,6 +1300,15 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_MAX_IN_FLIGHT:
       self->max_in_flight = g_value_get_uint (value);
       break;
+    case PROP_MAX_RETRIES:
+      self->retry.max_retries = g_value_get_uint (value);
+      break;
+    case PROP_RETRY_BACKOFF_FACTOR:
+      self->retry.backoff_factor = g_value_get_double (value);
+      break;
+    case PROP_RETRY_BACKOFF_MAX:
+      self->retry.backoff_max = g_value_get_double (value);
+      break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint64 (value);
       break;
@@ -1309,7 +1382,9 @@ get_stats (GstCvAnalyze * self)
       "mean-latency", G_TYPE_UINT64, self->results ?
       self->total_latency / self->results : GST_CLOCK_TIME_NONE,
       "prompt-tokens", G_TYPE_UINT64, self->prompt_tokens,
-      "completion-tokens", G_TYPE_UINT64, self->completion_tokens, NULL);
+      "completion-tokens", G_TYPE_UINT64, self->completion_tokens,
+      "retries", G_TYPE_UINT64, self->client ?
+      gst_cv_analyze_client_get_retries (self->client) : self->retries, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -1380,6 +1455,15 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_IN_FLIGHT:
       g_value_set_uint (value, self->max_in_flight);
+      break;
+    case PROP_MAX_RETRIES:
+      g_value_set_uint (value, self->retry.max_retries);
+      break;
+    case PROP_RETRY_BACKOFF_FACTOR:
+      g_value_set_double (value, self->retry.backoff_factor);
+      break;
+    case PROP_RETRY_BACKOFF_MAX:
+      g_value_set_double (value, self->retry.backoff_max);
       break;
     case PROP_TIMEOUT:
       g_value_set_uint64 (value, self->timeout);
@@ -1642,6 +1726,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.key = g_strdup (key);
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
+  config.retry = self->retry;
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
@@ -1692,7 +1777,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->samples = self->skipped = self->failed = self->results = 0;
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
-  self->requests = 0;
+  self->requests = self->retries = 0;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
   self->prompt_tokens = self->completion_tokens = 0;
@@ -1739,8 +1824,10 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_lock (&self->state_lock);
   client = g_steal_pointer (&self->client);
-  if (client)
+  if (client) {
     self->requests = gst_cv_analyze_client_get_requests_sent (client);
+    self->retries = gst_cv_analyze_client_get_retries (client);
+  }
   g_mutex_unlock (&self->state_lock);
 
   /* Outside the lock: joining waits for the client's thread, whose outcome
@@ -2099,6 +2186,18 @@ make_prompt (GstCvAnalyze * self)
   return prompt;
 }
 
+/* How long after sampling a live frame the next sample is due. */
+static GstClockTime
+retry_window (GstCvAnalyze * self)
+{
+  GstClockTime interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+  return interval;
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
@@ -2116,6 +2215,10 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
       frame->pts);
   frame->sampled_us = g_get_monotonic_time ();
+  /* A live frame is retried only until the next sample is due; a
+   * non-live one (which the next sample waits for) within 'timeout'. */
+  frame->retry_deadline_us = frame->sampled_us + (wait == 0 ?
+      retry_window (self) : self->stream_timeout) / GST_USECOND;
 
   g_mutex_lock (&self->state_lock);
   frame->generation = self->generation;

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "gstcvanalyzeretry.h"
 #include "gstcvanalyzeservice.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,8 @@ typedef struct
   guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
   gchar *prompt;                /* chat services: what to ask about it */
+  gint64 retry_deadline_us;     /* monotonic: no retry starts at or after
+                                 * it (the next sample is due); 0: none */
 } GstCvAnalyzeFrame;
 
 typedef enum
@@ -106,6 +109,7 @@ typedef struct
   gint jpeg_quality;
   gsize max_response_size;      /* bytes of a 2xx body kept at most */
   GTlsDatabase *tls_database;   /* nullable: the system's trust store */
+  GstCvAnalyzeRetryPolicy retry;        /* transient failures */
 } GstCvAnalyzeClientConfig;
 
 /* Error bodies are read up to this many bytes (enough for any of Azure's
@@ -137,6 +141,8 @@ gboolean gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * client,
     GstClockTime timeout);
 
 guint64  gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * client);
+
+guint64  gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * client);
 
 void     gst_cv_analyze_client_stop (GstCvAnalyzeClient * client);
 
