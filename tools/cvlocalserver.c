@@ -120,6 +120,9 @@ struct _CvLocalServer
   guint in_progress;
   guint max_in_progress;
   gchar *canned_body;
+  guint fail_every;             /* every nth request fails with... */
+  guint fail_every_status;      /* ...this status; 0: none */
+  guint fail_every_count;
   guint releases_requested;
   guint releases_done;
 };
@@ -135,10 +138,19 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
   soup_message_headers_replace (hdrs, reply->request_id_header,
       reply->request_id);
   if (reply->retry_after > 0) {
-    gchar *s = g_strdup_printf ("%u", reply->retry_after);
+    GDateTime *now = g_date_time_new_now_utc ();
+    GDateTime *then = g_date_time_add_seconds (now, reply->retry_after);
+    gchar *s = reply->retry_after_format == CV_LOCAL_SERVER_RETRY_AFTER_DATE ?
+        soup_date_time_to_string (then, SOUP_DATE_HTTP) :
+        g_strdup_printf ("%u", reply->retry_after *
+        (reply->retry_after_format == CV_LOCAL_SERVER_RETRY_AFTER_MS ? 1000 :
+            1));
 
-    soup_message_headers_replace (hdrs, "Retry-After", s);
+    soup_message_headers_replace (hdrs, reply->retry_after_format ==
+        CV_LOCAL_SERVER_RETRY_AFTER_MS ? "retry-after-ms" : "Retry-After", s);
     g_free (s);
+    g_date_time_unref (then);
+    g_date_time_unref (now);
   }
   if (reply->allow_post)
     soup_message_headers_replace (hdrs, "Allow", "POST");
@@ -216,6 +228,7 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   req->body = soup_message_body_flatten (soup_server_message_get_request_body
       (msg));
   req->received_monotonic_us = g_get_monotonic_time ();
+  req->received_real_us = g_get_real_time ();
 
   return req;
 }
@@ -452,6 +465,8 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   self->in_progress++;
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
   cfg = self->config;
+  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0)
+    cfg.reply.status = self->fail_every_status;
   canned_body = g_strdup (self->canned_body);
   models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
@@ -702,6 +717,36 @@ cv_local_server_set_failure (CvLocalServer * self, guint status,
   g_mutex_unlock (&self->lock);
 }
 
+/* How the Retry-After of cv_local_server_set_failure() is sent: seconds,
+ * an HTTP date, or retry-after-ms. */
+void
+cv_local_server_set_retry_after_format (CvLocalServer * self,
+    CvLocalServerRetryAfter format)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (format <= CV_LOCAL_SERVER_RETRY_AFTER_MS);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.retry_after_format = format;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Every @n-th request from now on (the n-th, 2n-th, ...) is answered with
+ * @status (and the Retry-After of cv_local_server_set_failure()); @n 0:
+ * none. */
+void
+cv_local_server_set_fail_every (CvLocalServer * self, guint n, guint status)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (n == 0 || (status >= 100 && status <= 599));
+
+  g_mutex_lock (&self->lock);
+  self->fail_every = n;
+  self->fail_every_status = status;
+  self->fail_every_count = 0;
+  g_mutex_unlock (&self->lock);
+}
+
 void
 cv_local_server_set_mode (CvLocalServer * self, CvLocalServerMode mode)
 {
@@ -925,6 +970,7 @@ request_copy (const CvLocalServerRequest * req)
     g_hash_table_insert (copy->query_params, g_strdup (k), g_strdup (v));
   copy->body = g_bytes_ref (req->body);
   copy->received_monotonic_us = req->received_monotonic_us;
+  copy->received_real_us = req->received_real_us;
 
   return copy;
 }

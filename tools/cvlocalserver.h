@@ -130,6 +130,7 @@ typedef enum
  * @query_params: decoded query parameters, string to string (never %NULL)
  * @body: the request body (never %NULL, possibly empty)
  * @received_monotonic_us: g_get_monotonic_time() when the body was in
+ * @received_real_us: g_get_real_time() then (to compare with HTTP dates)
  *
  * A copy of what one request carried. The key itself is not recorded.
  */
@@ -146,6 +147,7 @@ typedef struct
   GHashTable *query_params;
   GBytes *body;
   gint64 received_monotonic_us;
+  gint64 received_real_us;
 } CvLocalServerRequest;
 
 CvLocalServer *cv_local_server_new (const gchar * key, GError ** error);
@@ -161,6 +163,28 @@ void cv_local_server_set_delay (CvLocalServer * server, guint delay_ms);
 
 void cv_local_server_set_failure (CvLocalServer * server, guint status,
     guint retry_after_s);
+
+/**
+ * CvLocalServerRetryAfter:
+ * @CV_LOCAL_SERVER_RETRY_AFTER_SECONDS: `Retry-After: N`
+ * @CV_LOCAL_SERVER_RETRY_AFTER_DATE: `Retry-After:` the HTTP date N s from
+ *   now (whole seconds, as HTTP dates are)
+ * @CV_LOCAL_SERVER_RETRY_AFTER_MS: `retry-after-ms: N*1000` only
+ *
+ * How the wait given to cv_local_server_set_failure() is sent.
+ */
+typedef enum
+{
+  CV_LOCAL_SERVER_RETRY_AFTER_SECONDS,
+  CV_LOCAL_SERVER_RETRY_AFTER_DATE,
+  CV_LOCAL_SERVER_RETRY_AFTER_MS,
+} CvLocalServerRetryAfter;
+
+void cv_local_server_set_retry_after_format (CvLocalServer * server,
+    CvLocalServerRetryAfter format);
+
+void cv_local_server_set_fail_every (CvLocalServer * server, guint n,
+    guint status);
 
 void cv_local_server_set_mode (CvLocalServer * server, CvLocalServerMode mode);
 

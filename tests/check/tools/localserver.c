@@ -726,6 +726,45 @@ GST_START_TEST (test_status)
 
 GST_END_TEST;
 
+/* Proves set_fail_every: exactly every third request (3rd, 6th) fails with
+ * the status, the others are answered; and set_retry_after_format sends the
+ * wait as seconds, as an HTTP date that many seconds ahead, or as
+ * retry-after-ms. */
+GST_START_TEST (test_fail_every_and_retry_after_formats)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GDateTime *date;
+  gint64 ahead;
+  guint i;
+
+  cv_local_server_set_fail_every (server, 3, 503);
+  for (i = 1; i <= 7; i++)
+    g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg,
+            i % 3 == 0 ? 503 : 200));
+  cv_local_server_set_fail_every (server, 0, 0);
+
+  cv_local_server_set_failure (server, 429, 5);
+  cv_local_server_set_retry_after_format (server,
+      CV_LOCAL_SERVER_RETRY_AFTER_DATE);
+  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
+  date = soup_date_time_new_from_http_string (reply_header ("Retry-After"));
+  fail_unless (date != NULL, "%s", reply_header ("Retry-After"));
+  ahead = g_date_time_to_unix (date) * SECOND - g_get_real_time ();
+  fail_unless (ahead > 3 * SECOND && ahead <= 5 * SECOND, "%" G_GINT64_FORMAT,
+      ahead);
+  g_date_time_unref (date);
+
+  cv_local_server_set_retry_after_format (server,
+      CV_LOCAL_SERVER_RETRY_AFTER_MS);
+  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
+  fail_unless_equals_string (reply_header ("retry-after-ms"), "5000");
+  fail_if (reply_header ("Retry-After") != NULL);
+  cv_local_server_set_failure (server, 0, 0);
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
 /* Proves the garbling modes: MALFORMED answers 200 with a body that does
  * not parse; WRONG_TYPES answers 200 with JSON whose members have the wrong
  * types. */
@@ -1747,6 +1786,7 @@ localserver_suite (void)
   suite_add_tcase (s, tc_misbehaviour);
   tcase_add_test (tc_misbehaviour, test_delay);
   tcase_add_test (tc_misbehaviour, test_status);
+  tcase_add_test (tc_misbehaviour, test_fail_every_and_retry_after_formats);
   tcase_add_test (tc_misbehaviour, test_malformed_and_wrong_types);
   tcase_add_test (tc_misbehaviour, test_drop);
   tcase_add_test (tc_misbehaviour, test_hang);
