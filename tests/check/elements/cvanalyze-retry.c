@@ -1,0 +1,215 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/* Retries against the local server: the same JPEG again after a transient
+ * failure, the service's Retry-After kept, 400 not retried, and no retry
+ * once the next sample is due. The timing is read from the server's
+ * request log, never from sleeps. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+
+#include "cvanalyzetest.h"
+
+static guint64
+stat (GstElement * pipeline, const gchar * name)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstStructure *stats;
+  guint64 value = 0;
+
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, name, &value), "%s", name);
+  gst_structure_free (stats);
+  gst_object_unref (a);
+  return value;
+}
+
+static gboolean
+same_body (guint i, guint j)
+{
+  CvLocalServerRequest *a = cv_local_server_get_request (server, i);
+  CvLocalServerRequest *b = cv_local_server_get_request (server, j);
+  gboolean same = g_bytes_equal (a->body, b->body);
+
+  cv_local_server_request_free (a);
+  cv_local_server_request_free (b);
+  return same;
+}
+
+/* A moving ball, so that each sample's JPEG differs from the last. */
+#define NON_LIVE(n) "videotestsrc pattern=ball num-buffers=" #n " ! " \
+  "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a " \
+  "endpoint=ENDPOINT key=KEY interval=100000000 timeout=5000000000 ! " \
+  "fakesink sync=false"
+
+/* Against a server that fails every third request with 503, every sample
+ * still gets its result, each failed request is followed by a retry of
+ * byte-identical JPEG (while consecutive samples differ), stats count the
+ * retries, and nothing is warned about. */
+GST_START_TEST (test_every_third_503_retried)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (10));
+  GList *messages, *results;
+  guint n, i;
+
+  cv_local_server_set_fail_every (server, 3, 503);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 10);
+  g_list_free (results);
+
+  /* 10 samples, 14 requests: the 3rd, 6th, 9th, 12th fail, each followed
+   * at once by its retry. */
+  n = cv_local_server_get_request_count (server);
+  fail_unless_equals_int (n, 14);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 4);
+  fail_unless_equals_uint64 (stat (pipeline, "results"), 10);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 0);
+  for (i = 2; i < n; i += 3) {
+    fail_unless (same_body (i, i + 1), "request %u's retry sent other bytes",
+        i + 1);
+    fail_if (same_body (i - 1, i), "samples %u and %u sent the same JPEG", i,
+        i + 1);
+  }
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static const CvLocalServerRetryAfter formats[] = {
+  CV_LOCAL_SERVER_RETRY_AFTER_SECONDS,
+  CV_LOCAL_SERVER_RETRY_AFTER_DATE,
+  CV_LOCAL_SERVER_RETRY_AFTER_MS,
+};
+
+#define RETRY_AFTER_S 2
+
+/* A 429's wait is kept exactly, whichever way it is sent: the retry (of
+ * the same JPEG) reaches the server no sooner than Retry-After seconds
+ * after the 429 (retry-after-ms likewise), or, for an HTTP date, no sooner
+ * than that date; and the sample still gets its result. */
+GST_START_TEST (test_retry_after_kept)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (2));
+  CvLocalServerRequest *failed, *retry;
+  GList *messages, *results;
+  gint64 gap_us;
+
+  /* Request 1 (sample 1) is answered, request 2 (sample 2) gets the 429,
+   * request 3 is its retry. */
+  cv_local_server_set_failure (server, 0, RETRY_AFTER_S);
+  cv_local_server_set_retry_after_format (server, formats[__i__]);
+  cv_local_server_set_fail_every (server, 2, 429);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 2);
+  g_list_free (results);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  fail_unless (same_body (1, 2));
+
+  failed = cv_local_server_get_request (server, 1);
+  retry = cv_local_server_get_request (server, 2);
+  gap_us = retry->received_monotonic_us - failed->received_monotonic_us;
+  if (formats[__i__] == CV_LOCAL_SERVER_RETRY_AFTER_DATE) {
+    /* The date is whole seconds: at least the 429's second + 2 s. */
+    gint64 date_us = (failed->received_real_us / G_USEC_PER_SEC +
+        RETRY_AFTER_S) * G_USEC_PER_SEC;
+
+    fail_unless (retry->received_real_us >= date_us, "retried %"
+        G_GINT64_FORMAT " us before the date", date_us -
+        retry->received_real_us);
+    fail_unless (gap_us >= (RETRY_AFTER_S - 1) * G_USEC_PER_SEC);
+  } else {
+    fail_unless (gap_us >= RETRY_AFTER_S * G_USEC_PER_SEC, "retried %"
+        G_GINT64_FORMAT " us after the 429", gap_us);
+  }
+  /* ...and not much later: the wait is the service's, not a backoff. */
+  fail_unless (gap_us < (RETRY_AFTER_S + 1) * G_USEC_PER_SEC, "%"
+      G_GINT64_FORMAT, gap_us);
+  cv_local_server_request_free (failed);
+  cv_local_server_request_free (retry);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A 400 (the image refused) is not retried: one request per sample, each
+ * of those frames skipped, one warning for the lot. */
+GST_START_TEST (test_bad_request_not_retried)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
+  GList *messages, *l;
+  guint warnings = 0;
+
+  cv_local_server_set_failure (server, 400, 0);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  for (l = messages; l; l = l->next)
+    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 3);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* On a live stream a retry waits for nothing beyond the next sample: a
+ * Retry-After (1 s) longer than the interval (200 ms) is not retried, the
+ * frame is dropped and the next sample goes instead. */
+GST_START_TEST (test_live_no_retry_past_next_sample)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=15 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=200000000 ! "
+      "fakesink");
+  GList *messages;
+
+  cv_local_server_set_failure (server, 503, 1);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_unless (cv_test_find_message (messages, GST_MESSAGE_WARNING) != NULL);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
+  fail_unless (cv_local_server_get_request_count (server) >= 1);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"),
+      cv_local_server_get_request_count (server));
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+cvanalyze_retry_suite (void)
+{
+  Suite *s = suite_create ("cvanalyze-retry");
+  TCase *tc = tcase_create ("retry");
+
+  tcase_add_checked_fixture (tc, cv_test_server_setup, cv_test_server_teardown);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_every_third_503_retried);
+  tcase_add_loop_test (tc, test_retry_after_kept, 0, G_N_ELEMENTS (formats));
+  tcase_add_test (tc, test_bad_request_not_retried);
+  tcase_add_test (tc, test_live_no_retry_past_next_sample);
+  return s;
+}
+
+GST_CHECK_MAIN (cvanalyze_retry);
