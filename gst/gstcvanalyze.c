@@ -174,6 +174,8 @@ enum
   PROP_JPEG_QUALITY,
   PROP_MAX_IN_FLIGHT,
   PROP_TIMEOUT,
+  PROP_MAX_RATE,
+  PROP_RATE_GROUP,
   PROP_MAX_RETRIES,
   PROP_RETRY_BACKOFF_FACTOR,
   PROP_RETRY_BACKOFF_MAX,
@@ -211,6 +213,7 @@ enum
 #define DEFAULT_MAX_DIMENSION 1024
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
+#define DEFAULT_MAX_RATE 0
 #define DEFAULT_MAX_RETRIES 2
 #define DEFAULT_RETRY_BACKOFF_FACTOR 0.5
 #define DEFAULT_RETRY_BACKOFF_MAX 60.0
@@ -277,6 +280,8 @@ struct _GstCvAnalyze
   guint max_in_flight;
   GstClockTime timeout;
   GstCvAnalyzeRetryPolicy retry;
+  guint max_rate;
+  gchar *rate_group;
   guint max_response_size;
   gchar *ca_file;
   GTlsDatabase *tls_database;
@@ -318,6 +323,10 @@ struct _GstCvAnalyze
   GstCvAnalyzeClient *client;   /* set in start(), cleared in stop() */
   guint64 requests;             /* requests sent by clients already stopped */
   guint64 retries;              /* and their retries */
+  guint64 held_back;            /* samples due that the budget held back */
+  gboolean held;                /* streaming thread: this one is counted */
+  GstCvAnalyzeBudget *budget;   /* of this run; NULL: no budget, no group */
+  guint budget_rate;            /* its rate when the run stopped */
   guint generation;             /* bumped by every flush and stop */
   Attachment *current;
   gboolean stopping;            /* PAUSED->READY under way */
@@ -784,6 +793,41 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:max-rate:
+   *
+   * Most requests a minute (retries included), spread evenly: one every
+   * 60 s / max-rate at most, never a burst, so a rate-limited service
+   * (Azure's F0 tier: 20) is not met with 429s. The interval in effect is
+   * the larger of #GstCvAnalyze:interval and what the budget allows: a
+   * sample due that the budget holds back is counted (`held-back` in
+   * #GstCvAnalyze:stats) and the next frame tries again. 0: no limit.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RATE,
+      g_param_spec_uint ("max-rate", "Maximum rate",
+          "Most requests a minute, spread evenly (20 for Azure's free F0 "
+          "tier); shared by the elements of one rate-group; 0: no limit",
+          0, 100000, DEFAULT_MAX_RATE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:rate-group:
+   *
+   * A name: all cvanalyze elements of the process with the same one
+   * share one budget (the lowest non-zero #GstCvAnalyze:max-rate among
+   * them), and a 429 with Retry-After to any of them pauses them all,
+   * since one subscription key is what the service counts. Unset: the
+   * element's own.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RATE_GROUP,
+      g_param_spec_string ("rate-group", "Rate group",
+          "Elements with the same name share one max-rate budget and "
+          "pause together on a 429 (one subscription for all cameras)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:max-retries:
    *
    * How many times a frame is sent again after a transient failure (HTTP
@@ -1137,6 +1181,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->max_dimension = DEFAULT_MAX_DIMENSION;
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  self->max_rate = DEFAULT_MAX_RATE;
   self->retry.max_retries = DEFAULT_MAX_RETRIES;
   self->retry.backoff_factor = DEFAULT_RETRY_BACKOFF_FACTOR;
   self->retry.backoff_max = DEFAULT_RETRY_BACKOFF_MAX;
@@ -1214,6 +1259,7 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->last_advice);
   g_free (self->font_desc);
   g_free (self->ca_file);
+  g_free (self->rate_group);
   g_clear_object (&self->tls_database);
   g_clear_pointer (&self->current, attachment_unref);
   gst_cv_analyze_caption_track_reset (&self->captions);
@@ -1300,6 +1346,13 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_MAX_IN_FLIGHT:
       self->max_in_flight = g_value_get_uint (value);
       break;
+    case PROP_MAX_RATE:
+      self->max_rate = g_value_get_uint (value);
+      break;
+    case PROP_RATE_GROUP:
+      g_free (self->rate_group);
+      self->rate_group = g_value_dup_string (value);
+      break;
     case PROP_MAX_RETRIES:
       self->retry.max_retries = g_value_get_uint (value);
       break;
@@ -1364,6 +1417,23 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Requests a minute at most, by 'interval' and the budget; 0: no limit.
+ * Called with the state lock (the budget is set at start, under it). */
+static gdouble
+rate_in_effect (GstCvAnalyze * self)
+{
+  gdouble by_interval, by_budget;
+
+  GST_OBJECT_LOCK (self);
+  by_interval = self->interval ? 60.0 * GST_SECOND / self->interval : 0;
+  GST_OBJECT_UNLOCK (self);
+  by_budget = self->budget ? gst_cv_analyze_budget_get_rate (self->budget) :
+      self->budget_rate;
+  if (by_interval == 0 || by_budget == 0)
+    return MAX (by_interval, by_budget);
+  return MIN (by_interval, by_budget);
+}
+
 static GstStructure *
 get_stats (GstCvAnalyze * self)
 {
@@ -1384,7 +1454,9 @@ get_stats (GstCvAnalyze * self)
       "prompt-tokens", G_TYPE_UINT64, self->prompt_tokens,
       "completion-tokens", G_TYPE_UINT64, self->completion_tokens,
       "retries", G_TYPE_UINT64, self->client ?
-      gst_cv_analyze_client_get_retries (self->client) : self->retries, NULL);
+      gst_cv_analyze_client_get_retries (self->client) : self->retries,
+      "rate", G_TYPE_DOUBLE, rate_in_effect (self),
+      "held-back", G_TYPE_UINT64, self->held_back, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -1455,6 +1527,12 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_IN_FLIGHT:
       g_value_set_uint (value, self->max_in_flight);
+      break;
+    case PROP_MAX_RATE:
+      g_value_set_uint (value, self->max_rate);
+      break;
+    case PROP_RATE_GROUP:
+      g_value_set_string (value, self->rate_group);
       break;
     case PROP_MAX_RETRIES:
       g_value_set_uint (value, self->retry.max_retries);
@@ -1727,6 +1805,9 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;
+  if (self->max_rate > 0 || (self->rate_group && *self->rate_group))
+    config.budget = gst_cv_analyze_budget_acquire (self->rate_group,
+        self->max_rate);
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
@@ -1756,6 +1837,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
     g_clear_object (&tls_database);
     gst_cv_analyze_service_free (config.service);
     free_secret (config.key);
+    gst_cv_analyze_budget_release (config.budget);
     return FALSE;
   }
   config.tls_database = tls_database;
@@ -1770,6 +1852,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->state_lock);
   self->client = client;
+  self->budget = config.budget;       /* the client has its own reference */
   self->stopping = FALSE;
   self->fatal = FALSE;
   self->auth_reported = FALSE;
@@ -1777,7 +1860,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->samples = self->skipped = self->failed = self->results = 0;
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
-  self->requests = self->retries = 0;
+  self->requests = self->retries = self->held_back = 0;
+  self->held = FALSE;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
   self->prompt_tokens = self->completion_tokens = 0;
@@ -1817,6 +1901,7 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   GstCvAnalyzeClient *client;
+  GstCvAnalyzeBudget *budget;
 
   reset_results (self);
   gst_cv_analyze_caption_track_reset (&self->captions);
@@ -1836,6 +1921,11 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
     gst_cv_analyze_client_stop (client);
     gst_object_unref (client);
   }
+  g_mutex_lock (&self->state_lock);
+  budget = g_steal_pointer (&self->budget);
+  self->budget_rate = budget ? gst_cv_analyze_budget_get_rate (budget) : 0;
+  g_mutex_unlock (&self->state_lock);
+  gst_cv_analyze_budget_release (budget);
   return TRUE;
 }
 
@@ -2335,6 +2425,18 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
   }
   if (self->next_sample != GST_CLOCK_TIME_NONE && cadence < self->next_sample)
     return FALSE;
+
+  /* Due by 'interval', but beyond the budget: held back (counted once),
+   * and the next frame asks again. */
+  if (self->budget && !gst_cv_analyze_budget_try_take (self->budget,
+          g_get_monotonic_time ())) {
+    g_mutex_lock (&self->state_lock);
+    self->held_back += !self->held;
+    g_mutex_unlock (&self->state_lock);
+    self->held = TRUE;
+    return FALSE;
+  }
+  self->held = FALSE;
 
   GST_OBJECT_LOCK (self);
   interval = self->interval;

@@ -433,10 +433,14 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
       && gst_cv_analyze_retry_status_is_transient (outcome->status);
   if (outcome->status == 429    /* Too Many Requests */
       && retry_after_ms > 0) {
+    gint64 until_us = g_get_monotonic_time () + (gint64) retry_after_ms * 1000;
+
     g_mutex_lock (&self->lock);
-    self->backoff_until_us = g_get_monotonic_time () +
-        (gint64) retry_after_ms * 1000;
+    self->backoff_until_us = until_us;
     g_mutex_unlock (&self->lock);
+    /* One subscription: every element of the rate group waits. */
+    if (self->config.budget)
+      gst_cv_analyze_budget_pause_until (self->config.budget, until_us);
   }
   return next;
 }
@@ -840,13 +844,24 @@ on_retry_due (gpointer user_data)
 static gboolean
 retry_later (GstCvAnalyzeClient * self, Request * req)
 {
+  gint64 now_us = g_get_monotonic_time ();
   gint64 delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
-      req->retries, (gint64) req->retry_after_ms * 1000,
-      g_get_monotonic_time (), req->retry_deadline_us, g_random_double ());
+      req->retries, (gint64) req->retry_after_ms * 1000, now_us,
+      req->retry_deadline_us, g_random_double ());
   gboolean flushed;
 
   if (delay_us < 0)
     return FALSE;
+  /* A retry is a request like any other: within the budget, or not at
+   * all. */
+  if (self->config.budget) {
+    gint64 at_us = gst_cv_analyze_budget_reserve (self->config.budget,
+        now_us + delay_us, req->retry_deadline_us);
+
+    if (at_us < 0)
+      return FALSE;
+    delay_us = at_us - now_us;
+  }
 
   GST_DEBUG_OBJECT (self, "retry %u of a frame (%s, HTTP %u) in %"
       G_GINT64_FORMAT " ms", req->retries + 1, req->outcome.message ?
@@ -1084,6 +1099,8 @@ gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
   self->config.max_response_size = MAX (1, config->max_response_size);
   if (config->tls_database)
     self->config.tls_database = g_object_ref (config->tls_database);
+  if (config->budget)
+    self->config.budget = gst_cv_analyze_budget_ref (config->budget);
   self->func = func;
   self->user_data = user_data;
 
@@ -1300,6 +1317,7 @@ gst_cv_analyze_client_finalize (GObject * object)
   for (i = 0; i < self->n_history; i++)
     g_bytes_unref (self->history[i].jpeg);
   g_clear_object (&self->config.tls_database);
+  g_clear_pointer (&self->config.budget, gst_cv_analyze_budget_release);
   /* The key is a secret: wipe it before the memory goes back. */
   if (self->config.key)
     memset (self->config.key, 0, strlen (self->config.key));

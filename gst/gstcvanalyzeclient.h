@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "gstcvanalyzebudget.h"
 #include "gstcvanalyzeretry.h"
 #include "gstcvanalyzeservice.h"
 
@@ -110,6 +111,9 @@ typedef struct
   gsize max_response_size;      /* bytes of a 2xx body kept at most */
   GTlsDatabase *tls_database;   /* nullable: the system's trust store */
   GstCvAnalyzeRetryPolicy retry;        /* transient failures */
+  GstCvAnalyzeBudget *budget;   /* nullable: the rate budget retries take
+                                 * from and a 429 pauses; the client takes
+                                 * a reference */
 } GstCvAnalyzeClientConfig;
 
 /* Error bodies are read up to this many bytes (enough for any of Azure's

@@ -196,6 +196,66 @@ GST_START_TEST (test_live_no_retry_past_next_sample)
 
 GST_END_TEST;
 
+#define CAMERA(name) "videotestsrc is-live=true num-buffers=30 ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
+  " endpoint=ENDPOINT key=KEY interval=0 max-rate=600 rate-group=sub ! " \
+  "fakesink "
+
+/* Two live cameras in one rate-group, each asking for every frame (60 in
+ * all over 1 s), share max-rate=600 (one request per 100 ms): together
+ * they send no more than the budget allows over the time they ran, each
+ * gets some of it, both count samples held back, and stats report the
+ * rate in effect. (The exact spacing over minutes is proven on simulated
+ * time in libs/budget; this proves the elements use one budget.) */
+GST_START_TEST (test_rate_group_shared_by_elements)
+{
+  GstElement *pipeline = cv_test_make_pipeline (CAMERA ("a") CAMERA ("b"));
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstElement *b = gst_bin_get_by_name (GST_BIN (pipeline), "b");
+  CvLocalServerRequest *first, *last;
+  GstStructure *sa, *sb;
+  guint64 ra, rb, ha, hb;
+  gdouble rate;
+  GList *messages;
+  gint64 span_us;
+  guint n;
+
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  g_object_get (a, "stats", &sa, NULL);
+  g_object_get (b, "stats", &sb, NULL);
+  fail_unless (gst_structure_get (sa, "requests", G_TYPE_UINT64, &ra,
+          "held-back", G_TYPE_UINT64, &ha, "rate", G_TYPE_DOUBLE, &rate,
+          NULL));
+  fail_unless (gst_structure_get (sb, "requests", G_TYPE_UINT64, &rb,
+          "held-back", G_TYPE_UINT64, &hb, NULL));
+  n = cv_local_server_get_request_count (server);
+  fail_unless_equals_uint64 (ra + rb, n);
+  fail_unless (ra >= 1 && rb >= 1, "%" G_GUINT64_FORMAT " and %"
+      G_GUINT64_FORMAT, ra, rb);
+  fail_unless (ha >= 1 && hb >= 1);
+  fail_unless (rate == 600.0, "%g", rate);
+
+  /* Sent at least 100 ms apart; arrival jitter may shorten the span seen
+   * by the server, hence one request of slack. */
+  first = cv_local_server_get_request (server, 0);
+  last = cv_local_server_get_request (server, n - 1);
+  span_us = last->received_monotonic_us - first->received_monotonic_us;
+  fail_unless (n <= span_us / 100000 + 2, "%u requests in %" G_GINT64_FORMAT
+      " us", n, span_us);
+  fail_unless (n < 30, "%u requests: no budget", n);
+  cv_local_server_request_free (first);
+  cv_local_server_request_free (last);
+  gst_structure_free (sa);
+  gst_structure_free (sb);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_retry_suite (void)
 {
@@ -209,6 +269,7 @@ cvanalyze_retry_suite (void)
   tcase_add_loop_test (tc, test_retry_after_kept, 0, G_N_ELEMENTS (formats));
   tcase_add_test (tc, test_bad_request_not_retried);
   tcase_add_test (tc, test_live_no_retry_past_next_sample);
+  tcase_add_test (tc, test_rate_group_shared_by_elements);
   return s;
 }
 
