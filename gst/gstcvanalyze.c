@@ -177,6 +177,7 @@ enum
   PROP_MAX_RATE,
   PROP_RATE_GROUP,
   PROP_MAX_RETRIES,
+  PROP_BREAKER_THRESHOLD,
   PROP_RETRY_BACKOFF_FACTOR,
   PROP_RETRY_BACKOFF_MAX,
   PROP_MAX_RESPONSE_SIZE,
@@ -215,6 +216,7 @@ enum
 #define DEFAULT_MAX_IN_FLIGHT 1
 #define DEFAULT_MAX_RATE 0
 #define DEFAULT_MAX_RETRIES 2
+#define DEFAULT_BREAKER_THRESHOLD 5
 #define DEFAULT_RETRY_BACKOFF_FACTOR 0.5
 #define DEFAULT_RETRY_BACKOFF_MAX 60.0
 #define DEFAULT_TIMEOUT 0        /* the service's */
@@ -280,6 +282,7 @@ struct _GstCvAnalyze
   guint max_in_flight;
   GstClockTime timeout;
   GstCvAnalyzeRetryPolicy retry;
+  guint breaker_threshold;
   guint max_rate;
   gchar *rate_group;
   guint max_response_size;
@@ -324,6 +327,8 @@ struct _GstCvAnalyze
   guint64 requests;             /* requests sent by clients already stopped */
   guint64 retries;              /* and their retries */
   guint64 held_back;            /* samples due that the budget held back */
+  guint64 breaker_openings;     /* of clients already stopped */
+  GstClockTime breaker_open_time;
   gboolean held;                /* streaming thread: this one is counted */
   GstCvAnalyzeBudget *budget;   /* of this run; NULL: no budget, no group */
   guint budget_rate;            /* its rate when the run stopped */
@@ -848,6 +853,24 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           DEFAULT_MAX_RETRIES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:breaker-threshold:
+   *
+   * After this many transient failures in a row (each after its retries),
+   * nothing is sent for a cool-down of 1 s, then one probe; each failed
+   * probe doubles the cool-down, up to 60 s, so a service back after an
+   * outage is probed again within the outage's length, and within a
+   * minute. One warning when it opens, one info message when the service
+   * answers again; the video never notices. 0: never stop sending.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_BREAKER_THRESHOLD,
+      g_param_spec_uint ("breaker-threshold", "Circuit breaker threshold",
+          "Transient failures in a row after which nothing is sent for a "
+          "cool-down (1 s, doubling up to 60 s while probes fail); 0: never",
+          0, 1000, DEFAULT_BREAKER_THRESHOLD, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:retry-backoff-factor:
    *
    * As souphttpsrc's: the first retry is sent at once (most failures are
@@ -1183,6 +1206,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   self->max_rate = DEFAULT_MAX_RATE;
   self->retry.max_retries = DEFAULT_MAX_RETRIES;
+  self->breaker_threshold = DEFAULT_BREAKER_THRESHOLD;
   self->retry.backoff_factor = DEFAULT_RETRY_BACKOFF_FACTOR;
   self->retry.backoff_max = DEFAULT_RETRY_BACKOFF_MAX;
   self->timeout = DEFAULT_TIMEOUT;
@@ -1356,6 +1380,9 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_MAX_RETRIES:
       self->retry.max_retries = g_value_get_uint (value);
       break;
+    case PROP_BREAKER_THRESHOLD:
+      self->breaker_threshold = g_value_get_uint (value);
+      break;
     case PROP_RETRY_BACKOFF_FACTOR:
       self->retry.backoff_factor = g_value_get_double (value);
       break;
@@ -1438,8 +1465,15 @@ static GstStructure *
 get_stats (GstCvAnalyze * self)
 {
   GstStructure *s;
+  guint64 openings;
+  GstClockTime open_time;
 
   g_mutex_lock (&self->state_lock);
+  openings = self->breaker_openings;
+  open_time = self->breaker_open_time;
+  if (self->client)
+    gst_cv_analyze_client_get_breaker_stats (self->client, &openings,
+        &open_time);
   s = gst_structure_new ("cvanalyze-stats",
       "samples", G_TYPE_UINT64, self->samples,
       "requests", G_TYPE_UINT64, self->client ?
@@ -1456,7 +1490,9 @@ get_stats (GstCvAnalyze * self)
       "retries", G_TYPE_UINT64, self->client ?
       gst_cv_analyze_client_get_retries (self->client) : self->retries,
       "rate", G_TYPE_DOUBLE, rate_in_effect (self),
-      "held-back", G_TYPE_UINT64, self->held_back, NULL);
+      "held-back", G_TYPE_UINT64, self->held_back,
+      "breaker-openings", G_TYPE_UINT64, openings,
+      "breaker-open-time", G_TYPE_UINT64, open_time, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -1536,6 +1572,9 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_RETRIES:
       g_value_set_uint (value, self->retry.max_retries);
+      break;
+    case PROP_BREAKER_THRESHOLD:
+      g_value_set_uint (value, self->breaker_threshold);
       break;
     case PROP_RETRY_BACKOFF_FACTOR:
       g_value_set_double (value, self->retry.backoff_factor);
@@ -1805,6 +1844,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;
+  config.breaker_threshold = self->breaker_threshold;
   if (self->max_rate > 0 || (self->rate_group && *self->rate_group))
     config.budget = gst_cv_analyze_budget_acquire (self->rate_group,
         self->max_rate);
@@ -1861,6 +1901,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
   self->requests = self->retries = self->held_back = 0;
+  self->breaker_openings = self->breaker_open_time = 0;
   self->held = FALSE;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
@@ -1912,6 +1953,8 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   if (client) {
     self->requests = gst_cv_analyze_client_get_requests_sent (client);
     self->retries = gst_cv_analyze_client_get_retries (client);
+    gst_cv_analyze_client_get_breaker_stats (client, &self->breaker_openings,
+        &self->breaker_open_time);
   }
   g_mutex_unlock (&self->state_lock);
 
@@ -2939,6 +2982,28 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   g_mutex_unlock (&self->state_lock);
 }
 
+/* The breaker's two messages: one when it opens, one when the service
+ * answers again. */
+static void
+report_breaker (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
+{
+  guint threshold;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->breaker_threshold;
+  GST_OBJECT_UNLOCK (self);
+  if (o->breaker == GST_CV_ANALYZE_BREAKER_OPENED)
+    GST_ELEMENT_WARNING (self, RESOURCE, READ, ("The analysis service "
+            "failed %u times in a row: nothing is sent to it for %g s, then "
+            "one request tries it (the wait doubles while it fails, up to "
+            "60 s). Frames go on without analysis; check the service, or "
+            "raise 'breaker-threshold'.", threshold,
+            (gdouble) o->breaker_cool_down / GST_SECOND), (NULL));
+  else if (o->breaker == GST_CV_ANALYZE_BREAKER_RECOVERED)
+    GST_ELEMENT_INFO (self, RESOURCE, READ, ("The analysis service answers "
+            "again: analysis resumes."), (NULL));
+}
+
 static void
 on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
 {
@@ -2948,4 +3013,5 @@ on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
     handle_result (self, outcome);
   else
     handle_failure (self, outcome);
+  report_breaker (self, outcome);
 }

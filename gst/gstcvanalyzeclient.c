@@ -58,6 +58,7 @@ struct _GstCvAnalyzeClient
   guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
   guint64 retries;              /* frames sent again after a failure */
+  GstCvAnalyzeBreaker breaker;
 
   /* The client's thread only: the JPEGs of the last frames, oldest first,
    * that go with the next one (frames_per_request - 1 at most). */
@@ -519,6 +520,14 @@ finish_request (Request * req, const GError * err)
     deliver = FALSE;            /* flushed meanwhile */
   } else if (deliver && req->retryable && retry_later (self, req)) {
     return;
+  }
+  if (deliver) {
+    g_mutex_lock (&self->lock);
+    req->outcome.breaker = gst_cv_analyze_breaker_record (&self->breaker,
+        req->retryable, g_get_monotonic_time ());
+    req->outcome.breaker_cool_down = self->breaker.cool_down_us *
+        GST_USECOND;
+    g_mutex_unlock (&self->lock);
   }
 
   GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u, %"
@@ -1103,6 +1112,7 @@ gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
     self->config.budget = gst_cv_analyze_budget_ref (config->budget);
   self->func = func;
   self->user_data = user_data;
+  gst_cv_analyze_breaker_init (&self->breaker, config->breaker_threshold);
 
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
@@ -1159,6 +1169,11 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
     }
     if (!backoff && self->pending == NULL
         && self->in_flight < self->config.max_in_flight) {
+      if (!gst_cv_analyze_breaker_allow (&self->breaker, now)) {
+        ret = GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN;
+        drop = frame;
+        break;
+      }
       self->in_flight++;
       self->pending = frame;
       schedule_pending (self);
@@ -1216,6 +1231,8 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
       }
     }
     self->backoff_until_us = 0;
+    gst_cv_analyze_breaker_abandon_probe (&self->breaker,
+        g_get_monotonic_time ());
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -1275,6 +1292,18 @@ gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * self)
   n = self->retries;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+/* Times the breaker opened, and the time it has been open in all. */
+void
+gst_cv_analyze_client_get_breaker_stats (GstCvAnalyzeClient * self,
+    guint64 * openings, GstClockTime * open_time)
+{
+  g_mutex_lock (&self->lock);
+  *openings = self->breaker.openings;
+  *open_time = gst_cv_analyze_breaker_open_time_us (&self->breaker,
+      g_get_monotonic_time ()) * GST_USECOND;
+  g_mutex_unlock (&self->lock);
 }
 
 static gboolean

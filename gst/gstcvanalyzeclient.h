@@ -76,6 +76,8 @@ typedef struct
   guint retry_after;            /* seconds, from Retry-After or
                                  * retry-after-ms (rounded up), 0 if absent */
   GTlsCertificateFlags tls_errors;      /* why the certificate was refused */
+  GstCvAnalyzeBreakerEvent breaker;     /* what this outcome did to it */
+  GstClockTime breaker_cool_down;       /* OPENED: how long nothing goes */
   GstStructure *result;         /* parsed result (RESULT only) */
   gchar *body;                  /* response text as received (at most
                                  * max_response_size bytes), or NULL */
@@ -95,6 +97,8 @@ typedef enum
   GST_CV_ANALYZE_SUBMIT_REPLACED,       /* queued, an older waiting frame dropped */
   GST_CV_ANALYZE_SUBMIT_BUSY,           /* max-in-flight reached: frame dropped */
   GST_CV_ANALYZE_SUBMIT_BACKOFF,        /* service asked to wait (429) */
+  GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN,   /* the service keeps failing: not
+                                         * sent until the cool-down ends */
   GST_CV_ANALYZE_SUBMIT_FLUSHING,
 } GstCvAnalyzeSubmitResult;
 
@@ -111,6 +115,8 @@ typedef struct
   gsize max_response_size;      /* bytes of a 2xx body kept at most */
   GTlsDatabase *tls_database;   /* nullable: the system's trust store */
   GstCvAnalyzeRetryPolicy retry;        /* transient failures */
+  guint breaker_threshold;      /* transient failures in a row that open
+                                 * the breaker; 0: never */
   GstCvAnalyzeBudget *budget;   /* nullable: the rate budget retries take
                                  * from and a 429 pauses; the client takes
                                  * a reference */
@@ -147,6 +153,9 @@ gboolean gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * client,
 guint64  gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * client);
 
 guint64  gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * client);
+
+void     gst_cv_analyze_client_get_breaker_stats (GstCvAnalyzeClient * client,
+    guint64 * openings, GstClockTime * open_time);
 
 void     gst_cv_analyze_client_stop (GstCvAnalyzeClient * client);
 

@@ -12,6 +12,7 @@
 #endif
 
 #include <math.h>
+#include <string.h>
 
 #include "gstcvanalyzeretry.h"
 
@@ -72,4 +73,95 @@ gst_cv_analyze_retry_delay_us (const GstCvAnalyzeRetryPolicy * policy,
   if (now_us + delay >= deadline_us)
     return -1;
   return delay;
+}
+
+void
+gst_cv_analyze_breaker_init (GstCvAnalyzeBreaker * breaker, guint threshold)
+{
+  memset (breaker, 0, sizeof (*breaker));
+  breaker->threshold = threshold;
+  breaker->cool_down_us = GST_CV_ANALYZE_BREAKER_FIRST_COOL_DOWN_US;
+}
+
+/* Whether a request may go at @now_us: always while closed; once the
+ * cool-down is over, one (the probe), then none until its outcome is
+ * recorded. */
+gboolean
+gst_cv_analyze_breaker_allow (GstCvAnalyzeBreaker * breaker, gint64 now_us)
+{
+  switch (breaker->state) {
+    case GST_CV_ANALYZE_BREAKER_CLOSED:
+      return TRUE;
+    case GST_CV_ANALYZE_BREAKER_OPEN:
+      if (now_us < breaker->open_until_us)
+        return FALSE;
+      breaker->state = GST_CV_ANALYZE_BREAKER_PROBING;
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static void
+open_for (GstCvAnalyzeBreaker * breaker, gint64 now_us)
+{
+  breaker->state = GST_CV_ANALYZE_BREAKER_OPEN;
+  breaker->open_until_us = now_us + breaker->cool_down_us;
+}
+
+/* The outcome of a request: @failed for a transient failure (the kinds
+ * that are retried), else the service answered. */
+GstCvAnalyzeBreakerEvent
+gst_cv_analyze_breaker_record (GstCvAnalyzeBreaker * breaker,
+    gboolean failed, gint64 now_us)
+{
+  if (!failed) {
+    breaker->failures = 0;
+    if (breaker->state == GST_CV_ANALYZE_BREAKER_CLOSED)
+      return GST_CV_ANALYZE_BREAKER_NO_CHANGE;
+    breaker->open_time_us += now_us - breaker->opened_at_us;
+    breaker->state = GST_CV_ANALYZE_BREAKER_CLOSED;
+    breaker->cool_down_us = GST_CV_ANALYZE_BREAKER_FIRST_COOL_DOWN_US;
+    return GST_CV_ANALYZE_BREAKER_RECOVERED;
+  }
+
+  breaker->failures++;
+  switch (breaker->state) {
+    case GST_CV_ANALYZE_BREAKER_PROBING:
+      breaker->cool_down_us = MIN (breaker->cool_down_us * 2,
+          GST_CV_ANALYZE_BREAKER_MAX_COOL_DOWN_US);
+      open_for (breaker, now_us);
+      return GST_CV_ANALYZE_BREAKER_NO_CHANGE;
+    case GST_CV_ANALYZE_BREAKER_CLOSED:
+      if (breaker->threshold == 0 || breaker->failures < breaker->threshold)
+        return GST_CV_ANALYZE_BREAKER_NO_CHANGE;
+      breaker->openings++;
+      breaker->opened_at_us = now_us;
+      open_for (breaker, now_us);
+      return GST_CV_ANALYZE_BREAKER_OPENED;
+    default:                   /* answers of requests sent before it opened */
+      return GST_CV_ANALYZE_BREAKER_NO_CHANGE;
+  }
+}
+
+/* The probe will not be answered (a flush cancelled it): the next request
+ * probes instead. */
+void
+gst_cv_analyze_breaker_abandon_probe (GstCvAnalyzeBreaker * breaker,
+    gint64 now_us)
+{
+  if (breaker->state == GST_CV_ANALYZE_BREAKER_PROBING) {
+    breaker->state = GST_CV_ANALYZE_BREAKER_OPEN;
+    breaker->open_until_us = now_us;
+  }
+}
+
+/* Time spent open, the current opening included. */
+gint64
+gst_cv_analyze_breaker_open_time_us (const GstCvAnalyzeBreaker * breaker,
+    gint64 now_us)
+{
+  return breaker->open_time_us +
+      (breaker->state == GST_CV_ANALYZE_BREAKER_CLOSED ? 0 :
+      now_us - breaker->opened_at_us);
 }

@@ -21,6 +21,8 @@
 
 #include "cvanalyzetest.h"
 
+#define SECOND_US G_GINT64_CONSTANT (1000000)
+
 static guint64
 stat (GstElement * pipeline, const gchar * name)
 {
@@ -256,6 +258,76 @@ GST_START_TEST (test_rate_group_shared_by_elements)
 
 GST_END_TEST;
 
+/* Against a service that answers 503 and then recovers: after
+ * breaker-threshold (3) failures nothing is sent for the 1 s cool-down,
+ * then one probe, which fails and doubles it; requests during the outage
+ * are exactly 3 + 1; one warning says the breaker opened (after the one
+ * for the 503 itself), one info message says the service answers again,
+ * and results resume within one cool-down (2 s) of the recovery; stats
+ * count the opening and its time. */
+GST_START_TEST (test_breaker_opens_and_recovers)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
+      "breaker-threshold=3 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint warnings = 0, breaker_warnings = 0, infos = 0, outage_requests;
+  gint64 recovered_us = 0, resumed_us = 0;
+  gboolean eos = FALSE;
+  GstMessage *m;
+
+  cv_local_server_set_failure (server, 503, 0);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* 3 failures, then the first probe after 1 s. */
+  fail_unless (cv_local_server_wait_for_requests (server, 4, 30 * SECOND_US));
+  cv_local_server_set_failure (server, 0, 0);
+  recovered_us = g_get_monotonic_time ();
+  outage_requests = cv_local_server_get_request_count (server);
+
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
+        GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "no recovery");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err;
+
+      gst_message_parse_warning (m, &err, NULL);
+      warnings++;
+      breaker_warnings += strstr (err->message, "times in a row") != NULL;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
+      infos++;
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && infos > 0
+        && resumed_us == 0) {
+      resumed_us = g_get_monotonic_time ();
+      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  fail_unless_equals_int (outage_requests, 4);
+  fail_unless_equals_int (breaker_warnings, 1);
+  fail_unless_equals_int (warnings, 2);
+  fail_unless_equals_int (infos, 1);
+  fail_unless (resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
+      "results resumed %" G_GINT64_FORMAT " us after the recovery",
+      resumed_us - recovered_us);
+  fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
+  fail_unless (stat (pipeline, "breaker-open-time") >= 3 * GST_SECOND);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_retry_suite (void)
 {
@@ -270,6 +342,7 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_bad_request_not_retried);
   tcase_add_test (tc, test_live_no_retry_past_next_sample);
   tcase_add_test (tc, test_rate_group_shared_by_elements);
+  tcase_add_test (tc, test_breaker_opens_and_recovers);
   return s;
 }
 

@@ -120,6 +120,75 @@ GST_START_TEST (test_transient_statuses)
 
 GST_END_TEST;
 
+/* The breaker opens after exactly threshold failures in a row (a success
+ * between resets the count), refuses everything while cooling down, lets
+ * one probe out after it, doubles the cool-down on each failed probe up to
+ * the 60 s cap, and closes (resetting the cool-down) on an answer, having
+ * counted one opening and the time open. */
+GST_START_TEST (test_breaker)
+{
+  GstCvAnalyzeBreaker b;
+  gint64 t = 0, expected = GST_CV_ANALYZE_BREAKER_FIRST_COOL_DOWN_US;
+  guint i;
+
+  gst_cv_analyze_breaker_init (&b, 3);
+  gst_cv_analyze_breaker_record (&b, TRUE, t);
+  gst_cv_analyze_breaker_record (&b, TRUE, t);
+  gst_cv_analyze_breaker_record (&b, FALSE, t);
+  gst_cv_analyze_breaker_record (&b, TRUE, t);
+  gst_cv_analyze_breaker_record (&b, TRUE, t);
+  fail_unless (gst_cv_analyze_breaker_allow (&b, t));
+  fail_unless_equals_int (gst_cv_analyze_breaker_record (&b, TRUE, t),
+      GST_CV_ANALYZE_BREAKER_OPENED);
+
+  for (i = 0; i < 10; i++) {
+    fail_if (gst_cv_analyze_breaker_allow (&b, t + expected - 1));
+    fail_unless (gst_cv_analyze_breaker_allow (&b, t + expected));
+    /* One probe only. */
+    fail_if (gst_cv_analyze_breaker_allow (&b, t + expected));
+    t += expected;
+    fail_unless_equals_int (gst_cv_analyze_breaker_record (&b, TRUE, t),
+        GST_CV_ANALYZE_BREAKER_NO_CHANGE);
+    expected = MIN (expected * 2, GST_CV_ANALYZE_BREAKER_MAX_COOL_DOWN_US);
+  }
+  fail_unless_equals_int64 (expected, 60 * G_USEC_PER_SEC);
+  fail_unless_equals_int64 (b.cool_down_us, 60 * G_USEC_PER_SEC);
+
+  fail_unless (gst_cv_analyze_breaker_allow (&b, t + expected));
+  t += expected;
+  fail_unless_equals_int (gst_cv_analyze_breaker_record (&b, FALSE, t),
+      GST_CV_ANALYZE_BREAKER_RECOVERED);
+  fail_unless (gst_cv_analyze_breaker_allow (&b, t));
+  fail_unless_equals_uint64 (b.openings, 1);
+  fail_unless_equals_int64 (gst_cv_analyze_breaker_open_time_us (&b, t), t);
+  fail_unless_equals_int64 (b.cool_down_us,
+      GST_CV_ANALYZE_BREAKER_FIRST_COOL_DOWN_US);
+}
+
+GST_END_TEST;
+
+/* A probe a flush cancelled does not leave the breaker stuck: the next
+ * request probes. Threshold 0 never opens. */
+GST_START_TEST (test_breaker_abandoned_probe)
+{
+  GstCvAnalyzeBreaker b;
+  guint i;
+
+  gst_cv_analyze_breaker_init (&b, 1);
+  gst_cv_analyze_breaker_record (&b, TRUE, 0);
+  fail_unless (gst_cv_analyze_breaker_allow (&b, G_USEC_PER_SEC));
+  fail_if (gst_cv_analyze_breaker_allow (&b, G_USEC_PER_SEC));
+  gst_cv_analyze_breaker_abandon_probe (&b, G_USEC_PER_SEC);
+  fail_unless (gst_cv_analyze_breaker_allow (&b, G_USEC_PER_SEC));
+
+  gst_cv_analyze_breaker_init (&b, 0);
+  for (i = 0; i < 100; i++)
+    gst_cv_analyze_breaker_record (&b, TRUE, 0);
+  fail_unless (gst_cv_analyze_breaker_allow (&b, 0));
+}
+
+GST_END_TEST;
+
 static Suite *
 retry_suite (void)
 {
@@ -132,6 +201,8 @@ retry_suite (void)
   tcase_add_test (tc, test_retry_after_exact);
   tcase_add_test (tc, test_retry_limits);
   tcase_add_test (tc, test_transient_statuses);
+  tcase_add_test (tc, test_breaker);
+  tcase_add_test (tc, test_breaker_abandoned_probe);
   return s;
 }
 
