@@ -132,6 +132,7 @@
 #include "gstcvanalyze.h"
 #include "gstcvanalyzecaption.h"
 #include "gstcvanalyzeclient.h"
+#include "gstcvanalyzewarnlimit.h"
 #include "gstcvanalyzeencoder.h"
 #include "gstcvanalyzemeta.h"
 #include "gstcvanalyzeoverlay.h"
@@ -337,9 +338,7 @@ struct _GstCvAnalyze
   gboolean stopping;            /* PAUSED->READY under way */
   gboolean fatal;               /* the key was refused: stop the stream */
   gboolean auth_reported;
-  GstCvAnalyzeOutcomeKind last_failure;
-  guint last_failure_status;
-  gboolean failing;
+  GstCvAnalyzeWarnLimit warn_limit;     /* failure warnings posted */
   guint64 samples;
   guint64 skipped;
   guint64 failed;
@@ -1223,6 +1222,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->caption_duration = DEFAULT_CAPTION_DURATION;
   self->text_timing = DEFAULT_TEXT_TIMING;
   g_mutex_init (&self->state_lock);
+  gst_cv_analyze_warn_limit_init (&self->warn_limit);
   g_cond_init (&self->outcome_cond);
   gst_cv_analyze_caption_track_init (&self->captions);
   gst_cv_analyze_text_output_init (&self->text, GST_ELEMENT (self),
@@ -1290,6 +1290,7 @@ gst_cv_analyze_finalize (GObject * object)
   gst_cv_analyze_caption_entries_clear (&self->entries);
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
+  g_hash_table_unref (self->warn_limit.kinds);
   g_cond_clear (&self->outcome_cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1896,7 +1897,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->stopping = FALSE;
   self->fatal = FALSE;
   self->auth_reported = FALSE;
-  self->failing = FALSE;
+  gst_cv_analyze_warn_limit_clear (&self->warn_limit);
   self->samples = self->skipped = self->failed = self->results = 0;
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
@@ -2804,7 +2805,6 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
         g_steal_pointer (&caption), &a->caption);
     self->current = a;
     a = NULL;
-    self->failing = FALSE;
     self->results++;
     self->last_latency = o->latency;
     self->total_latency += o->latency;
@@ -2896,6 +2896,16 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
   }
 }
 
+/* The end of a warning that comes after others like it were held back. */
+static gchar *
+suppressed_text (guint64 suppressed)
+{
+  if (suppressed == 0)
+    return g_strdup ("");
+  return g_strdup_printf (" (%" G_GUINT64_FORMAT " more like it in the last "
+      "minute were not posted; 'stats' counts them all.)", suppressed);
+}
+
 static void
 handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
@@ -2904,16 +2914,17 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   const gchar *what = outcome_description (o, &hint);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
-  gchar *endpoint;
+  guint64 suppressed = 0;
+  gchar *endpoint, *repeats;
 
   g_mutex_lock (&self->state_lock);
   stale = o->generation != self->generation;
   if (!stale) {
     self->failed++;
-    /* One warning per run of identical failures: a service that is down
-     * for an hour must not flood the bus; the count is in 'stats'. */
-    report = !self->failing || self->last_failure != o->kind
-        || self->last_failure_status != o->status;
+    /* At most one warning per kind of failure a minute: a service that is
+     * down for a week must not flood the bus; the count is in 'stats'. */
+    report = gst_cv_analyze_warn_limit_check (&self->warn_limit,
+        o->kind * 1000 + o->status, g_get_monotonic_time (), &suppressed);
     /* Requests still in flight after a refused key fail the same way:
      * one error is enough. */
     if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR
@@ -2921,13 +2932,11 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
       report = !self->auth_reported;
       self->auth_reported = TRUE;
     }
-    self->failing = TRUE;
-    self->last_failure = o->kind;
-    self->last_failure_status = o->status;
   }
   g_mutex_unlock (&self->state_lock);
   if (stale)
     return;
+  repeats = suppressed_text (suppressed);
 
   GST_OBJECT_LOCK (self);
   endpoint = g_strdup (self->endpoint_in_use);
@@ -2956,21 +2965,22 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
         ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
-            "recovers%s%s%s.", what, o->status, *code ? ", " : "", code,
+            "recovers%s%s%s.%s", what, o->status, *code ? ", " : "", code,
             *detail ? ": " : "", detail, o->status == 429 ?
-            "; lower the rate with a longer 'interval'" : "",
-            *hint ? "; " : "", hint),
+            "; lower the rate with a longer 'interval' or 'max-rate'" : "",
+            *hint ? "; " : "", hint, repeats),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,
             NULL));
   } else if (report) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("%s (%s): %s. Frames go on without analysis; %s.", what, endpoint,
-            detail, hint), ("endpoint %s", endpoint));
+        ("%s (%s): %s. Frames go on without analysis; %s.%s", what,
+            endpoint, detail, hint, repeats), ("endpoint %s", endpoint));
   } else {
     GST_DEBUG_OBJECT (self, "%s: %s (repeated, not re-posted)", what, detail);
   }
   g_free (endpoint);
+  g_free (repeats);
 
   /* A frame held for this outcome goes on after its message (exact
    * mode), as after a result. */
@@ -2982,24 +2992,38 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   g_mutex_unlock (&self->state_lock);
 }
 
+/* The breaker's warnings' kind, apart from the outcomes'. */
+#define BREAKER_WARNING G_MAXUINT
+
 /* The breaker's two messages: one when it opens, one when the service
  * answers again. */
 static void
 report_breaker (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
+  guint64 suppressed = 0;
+  gboolean report = FALSE;
   guint threshold;
+  gchar *repeats;
 
   GST_OBJECT_LOCK (self);
   threshold = self->breaker_threshold;
   GST_OBJECT_UNLOCK (self);
-  if (o->breaker == GST_CV_ANALYZE_BREAKER_OPENED)
+  if (o->breaker == GST_CV_ANALYZE_BREAKER_OPENED) {
+    g_mutex_lock (&self->state_lock);
+    report = gst_cv_analyze_warn_limit_check (&self->warn_limit,
+        BREAKER_WARNING, g_get_monotonic_time (), &suppressed);
+    g_mutex_unlock (&self->state_lock);
+  }
+  if (report) {
+    repeats = suppressed_text (suppressed);
     GST_ELEMENT_WARNING (self, RESOURCE, READ, ("The analysis service "
             "failed %u times in a row: nothing is sent to it for %g s, then "
             "one request tries it (the wait doubles while it fails, up to "
             "60 s). Frames go on without analysis; check the service, or "
-            "raise 'breaker-threshold'.", threshold,
-            (gdouble) o->breaker_cool_down / GST_SECOND), (NULL));
-  else if (o->breaker == GST_CV_ANALYZE_BREAKER_RECOVERED)
+            "raise 'breaker-threshold'.%s", threshold,
+            (gdouble) o->breaker_cool_down / GST_SECOND, repeats), (NULL));
+    g_free (repeats);
+  } else if (o->breaker == GST_CV_ANALYZE_BREAKER_RECOVERED)
     GST_ELEMENT_INFO (self, RESOURCE, READ, ("The analysis service answers "
             "again: analysis resumes."), (NULL));
 }

@@ -17,6 +17,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "gstcvanalyzeretry.h"
+#include "gstcvanalyzewarnlimit.h"
 
 static const GstCvAnalyzeRetryPolicy policy = { 5, 0.5, 3.0 };
 
@@ -189,6 +190,38 @@ GST_START_TEST (test_breaker_abandoned_probe)
 
 GST_END_TEST;
 
+/* Warnings: the first of a kind is posted, the same kind within a minute
+ * is not (and is counted), the next after the minute is and says how many
+ * were not; each kind has its own minute. */
+GST_START_TEST (test_warn_limit)
+{
+  GstCvAnalyzeWarnLimit limit;
+  guint64 suppressed = 99;
+  const gint64 minute = GST_CV_ANALYZE_WARN_PERIOD_US;
+
+  gst_cv_analyze_warn_limit_init (&limit);
+  fail_unless (gst_cv_analyze_warn_limit_check (&limit, 503, 0, &suppressed));
+  fail_unless_equals_uint64 (suppressed, 0);
+  fail_if (gst_cv_analyze_warn_limit_check (&limit, 503, 1, &suppressed));
+  fail_if (gst_cv_analyze_warn_limit_check (&limit, 503, minute - 1,
+          &suppressed));
+  fail_unless (gst_cv_analyze_warn_limit_check (&limit, 429, 5, &suppressed));
+  fail_unless_equals_uint64 (suppressed, 0);
+  fail_unless (gst_cv_analyze_warn_limit_check (&limit, 503, minute,
+          &suppressed));
+  fail_unless_equals_uint64 (suppressed, 2);
+  fail_if (gst_cv_analyze_warn_limit_check (&limit, 503, minute + 1,
+          &suppressed));
+  gst_cv_analyze_warn_limit_clear (&limit);
+  fail_unless (gst_cv_analyze_warn_limit_check (&limit, 503, minute + 2,
+          &suppressed));
+  fail_unless_equals_uint64 (suppressed, 0);
+  gst_cv_analyze_warn_limit_clear (&limit);
+  g_hash_table_unref (limit.kinds);
+}
+
+GST_END_TEST;
+
 static Suite *
 retry_suite (void)
 {
@@ -203,6 +236,7 @@ retry_suite (void)
   tcase_add_test (tc, test_transient_statuses);
   tcase_add_test (tc, test_breaker);
   tcase_add_test (tc, test_breaker_abandoned_probe);
+  tcase_add_test (tc, test_warn_limit);
   return s;
 }
 
