@@ -258,6 +258,53 @@ GST_START_TEST (test_rate_group_shared_by_elements)
 
 GST_END_TEST;
 
+#define PAUSED_CAMERA(name) "videotestsrc is-live=true ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
+  " endpoint=ENDPOINT key=KEY interval=100000000 rate-group=sub ! fakesink "
+
+/* A 429 with Retry-After (1 s) to one camera of a rate-group pauses both:
+ * from 200 ms after the first 429 (time for requests already on their way)
+ * until Retry-After, no request reaches the server, where the other
+ * camera alone would have sent about eight; then both go on. */
+GST_START_TEST (test_429_pauses_rate_group)
+{
+  GstElement *pipeline = cv_test_make_pipeline (PAUSED_CAMERA ("a")
+      PAUSED_CAMERA ("b"));
+  GstBus *bus = gst_element_get_bus (pipeline);
+  CvLocalServerRequest *first, *r;
+  guint n, i, after = 0;
+
+  cv_local_server_set_failure (server, 429, 1);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, 30 * SECOND_US));
+  cv_local_server_set_failure (server, 0, 0);
+  n = cv_local_server_get_request_count (server);
+  fail_unless (cv_local_server_wait_for_requests (server, n + 4,
+          30 * SECOND_US));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  first = cv_local_server_get_request (server, 0);
+  n = cv_local_server_get_request_count (server);
+  for (i = 1; i < n; i++) {
+    gint64 since = (r = cv_local_server_get_request (server, i))
+        ->received_monotonic_us - first->received_monotonic_us;
+
+    fail_if (since >= SECOND_US / 5 && since < SECOND_US, "request %u came "
+        "%" G_GINT64_FORMAT " us after the 429", i, since);
+    after += since >= SECOND_US;
+    cv_local_server_request_free (r);
+  }
+  fail_unless (after >= 4);
+  cv_local_server_request_free (first);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Against a service that answers 503 and then recovers: after
  * breaker-threshold (3) failures nothing is sent for the 1 s cool-down,
  * then one probe, which fails and doubles it; requests during the outage
@@ -343,6 +390,7 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_live_no_retry_past_next_sample);
   tcase_add_test (tc, test_rate_group_shared_by_elements);
   tcase_add_test (tc, test_breaker_opens_and_recovers);
+  tcase_add_test (tc, test_429_pauses_rate_group);
   return s;
 }
 
