@@ -258,6 +258,34 @@ GST_START_TEST (test_rate_group_shared_by_elements)
 
 GST_END_TEST;
 
+/* Stopping while a frame waits for its retry (a 3 s Retry-After) does not
+ * wait for it: the pipeline is down at once, and the retry never goes
+ * (valgrind: nothing leaks). */
+GST_START_TEST (test_stop_during_retry_wait)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze "
+      "endpoint=ENDPOINT key=KEY timeout=10000000000 ! fakesink sync=false");
+  gint64 start_us;
+
+  cv_local_server_set_failure (server, 429, 3);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* The 429 goes out at once: the client is waiting for its retry (or, at
+   * worst, still reading the 429; either way it must stop at once). */
+  fail_unless (cv_local_server_wait_for_requests (server, 1, 30 * SECOND_US));
+  start_us = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (g_get_monotonic_time () - start_us < 2 * SECOND_US,
+      "stopping took %" G_GINT64_FORMAT " us",
+      g_get_monotonic_time () - start_us);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 #define PAUSED_CAMERA(name) "videotestsrc is-live=true ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
   " endpoint=ENDPOINT key=KEY interval=100000000 rate-group=sub ! fakesink "
@@ -391,6 +419,7 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_rate_group_shared_by_elements);
   tcase_add_test (tc, test_breaker_opens_and_recovers);
   tcase_add_test (tc, test_429_pauses_rate_group);
+  tcase_add_test (tc, test_stop_during_retry_wait);
   return s;
 }
 
