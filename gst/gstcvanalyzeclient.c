@@ -496,6 +496,24 @@ static gboolean send_again (GstCvAnalyzeClient * self, Request * req,
     NextStep next);
 static gboolean retry_later (GstCvAnalyzeClient * self, Request * req);
 
+/* Whether @req's failure says the service cannot be reached or cannot
+ * cope (what the breaker counts), not that it refused this one request. */
+static gboolean
+service_unavailable (const Request * req)
+{
+  switch (req->outcome.kind) {
+    case GST_CV_ANALYZE_OUTCOME_TIMEOUT:
+    case GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR:
+    case GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET:
+    case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
+      return TRUE;
+    case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
+      return gst_cv_analyze_retry_status_is_transient (req->outcome.status);
+    default:
+      return FALSE;
+  }
+}
+
 /* Every request ends here, on the client's thread, with @err if it failed
  * before its body was read to its end or to the limit. */
 static void
@@ -524,7 +542,7 @@ finish_request (Request * req, const GError * err)
   if (deliver) {
     g_mutex_lock (&self->lock);
     req->outcome.breaker = gst_cv_analyze_breaker_record (&self->breaker,
-        req->retryable, g_get_monotonic_time ());
+        service_unavailable (req), g_get_monotonic_time ());
     req->outcome.breaker_cool_down = self->breaker.cool_down_us *
         GST_USECOND;
     g_mutex_unlock (&self->lock);
