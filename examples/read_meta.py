@@ -17,11 +17,14 @@ def on_buffer(pad, info, seen):
     meta = info.get_buffer().get_custom_meta("GstCvAnalyzeMeta")
     if meta is not None:
         s = meta.get_structure()
+        # The result is shared by every buffer it is attached to: a
+        # Gst.Sample whose info structure is the result model.
+        result = s.get_value("result").get_info()
         frame = s.get_value("frame-pts")
         if frame not in seen:
             seen.add(frame)
             print("buffer %.2f s: \"%s\" (frame %.2f s, %d ms)" % (
-                info.get_buffer().pts / Gst.SECOND, s.get_string("caption"),
+                info.get_buffer().pts / Gst.SECOND, result.get_string("caption"),
                 frame / Gst.SECOND, s.get_value("latency") // Gst.MSECOND))
     return Gst.PadProbeReturn.OK
 

@@ -113,6 +113,10 @@
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze name=a ! textoverlay name=o ! videoconvert ! autovideosink  a.text_src ! queue ! o.text_sink
  * ]| The same with textoverlay drawing the captions from the text pad.
  * |[
+ * gst-launch-1.0 v4l2src ! image/jpeg,width=1280,height=720 ! cvanalyze ! jpegdec ! videoconvert ! autovideosink
+ * ]| Analyses an MJPEG camera's JPEGs as they are (no decode, no encode,
+ * when they fit max-dimension); overlay=true needs raw video.
+ * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! cvanalyze name=a mode=exact text-timing=on-end ! fakesink  a.text_src ! queue ! webvttenc ! filesink location=captions.vtt
  * ]| Writes frame-exact WebVTT captions of a recording (srtenc for SRT).
  * |[
@@ -142,7 +146,12 @@
 GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
 #define GST_CAT_DEFAULT gst_cv_analyze_debug
 
-#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS)
+/* Raw video, or JPEG as an MJPEG camera (v4l2src) or jpegparse gives it,
+ * passed on untouched and sent to the service without re-encoding when it
+ * fits max-dimension. */
+#define VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CV_ANALYZE_ENCODER_FORMATS) "; " \
+  "image/jpeg, width = " GST_VIDEO_SIZE_RANGE ", height = " \
+  GST_VIDEO_SIZE_RANGE
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
@@ -242,7 +251,8 @@ typedef struct
   guint64 seq;                  /* 1, 2, ...: tells results apart */
   guint64 entry;                /* its caption entry, 0 = none yet */
   gchar *caption;               /* the entry's text, NULL = nothing shown */
-  GstStructure *meta;           /* result + frame-pts, latency, ... */
+  GstSample *result;            /* its info is the result: shared by ref */
+  GstStructure *fields;         /* frame-pts, latency, ...: the meta's own */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
   gint frame_height;
@@ -250,9 +260,8 @@ typedef struct
 
 typedef struct
 {
-  const gchar *type;            /* "face", "object", "dense-caption",
-                                 * "person": fixed strings, since
-                                 * the ROI meta turns its type into a quark */
+  GQuark type;                   /* "face", "object", "dense-caption",
+                                 * "person" */
   GstStructure *param;
   gint x, y, width, height;
 } Roi;
@@ -303,7 +312,8 @@ struct _GstCvAnalyze
   guint32 last_seek_seqnum;     /* a seek goes upstream once, not per pad */
 
   /* streaming thread only */
-  GstVideoInfo info;
+  GstVideoInfo info;            /* format ENCODED on image/jpeg caps */
+  gboolean overlay_refused;     /* warned: overlay=true set on JPEG */
   GstClockTime next_sample;
   gboolean cadence_on_wall;     /* next_sample is monotonic time */
   gboolean live_known;
@@ -1013,7 +1023,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * Draw the current caption onto the video (white on a translucent box),
    * in the style set by #GstCvAnalyze:font-desc, #GstCvAnalyze:valignment
    * and #GstCvAnalyze:halignment. The caption is drawn as plain text, never
-   * parsed as markup.
+   * parsed as markup. Needs raw video: on image/jpeg caps negotiation fails
+   * with an error (set while JPEG flows, a warning, and nothing is drawn).
    *
    * Since: 0.2
    */
@@ -1252,7 +1263,8 @@ attachment_clear (Attachment * a)
   guint i;
 
   g_free (a->caption);
-  gst_structure_free (a->meta);
+  gst_sample_unref (a->result);
+  gst_structure_free (a->fields);
   for (i = 0; i < a->rois->len; i++)
     gst_structure_free (g_array_index (a->rois, Roi, i).param);
   g_array_unref (a->rois);
@@ -1646,6 +1658,17 @@ getenv_nonempty (const gchar * name)
 
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
+static gchar *prompt_for_request (gpointer user_data);
+
+/* Drops the full stop that ends @text, where our own sentence follows. */
+static void
+drop_final_stop (gchar * text)
+{
+  gsize len = strlen (text);
+
+  if (len > 0 && text[len - 1] == '.')
+    text[len - 1] = '\0';
+}
 
 /* The certificate authorities https is verified against: the system's
  * (*database stays NULL), 'tls-database''s, or those in 'ca-file'. */
@@ -1665,11 +1688,8 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   }
   *database = g_tls_file_database_new (ca_file, &err);
   if (*database == NULL) {
-    gsize len = strlen (err->message);
-
     /* GnuTLS's sentences end in a full stop; ours follows. */
-    if (len > 0 && err->message[len - 1] == '.')
-      err->message[len - 1] = '\0';
+    drop_final_stop (err->message);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not read the certificate authorities in '%s' (the 'ca-file' "
             "property): %s. Give the path of a PEM file holding the CA "
@@ -1852,7 +1872,10 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
-  config.frames_per_request = self->frames_per_request;
+  config.frames_per_request = klass->api == GST_CV_ANALYZE_API_OPENAI
+      || klass->api == GST_CV_ANALYZE_API_AZURE_OPENAI ?
+      self->frames_per_request : 1;
+  config.make_prompt = prompt_for_request;
   ca_file = self->ca_file && *self->ca_file ? g_strdup (self->ca_file) : NULL;
   tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
@@ -2040,20 +2063,35 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   gboolean overlay;
 
+  /* image/jpeg gives GST_VIDEO_FORMAT_ENCODED, with the caps' size and
+   * rate, which is how the client tells a JPEG frame. */
   if (!gst_video_info_from_caps (&self->info, incaps)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("invalid video caps %" GST_PTR_FORMAT, incaps));
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  overlay = self->overlay;
+  GST_OBJECT_UNLOCK (self);
+  /* An error rather than caps that leave JPEG out when overlay is on:
+   * those would fail as a bare not-negotiated, without saying why. */
+  if (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
+      GST_VIDEO_FORMAT_ENCODED) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("overlay=true draws on raw video, but the input is JPEG"),
+        ("Decode first (... ! jpegdec ! cvanalyze overlay=true), or keep "
+            "overlay=false and draw the captions downstream: "
+            "cvanalyze name=a ! jpegdec ! textoverlay name=o ... "
+            "a.text_src ! queue ! o.text_sink"));
+    return FALSE;
+  }
+  self->overlay_refused = FALSE;
   self->frame_duration = GST_VIDEO_INFO_FPS_N (&self->info) > 0 ?
       gst_util_uint64_scale_int (GST_SECOND, GST_VIDEO_INFO_FPS_D (&self->info),
       GST_VIDEO_INFO_FPS_N (&self->info)) : GST_CLOCK_TIME_NONE;
 
   /* Before the first frame: the font's set-up takes milliseconds, once,
    * which would otherwise hold up the frame the first caption goes on. */
-  GST_OBJECT_LOCK (self);
-  overlay = self->overlay;
-  GST_OBJECT_UNLOCK (self);
   if (overlay)
     gst_cv_analyze_overlay_load_font (styled_renderer (self),
         GST_VIDEO_INFO_HEIGHT (&self->info));
@@ -2298,25 +2336,32 @@ upstream_is_live (GstCvAnalyze * self)
 /* Hands the frame to the client, waiting at most @wait for a free slot.
  * Returns whether it was queued. With @copy the client gets its own copy
  * of the pixels, for a frame that is about to be drawn on. */
-/* The prompt for a frame sampled now, with {previous-caption} replaced by
- * the caption currently shown (bounded: captions are capped). Called with
- * the state lock. */
+/* The prompt for the frame the client takes now (called on its thread,
+ * once the outcomes before it are delivered), with {previous-caption}
+ * replaced by the caption currently shown (bounded: captions are capped).
+ * The object lock and the state lock are taken one after the other, never
+ * nested this way round: get_property holds the first to read stats. */
 static gchar *
-make_prompt (GstCvAnalyze * self)
+prompt_for_request (gpointer user_data)
 {
-  const gchar *previous = self->current && self->current->caption ?
-      self->current->caption : "";
-  gchar *prompt, **parts;
+  GstCvAnalyze *self = user_data;
+  gchar *prompt, *previous, **parts;
 
   GST_OBJECT_LOCK (self);
   prompt = g_strdup (self->prompt ? self->prompt : "");
   GST_OBJECT_UNLOCK (self);
   if (strstr (prompt, PREVIOUS_CAPTION) == NULL)
     return prompt;
+
+  g_mutex_lock (&self->state_lock);
+  previous = g_strdup (self->current && self->current->caption ?
+      self->current->caption : "");
+  g_mutex_unlock (&self->state_lock);
   parts = g_strsplit (prompt, PREVIOUS_CAPTION, -1);
   g_free (prompt);
   prompt = g_strjoinv (previous, parts);
   g_strfreev (parts);
+  g_free (previous);
   return prompt;
 }
 
@@ -2358,7 +2403,6 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->generation = self->generation;
   frame->id = ++self->sample_id;
   self->samples++;
-  frame->prompt = make_prompt (self);
   g_mutex_unlock (&self->state_lock);
   if (id)
     *id = frame->id;
@@ -2426,7 +2470,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   gint height = GST_VIDEO_INFO_HEIGHT (&self->info);
   guint i;
 
-  gst_buffer_add_cv_analyze_meta (buf, a->meta);
+  gst_buffer_add_cv_analyze_meta_shared (buf, a->result, a->fields);
 
   /* Region metas are in the buffer's pixels; the caps may have changed
    * size since the frame was analysed. */
@@ -2434,7 +2478,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
     Roi *roi = &g_array_index (a->rois, Roi, i);
     GstVideoRegionOfInterestMeta *meta;
 
-    meta = gst_buffer_add_video_region_of_interest_meta (buf, roi->type,
+    meta = gst_buffer_add_video_region_of_interest_meta_id (buf, roi->type,
         gst_util_uint64_scale_int (roi->x, width, a->frame_width),
         gst_util_uint64_scale_int (roi->y, height, a->frame_height),
         gst_util_uint64_scale_int (roi->width, width, a->frame_width),
@@ -2621,6 +2665,18 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
   GST_OBJECT_UNLOCK (self);
+  /* overlay=true set while JPEG flows: nothing to draw on (refused at
+   * negotiation otherwise). */
+  if (G_UNLIKELY (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
+          GST_VIDEO_FORMAT_ENCODED)) {
+    if (!self->overlay_refused)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("overlay=true draws on raw video, but the input is JPEG: "
+              "nothing is drawn"), ("decode first: ... ! jpegdec ! "
+              "cvanalyze overlay=true"));
+    self->overlay_refused = TRUE;
+    overlay = FALSE;
+  }
 
   due = is_sample_due (self, buf, &running_time);
   /* Exact mode: the frame waits for its own result before it is looked
@@ -2689,7 +2745,7 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
   for (i = 0; i < n; i++) {
     const GstStructure *item =
         gst_value_get_structure (gst_value_array_get_value (array, i));
-    Roi roi = { type, NULL, 0, 0, 0, 0 };
+    Roi roi = { g_quark_from_static_string (type), NULL, 0, 0, 0, 0 };
 
     if (!gst_structure_get (item, "x", G_TYPE_INT, &roi.x, "y", G_TYPE_INT,
             &roi.y, "width", G_TYPE_INT, &roi.width, "height", G_TYPE_INT,
@@ -2712,8 +2768,8 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   gdouble sy = o->image_height ?
       (gdouble) o->frame_height / o->image_height : 1;
 
-  a->meta = gst_structure_copy (o->result);
-  gst_structure_set (a->meta,
+  a->result = gst_sample_new (NULL, NULL, NULL, gst_structure_copy (o->result));
+  a->fields = gst_structure_new ("fields",
       "frame-pts", G_TYPE_UINT64, o->pts,
       "first-frame-pts", G_TYPE_UINT64, o->first_pts,
       "frame-running-time", G_TYPE_UINT64, o->running_time,
@@ -2867,7 +2923,8 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
       return "The analysis service sent an answer that cannot be parsed or "
           "used";
     case GST_CV_ANALYZE_OUTCOME_ENCODE_ERROR:
-      *hint = "the video buffer does not match its caps";
+      *hint = "the video buffer does not match its caps, or the JPEG "
+          "frame is corrupt";
       return "Could not encode a frame for analysis";
     case GST_CV_ANALYZE_OUTCOME_TOO_LARGE:
       *hint = "check that the endpoint is an image-analysis service, or "
@@ -2955,10 +3012,16 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     self->fatal = TRUE;
     g_mutex_unlock (&self->state_lock);
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR) {
+    gchar *said = g_strdup (detail), *todo = g_strdup (hint);
+
+    drop_final_stop (said);
+    drop_final_stop (todo);
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
-        ("%s (%s, HTTP %u): %s. %s.", what, endpoint, o->status, detail,
-            hint), ("error code '%s'", code),
+        ("%s (%s, HTTP %u): %s; %s.", what, endpoint, o->status, said,
+            todo), ("error code '%s'", code),
         ("http-status-code", G_TYPE_UINT, o->status, NULL));
+    g_free (said);
+    g_free (todo);
     g_mutex_lock (&self->state_lock);
     self->fatal = TRUE;
     g_mutex_unlock (&self->state_lock);

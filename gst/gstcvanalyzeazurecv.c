@@ -149,8 +149,7 @@ azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
     return;
   }
 
-  reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
-  gst_cv_analyze_parse_error (body, length, &reply->code, &reply->message);
+  gst_cv_analyze_azure_error_reply (status, body, length, reply);
 }
 
 const GstCvAnalyzeServiceClass gst_cv_analyze_azure_cv_service = {

@@ -139,7 +139,6 @@ gst_cv_analyze_frame_free (GstCvAnalyzeFrame * frame)
   if (frame == NULL)
     return;
   gst_clear_buffer (&frame->buffer);
-  g_free (frame->prompt);
   g_free (frame);
 }
 
@@ -973,6 +972,43 @@ take_images (GstCvAnalyzeClient * self, Request * req, GBytes * jpeg)
   self->n_history++;
 }
 
+/* The JPEG to send for @frame, its size in @outcome: a raw frame scaled
+ * and encoded, a JPEG frame (image/jpeg caps) as it is when it fits. */
+static GBytes *
+prepare_image (GstCvAnalyzeClient * self, const GstCvAnalyzeFrame * frame,
+    GstCvAnalyzeOutcome * outcome, GError ** error)
+{
+  GstVideoFrame vframe;
+  GstMapInfo map;
+  GBytes *jpeg = NULL;
+
+  if (GST_VIDEO_INFO_FORMAT (&frame->info) == GST_VIDEO_FORMAT_ENCODED) {
+    if (!gst_buffer_map (frame->buffer, &map, GST_MAP_READ)) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+          "could not map the JPEG frame for reading");
+      return NULL;
+    }
+    jpeg = gst_cv_analyze_encoder_encode_jpeg (map.data, map.size,
+        self->config.max_dimension, self->config.jpeg_quality,
+        self->config.service->klass->max_image_bytes, &outcome->image_width,
+        &outcome->image_height, error);
+    gst_buffer_unmap (frame->buffer, &map);
+    return jpeg;
+  }
+
+  if (!gst_video_frame_map (&vframe, &frame->info, frame->buffer,
+          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "could not map the video frame for reading");
+    return NULL;
+  }
+  jpeg = gst_cv_analyze_encoder_encode (&vframe, self->config.max_dimension,
+      self->config.jpeg_quality, &outcome->image_width, &outcome->image_height,
+      error);
+  gst_video_frame_unmap (&vframe);
+  return jpeg;
+}
+
 /* Idle callback on the client's thread: encode the waiting frame and send
  * it. The frame's buffer is released as soon as it is encoded. */
 static gboolean
@@ -980,7 +1016,6 @@ process_pending (gpointer user_data)
 {
   GstCvAnalyzeClient *self = user_data;
   GstCvAnalyzeFrame *frame;
-  GstVideoFrame vframe;
   GError *err = NULL;
   GBytes *jpeg = NULL;
   Request *req;
@@ -1000,19 +1035,11 @@ process_pending (gpointer user_data)
   req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
   req->retry_deadline_us = frame->retry_deadline_us;
-  req->prompt = g_steal_pointer (&frame->prompt);
+  req->prompt = self->config.make_prompt ?
+      self->config.make_prompt (self->user_data) : NULL;
   outcome_init_from_frame (&req->outcome, frame);
 
-  if (gst_video_frame_map (&vframe, &frame->info, frame->buffer,
-          GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF)) {
-    jpeg = gst_cv_analyze_encoder_encode (&vframe, self->config.max_dimension,
-        self->config.jpeg_quality, &req->outcome.image_width,
-        &req->outcome.image_height, &err);
-    gst_video_frame_unmap (&vframe);
-  } else {
-    g_set_error (&err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-        "could not map the video frame for reading");
-  }
+  jpeg = prepare_image (self, frame, &req->outcome, &err);
   gst_cv_analyze_frame_free (frame);
 
   if (jpeg == NULL) {

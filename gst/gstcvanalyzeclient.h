@@ -25,14 +25,15 @@ G_BEGIN_DECLS
 typedef struct
 {
   GstBuffer *buffer;            /* read-only reference to the video frame */
-  GstVideoInfo info;
+  GstVideoInfo info;            /* format GST_VIDEO_FORMAT_ENCODED for
+                                 * image/jpeg: the buffer is a JPEG, info
+                                 * has the caps' width and height */
   GstClockTime pts;
   GstClockTime running_time;
   GstClockTime stream_time;
   guint generation;             /* the element's flush generation */
   guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
-  gchar *prompt;                /* chat services: what to ask about it */
   gint64 retry_deadline_us;     /* monotonic: no retry starts at or after
                                  * it (the next sample is due); 0: none */
 } GstCvAnalyzeFrame;
@@ -108,6 +109,9 @@ typedef struct
   gchar *key;                   /* nullable; sent only as the service's
                                  * auth header */
   guint frames_per_request;     /* the last N JPEGs go in one request */
+  /* nullable: the prompt for the frame being encoded, on the client's
+   * thread (after the outcomes before it were delivered) */
+  gchar *(*make_prompt) (gpointer user_data);
   GstClockTime timeout;         /* per request */
   guint max_in_flight;
   guint max_dimension;

@@ -284,35 +284,51 @@ frame_planes (const GstVideoFrame * frame, gint n_planes, Planes * p,
   }
 }
 
+/* Compresses the 8-bit planes @src (chroma per @subsamp) at width x
+ * height, scaling them first when their size differs. Unless @padded (the
+ * luma rows and columns up to whole chroma pairs hold pixels, as a JPEG
+ * decoder writes them), a luma that is not a whole number of chroma pairs
+ * is copied too, as TurboJPEG would read past its last row or column. */
+static int
+compress_planes (tjhandle tj, const Planes * src, gint n_planes, gint subsamp,
+    gboolean padded, gint width, gint height, gint quality, guint8 ** jpeg,
+    gulong * size)
+{
+  gint sw = src->width[0], sh = src->height[0];
+  guint8 *scaled = NULL;
+  Planes dst = *src;
+  gint i, ret;
+
+  if (width != sw || height != sh || (!padded
+          && (tjPlaneWidth (0, sw, subsamp) != sw
+              || tjPlaneHeight (0, sh, subsamp) != sh))) {
+    scaled = alloc_planes (&dst, n_planes, width, height, subsamp, TRUE);
+    for (i = 0; i < n_planes; i++)
+      ScalePlane (src->data[i], src->stride[i], src->width[i], src->height[i],
+          (guint8 *) dst.data[i], dst.stride[i], dst.width[i], dst.height[i],
+          SCALE_FILTER);
+  }
+
+  ret = tjCompressFromYUVPlanes (tj, dst.data, width, dst.stride, height,
+      subsamp, jpeg, size, quality, TJ_FLAGS);
+  g_free (scaled);
+  return ret;
+}
+
 static int
 compress_yuv (tjhandle tj, const GstVideoFrame * frame, gint subsamp,
     gint width, gint height, gint quality, guint8 ** jpeg, gulong * size)
 {
   gint n_planes = subsamp == TJSAMP_GRAY ? 1 : 3;
-  gint sw = GST_VIDEO_FRAME_WIDTH (frame), sh = GST_VIDEO_FRAME_HEIGHT (frame);
-  guint8 *scratch[2] = { NULL, NULL }, *scaled = NULL;
-  Planes src, dst;
-  gint i, ret;
+  guint8 *scratch[2] = { NULL, NULL };
+  Planes src;
+  gint ret;
 
   frame_planes (frame, n_planes, &src, scratch);
-
-  /* Scale; or copy when the frame's luma is not a whole number of chroma
-   * pairs, as TurboJPEG would then read past its last row or column. */
-  if (width != sw || height != sh || tjPlaneWidth (0, sw, subsamp) != sw
-      || tjPlaneHeight (0, sh, subsamp) != sh) {
-    scaled = alloc_planes (&dst, n_planes, width, height, subsamp, TRUE);
-    for (i = 0; i < n_planes; i++)
-      ScalePlane (src.data[i], src.stride[i], src.width[i], src.height[i],
-          (guint8 *) dst.data[i], dst.stride[i], dst.width[i], dst.height[i],
-          SCALE_FILTER);
-    src = dst;
-  }
-
-  ret = tjCompressFromYUVPlanes (tj, src.data, width, src.stride, height,
-      subsamp, jpeg, size, quality, TJ_FLAGS);
+  ret = compress_planes (tj, &src, n_planes, subsamp, FALSE, width, height,
+      quality, jpeg, size);
   g_free (scratch[0]);
   g_free (scratch[1]);
-  g_free (scaled);
   return ret;
 }
 
@@ -423,4 +439,160 @@ gst_cv_analyze_encoder_encode (const GstVideoFrame * frame,
   if (out_height)
     *out_height = height;
   return g_bytes_new_with_free_func (jpeg, size, (GDestroyNotify) tjFree, jpeg);
+}
+
+/* The DCT scaling TurboJPEG decodes @width x @height at to reach at least
+ * @target_width x @target_height: the smallest of 1/8, 1/4, 1/2 that is
+ * still that big (the fast ones: whole 8x8 blocks become 1, 2 or 4
+ * pixels), else 1/1. libyuv scales the rest of the way. */
+static tjscalingfactor
+pick_scaling (gint width, gint height, gint target_width, gint target_height)
+{
+  tjscalingfactor best = { 1, 1 }, *factors;
+  gint i, n = 0;
+
+  factors = tjGetScalingFactors (&n);
+  for (i = 0; factors && i < n; i++) {
+    tjscalingfactor f = factors[i];
+
+    if (f.num != 1 || f.denom <= best.denom)
+      continue;
+    if (TJSCALED (width, f) >= target_width
+        && TJSCALED (height, f) >= target_height)
+      best = f;
+  }
+  return best;
+}
+
+/* Decodes @data at the DCT scaling nearest above the target into YUV
+ * planes, then scales and compresses them. A corrupt or truncated frame
+ * fails in the decoder (TurboJPEG reports libjpeg's warnings as errors). */
+static gboolean
+reencode_jpeg (tjhandle dec, tjhandle enc, const guint8 * data, gsize size,
+    gint width, gint height, gint subsamp, gint target_width,
+    gint target_height, gint quality, guint8 ** jpeg, gulong * jpeg_size,
+    GError ** error)
+{
+  tjscalingfactor f = pick_scaling (width, height, target_width,
+      target_height);
+  gint sw = TJSCALED (width, f), sh = TJSCALED (height, f);
+  gint n_planes = subsamp == TJSAMP_GRAY ? 1 : 3;
+  Planes planes;
+  guint8 *block;
+  int ret;
+
+  block = alloc_planes (&planes, n_planes, sw, sh, subsamp, FALSE);
+  ret = tjDecompressToYUVPlanes (dec, data, size, (guint8 **) planes.data, sw,
+      planes.stride, sh, TJ_FLAGS);
+  GST_LOG ("decoded %dx%d at %d/%d: %dx%d", width, height, f.num, f.denom,
+      sw, sh);
+  if (ret != 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "could not decode a %dx%d JPEG of %" G_GSIZE_FORMAT " bytes, the "
+        "frame is corrupt or truncated: %s", width, height, size,
+        tjGetErrorStr2 (dec));
+  } else if ((ret = compress_planes (enc, &planes, n_planes, subsamp, TRUE,
+              target_width, target_height, quality, jpeg, jpeg_size)) != 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_ENCODE,
+        "JPEG encoding at %dx%d failed: %s", target_width, target_height,
+        tjGetErrorStr2 (enc));
+  }
+  g_free (block);
+  return ret == 0;
+}
+
+/**
+ * gst_cv_analyze_encoder_encode_jpeg:
+ * @data: a JPEG file (a frame of image/jpeg caps)
+ * @size: its size in bytes
+ * @max_dimension: longest side of the image, 0 for no limit
+ * @quality: JPEG quality, 1-100, for a JPEG that is re-encoded
+ * @max_bytes: the service's limit on one image, 0 for none
+ * @out_width: (out) (optional): width of the image returned
+ * @out_height: (out) (optional): height of the image returned
+ * @error: return location for a #GST_STREAM_ERROR
+ *
+ * Prepares a JPEG for the service without a pass over its pixels when it
+ * can: a JPEG whose size (read from its header) is already
+ * gst_cv_analyze_encoder_target_size() and that is at most @max_bytes is
+ * returned as it is (a copy of @data). Otherwise it is decoded with
+ * TurboJPEG's DCT scaling (1/2, 1/4 or 1/8, the smallest that is not
+ * below the target), scaled the rest of the way and encoded again at the
+ * target size. Safe to call from several threads at once.
+ *
+ * Returns: (transfer full) (nullable): the JPEG to send, or %NULL with
+ *   @error set when @data is not a JPEG TurboJPEG can decode.
+ */
+GBytes *
+gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
+    guint max_dimension, gint quality, gsize max_bytes, gint * out_width,
+    gint * out_height, GError ** error)
+{
+  gint width = 0, height = 0, subsamp = -1, colorspace, tw, th;
+  gboolean header_ok;
+  guint8 *jpeg = NULL;
+  gulong jpeg_size = 0;
+  tjhandle dec, enc;
+
+  ensure_debug_category ();
+
+  dec = tjInitDecompress ();
+  if (dec == NULL) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "could not start a JPEG decoder: %s", tjGetErrorStr2 (NULL));
+    return NULL;
+  }
+  header_ok = size <= G_MAXULONG && tjDecompressHeader3 (dec, data, size,
+      &width, &height, &subsamp, &colorspace) == 0;
+  /* A header cut short can read as a success with a size of 0. */
+  if (!header_ok || width < 1 || height < 1 || subsamp < 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "the frame is not a valid JPEG (%" G_GSIZE_FORMAT " bytes): %s",
+        size, header_ok ? "no image size or chroma subsampling in its "
+        "header" : tjGetErrorStr2 (dec));
+    tjDestroy (dec);
+    return NULL;
+  }
+
+  gst_cv_analyze_encoder_target_size (width, height, max_dimension, &tw, &th);
+  if (out_width)
+    *out_width = tw;
+  if (out_height)
+    *out_height = th;
+  if (tw == width && th == height && (max_bytes == 0 || size <= max_bytes)) {
+    GST_LOG ("%dx%d JPEG of %" G_GSIZE_FORMAT " bytes sent as it is", width,
+        height, size);
+    tjDestroy (dec);
+    return g_bytes_new (data, size);
+  }
+
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "cannot scale a %dx%d CMYK JPEG; decode it before cvanalyze "
+        "(jpegdec)", width, height);
+    tjDestroy (dec);
+    return NULL;
+  }
+
+  enc = tjInitCompress ();
+  if (enc == NULL) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_ENCODE,
+        "could not start a JPEG encoder: %s", tjGetErrorStr2 (NULL));
+    tjDestroy (dec);
+    return NULL;
+  }
+  if (!reencode_jpeg (dec, enc, data, size, width, height, subsamp, tw, th,
+          quality, &jpeg, &jpeg_size, error)) {
+    tjFree (jpeg);
+    tjDestroy (enc);
+    tjDestroy (dec);
+    return NULL;
+  }
+  tjDestroy (enc);
+  tjDestroy (dec);
+
+  GST_LOG ("%dx%d JPEG of %" G_GSIZE_FORMAT " bytes -> %dx%d JPEG of %lu "
+      "bytes", width, height, size, tw, th, jpeg_size);
+  return g_bytes_new_with_free_func (jpeg, jpeg_size, (GDestroyNotify) tjFree,
+      jpeg);
 }

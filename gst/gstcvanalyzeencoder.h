@@ -37,6 +37,12 @@ GBytes * gst_cv_analyze_encoder_encode (const GstVideoFrame * frame,
                                         gint * out_width, gint * out_height,
                                         GError ** error);
 
+GBytes * gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
+                                             guint max_dimension, gint quality,
+                                             gsize max_bytes,
+                                             gint * out_width, gint * out_height,
+                                             GError ** error);
+
 G_END_DECLS
 
 #endif /* __GST_CV_ANALYZE_ENCODER_H__ */

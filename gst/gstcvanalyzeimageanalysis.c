@@ -606,15 +606,10 @@ static void
 read_error (guint status, const gchar * body, gsize length,
     GstCvAnalyzeReply * reply)
 {
-  reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
-  gst_cv_analyze_parse_error (body, (gssize) length, &reply->code,
-      &reply->message);
-  if (reply->message == NULL)
-    reply->message = g_strdup_printf ("HTTP status %u, without an error "
-        "message", status);
-
+  gst_cv_analyze_azure_error_reply (status, body, length, reply);
   if (is_region_error (status, reply->message)) {
     reply->kind = GST_CV_ANALYZE_REPLY_FATAL;
+    g_free (reply->advice);
     reply->advice = g_strdup ("Caption and dense captions are available "
         "only in the Azure regions " CAPTION_REGIONS ": take caption and "
         "denseCaptions out of features, or use a Computer Vision resource "

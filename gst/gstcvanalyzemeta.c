@@ -13,18 +13,27 @@
  * @short_description: image-analysis results attached to video buffers
  *
  * cvanalyze attaches its results to video buffers as a #GstCustomMeta named
- * %GST_CV_ANALYZE_META_NAME. Its structure (named like the meta, as every
- * custom meta's is) holds the fields of the whole result model (the
- * `cvanalyze-result` structure documented in README.md) plus:
+ * %GST_CV_ANALYZE_META_NAME. A result is shared, never copied: it is an
+ * immutable #GstSample whose info structure is the whole result model (the
+ * `cvanalyze-result` structure documented in README.md), and the meta's
+ * structure (named like the meta, as every custom meta's is) holds a
+ * reference to it in its `result` field, next to what belongs to this
+ * attachment:
  *
  * - `frame-pts` (#guint64): PTS of the frame that was analysed; compare it
  *   with the buffer's own PTS to tell how old the result is.
+ * - `first-frame-pts` (#guint64): PTS of the first frame of the stream.
  * - `frame-running-time` (#guint64): running time of that frame.
  * - `latency` (#guint64): nanoseconds from sampling the frame to the answer.
  * - `image-width`, `image-height` (#gint): size of the JPEG that was
  *   analysed; rectangles in the result are in these coordinates. Faces and
  *   objects are also attached as #GstVideoRegionOfInterestMeta in the
  *   buffer's own coordinates.
+ * - `result` (#GstSample): the result; gst_sample_get_info() gives it.
+ *
+ * Attaching a result to a buffer, and every copy of the meta downstream
+ * (#GstCustomMeta's transform copies the structure, which refs the sample),
+ * costs a reference and a few integers, however big the result is.
  *
  * The meta carries no pixel coordinates of the buffer, so it has no tags:
  * videoconvert, videoscale and other transforms copy it unchanged.
@@ -34,7 +43,9 @@
  * |[
  * meta = buf.get_custom_meta ("GstCvAnalyzeMeta")
  * if meta:
- *     print (meta.get_structure ().get_string ("caption"))
+ *     s = meta.get_structure ()
+ *     result = s.get_value ("result").get_info ()
+ *     print (result.get_string ("caption"), s.get_value ("frame-pts"))
  * ]|
  */
 
@@ -50,6 +61,9 @@
  * Registers the meta. Safe to call more than once, from any thread; the
  * other functions call it themselves.
  */
+static const GstMetaInfo *meta_info;
+static GQuark result_quark;
+
 void
 gst_cv_analyze_meta_register (void)
 {
@@ -58,7 +72,10 @@ gst_cv_analyze_meta_register (void)
   if (g_once_init_enter (&registered)) {
     static const gchar *tags[] = { NULL };
 
-    gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags, NULL, NULL, NULL);
+    /* Kept, so that adding a meta per buffer looks nothing up by name. */
+    meta_info = gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags,
+        NULL, NULL, NULL);
+    result_quark = g_quark_from_static_string ("result");
     g_once_init_leave (&registered, 1);
   }
 }
@@ -71,9 +88,49 @@ copy_field (GQuark field_id, const GValue * value, gpointer user_data)
 }
 
 /**
+ * gst_buffer_add_cv_analyze_meta_shared:
+ * @buffer: a writable #GstBuffer
+ * @result: the result: a #GstSample whose info structure is the result
+ *   model; the meta takes a reference, so it must not change any more
+ * @fields: (nullable): this attachment's fields (`frame-pts`, `latency`...),
+ *   copied into the meta; keep them few and small
+ *
+ * Attaches @result to @buffer by reference: the way to attach one result
+ * to many buffers.
+ *
+ * Returns: (transfer none): the new meta.
+ */
+GstCustomMeta *
+gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer, GstSample * result,
+    const GstStructure * fields)
+{
+  GstCustomMeta *meta;
+  GstStructure *s;
+  GValue v = G_VALUE_INIT;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (GST_IS_SAMPLE (result), NULL);
+
+  gst_cv_analyze_meta_register ();
+  meta = (GstCustomMeta *) gst_buffer_add_meta (buffer, meta_info, NULL);
+  if (meta) {
+    s = gst_custom_meta_get_structure (meta);
+    if (fields)
+      gst_structure_foreach (fields, copy_field, s);
+    g_value_init (&v, GST_TYPE_SAMPLE);
+    g_value_set_boxed (&v, result);
+    gst_structure_id_take_value (s, result_quark, &v);
+  }
+  return meta;
+}
+
+/**
  * gst_buffer_add_cv_analyze_meta:
  * @buffer: a writable #GstBuffer
  * @result: the result structure to copy into the meta
+ *
+ * Attaches a copy of @result. To attach one result to many buffers without
+ * copying it each time, use gst_buffer_add_cv_analyze_meta_shared().
  *
  * Returns: (transfer none): the new meta.
  */
@@ -81,15 +138,14 @@ GstCustomMeta *
 gst_buffer_add_cv_analyze_meta (GstBuffer * buffer, const GstStructure * result)
 {
   GstCustomMeta *meta;
+  GstSample *sample;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   g_return_val_if_fail (result != NULL, NULL);
 
-  gst_cv_analyze_meta_register ();
-  meta = gst_buffer_add_custom_meta (buffer, GST_CV_ANALYZE_META_NAME);
-  if (meta)
-    gst_structure_foreach (result, copy_field,
-        gst_custom_meta_get_structure (meta));
+  sample = gst_sample_new (NULL, NULL, NULL, gst_structure_copy (result));
+  meta = gst_buffer_add_cv_analyze_meta_shared (buffer, sample, NULL);
+  gst_sample_unref (sample);
   return meta;
 }
 
@@ -109,17 +165,39 @@ gst_buffer_get_cv_analyze_meta (GstBuffer * buffer)
 }
 
 /**
+ * gst_cv_analyze_meta_get_sample:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: (transfer none): the shared result, the same object on every
+ * buffer it was attached to; valid as long as the meta.
+ */
+GstSample *
+gst_cv_analyze_meta_get_sample (GstCustomMeta * meta)
+{
+  const GValue *v;
+
+  g_return_val_if_fail (meta != NULL, NULL);
+
+  v = gst_structure_get_value (gst_custom_meta_get_structure (meta), "result");
+  g_return_val_if_fail (v && GST_VALUE_HOLDS_SAMPLE (v), NULL);
+  return gst_value_get_sample (v);
+}
+
+/**
  * gst_cv_analyze_meta_get_result:
  * @meta: a cvanalyze meta
  *
- * Returns: (transfer none): the whole result, valid as long as the meta.
+ * Returns: (transfer none): the whole result model (`cvanalyze-result`),
+ * valid as long as the meta. It is shared: do not change it.
  */
 const GstStructure *
 gst_cv_analyze_meta_get_result (GstCustomMeta * meta)
 {
-  g_return_val_if_fail (meta != NULL, NULL);
+  GstSample *sample = gst_cv_analyze_meta_get_sample (meta);
 
-  return gst_custom_meta_get_structure (meta);
+  g_return_val_if_fail (sample != NULL, NULL);
+
+  return gst_sample_get_info (sample);
 }
 
 /**
@@ -180,10 +258,12 @@ gst_cv_analyze_meta_get_tags (GstCustomMeta * meta)
 static GstClockTime
 get_time_field (GstCustomMeta * meta, const gchar * field)
 {
-  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
+  const GstStructure *s;
   guint64 t = GST_CLOCK_TIME_NONE;
 
-  g_return_val_if_fail (s != NULL, GST_CLOCK_TIME_NONE);
+  g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
+
+  s = gst_custom_meta_get_structure (meta);
 
   if (!gst_structure_get_uint64 (s, field, &t))
     return GST_CLOCK_TIME_NONE;

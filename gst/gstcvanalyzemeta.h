@@ -36,7 +36,15 @@ GstCustomMeta * gst_buffer_add_cv_analyze_meta    (GstBuffer * buffer,
                                                    const GstStructure * result);
 
 GST_CV_ANALYZE_META_API
+GstCustomMeta * gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer,
+                                                   GstSample * result,
+                                                   const GstStructure * fields);
+
+GST_CV_ANALYZE_META_API
 GstCustomMeta * gst_buffer_get_cv_analyze_meta    (GstBuffer * buffer);
+
+GST_CV_ANALYZE_META_API
+GstSample *     gst_cv_analyze_meta_get_sample    (GstCustomMeta * meta);
 
 GST_CV_ANALYZE_META_API
 const GstStructure * gst_cv_analyze_meta_get_result (GstCustomMeta * meta);

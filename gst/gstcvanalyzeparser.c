@@ -549,3 +549,29 @@ gst_cv_analyze_parse_error (const gchar * body, gssize length,
   g_object_unref (parser);
   return found;
 }
+
+/**
+ * gst_cv_analyze_azure_error_reply:
+ * @status: the HTTP status, not 2xx
+ * @body: the answer's body
+ * @length: its length in bytes
+ * @reply: filled as a failure with Azure's code and message
+ *
+ * What Azure's vision services' error answers mean. A 404 is the
+ * gateway's answer to a path it does not know: the endpoint is not the
+ * resource's, which no retry fixes.
+ */
+void
+gst_cv_analyze_azure_error_reply (guint status, const gchar * body,
+    gsize length, GstCvAnalyzeReply * reply)
+{
+  reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+  gst_cv_analyze_parse_error (body, (gssize) length, &reply->code,
+      &reply->message);
+  if (reply->message == NULL)
+    reply->message = g_strdup_printf ("HTTP status %u, without an error "
+        "message", status);
+  if (status == 404)
+    reply->advice = g_strdup ("check the endpoint: it is the resource's "
+        "base URL, https://<resource>.cognitiveservices.azure.com/");
+}

@@ -12,6 +12,8 @@
 
 #include <gst/gst.h>
 
+#include "gstcvanalyzeservice.h"
+
 #include "gstcvanalyzejson.h"
 
 G_BEGIN_DECLS
@@ -21,6 +23,10 @@ G_BEGIN_DECLS
 
 GstStructure * gst_cv_analyze_parse_response (const gchar * body, gssize length,
                                               GError ** error);
+
+void           gst_cv_analyze_azure_error_reply (guint status,
+                                              const gchar * body, gsize length,
+                                              GstCvAnalyzeReply * reply);
 
 gboolean       gst_cv_analyze_parse_error    (const gchar * body, gssize length,
                                               gchar ** code, gchar ** message);

@@ -3,7 +3,7 @@
 # the same run on the same machine, because absolute times on a shared
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
-#   scripts/benchmark.sh            # all eight, ~10 minutes
+#   scripts/benchmark.sh            # all ten, ~13 minutes
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,7 +111,40 @@ d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${cnv[@]}" | median)
 echo "videoconvert ! cvanalyze: ${v}s  cvanalyze alone: ${d}s  for $frames frames"
 echo "camera-ratio: $(ratio "$d" "$v") (cvanalyze on YUY2 / videoconvert ! cvanalyze)"
 
-echo "== 8. CPU that cvanalyze adds per live 1280x720 30 fps stream analysed once a second, N streams in one process"
+echo "== 8. per-frame cost with a result attached, 1080p, vs identity; and through videoconvert"
+# Azure's v3.2 example answer (caption, tags, categories, faces, objects,
+# brands...) attached to every frame: mode=exact, so the first frame waits
+# for it, and one sample only. imagefreeze hands out the same 1920x1080
+# frame, so the figures are the per-buffer work, not pixels. Per-frame CPU
+# is the difference between a long and a short run (which cancels start-up
+# and the one JPEG), median of alternating runs.
+body=$(mktemp)
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["responses"]["200"]["body"]))' \
+  tests/fixtures/azure-api-examples/ComputerVision/v3.2/SuccessfulAnalyzeImageWithStream.json >"$body"
+start_server --body-file "$body"
+per_frame() {  # per_frame FRAMES ELEMENTS...: median ns per frame
+  local long=$1 short=$(( $1 / 10 )) runs=() i a b
+  shift
+  for i in 1 2 3; do
+    a=$($bench "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$long ! $* ! fakesink name=sink sync=false" | field cpu)
+    b=$($bench "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$short ! $* ! fakesink name=sink sync=false" | field cpu)
+    runs+=("$(awk -v a="$a" -v b="$b" -v n=$(( long - short )) 'BEGIN {printf "%.0f", (a - b) * 1e9 / n}')")
+  done
+  printf '%s\n' "${runs[@]}" | median
+}
+cva="cvanalyze endpoint=$url mode=exact interval=100000000000000 timeout=60000000000"
+n=$(( quick ? 10000 : 40000 ))
+i0=$(per_frame $n identity); c0=$(per_frame $n "$cva")
+conv="videoconvert ! video/x-raw,format=NV12"
+n=$(( quick ? 500 : 2000 ))
+i1=$(per_frame $n "identity ! $conv"); c1=$(per_frame $n "$cva ! $conv")
+rm -f "$body"
+echo "identity: ${i0} ns  cvanalyze with a result: ${c0} ns  per frame"
+echo "meta-ratio: $(ratio "$c0" "$i0") (cvanalyze / identity; goal <= 1.05)"
+echo "identity ! videoconvert: ${i1} ns  cvanalyze ! videoconvert: ${c1} ns  per frame"
+echo "meta-convert-ratio: $(ratio "$c1" "$i1") (goal <= 1.05)"
+
+echo "== 9. CPU that cvanalyze adds per live 1280x720 30 fps stream analysed once a second, N streams in one process"
 # N camera-shaped live streams (imagefreeze is-live=true: a source that
 # costs almost nothing) in one pipeline, each through cvanalyze with a
 # result attached from its first second on, against the same pipeline
@@ -134,3 +167,25 @@ for n in 1 4 16; do
   echo "streams=$n identity: ${c0}s cvanalyze: ${c1}s frames at the first sink: $got of $(( secs * 30 ))"
   echo "per-stream-cpu-percent n=$n: $pct (% of one core per stream; goal <= 0.3)"
 done
+
+echo "== 10. an MJPEG 720p stream: sampled JPEGs sent as they are, vs decoding first"
+# Per sample: the JPEG path (max-dimension 1280: sent as it is; 640:
+# DCT-scaled decode and encode) against a full decode and the raw encoder,
+# what jpegdec ! cvanalyze did per sample. Per stream: CPU time of the
+# whole process, cvanalyze on the camera's JPEGs against what users had to
+# write before (decode, analyse, encode again), median of alternating runs.
+build/tests/bench/mjpeg-prep $(( quick ? 30 : 100 ))
+start_server
+frames=$(( quick ? 300 : 900 ))
+jpeg=$(mktemp --suffix=.jpg)
+gst-launch-1.0 -q videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,width=1280,height=720 ! jpegenc ! filesink location="$jpeg"
+src="multifilesrc location=$jpeg loop=true num-buffers=$frames caps=image/jpeg,width=1280,height=720,framerate=30/1 ! jpegparse"
+dir=(); dec=()
+for i in 1 2 3; do
+  dir+=("$($bench "$src ! cvanalyze endpoint=$url ! fakesink name=sink sync=false" | field cpu)")
+  dec+=("$($bench "$src ! jpegdec ! cvanalyze endpoint=$url ! jpegenc ! fakesink name=sink sync=false" | field cpu)")
+done
+rm -f "$jpeg"
+d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${dec[@]}" | median)
+echo "jpegdec ! cvanalyze ! jpegenc: ${v}s  cvanalyze on JPEG: ${d}s  for $frames frames"
+echo "mjpeg-stream-ratio: $(ratio "$d" "$v") (cvanalyze on image/jpeg / jpegdec ! cvanalyze ! jpegenc)"

@@ -98,13 +98,29 @@ quit_on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --retry-after-form's value (NULL: the default, seconds). */
+static gboolean
+parse_retry_after_form (const gchar * value, CvLocalServerRetryAfter * form)
+{
+  static const gchar *const names[] = { "seconds", "date", "ms" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    if (g_str_equal (value ? value : "seconds", names[i])) {
+      *form = (CvLocalServerRetryAfter) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
   gint port = 0, delay_ms = 0, status = 0, retry_after = 0;
   gint tags = 0, caption_words = 0;
   gint64 error_message_bytes = 0;
-  gchar *key = NULL;
+  gchar *key = NULL, *body_file = NULL, *body = NULL, *retry_after_form = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
   gboolean endless = FALSE, reset = FALSE;
   gboolean lone_surrogates = FALSE, control_chars = FALSE;
@@ -121,6 +137,9 @@ main (int argc, char **argv)
         "A model (or Azure deployment) name the chat routes know; repeat it "
           "or give a comma list (default: " CV_LOCAL_SERVER_DEFAULT_MODEL ")",
         "NAME"},
+    {"body-file", 0, 0, G_OPTION_ARG_FILENAME, &body_file,
+        "Answer every request that succeeds with this file's contents as "
+          "the JSON body (e.g. a service's example response)", "FILE"},
     {"delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms,
         "Answer every request this many milliseconds late", "MS"},
     {"status", 0, 0, G_OPTION_ARG_INT, &status,
@@ -128,6 +147,9 @@ main (int argc, char **argv)
           "error body for it (e.g. 429, 500, 503)", "STATUS"},
     {"retry-after", 0, 0, G_OPTION_ARG_INT, &retry_after,
         "Send this Retry-After header (seconds) with --status", "SECONDS"},
+    {"retry-after-form", 0, 0, G_OPTION_ARG_STRING, &retry_after_form,
+        "Send --retry-after as seconds (the default), as an HTTP date, or "
+          "as retry-after-ms alone: seconds, date or ms", "FORM"},
     {"malformed", 0, 0, G_OPTION_ARG_NONE, &malformed,
         "Answer 200 with a truncated, unparsable JSON body", NULL},
     {"wrong-types", 0, 0, G_OPTION_ARG_NONE, &wrong_types,
@@ -173,6 +195,7 @@ main (int argc, char **argv)
   CvLocalServerMode mode = CV_LOCAL_SERVER_MODE_NORMAL;
   CvLocalServerHostile hostile = CV_LOCAL_SERVER_HOSTILE_NONE;
   CvLocalServerQuirks quirks = CV_LOCAL_SERVER_QUIRK_NONE;
+  CvLocalServerRetryAfter form = CV_LOCAL_SERVER_RETRY_AFTER_SECONDS;
   GMainLoop *loop;
   gchar *url;
 
@@ -196,9 +219,19 @@ main (int argc, char **argv)
         "100-599, --delay-ms, --retry-after, --tags, --caption-words and "
         "--error-message-bytes not negative.\n");
     g_free (key);
+    g_free (retry_after_form);
     g_strfreev (model_args);
     return 2;
   }
+  if (!parse_retry_after_form (retry_after_form, &form)) {
+    g_printerr ("cvanalyze-local-server: --retry-after-form takes seconds, "
+        "date or ms.\n");
+    g_free (key);
+    g_free (retry_after_form);
+    g_strfreev (model_args);
+    return 2;
+  }
+  g_free (retry_after_form);
   if (malformed + wrong_types + drop + hang + endless + reset > 1) {
     g_printerr ("cvanalyze-local-server: choose only one of --malformed, "
         "--wrong-types, --drop, --hang, --endless and --reset.\n");
@@ -230,6 +263,16 @@ main (int argc, char **argv)
     quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_RESPONSE_FORMAT;
   if (refuse_max_tokens)
     quirks |= CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS;
+  if (body_file && !g_file_get_contents (body_file, &body, NULL, &error)) {
+    g_printerr ("cvanalyze-local-server: cannot read --body-file: %s\n",
+        error->message);
+    g_clear_error (&error);
+    g_free (body_file);
+    g_free (key);
+    g_strfreev (model_args);
+    return 2;
+  }
+  g_free (body_file);
   models = split_models (model_args);
   g_strfreev (model_args);
 
@@ -241,16 +284,21 @@ main (int argc, char **argv)
         "%d: %s\n", port, error->message);
     g_clear_error (&error);
     g_strfreev (models);
+    g_free (body);
     return 1;
   }
   cv_local_server_set_delay (server, delay_ms);
   cv_local_server_set_failure (server, status, retry_after);
+  cv_local_server_set_retry_after_form (server, form);
   cv_local_server_set_mode (server, mode);
   cv_local_server_set_hostile (server, hostile);
   cv_local_server_set_tag_count (server, tags);
   cv_local_server_set_caption_words (server, caption_words);
   cv_local_server_set_error_message_size (server, error_message_bytes);
   cv_local_server_set_quirks (server, quirks);
+  if (body)
+    cv_local_server_set_canned_body (server, body);
+  g_free (body);
   cv_local_server_set_models (server, (const gchar * const *) models);
   g_strfreev (models);
 

@@ -127,6 +127,37 @@ struct _CvLocalServer
   guint releases_done;
 };
 
+/* Retry-After: @seconds in the @form asked for. */
+static void
+set_retry_after (SoupMessageHeaders * hdrs, guint seconds,
+    CvLocalServerRetryAfter form)
+{
+  GDateTime *now, *then;
+  gchar *value;
+
+  switch (form) {
+    case CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE:
+      /* HTTP dates count whole seconds, which the format cuts off: one
+       * more makes it no sooner than @seconds from now. */
+      now = g_date_time_new_now_utc ();
+      then = g_date_time_add_seconds (now, seconds + 1);
+      value = soup_date_time_to_string (then, SOUP_DATE_HTTP);
+      soup_message_headers_replace (hdrs, "Retry-After", value);
+      g_date_time_unref (then);
+      g_date_time_unref (now);
+      break;
+    case CV_LOCAL_SERVER_RETRY_AFTER_MS:
+      value = g_strdup_printf ("%" G_GUINT64_FORMAT, seconds * (guint64) 1000);
+      soup_message_headers_replace (hdrs, "retry-after-ms", value);
+      break;
+    default:
+      value = g_strdup_printf ("%u", seconds);
+      soup_message_headers_replace (hdrs, "Retry-After", value);
+      break;
+  }
+  g_free (value);
+}
+
 /* Sets the status, headers and body of @reply on @msg; takes the body. */
 static void
 apply_reply (SoupServerMessage * msg, CvReply * reply)
@@ -137,21 +168,8 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
   soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
   soup_message_headers_replace (hdrs, reply->request_id_header,
       reply->request_id);
-  if (reply->retry_after > 0) {
-    GDateTime *now = g_date_time_new_now_utc ();
-    GDateTime *then = g_date_time_add_seconds (now, reply->retry_after);
-    gchar *s = reply->retry_after_format == CV_LOCAL_SERVER_RETRY_AFTER_DATE ?
-        soup_date_time_to_string (then, SOUP_DATE_HTTP) :
-        g_strdup_printf ("%u", reply->retry_after *
-        (reply->retry_after_format == CV_LOCAL_SERVER_RETRY_AFTER_MS ? 1000 :
-            1));
-
-    soup_message_headers_replace (hdrs, reply->retry_after_format ==
-        CV_LOCAL_SERVER_RETRY_AFTER_MS ? "retry-after-ms" : "Retry-After", s);
-    g_free (s);
-    g_date_time_unref (then);
-    g_date_time_unref (now);
-  }
+  if (reply->retry_after > 0)
+    set_retry_after (hdrs, reply->retry_after, reply->retry_after_form);
   if (reply->allow_post)
     soup_message_headers_replace (hdrs, "Allow", "POST");
 
@@ -717,20 +735,6 @@ cv_local_server_set_failure (CvLocalServer * self, guint status,
   g_mutex_unlock (&self->lock);
 }
 
-/* How the Retry-After of cv_local_server_set_failure() is sent: seconds,
- * an HTTP date, or retry-after-ms. */
-void
-cv_local_server_set_retry_after_format (CvLocalServer * self,
-    CvLocalServerRetryAfter format)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (format <= CV_LOCAL_SERVER_RETRY_AFTER_MS);
-
-  g_mutex_lock (&self->lock);
-  self->config.reply.retry_after_format = format;
-  g_mutex_unlock (&self->lock);
-}
-
 /* Every @n-th request from now on (the n-th, 2n-th, ...) is answered with
  * @status (and the Retry-After of cv_local_server_set_failure()); @n 0:
  * none. */
@@ -744,6 +748,20 @@ cv_local_server_set_fail_every (CvLocalServer * self, guint n, guint status)
   self->fail_every = n;
   self->fail_every_status = status;
   self->fail_every_count = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+/* How set_failure()'s Retry-After is sent (#CvLocalServerRetryAfter);
+ * applies to requests arriving from now on. */
+void
+cv_local_server_set_retry_after_form (CvLocalServer * self,
+    CvLocalServerRetryAfter form)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (form <= CV_LOCAL_SERVER_RETRY_AFTER_MS);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.retry_after_form = form;
   g_mutex_unlock (&self->lock);
 }
 

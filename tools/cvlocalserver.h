@@ -106,6 +106,23 @@ typedef enum
   CV_LOCAL_SERVER_QUIRK_REFUSE_MAX_TOKENS = 1 << 3
 } CvLocalServerQuirks;
 
+/**
+ * CvLocalServerRetryAfter:
+ * @CV_LOCAL_SERVER_RETRY_AFTER_SECONDS: "Retry-After: N", as Azure sends it
+ * @CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE: "Retry-After: <HTTP date>", RFC
+ *   9110's other form: the first whole second at least N s from now
+ * @CV_LOCAL_SERVER_RETRY_AFTER_MS: "retry-after-ms: N*1000" alone, the
+ *   header OpenAI and Azure OpenAI send (beside Retry-After)
+ *
+ * How the wait of cv_local_server_set_failure() is sent.
+ */
+typedef enum
+{
+  CV_LOCAL_SERVER_RETRY_AFTER_SECONDS = 0,
+  CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE,
+  CV_LOCAL_SERVER_RETRY_AFTER_MS
+} CvLocalServerRetryAfter;
+
 /* The one model the chat routes know unless told otherwise. */
 #define CV_LOCAL_SERVER_DEFAULT_MODEL "local-vision"
 
@@ -164,24 +181,8 @@ void cv_local_server_set_delay (CvLocalServer * server, guint delay_ms);
 void cv_local_server_set_failure (CvLocalServer * server, guint status,
     guint retry_after_s);
 
-/**
- * CvLocalServerRetryAfter:
- * @CV_LOCAL_SERVER_RETRY_AFTER_SECONDS: `Retry-After: N`
- * @CV_LOCAL_SERVER_RETRY_AFTER_DATE: `Retry-After:` the HTTP date N s from
- *   now (whole seconds, as HTTP dates are)
- * @CV_LOCAL_SERVER_RETRY_AFTER_MS: `retry-after-ms: N*1000` only
- *
- * How the wait given to cv_local_server_set_failure() is sent.
- */
-typedef enum
-{
-  CV_LOCAL_SERVER_RETRY_AFTER_SECONDS,
-  CV_LOCAL_SERVER_RETRY_AFTER_DATE,
-  CV_LOCAL_SERVER_RETRY_AFTER_MS,
-} CvLocalServerRetryAfter;
-
-void cv_local_server_set_retry_after_format (CvLocalServer * server,
-    CvLocalServerRetryAfter format);
+void cv_local_server_set_retry_after_form (CvLocalServer * server,
+    CvLocalServerRetryAfter form);
 
 void cv_local_server_set_fail_every (CvLocalServer * server, guint n,
     guint status);

@@ -134,7 +134,7 @@ failure_reply (const CvProtocol * protocol, const CvReplyContext * ctx)
 
   json_node_unref (body);
   reply->retry_after = ctx->cfg->retry_after;
-  reply->retry_after_format = ctx->cfg->retry_after_format;
+  reply->retry_after_form = ctx->cfg->retry_after_form;
   return reply;
 }
 

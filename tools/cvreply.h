@@ -44,7 +44,7 @@ typedef enum
  * @request_id: the request id, for @request_id_header
  * @request_id_header: the header the protocol sends its id in
  * @retry_after: a Retry-After value in seconds, 0 for none
- * @retry_after_format: how @retry_after is sent
+ * @retry_after_form: how to send it
  * @allow_post: whether to send "Allow: POST" (405)
  * @stream_head: (nullable): for @CV_REPLY_STREAM, the body's start
  * @stream_item: (nullable): for @CV_REPLY_STREAM, what repeats after it
@@ -59,7 +59,7 @@ typedef struct
   gchar *request_id;
   const gchar *request_id_header;
   guint retry_after;
-  CvLocalServerRetryAfter retry_after_format;
+  CvLocalServerRetryAfter retry_after_form;
   gboolean allow_post;
   const gchar *stream_head;
   const gchar *stream_item;
@@ -69,7 +69,7 @@ typedef struct
  * CvReplyConfig:
  * @status: HTTP status to fail valid requests with; 0 or 200: none
  * @retry_after: the Retry-After to send with @status, 0 for none
- * @retry_after_format: how it is sent
+ * @retry_after_form: how to send it
  * @mode: the misbehaviour
  * @hostile: the distortions of well-formed answers
  * @quirks: the services' refusals and habits to imitate
@@ -81,7 +81,7 @@ typedef struct
 {
   guint status;
   guint retry_after;
-  CvLocalServerRetryAfter retry_after_format;
+  CvLocalServerRetryAfter retry_after_form;
   CvLocalServerMode mode;
   CvHostileConfig hostile;
   CvLocalServerQuirks quirks;

@@ -100,15 +100,26 @@ class MetaFromPython(PipelineTest):
         self.assertEqual([m.get_value("timestamp") for m in messages],
                          [0, Gst.SECOND])
         self.assertTrue(metas, "no buffer carried a GstCvAnalyzeMeta")
+        shared = {}
         for pts, s in metas.items():
             self.assertEqual(s.get_name(), "GstCvAnalyzeMeta")
             frame = s.get_value("frame-pts")
             self.assertIn(frame, (0, Gst.SECOND))
             self.assertLessEqual(frame, pts, "a result older than its frame")
-            self.assertIn("red", s.get_string("caption"))
             self.assertGreater(s.get_value("latency"), 0)
+            # The result itself: the info of the shared Gst.Sample.
+            sample = s.get_value("result")
+            result = sample.get_info()
+            self.assertEqual(result.get_name(), "cvanalyze-result")
+            self.assertIn("red", result.get_string("caption"))
+            self.assertIn("red", list(result.get_value("tags")))
+            # hash() of a boxed wrapper is its C pointer.
+            shared.setdefault(frame, set()).add(hash(sample))
         # The last buffers carry the second frame's result.
         self.assertEqual(metas[max(metas)].get_value("frame-pts"), Gst.SECOND)
+        # Each result is one object on all of its buffers, not a copy each.
+        self.assertEqual([len(p) for p in shared.values()], [1] * len(shared))
+        self.assertGreater(len(metas), len(shared))
 
     def test_message_fields(self):
         metas, messages = self.run_pipeline(
@@ -177,7 +188,9 @@ class HostileFromPython(PipelineTest):
         for s in metas.values():
             self.assertEqual(s.get_name(), "GstCvAnalyzeMeta")
             self.assert_safe(s, "meta")
-            self.assertIn("pwned", s.get_string("caption"))
+            result = s.get_value("result").get_info()
+            self.assert_safe(result, "meta.result")
+            self.assertIn("pwned", result.get_string("caption"))
 
     def test_hostile_tags_from_tags_feature(self):
         self.read_hostile_results("Tags,Description,Color")

@@ -28,80 +28,14 @@
 
 /* --- the key, in logs and messages --- */
 
-static GMutex debug_log_lock;
-static GString *debug_log;
-
-static void
-capture_log (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  const gchar *text = gst_debug_message_get (message);
-
-  g_mutex_lock (&debug_log_lock);
-  g_string_append (debug_log, text);
-  g_string_append_c (debug_log, '\n');
-  g_mutex_unlock (&debug_log_lock);
-}
-
-static void
-start_log_capture (void)
-{
-  debug_log = g_string_new (NULL);
-  gst_debug_remove_log_function (gst_debug_log_default);
-  gst_debug_add_log_function (capture_log, NULL, NULL);
-  gst_debug_set_active (TRUE);
-  gst_debug_set_default_threshold (GST_LEVEL_MEMDUMP);
-}
-
+/* Stops the log capture; the key must not be in it. */
 static void
 stop_log_capture (void)
 {
-  gst_debug_set_default_threshold (GST_LEVEL_NONE);
-  gst_debug_remove_log_function (capture_log);
-  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
-  fail_unless (debug_log->len > 1000, "debug log not captured");
-  fail_if (strstr (debug_log->str, TEST_KEY), "the key is in the debug log");
-  g_string_free (debug_log, TRUE);
-  debug_log = NULL;
-}
+  gchar *log = cv_test_stop_log_capture ();
 
-/* The text (and debug string) of a warning or error message. */
-static gchar *
-message_text (GstMessage * m, gchar ** debug)
-{
-  GError *err = NULL;
-  gchar *text;
-
-  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
-    gst_message_parse_error (m, &err, debug);
-  else
-    gst_message_parse_warning (m, &err, debug);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  return text;
-}
-
-static void
-check_key_not_in_messages (GList * messages)
-{
-  for (; messages; messages = messages->next) {
-    GstMessage *m = messages->data;
-    const GstStructure *s = gst_message_get_structure (m);
-    gchar *str = s ? gst_structure_to_string (s) : NULL;
-
-    fail_if (str && strstr (str, TEST_KEY), "the key is in a message");
-    g_free (str);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING
-        || GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
-      gchar *debug = NULL, *text = message_text (m, &debug);
-
-      fail_if (strstr (text, TEST_KEY) || (debug && strstr (debug, TEST_KEY)),
-          "the key is in '%s'", text);
-      g_free (text);
-      g_free (debug);
-    }
-  }
+  fail_if (strstr (log, TEST_KEY), "the key is in the debug log");
+  g_free (log);
 }
 
 /* --- running pipelines --- */
@@ -144,7 +78,7 @@ run_to_eos (GstElement * pipeline, guint frames)
   fail_unless (GST_MESSAGE_TYPE (g_list_last (messages)->data) ==
       GST_MESSAGE_EOS);
   fail_unless_equals_int (g_atomic_int_get (&buffers), frames);
-  check_key_not_in_messages (messages);
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
   gst_object_unref (sink);
   return messages;
 }
@@ -161,7 +95,7 @@ the_warning (GList * messages, gchar ** debug)
     n += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
   fail_unless (warning != NULL, "no warning");
   fail_unless_equals_int (n, 1);
-  return message_text (warning, debug);
+  return cv_test_message_text (warning, debug);
 }
 
 static void
@@ -516,7 +450,7 @@ GST_START_TEST (test_https_to_plain_port_is_tls_warning)
   gint64 start;
   gchar *text;
 
-  start_log_capture ();
+  cv_test_start_log_capture ();
   start = g_get_monotonic_time ();
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING
@@ -525,7 +459,7 @@ GST_START_TEST (test_https_to_plain_port_is_tls_warning)
   fail_unless (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC,
       "the TLS warning came after %" G_GINT64_FORMAT " ms",
       (g_get_monotonic_time () - start) / 1000);
-  text = message_text (m, NULL);
+  text = cv_test_message_text (m, NULL);
   assert_contains (text, "TLS");
   assert_contains (text, endpoint);
   assert_contains (text, "speaks https");
@@ -600,7 +534,7 @@ GST_START_TEST (test_private_ca)
     g_object_unref (db);
     gst_object_unref (a);
   }
-  start_log_capture ();
+  cv_test_start_log_capture ();
   messages = run_to_eos (pipeline, 5);
   stop_log_capture ();
   results = cv_test_filter_results (messages);
@@ -658,7 +592,7 @@ GST_START_TEST (test_bad_ca_file_is_error)
     messages = cv_test_run_pipeline (pipeline);
     error = cv_test_find_message (messages, GST_MESSAGE_ERROR);
     fail_unless (error != NULL, "no error for %s", files[i]);
-    text = message_text (error, NULL);
+    text = cv_test_message_text (error, NULL);
     if (files[i] == ca) {
       assert_contains (text, "Both 'ca-file' and 'tls-database'");
     } else {
@@ -666,7 +600,7 @@ GST_START_TEST (test_bad_ca_file_is_error)
       assert_contains (text, "'ca-file'");
       assert_contains (text, "PEM file");
     }
-    check_key_not_in_messages (messages);
+    cv_test_check_secret_not_in_messages (messages, TEST_KEY);
     g_free (text);
     g_free (props);
     cv_test_free_messages (messages);
@@ -688,7 +622,7 @@ GST_START_TEST (test_connection_reset_warns)
   gchar *text;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_RESET);
-  start_log_capture ();
+  cv_test_start_log_capture ();
   messages = run_to_eos (pipeline, 5);
   stop_log_capture ();
   text = the_warning (messages, NULL);

@@ -94,7 +94,7 @@ GST_END_TEST;
 
 static const CvLocalServerRetryAfter formats[] = {
   CV_LOCAL_SERVER_RETRY_AFTER_SECONDS,
-  CV_LOCAL_SERVER_RETRY_AFTER_DATE,
+  CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE,
   CV_LOCAL_SERVER_RETRY_AFTER_MS,
 };
 
@@ -114,7 +114,7 @@ GST_START_TEST (test_retry_after_kept)
   /* Request 1 (sample 1) is answered, request 2 (sample 2) gets the 429,
    * request 3 is its retry. */
   cv_local_server_set_failure (server, 0, RETRY_AFTER_S);
-  cv_local_server_set_retry_after_format (server, formats[__i__]);
+  cv_local_server_set_retry_after_form (server, formats[__i__]);
   cv_local_server_set_fail_every (server, 2, 429);
   messages = cv_test_run_pipeline (pipeline);
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
@@ -127,7 +127,7 @@ GST_START_TEST (test_retry_after_kept)
   failed = cv_local_server_get_request (server, 1);
   retry = cv_local_server_get_request (server, 2);
   gap_us = retry->received_monotonic_us - failed->received_monotonic_us;
-  if (formats[__i__] == CV_LOCAL_SERVER_RETRY_AFTER_DATE) {
+  if (formats[__i__] == CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE) {
     /* The date is whole seconds: at least the 429's second + 2 s. */
     gint64 date_us = (failed->received_real_us / G_USEC_PER_SEC +
         RETRY_AFTER_S) * G_USEC_PER_SEC;

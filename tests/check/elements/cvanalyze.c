@@ -17,7 +17,6 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
-#include <turbojpeg.h>
 #include <json-glib/json-glib.h>
 
 #include "cvanalyzetest.h"
@@ -25,21 +24,6 @@
 #include "gstcvanalyzemeta.h"
 
 #define WAIT_US (30 * G_USEC_PER_SEC)
-
-static gchar *
-message_text (GstMessage * m, gchar ** debug)
-{
-  GError *err = NULL;
-  gchar *text;
-
-  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
-    gst_message_parse_error (m, &err, debug);
-  else
-    gst_message_parse_warning (m, &err, debug);
-  text = g_strdup (err->message);
-  g_error_free (err);
-  return text;
-}
 
 /* Runs a pipeline that must stop with an error; returns the error (for
  * its domain and code), its text and its debug string. */
@@ -412,25 +396,6 @@ GST_START_TEST (test_request_shape)
 
 GST_END_TEST;
 
-/* Decodes a JPEG and returns its RGB pixels and size. */
-static guint8 *
-decode_jpeg (GBytes * body, gint * width, gint * height)
-{
-  tjhandle tj = tjInitDecompress ();
-  gsize size;
-  const guint8 *data = g_bytes_get_data (body, &size);
-  gint subsamp, colorspace;
-  guint8 *rgb;
-
-  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
-          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
-  rgb = g_malloc (*width * *height * 3);
-  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
-          TJPF_RGB, 0) == 0);
-  tjDestroy (tj);
-  return rgb;
-}
-
 /* Every supported raw format reaches the service as a JPEG of the right
  * size whose colour bars match videotestsrc's, so a swapped chroma plane,
  * swapped R/B, misplaced alpha or wrong stride fails. */
@@ -462,7 +427,7 @@ GST_START_TEST (test_formats_give_matching_jpeg)
     fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", formats[f]);
     fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
     req = cv_local_server_get_request (server, f);
-    rgb = decode_jpeg (req->body, &w, &h);
+    rgb = cv_test_decode_jpeg (req->body, &w, &h);
     gst_cv_analyze_encoder_target_size (703, 395, 500, &ew, &eh);
     fail_unless_equals_int (w, ew);
     fail_unless_equals_int (h, eh);
@@ -831,7 +796,7 @@ GST_START_TEST (test_failures_warn_and_go_on)
   fail_unless_equals_int (g_atomic_int_get (&buffers), 20);
   warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL, "%s: no warning", fc->name);
-  text = message_text (warning, NULL);
+  text = cv_test_message_text (warning, NULL);
   fail_unless (strstr (text, fc->expect) != NULL, "%s: warning '%s'",
       fc->name, text);
   fail_if (strstr (text, TEST_KEY));
@@ -898,7 +863,7 @@ GST_START_TEST (test_retry_after_honoured)
       GST_STATE_CHANGE_SUCCESS);
 
   fail_unless_equals_int (warnings, 1);
-  text = message_text (warning, NULL);
+  text = cv_test_message_text (warning, NULL);
   fail_unless (strstr (text, "HTTP 429") && strstr (text, "'interval'"), "%s",
       text);
   g_free (text);
@@ -1005,7 +970,7 @@ GST_START_TEST (test_short_buffer_warns)
   gst_buffer_unref (out);
   m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING);
   fail_unless (m != NULL, "no warning for a short buffer");
-  text = message_text (m, NULL);
+  text = cv_test_message_text (m, NULL);
   fail_unless (strstr (text, "Could not encode a frame"), "%s", text);
   g_free (text);
   gst_message_unref (m);
@@ -1041,7 +1006,7 @@ GST_START_TEST (test_connection_refused_warns)
   messages = cv_test_run_pipeline (pipeline);
   warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL);
-  text = message_text (warning, NULL);
+  text = cv_test_message_text (warning, NULL);
   fail_unless (strstr (text, "Could not reach"), "%s", text);
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
   g_free (text);
@@ -1056,60 +1021,29 @@ GST_START_TEST (test_connection_refused_warns)
 
 GST_END_TEST;
 
-static GString *debug_log;
-static GMutex debug_log_lock;
-
-static void
-capture_log (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  /* Formatted outside the lock: formatting may take object locks. */
-  const gchar *text = gst_debug_message_get (message);
-
-  g_mutex_lock (&debug_log_lock);
-  g_string_append (debug_log, text);
-  g_string_append_c (debug_log, '\n');
-  g_mutex_unlock (&debug_log_lock);
-}
-
 /* The key never shows in the debug log at the highest level, in messages
  * or in errors. */
 GST_START_TEST (test_key_never_logged)
 {
   GstElement *pipeline, *a;
-  GList *messages, *l, *results;
+  GList *messages, *results;
+  gchar *log;
 
-  debug_log = g_string_new (NULL);
-  /* Capture everything, print nothing. */
-  gst_debug_remove_log_function (gst_debug_log_default);
-  gst_debug_add_log_function (capture_log, NULL, NULL);
-  gst_debug_set_active (TRUE);
-  gst_debug_set_default_threshold (GST_LEVEL_MEMDUMP);
-
+  cv_test_start_log_capture ();
   pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 ! cvanalyze name=a "
       "endpoint=ENDPOINT ! fakesink");
   a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   g_object_set (a, "key", TEST_KEY, NULL);
   messages = cv_test_run_pipeline (pipeline);
-
-  gst_debug_set_default_threshold (GST_LEVEL_NONE);
-  gst_debug_remove_log_function (capture_log);
-  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  log = cv_test_stop_log_capture ();
 
   results = cv_test_filter_results (messages);
   fail_unless_equals_int (g_list_length (results), 1);
   g_list_free (results);
-  fail_unless (debug_log->len > 10000, "debug log not captured");
-  fail_if (strstr (debug_log->str, TEST_KEY), "key in the debug log");
-  for (l = messages; l; l = l->next) {
-    const GstStructure *st = gst_message_get_structure (l->data);
-    gchar *s = st ? gst_structure_to_string (st) : NULL;
-
-    fail_if (s && strstr (s, TEST_KEY), "key in a message");
-    g_free (s);
-  }
-  g_string_free (debug_log, TRUE);
+  fail_unless (strlen (log) > 10000, "debug log not captured");
+  fail_if (strstr (log, TEST_KEY), "key in the debug log");
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+  g_free (log);
   cv_test_free_messages (messages);
   gst_object_unref (a);
   gst_object_unref (pipeline);
@@ -1242,6 +1176,85 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstSample *result;            /* the first buffer's, not a reference */
+  guint buffers, shared;
+} SharedCount;
+
+static GstPadProbeReturn
+count_shared_result (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  SharedCount *c = user_data;
+  GstCustomMeta *meta =
+      gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  c->buffers++;
+  if (meta) {
+    GstSample *result = gst_cv_analyze_meta_get_sample (meta);
+
+    if (!c->result)
+      c->result = result;
+    if (result == c->result)
+      c->shared++;
+    fail_unless_equals_string (gst_cv_analyze_meta_get_caption (meta, NULL),
+        "Satya Nadella sitting on a bench");
+    fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), 0);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+note_freed (gpointer data, GstMiniObject * where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* One result attached to 1000 buffers, through videoconvert and videoscale,
+ * is one object: every buffer's meta holds the same sample, readable, and
+ * it is freed with the last buffer. */
+GST_START_TEST (test_result_shared_not_copied)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1000 "
+      "! video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY interval=1000000000000 mode=exact "
+      "timeout=60000000000 ! videoconvert ! video/x-raw,format=RGBA ! "
+      "videoscale ! video/x-raw,width=80,height=60 ! fakesink name=sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gchar *body = load_fixture_body ("SuccessfulAnalyzeImageWithStream.json");
+  SharedCount count = { NULL, 0, 0 };
+  GstBuffer *last = NULL;
+  gboolean freed = FALSE;
+  GList *messages;
+
+  cv_local_server_set_canned_body (server, body);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_shared_result,
+      &count, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer, &last,
+      NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_unless_equals_int (count.buffers, 1000);
+  fail_unless_equals_int (count.shared, 1000);
+
+  /* Only the last buffer (and the element, until NULL) keep it now. */
+  gst_mini_object_weak_ref (GST_MINI_OBJECT (count.result), note_freed,
+      &freed);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless_equals_int (GST_MINI_OBJECT_REFCOUNT_VALUE (count.result), 1);
+  gst_buffer_unref (last);
+  fail_unless (freed, "the shared result outlived its buffers");
+
+  g_free (body);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_suite (void)
 {
@@ -1263,6 +1276,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_flush_drops_stale_results);
   tcase_add_test (tc, test_eos_waits_for_last_result);
   tcase_add_test (tc, test_meta_survives_convert_and_scale);
+  tcase_add_test (tc, test_result_shared_not_copied);
   tcase_add_test (tc, test_max_in_flight_live);
   tcase_add_test (tc, test_unauthorized_is_error);
   tcase_add_loop_test (tc, test_failures_warn_and_go_on, 0,

@@ -12,6 +12,9 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+#include <turbojpeg.h>
+
 #include "cvanalyzetest.h"
 
 CvLocalServer *server;
@@ -155,4 +158,104 @@ cv_test_message_timestamp (GstMessage * m)
   fail_unless (gst_structure_get_uint64 (gst_message_get_structure (m),
           "timestamp", &ts));
   return ts;
+}
+
+/* The text (and debug string) of a warning or error message. */
+gchar *
+cv_test_message_text (GstMessage * m, gchar ** debug)
+{
+  GError *err = NULL;
+  gchar *text;
+
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (m, &err, debug);
+  else
+    gst_message_parse_warning (m, &err, debug);
+  text = g_strdup (err->message);
+  g_error_free (err);
+  return text;
+}
+
+/* Fails if @secret is in any message: its structure, or the text or debug
+ * string of a warning or error. */
+void
+cv_test_check_secret_not_in_messages (GList * messages, const gchar * secret)
+{
+  for (; messages; messages = messages->next) {
+    GstMessage *m = messages->data;
+    const GstStructure *s = gst_message_get_structure (m);
+    gchar *str = s ? gst_structure_to_string (s) : NULL;
+
+    fail_if (str && strstr (str, secret), "the key is in a message");
+    g_free (str);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING
+        || GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      gchar *debug = NULL, *text = cv_test_message_text (m, &debug);
+
+      fail_if (strstr (text, secret) || (debug && strstr (debug, secret)),
+          "the key is in '%s'", text);
+      g_free (text);
+      g_free (debug);
+    }
+  }
+}
+
+/* Decodes a JPEG with TurboJPEG; returns its RGB pixels (free with
+ * g_free()) and its size. */
+guint8 *
+cv_test_decode_jpeg (GBytes * jpeg, gint * width, gint * height)
+{
+  tjhandle tj = tjInitDecompress ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (jpeg, &size);
+  gint subsamp, colorspace;
+  guint8 *rgb;
+
+  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
+          &colorspace) == 0, "not a valid JPEG: %s", tjGetErrorStr2 (tj));
+  rgb = g_malloc ((gsize) * width * *height * 3);
+  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
+          TJPF_RGB, 0) == 0, "JPEG does not decode: %s", tjGetErrorStr2 (tj));
+  tjDestroy (tj);
+  return rgb;
+}
+
+static GString *debug_log;
+static GMutex debug_log_lock;
+
+static void
+capture_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  /* Formatted outside the lock: formatting may take object locks. */
+  const gchar *text = gst_debug_message_get (message);
+
+  g_mutex_lock (&debug_log_lock);
+  g_string_append (debug_log, text);
+  g_string_append_c (debug_log, '\n');
+  g_mutex_unlock (&debug_log_lock);
+}
+
+/* Captures the debug log at the highest level, printing nothing. */
+void
+cv_test_start_log_capture (void)
+{
+  debug_log = g_string_new (NULL);
+  gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (capture_log, NULL, NULL);
+  gst_debug_set_active (TRUE);
+  gst_debug_set_default_threshold (GST_LEVEL_MEMDUMP);
+}
+
+/* Stops the capture; returns all that was logged since it started
+ * (transfer full), which must be a real log, not a few lines. */
+gchar *
+cv_test_stop_log_capture (void)
+{
+  gst_debug_set_default_threshold (GST_LEVEL_NONE);
+  gst_debug_remove_log_function (capture_log);
+  gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  fail_unless (debug_log->len > 1000, "debug log not captured");
+  return g_string_free (g_steal_pointer (&debug_log), FALSE);
 }

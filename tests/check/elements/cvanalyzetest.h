@@ -36,6 +36,12 @@ GstMessage *cv_test_find_message (GList * messages, GstMessageType type);
 GstClockTime cv_test_message_timestamp (GstMessage * m);
 GArray     *cv_test_probe_buffer_times (GstElement * pipeline,
     const gchar * element, const gchar * pad);
+gchar      *cv_test_message_text (GstMessage * m, gchar ** debug);
+void        cv_test_check_secret_not_in_messages (GList * messages,
+    const gchar * secret);
+guint8     *cv_test_decode_jpeg (GBytes * jpeg, gint * width, gint * height);
+void        cv_test_start_log_capture (void);
+gchar      *cv_test_stop_log_capture (void);
 
 G_END_DECLS
 

@@ -449,6 +449,180 @@ GST_START_TEST (test_camera_formats_negotiate)
 
 GST_END_TEST;
 
+/* --- JPEG frames (image/jpeg caps) --- */
+
+/* The quadrants as a JPEG of @width x @height with chroma @subsamp. */
+static GBytes *
+make_jpeg (gint width, gint height, gint subsamp)
+{
+  tjhandle tj = tjInitCompress ();
+  guint8 *rgb = g_malloc ((gsize) width * height * 3), *jpeg = NULL;
+  gulong size = 0;
+  GBytes *bytes;
+  gint x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++)
+      memcpy (rgb + 3 * ((gsize) y * width + x),
+          quadrant_rgb[(y >= height / 2) * 2 + (x >= width / 2)], 3);
+  fail_unless (tjCompress2 (tj, rgb, width, 0, height, TJPF_RGB, &jpeg, &size,
+          subsamp, 90, 0) == 0, "%s", tjGetErrorStr2 (tj));
+  bytes = g_bytes_new (jpeg, size);
+  tjFree (jpeg);
+  tjDestroy (tj);
+  g_free (rgb);
+  return bytes;
+}
+
+static GBytes *
+encode_jpeg (GBytes * in, guint max_dimension, gsize max_bytes, gint * width,
+    gint * height, GError ** err)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (in, &size);
+
+  return gst_cv_analyze_encoder_encode_jpeg (data, size, max_dimension, 85,
+      max_bytes, width, height, err);
+}
+
+/* A JPEG already within max-dimension and the byte limit comes back byte
+ * for byte, whatever its subsampling. */
+GST_START_TEST (test_jpeg_as_is)
+{
+  const gint subsamps[] = { TJSAMP_420, TJSAMP_422, TJSAMP_444, TJSAMP_GRAY };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (subsamps); i++) {
+    GBytes *in = make_jpeg (640, 360, subsamps[i]), *out;
+    GError *err = NULL;
+    gint w = 0, h = 0;
+
+    out = encode_jpeg (in, 640, g_bytes_get_size (in), &w, &h, &err);
+    fail_unless (out != NULL, "%s", err ? err->message : "");
+    fail_unless (g_bytes_equal (in, out), "subsampling %d was re-encoded",
+        subsamps[i]);
+    fail_unless_equals_int (w, 640);
+    fail_unless_equals_int (h, 360);
+    g_bytes_unref (out);
+    out = encode_jpeg (in, 0, 0, NULL, NULL, &err);
+    fail_unless (g_bytes_equal (in, out), "no limits: re-encoded");
+    g_bytes_unref (out);
+    g_bytes_unref (in);
+  }
+}
+
+GST_END_TEST;
+
+/* Sizes through each DCT scaling (1/1 odd sizes, 1/2, 1/4, 1/8), each
+ * subsampling, and the enlarged tiny image: the JPEG sent has the target
+ * size and the quadrants' colours. */
+GST_START_TEST (test_jpeg_scaled)
+{
+  static const struct
+  {
+    gint width, height, subsamp;
+    guint max_dimension;
+  } cases[] = {
+    {1920, 1080, TJSAMP_420, 640},      /* 1/2, then libyuv */
+    {1280, 720, TJSAMP_422, 1000},      /* 1/1 */
+    {1281, 721, TJSAMP_444, 500},       /* odd, 1/2 */
+    {1281, 719, TJSAMP_420, 300},       /* odd, 1/4 */
+    {4000, 3000, TJSAMP_GRAY, 400},     /* 1/8 */
+    {3000, 2000, TJSAMP_420, 375},      /* exactly 1/8 */
+    {30, 20, TJSAMP_420, 1024},         /* enlarged to 51x51 */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GBytes *in = make_jpeg (cases[i].width, cases[i].height, cases[i].subsamp);
+    GError *err = NULL;
+    gint w, h, ew, eh, dw, dh;
+    GBytes *out = encode_jpeg (in, cases[i].max_dimension, 0, &w, &h, &err);
+    gchar *what = g_strdup_printf ("%dx%d at %u", cases[i].width,
+        cases[i].height, cases[i].max_dimension);
+    guint8 *rgb;
+
+    fail_unless (out != NULL, "%s: %s", what, err ? err->message : "");
+    gst_cv_analyze_encoder_target_size (cases[i].width, cases[i].height,
+        cases[i].max_dimension, &ew, &eh);
+    fail_unless_equals_int (w, ew);
+    fail_unless_equals_int (h, eh);
+    rgb = decode_jpeg (out, &dw, &dh);
+    fail_unless_equals_int (dw, ew);
+    fail_unless_equals_int (dh, eh);
+    check_quadrants (rgb, dw, dh, cases[i].subsamp == TJSAMP_GRAY, what);
+    g_free (rgb);
+    g_free (what);
+    g_bytes_unref (out);
+    g_bytes_unref (in);
+  }
+}
+
+GST_END_TEST;
+
+/* A JPEG within max-dimension but over the service's byte limit is
+ * encoded again, at its own size. */
+GST_START_TEST (test_jpeg_over_byte_limit)
+{
+  GBytes *in = make_jpeg (640, 360, TJSAMP_444), *out;
+  GError *err = NULL;
+  gint w, h, dw, dh;
+  guint8 *rgb;
+
+  out = encode_jpeg (in, 1024, g_bytes_get_size (in) - 1, &w, &h, &err);
+  fail_unless (out != NULL, "%s", err ? err->message : "");
+  fail_if (g_bytes_equal (in, out), "sent as it is over the limit");
+  fail_unless_equals_int (w, 640);
+  fail_unless_equals_int (h, 360);
+  rgb = decode_jpeg (out, &dw, &dh);
+  fail_unless_equals_int (dw, 640);
+  check_quadrants (rgb, dw, dh, FALSE, "over the byte limit");
+  g_free (rgb);
+  g_bytes_unref (out);
+  g_bytes_unref (in);
+}
+
+GST_END_TEST;
+
+/* A corrupt JPEG is an error that says so, never a crash: no JPEG at all,
+ * an empty buffer, a good header with its data cut short, a header cut
+ * short. */
+GST_START_TEST (test_jpeg_corrupt)
+{
+  GBytes *good = make_jpeg (1280, 720, TJSAMP_420);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (good, &size);
+  guint8 junk[1000];
+  struct
+  {
+    const guint8 *data;
+    gsize size;
+    const gchar *expect;
+  } cases[] = {
+    {junk, sizeof (junk), "not a valid JPEG"},
+    {junk, 0, "not a valid JPEG"},
+    {data, size / 2, "corrupt or truncated"},
+    {data, 40, "not a valid JPEG"},
+  };
+  guint i;
+
+  memset (junk, 0xd8, sizeof (junk));
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *err = NULL;
+    GBytes *out = gst_cv_analyze_encoder_encode_jpeg (cases[i].data,
+        cases[i].size, 640, 85, 0, NULL, NULL, &err);
+
+    fail_unless (out == NULL, "case %u gave a JPEG", i);
+    fail_unless (err != NULL && err->domain == GST_STREAM_ERROR);
+    fail_unless (strstr (err->message, cases[i].expect) != NULL,
+        "case %u: %s", i, err->message);
+    g_error_free (err);
+  }
+  g_bytes_unref (good);
+}
+
+GST_END_TEST;
+
 static Suite *
 encoder_suite (void)
 {
@@ -463,6 +637,10 @@ encoder_suite (void)
   tcase_add_test (tc, test_unsupported_format);
   tcase_add_test (tc, test_concurrent);
   tcase_add_test (tc, test_camera_formats_negotiate);
+  tcase_add_test (tc, test_jpeg_as_is);
+  tcase_add_test (tc, test_jpeg_scaled);
+  tcase_add_test (tc, test_jpeg_over_byte_limit);
+  tcase_add_test (tc, test_jpeg_corrupt);
   return s;
 }
 

@@ -727,14 +727,10 @@ GST_START_TEST (test_status)
 GST_END_TEST;
 
 /* Proves set_fail_every: exactly every third request (3rd, 6th) fails with
- * the status, the others are answered; and set_retry_after_format sends the
- * wait as seconds, as an HTTP date that many seconds ahead, or as
- * retry-after-ms. */
-GST_START_TEST (test_fail_every_and_retry_after_formats)
+ * the status, the others are answered, and 0 ends it. */
+GST_START_TEST (test_fail_every)
 {
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
-  GDateTime *date;
-  gint64 ahead;
   guint i;
 
   cv_local_server_set_fail_every (server, 3, 503);
@@ -742,24 +738,54 @@ GST_START_TEST (test_fail_every_and_retry_after_formats)
     g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg,
             i % 3 == 0 ? 503 : 200));
   cv_local_server_set_fail_every (server, 0, 0);
+  for (i = 1; i <= 3; i++)
+    g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 200));
+  g_bytes_unref (jpeg);
+}
 
-  cv_local_server_set_failure (server, 429, 5);
-  cv_local_server_set_retry_after_format (server,
-      CV_LOCAL_SERVER_RETRY_AFTER_DATE);
-  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
+GST_END_TEST;
+
+/* Proves the Retry-After forms: seconds by default, an HTTP date no
+ * sooner than the wait from now and less than a second later, and
+ * retry-after-ms alone; each with the 429 body. */
+GST_START_TEST (test_retry_after_forms)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  GDateTime *before, *after, *date;
+  JsonNode *root;
+
+  cv_local_server_set_failure (server, 429, 3);
+  cv_local_server_set_retry_after_form (server,
+      CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE);
+  before = g_date_time_new_now_utc ();
+  root = post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 429);
+  after = g_date_time_new_now_utc ();
+  assert_error_code (root, "429");
+  json_node_unref (root);
+  fail_if (reply_header ("retry-after-ms") != NULL);
   date = soup_date_time_new_from_http_string (reply_header ("Retry-After"));
-  fail_unless (date != NULL, "%s", reply_header ("Retry-After"));
-  ahead = g_date_time_to_unix (date) * SECOND - g_get_real_time ();
-  fail_unless (ahead > 3 * SECOND && ahead <= 5 * SECOND, "%" G_GINT64_FORMAT,
-      ahead);
+  fail_unless (date != NULL, "not an HTTP date: %s",
+      reply_header ("Retry-After"));
+  fail_unless (g_date_time_difference (date, before) >= 3 * G_USEC_PER_SEC,
+      "%s is sooner than 3 s from now", reply_header ("Retry-After"));
+  fail_unless (g_date_time_difference (date, after) <= 4 * G_USEC_PER_SEC,
+      "%s is later than 4 s from now", reply_header ("Retry-After"));
   g_date_time_unref (date);
+  g_date_time_unref (after);
+  g_date_time_unref (before);
 
-  cv_local_server_set_retry_after_format (server,
+  cv_local_server_set_retry_after_form (server,
       CV_LOCAL_SERVER_RETRY_AFTER_MS);
-  g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
-  fail_unless_equals_string (reply_header ("retry-after-ms"), "5000");
+  json_node_unref (post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
+  fail_unless_equals_string (reply_header ("retry-after-ms"), "3000");
   fail_if (reply_header ("Retry-After") != NULL);
-  cv_local_server_set_failure (server, 0, 0);
+
+  cv_local_server_set_retry_after_form (server,
+      CV_LOCAL_SERVER_RETRY_AFTER_SECONDS);
+  json_node_unref (post_json ("v3.2", COLOR_ONLY, NULL, jpeg, 429));
+  fail_unless_equals_string (reply_header ("Retry-After"), "3");
+  fail_if (reply_header ("retry-after-ms") != NULL);
+
   g_bytes_unref (jpeg);
 }
 
@@ -1576,7 +1602,7 @@ GST_START_TEST (test_help)
 {
   static const gchar *const switches[] = {
     "--port=PORT", "--key=KEY", "--delay-ms=MS", "--status=STATUS",
-    "--retry-after=SECONDS", "--malformed", "--wrong-types", "--drop",
+    "--retry-after=SECONDS", "--retry-after-form=FORM", "--malformed", "--wrong-types", "--drop",
     "--hang", "--endless", "--reset", "--lone-surrogates", "--control-chars",
     "--tags=N", "--caption-words=N", "--error-message-bytes=N",
     "--model=NAME", "--no-caption-region", "--reasoning",
@@ -1618,6 +1644,8 @@ GST_START_TEST (test_help)
 
   fail_unless_equals_int (run_program ("--endless", "--reset", NULL), 2);
   fail_unless_equals_int (run_program ("--tags", "-1", NULL), 2);
+  fail_unless_equals_int (run_program ("--retry-after-form", "soon", NULL),
+      2);
   fail_unless_equals_int (run_program ("--error-message-bytes", "-5", NULL),
       2);
 }
@@ -1674,6 +1702,9 @@ GST_START_TEST (test_switches)
   };
   static const gchar *const reset[] = { "--reset", NULL };
   static const gchar *const endless[] = { "--endless", NULL };
+  static const gchar *const ms[] = { "--status", "429", "--retry-after", "2",
+    "--retry-after-form", "ms", NULL
+  };
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
   GError *error = NULL;
   GBytes *body;
@@ -1711,6 +1742,16 @@ GST_START_TEST (test_switches)
   fail_unless_equals_int (strlen (json_object_get_string_member
           (json_node_get_object (root), "message")), 1000);
   json_node_unref (root);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  program_stop (&program);
+
+  program = program_start (ms);
+  msg = program_post (&program, "v3.2", jpeg, &body, &error);
+  fail_unless (body != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 429);
+  fail_unless_equals_string (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "retry-after-ms"), "2000");
   g_bytes_unref (body);
   g_object_unref (msg);
   program_stop (&program);
@@ -1786,7 +1827,8 @@ localserver_suite (void)
   suite_add_tcase (s, tc_misbehaviour);
   tcase_add_test (tc_misbehaviour, test_delay);
   tcase_add_test (tc_misbehaviour, test_status);
-  tcase_add_test (tc_misbehaviour, test_fail_every_and_retry_after_formats);
+  tcase_add_test (tc_misbehaviour, test_fail_every);
+  tcase_add_test (tc_misbehaviour, test_retry_after_forms);
   tcase_add_test (tc_misbehaviour, test_malformed_and_wrong_types);
   tcase_add_test (tc_misbehaviour, test_drop);
   tcase_add_test (tc_misbehaviour, test_hang);
