@@ -136,6 +136,7 @@
 #include "gstcvanalyze.h"
 #include "gstcvanalyzecaption.h"
 #include "gstcvanalyzeclient.h"
+#include "gstcvanalyzewarnlimit.h"
 #include "gstcvanalyzeencoder.h"
 #include "gstcvanalyzemeta.h"
 #include "gstcvanalyzeoverlay.h"
@@ -183,6 +184,12 @@ enum
   PROP_JPEG_QUALITY,
   PROP_MAX_IN_FLIGHT,
   PROP_TIMEOUT,
+  PROP_MAX_RATE,
+  PROP_RATE_GROUP,
+  PROP_MAX_RETRIES,
+  PROP_BREAKER_THRESHOLD,
+  PROP_RETRY_BACKOFF_FACTOR,
+  PROP_RETRY_BACKOFF_MAX,
   PROP_MAX_RESPONSE_SIZE,
   PROP_CA_FILE,
   PROP_TLS_DATABASE,
@@ -217,6 +224,11 @@ enum
 #define DEFAULT_MAX_DIMENSION 1024
 #define DEFAULT_JPEG_QUALITY 85
 #define DEFAULT_MAX_IN_FLIGHT 1
+#define DEFAULT_MAX_RATE 0
+#define DEFAULT_MAX_RETRIES 2
+#define DEFAULT_BREAKER_THRESHOLD 5
+#define DEFAULT_RETRY_BACKOFF_FACTOR 0.5
+#define DEFAULT_RETRY_BACKOFF_MAX 60.0
 #define DEFAULT_TIMEOUT 0        /* the service's */
 #define DEFAULT_MAX_RESPONSE_SIZE (8 * 1024 * 1024)
 #define DEFAULT_POST_MESSAGES TRUE
@@ -279,6 +291,10 @@ struct _GstCvAnalyze
   gint jpeg_quality;
   guint max_in_flight;
   GstClockTime timeout;
+  GstCvAnalyzeRetryPolicy retry;
+  guint breaker_threshold;
+  guint max_rate;
+  gchar *rate_group;
   guint max_response_size;
   gchar *ca_file;
   GTlsDatabase *tls_database;
@@ -320,14 +336,19 @@ struct _GstCvAnalyze
   GCond outcome_cond;           /* signalled on every outcome */
   GstCvAnalyzeClient *client;   /* set in start(), cleared in stop() */
   guint64 requests;             /* requests sent by clients already stopped */
+  guint64 retries;              /* and their retries */
+  guint64 held_back;            /* samples due that the budget held back */
+  guint64 breaker_openings;     /* of clients already stopped */
+  GstClockTime breaker_open_time;
+  gboolean held;                /* streaming thread: this one is counted */
+  GstCvAnalyzeBudget *budget;   /* of this run; NULL: no budget, no group */
+  guint budget_rate;            /* its rate when the run stopped */
   guint generation;             /* bumped by every flush and stop */
   Attachment *current;
   gboolean stopping;            /* PAUSED->READY under way */
   gboolean fatal;               /* the key was refused: stop the stream */
   gboolean auth_reported;
-  GstCvAnalyzeOutcomeKind last_failure;
-  guint last_failure_status;
-  gboolean failing;
+  GstCvAnalyzeWarnLimit warn_limit;     /* failure warnings posted */
   guint64 samples;
   guint64 skipped;
   guint64 failed;
@@ -786,6 +807,112 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:max-rate:
+   *
+   * Most requests a minute (retries included), spread evenly: one every
+   * 60 s / max-rate at most, never a burst, so a rate-limited service
+   * (Azure's F0 tier: 20) is not met with 429s. The interval in effect is
+   * the larger of #GstCvAnalyze:interval and what the budget allows: a
+   * sample due that the budget holds back is counted (`held-back` in
+   * #GstCvAnalyze:stats) and the next frame tries again. 0: no limit.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RATE,
+      g_param_spec_uint ("max-rate", "Maximum rate",
+          "Most requests a minute, spread evenly (20 for Azure's free F0 "
+          "tier); shared by the elements of one rate-group; 0: no limit",
+          0, 100000, DEFAULT_MAX_RATE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:rate-group:
+   *
+   * A name: all cvanalyze elements of the process with the same one
+   * share one budget (the lowest non-zero #GstCvAnalyze:max-rate among
+   * them), and a 429 with Retry-After to any of them pauses them all,
+   * since one subscription key is what the service counts. Unset: the
+   * element's own.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RATE_GROUP,
+      g_param_spec_string ("rate-group", "Rate group",
+          "Elements with the same name share one max-rate budget and "
+          "pause together on a 429 (one subscription for all cameras)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:max-retries:
+   *
+   * How many times a frame is sent again after a transient failure (HTTP
+   * 408, 429, 500, 502, 503, 504, a timeout, a refused connection or a
+   * reset), the same JPEG each time, in its own slot. A retry is made only
+   * while the frame is fresher than the next sample would be: before the
+   * next sample is due on a live stream, within #GstCvAnalyze:timeout of
+   * sampling on a non-live one. 400 (the image refused), 401 and 403 are
+   * not retried.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRIES,
+      g_param_spec_uint ("max-retries", "Maximum retries",
+          "How many times a frame is sent again after a transient failure "
+          "(HTTP 408, 429, 5xx gateway errors, timeout, refused or reset), "
+          "while it is fresher than the next sample; 0: never", 0, 10,
+          DEFAULT_MAX_RETRIES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:breaker-threshold:
+   *
+   * After this many transient failures in a row (each after its retries),
+   * nothing is sent for a cool-down of 1 s, then one probe; each failed
+   * probe doubles the cool-down, up to 60 s, so a service back after an
+   * outage is probed again within the outage's length, and within a
+   * minute. One warning when it opens, one info message when the service
+   * answers again; the video never notices. 0: never stop sending.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_BREAKER_THRESHOLD,
+      g_param_spec_uint ("breaker-threshold", "Circuit breaker threshold",
+          "Transient failures in a row after which nothing is sent for a "
+          "cool-down (1 s, doubling up to 60 s while probes fail); 0: never",
+          0, 1000, DEFAULT_BREAKER_THRESHOLD, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:retry-backoff-factor:
+   *
+   * As souphttpsrc's: the first retry is sent at once (most failures are
+   * gone on a second try), retry n after retry-backoff-factor * 2^(n-1)
+   * seconds, at most #GstCvAnalyze:retry-backoff-max, each shortened at
+   * random by up to a quarter so that cameras do not retry together. A
+   * Retry-After or retry-after-ms from the service is waited for exactly
+   * instead. The default is 0.5, not souphttpsrc's 0: a service that
+   * failed twice in a row needs a moment.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_FACTOR,
+      g_param_spec_double ("retry-backoff-factor", "Retry backoff factor",
+          "Seconds: retry n waits retry-backoff-factor * 2^(n-1) (the first "
+          "none), less up to a quarter at random; a Retry-After is waited "
+          "for exactly instead", 0.0, 3600.0, DEFAULT_RETRY_BACKOFF_FACTOR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:retry-backoff-max:
+   *
+   * Longest wait between two tries of a frame, in seconds (as
+   * souphttpsrc's, and with its default).
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_BACKOFF_MAX,
+      g_param_spec_double ("retry-backoff-max", "Retry backoff maximum",
+          "Longest wait between two tries of a frame, in seconds", 0.0,
+          3600.0, DEFAULT_RETRY_BACKOFF_MAX, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:max-response-size:
    *
    * Largest answer read from the service, in bytes. A longer one is not
@@ -1087,6 +1214,11 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->max_dimension = DEFAULT_MAX_DIMENSION;
   self->jpeg_quality = DEFAULT_JPEG_QUALITY;
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  self->max_rate = DEFAULT_MAX_RATE;
+  self->retry.max_retries = DEFAULT_MAX_RETRIES;
+  self->breaker_threshold = DEFAULT_BREAKER_THRESHOLD;
+  self->retry.backoff_factor = DEFAULT_RETRY_BACKOFF_FACTOR;
+  self->retry.backoff_max = DEFAULT_RETRY_BACKOFF_MAX;
   self->timeout = DEFAULT_TIMEOUT;
   self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->post_messages = DEFAULT_POST_MESSAGES;
@@ -1101,6 +1233,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->caption_duration = DEFAULT_CAPTION_DURATION;
   self->text_timing = DEFAULT_TEXT_TIMING;
   g_mutex_init (&self->state_lock);
+  gst_cv_analyze_warn_limit_init (&self->warn_limit);
   g_cond_init (&self->outcome_cond);
   gst_cv_analyze_caption_track_init (&self->captions);
   gst_cv_analyze_text_output_init (&self->text, GST_ELEMENT (self),
@@ -1162,12 +1295,14 @@ gst_cv_analyze_finalize (GObject * object)
   g_free (self->last_advice);
   g_free (self->font_desc);
   g_free (self->ca_file);
+  g_free (self->rate_group);
   g_clear_object (&self->tls_database);
   g_clear_pointer (&self->current, attachment_unref);
   gst_cv_analyze_caption_track_reset (&self->captions);
   gst_cv_analyze_caption_entries_clear (&self->entries);
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
+  g_hash_table_unref (self->warn_limit.kinds);
   g_cond_clear (&self->outcome_cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1248,6 +1383,25 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_MAX_IN_FLIGHT:
       self->max_in_flight = g_value_get_uint (value);
       break;
+    case PROP_MAX_RATE:
+      self->max_rate = g_value_get_uint (value);
+      break;
+    case PROP_RATE_GROUP:
+      g_free (self->rate_group);
+      self->rate_group = g_value_dup_string (value);
+      break;
+    case PROP_MAX_RETRIES:
+      self->retry.max_retries = g_value_get_uint (value);
+      break;
+    case PROP_BREAKER_THRESHOLD:
+      self->breaker_threshold = g_value_get_uint (value);
+      break;
+    case PROP_RETRY_BACKOFF_FACTOR:
+      self->retry.backoff_factor = g_value_get_double (value);
+      break;
+    case PROP_RETRY_BACKOFF_MAX:
+      self->retry.backoff_max = g_value_get_double (value);
+      break;
     case PROP_TIMEOUT:
       self->timeout = g_value_get_uint64 (value);
       break;
@@ -1303,12 +1457,36 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Requests a minute at most, by 'interval' and the budget; 0: no limit.
+ * Called with the state lock (the budget is set at start, under it). */
+static gdouble
+rate_in_effect (GstCvAnalyze * self)
+{
+  gdouble by_interval, by_budget;
+
+  GST_OBJECT_LOCK (self);
+  by_interval = self->interval ? 60.0 * GST_SECOND / self->interval : 0;
+  GST_OBJECT_UNLOCK (self);
+  by_budget = self->budget ? gst_cv_analyze_budget_get_rate (self->budget) :
+      self->budget_rate;
+  if (by_interval == 0 || by_budget == 0)
+    return MAX (by_interval, by_budget);
+  return MIN (by_interval, by_budget);
+}
+
 static GstStructure *
 get_stats (GstCvAnalyze * self)
 {
   GstStructure *s;
+  guint64 openings;
+  GstClockTime open_time;
 
   g_mutex_lock (&self->state_lock);
+  openings = self->breaker_openings;
+  open_time = self->breaker_open_time;
+  if (self->client)
+    gst_cv_analyze_client_get_breaker_stats (self->client, &openings,
+        &open_time);
   s = gst_structure_new ("cvanalyze-stats",
       "samples", G_TYPE_UINT64, self->samples,
       "requests", G_TYPE_UINT64, self->client ?
@@ -1321,7 +1499,13 @@ get_stats (GstCvAnalyze * self)
       "mean-latency", G_TYPE_UINT64, self->results ?
       self->total_latency / self->results : GST_CLOCK_TIME_NONE,
       "prompt-tokens", G_TYPE_UINT64, self->prompt_tokens,
-      "completion-tokens", G_TYPE_UINT64, self->completion_tokens, NULL);
+      "completion-tokens", G_TYPE_UINT64, self->completion_tokens,
+      "retries", G_TYPE_UINT64, self->client ?
+      gst_cv_analyze_client_get_retries (self->client) : self->retries,
+      "rate", G_TYPE_DOUBLE, rate_in_effect (self),
+      "held-back", G_TYPE_UINT64, self->held_back,
+      "breaker-openings", G_TYPE_UINT64, openings,
+      "breaker-open-time", G_TYPE_UINT64, open_time, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -1392,6 +1576,24 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_IN_FLIGHT:
       g_value_set_uint (value, self->max_in_flight);
+      break;
+    case PROP_MAX_RATE:
+      g_value_set_uint (value, self->max_rate);
+      break;
+    case PROP_RATE_GROUP:
+      g_value_set_string (value, self->rate_group);
+      break;
+    case PROP_MAX_RETRIES:
+      g_value_set_uint (value, self->retry.max_retries);
+      break;
+    case PROP_BREAKER_THRESHOLD:
+      g_value_set_uint (value, self->breaker_threshold);
+      break;
+    case PROP_RETRY_BACKOFF_FACTOR:
+      g_value_set_double (value, self->retry.backoff_factor);
+      break;
+    case PROP_RETRY_BACKOFF_MAX:
+      g_value_set_double (value, self->retry.backoff_max);
       break;
     case PROP_TIMEOUT:
       g_value_set_uint64 (value, self->timeout);
@@ -1662,6 +1864,11 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.key = g_strdup (key);
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
+  config.retry = self->retry;
+  config.breaker_threshold = self->breaker_threshold;
+  if (self->max_rate > 0 || (self->rate_group && *self->rate_group))
+    config.budget = gst_cv_analyze_budget_acquire (self->rate_group,
+        self->max_rate);
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
@@ -1694,6 +1901,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
     g_clear_object (&tls_database);
     gst_cv_analyze_service_free (config.service);
     free_secret (config.key);
+    gst_cv_analyze_budget_release (config.budget);
     return FALSE;
   }
   config.tls_database = tls_database;
@@ -1708,14 +1916,17 @@ gst_cv_analyze_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->state_lock);
   self->client = client;
+  self->budget = config.budget;       /* the client has its own reference */
   self->stopping = FALSE;
   self->fatal = FALSE;
   self->auth_reported = FALSE;
-  self->failing = FALSE;
+  gst_cv_analyze_warn_limit_clear (&self->warn_limit);
   self->samples = self->skipped = self->failed = self->results = 0;
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
-  self->requests = 0;
+  self->requests = self->retries = self->held_back = 0;
+  self->breaker_openings = self->breaker_open_time = 0;
+  self->held = FALSE;
   self->last_latency = GST_CLOCK_TIME_NONE;
   self->total_latency = 0;
   self->prompt_tokens = self->completion_tokens = 0;
@@ -1755,6 +1966,7 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (trans);
   GstCvAnalyzeClient *client;
+  GstCvAnalyzeBudget *budget;
 
   reset_results (self);
   gst_cv_analyze_caption_track_reset (&self->captions);
@@ -1762,8 +1974,12 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_lock (&self->state_lock);
   client = g_steal_pointer (&self->client);
-  if (client)
+  if (client) {
     self->requests = gst_cv_analyze_client_get_requests_sent (client);
+    self->retries = gst_cv_analyze_client_get_retries (client);
+    gst_cv_analyze_client_get_breaker_stats (client, &self->breaker_openings,
+        &self->breaker_open_time);
+  }
   g_mutex_unlock (&self->state_lock);
 
   /* Outside the lock: joining waits for the client's thread, whose outcome
@@ -1772,6 +1988,11 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
     gst_cv_analyze_client_stop (client);
     gst_object_unref (client);
   }
+  g_mutex_lock (&self->state_lock);
+  budget = g_steal_pointer (&self->budget);
+  self->budget_rate = budget ? gst_cv_analyze_budget_get_rate (budget) : 0;
+  g_mutex_unlock (&self->state_lock);
+  gst_cv_analyze_budget_release (budget);
   return TRUE;
 }
 
@@ -2144,6 +2365,18 @@ prompt_for_request (gpointer user_data)
   return prompt;
 }
 
+/* How long after sampling a live frame the next sample is due. */
+static GstClockTime
+retry_window (GstCvAnalyze * self)
+{
+  GstClockTime interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+  return interval;
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
@@ -2161,6 +2394,10 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
       frame->pts);
   frame->sampled_us = g_get_monotonic_time ();
+  /* A live frame is retried only until the next sample is due; a
+   * non-live one (which the next sample waits for) within 'timeout'. */
+  frame->retry_deadline_us = frame->sampled_us + (wait == 0 ?
+      retry_window (self) : self->stream_timeout) / GST_USECOND;
 
   g_mutex_lock (&self->state_lock);
   frame->generation = self->generation;
@@ -2276,6 +2513,18 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
   }
   if (self->next_sample != GST_CLOCK_TIME_NONE && cadence < self->next_sample)
     return FALSE;
+
+  /* Due by 'interval', but beyond the budget: held back (counted once),
+   * and the next frame asks again. */
+  if (self->budget && !gst_cv_analyze_budget_try_take (self->budget,
+          g_get_monotonic_time ())) {
+    g_mutex_lock (&self->state_lock);
+    self->held_back += !self->held;
+    g_mutex_unlock (&self->state_lock);
+    self->held = TRUE;
+    return FALSE;
+  }
+  self->held = FALSE;
 
   GST_OBJECT_LOCK (self);
   interval = self->interval;
@@ -2612,7 +2861,6 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
         g_steal_pointer (&caption), &a->caption);
     self->current = a;
     a = NULL;
-    self->failing = FALSE;
     self->results++;
     self->last_latency = o->latency;
     self->total_latency += o->latency;
@@ -2705,6 +2953,16 @@ outcome_description (const GstCvAnalyzeOutcome * o, const gchar ** hint)
   }
 }
 
+/* The end of a warning that comes after others like it were held back. */
+static gchar *
+suppressed_text (guint64 suppressed)
+{
+  if (suppressed == 0)
+    return g_strdup ("");
+  return g_strdup_printf (" (%" G_GUINT64_FORMAT " more like it in the last "
+      "minute were not posted; 'stats' counts them all.)", suppressed);
+}
+
 static void
 handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
@@ -2713,16 +2971,17 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   const gchar *what = outcome_description (o, &hint);
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
-  gchar *endpoint;
+  guint64 suppressed = 0;
+  gchar *endpoint, *repeats;
 
   g_mutex_lock (&self->state_lock);
   stale = o->generation != self->generation;
   if (!stale) {
     self->failed++;
-    /* One warning per run of identical failures: a service that is down
-     * for an hour must not flood the bus; the count is in 'stats'. */
-    report = !self->failing || self->last_failure != o->kind
-        || self->last_failure_status != o->status;
+    /* At most one warning per kind of failure a minute: a service that is
+     * down for a week must not flood the bus; the count is in 'stats'. */
+    report = gst_cv_analyze_warn_limit_check (&self->warn_limit,
+        o->kind * 1000 + o->status, g_get_monotonic_time (), &suppressed);
     /* Requests still in flight after a refused key fail the same way:
      * one error is enough. */
     if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR
@@ -2730,13 +2989,11 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
       report = !self->auth_reported;
       self->auth_reported = TRUE;
     }
-    self->failing = TRUE;
-    self->last_failure = o->kind;
-    self->last_failure_status = o->status;
   }
   g_mutex_unlock (&self->state_lock);
   if (stale)
     return;
+  repeats = suppressed_text (suppressed);
 
   GST_OBJECT_LOCK (self);
   endpoint = g_strdup (self->endpoint_in_use);
@@ -2771,21 +3028,22 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
         ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
-            "recovers%s%s%s.", what, o->status, *code ? ", " : "", code,
+            "recovers%s%s%s.%s", what, o->status, *code ? ", " : "", code,
             *detail ? ": " : "", detail, o->status == 429 ?
-            "; lower the rate with a longer 'interval'" : "",
-            *hint ? "; " : "", hint),
+            "; lower the rate with a longer 'interval' or 'max-rate'" : "",
+            *hint ? "; " : "", hint, repeats),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,
             NULL));
   } else if (report) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("%s (%s): %s. Frames go on without analysis; %s.", what, endpoint,
-            detail, hint), ("endpoint %s", endpoint));
+        ("%s (%s): %s. Frames go on without analysis; %s.%s", what,
+            endpoint, detail, hint, repeats), ("endpoint %s", endpoint));
   } else {
     GST_DEBUG_OBJECT (self, "%s: %s (repeated, not re-posted)", what, detail);
   }
   g_free (endpoint);
+  g_free (repeats);
 
   /* A frame held for this outcome goes on after its message (exact
    * mode), as after a result. */
@@ -2797,6 +3055,42 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   g_mutex_unlock (&self->state_lock);
 }
 
+/* The breaker's warnings' kind, apart from the outcomes'. */
+#define BREAKER_WARNING G_MAXUINT
+
+/* The breaker's two messages: one when it opens, one when the service
+ * answers again. */
+static void
+report_breaker (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
+{
+  guint64 suppressed = 0;
+  gboolean report = FALSE;
+  guint threshold;
+  gchar *repeats;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->breaker_threshold;
+  GST_OBJECT_UNLOCK (self);
+  if (o->breaker == GST_CV_ANALYZE_BREAKER_OPENED) {
+    g_mutex_lock (&self->state_lock);
+    report = gst_cv_analyze_warn_limit_check (&self->warn_limit,
+        BREAKER_WARNING, g_get_monotonic_time (), &suppressed);
+    g_mutex_unlock (&self->state_lock);
+  }
+  if (report) {
+    repeats = suppressed_text (suppressed);
+    GST_ELEMENT_WARNING (self, RESOURCE, READ, ("The analysis service "
+            "failed %u times in a row: nothing is sent to it for %g s, then "
+            "one request tries it (the wait doubles while it fails, up to "
+            "60 s). Frames go on without analysis; check the service, or "
+            "raise 'breaker-threshold'.%s", threshold,
+            (gdouble) o->breaker_cool_down / GST_SECOND, repeats), (NULL));
+    g_free (repeats);
+  } else if (o->breaker == GST_CV_ANALYZE_BREAKER_RECOVERED)
+    GST_ELEMENT_INFO (self, RESOURCE, READ, ("The analysis service answers "
+            "again: analysis resumes."), (NULL));
+}
+
 static void
 on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
 {
@@ -2806,4 +3100,5 @@ on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
     handle_result (self, outcome);
   else
     handle_failure (self, outcome);
+  report_breaker (self, outcome);
 }

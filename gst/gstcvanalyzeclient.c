@@ -57,6 +57,8 @@ struct _GstCvAnalyzeClient
   gint64 backoff_until_us;      /* honour the service's Retry-After */
   guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
+  guint64 retries;              /* frames sent again after a failure */
+  GstCvAnalyzeBreaker breaker;
 
   /* The client's thread only: the JPEGs of the last frames, oldest first,
    * that go with the next one (frames_per_request - 1 at most). */
@@ -90,6 +92,14 @@ typedef struct
   gboolean resent;              /* the service changed how it asks, once */
   gchar *poll_url;              /* GET this next, after POLL_INTERVAL */
   GSource *poll_source;
+
+  /* Sending the same frames again after a transient failure. */
+  gint64 retry_deadline_us;     /* the frame's */
+  guint retries;                /* made so far */
+  gboolean retryable;           /* this failure may go away */
+  guint64 retry_after_ms;       /* the service asked to wait, 0: no */
+  GSource *retry_source;        /* the wait before the retry */
+  GSource *retry_cancel_source; /* a flush or stop ends that wait */
 
   /* The response body, read into a buffer that never grows beyond
    * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
@@ -282,6 +292,7 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
         "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
+    req->retryable = TRUE;
     outcome->message = g_strdup_printf ("no answer within %g s",
         (gdouble) self->config.timeout / GST_SECOND);
   } else if (cancelled) {
@@ -298,9 +309,14 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
     /* ECONNRESET (and EPIPE) */
     outcome->kind = GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET;
     outcome->message = safe_message (err->message);
+    req->retryable = TRUE;
   } else {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR;
     outcome->message = safe_message (err->message);
+    /* A service restarting refuses for a moment; a name that does not
+     * resolve will not resolve on a second try. */
+    req->retryable = g_error_matches (err, G_IO_ERROR,
+        G_IO_ERROR_CONNECTION_REFUSED);
   }
   return TRUE;
 }
@@ -412,12 +428,19 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
 
   retry_after_ms = parse_retry_after_ms (req->msg);
   outcome->retry_after = (guint) ((retry_after_ms + 999) / 1000);
+  req->retry_after_ms = retry_after_ms;
+  req->retryable = outcome->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR
+      && gst_cv_analyze_retry_status_is_transient (outcome->status);
   if (outcome->status == 429    /* Too Many Requests */
       && retry_after_ms > 0) {
+    gint64 until_us = g_get_monotonic_time () + (gint64) retry_after_ms * 1000;
+
     g_mutex_lock (&self->lock);
-    self->backoff_until_us = g_get_monotonic_time () +
-        (gint64) retry_after_ms * 1000;
+    self->backoff_until_us = until_us;
     g_mutex_unlock (&self->lock);
+    /* One subscription: every element of the rate group waits. */
+    if (self->config.budget)
+      gst_cv_analyze_budget_pause_until (self->config.budget, until_us);
   }
   return next;
 }
@@ -453,6 +476,8 @@ request_free (Request * req)
   destroy_source (&req->timeout_source);
   destroy_source (&req->handshake_source);
   destroy_source (&req->poll_source);
+  destroy_source (&req->retry_source);
+  destroy_source (&req->retry_cancel_source);
   for (i = 0; i < req->n_images; i++)
     g_bytes_unref (req->images[i].jpeg);
   g_free (req->prompt);
@@ -468,6 +493,25 @@ request_free (Request * req)
 
 static gboolean send_again (GstCvAnalyzeClient * self, Request * req,
     NextStep next);
+static gboolean retry_later (GstCvAnalyzeClient * self, Request * req);
+
+/* Whether @req's failure says the service cannot be reached or cannot
+ * cope (what the breaker counts), not that it refused this one request. */
+static gboolean
+service_unavailable (const Request * req)
+{
+  switch (req->outcome.kind) {
+    case GST_CV_ANALYZE_OUTCOME_TIMEOUT:
+    case GST_CV_ANALYZE_OUTCOME_NETWORK_ERROR:
+    case GST_CV_ANALYZE_OUTCOME_CONNECTION_RESET:
+    case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
+      return TRUE;
+    case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
+      return gst_cv_analyze_retry_status_is_transient (req->outcome.status);
+    default:
+      return FALSE;
+  }
+}
 
 /* Every request ends here, on the client's thread, with @err if it failed
  * before its body was read to its end or to the limit. */
@@ -491,6 +535,16 @@ finish_request (Request * req, const GError * err)
     if (send_again (self, req, next))
       return;
     deliver = FALSE;            /* flushed meanwhile */
+  } else if (deliver && req->retryable && retry_later (self, req)) {
+    return;
+  }
+  if (deliver) {
+    g_mutex_lock (&self->lock);
+    req->outcome.breaker = gst_cv_analyze_breaker_record (&self->breaker,
+        service_unavailable (req), g_get_monotonic_time ());
+    req->outcome.breaker_cool_down = self->breaker.cool_down_us *
+        GST_USECOND;
+    g_mutex_unlock (&self->lock);
   }
 
   GST_DEBUG_OBJECT (self, "request finished: kind %d, status %u, %"
@@ -762,6 +816,118 @@ send_again (GstCvAnalyzeClient * self, Request * req, NextStep next)
   return TRUE;
 }
 
+/* Ends a request that waited to be retried and is no longer wanted. */
+static void
+drop_waiting_retry (GstCvAnalyzeClient * self, Request * req)
+{
+  g_mutex_lock (&self->lock);
+  self->requests = g_list_remove (self->requests, req);
+  g_mutex_unlock (&self->lock);
+  finish_slot (self, NULL, req);
+  request_free (req);
+}
+
+static gboolean
+on_retry_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  Request *req = user_data;
+
+  GST_DEBUG_OBJECT (req->client, "retry abandoned: flushed");
+  destroy_source (&req->retry_source);
+  destroy_source (&req->retry_cancel_source);
+  drop_waiting_retry (req->client, req);
+  return G_SOURCE_REMOVE;
+}
+
+/* The wait is over: the same frames again, in the same slot, with a
+ * timeout that ends by the frame's deadline. */
+static gboolean
+on_retry_due (gpointer user_data)
+{
+  Request *req = user_data;
+  GstCvAnalyzeClient *self = req->client;
+  gint64 left_us = req->retry_deadline_us - g_get_monotonic_time ();
+
+  destroy_source (&req->retry_source);
+  destroy_source (&req->retry_cancel_source);
+  g_mutex_lock (&self->lock);
+  self->requests = g_list_remove (self->requests, req);
+  g_mutex_unlock (&self->lock);
+
+  req->timeout_source = start_timer (self, req, MIN (self->config.timeout,
+          (GstClockTime) MAX (left_us, 1000) * GST_USECOND));
+  if (!start_request (self, req)) {
+    finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
+    request_free (req);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* After a transient failure: sends the same frames (the same JPEG bytes)
+ * again later, if the retry rules allow it, keeping the slot meanwhile so
+ * that max-in-flight still bounds memory. Returns FALSE when the failure
+ * is to be delivered instead. */
+static gboolean
+retry_later (GstCvAnalyzeClient * self, Request * req)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  gint64 delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
+      req->retries, (gint64) req->retry_after_ms * 1000, now_us,
+      req->retry_deadline_us, g_random_double ());
+  gboolean flushed;
+
+  if (delay_us < 0)
+    return FALSE;
+  /* A retry is a request like any other: within the budget, or not at
+   * all. */
+  if (self->config.budget) {
+    gint64 at_us = gst_cv_analyze_budget_reserve (self->config.budget,
+        now_us + delay_us, req->retry_deadline_us);
+
+    if (at_us < 0)
+      return FALSE;
+    delay_us = at_us - now_us;
+  }
+
+  GST_DEBUG_OBJECT (self, "retry %u of a frame (%s, HTTP %u) in %"
+      G_GINT64_FORMAT " ms", req->retries + 1, req->outcome.message ?
+      req->outcome.message : "", req->outcome.status, delay_us / 1000);
+  reset_exchange (req);
+  destroy_source (&req->timeout_source);
+  g_clear_pointer (&req->outcome.message, g_free);
+  g_clear_pointer (&req->outcome.error_code, g_free);
+  g_clear_pointer (&req->outcome.advice, g_free);
+  req->outcome.retry_after = 0;
+  req->outcome.tls_errors = 0;
+  req->timed_out = req->retryable = FALSE;
+  req->retry_after_ms = 0;
+  req->retries++;
+  /* A cancelled one (a timeout, a body not read to its end) stays so. */
+  g_clear_object (&req->cancellable);
+  req->cancellable = g_cancellable_new ();
+
+  g_mutex_lock (&self->lock);
+  flushed = self->flushing || self->epoch != req->epoch;
+  if (!flushed) {
+    self->requests = g_list_prepend (self->requests, req);
+    self->retries++;
+  }
+  g_mutex_unlock (&self->lock);
+  if (flushed) {
+    finish_slot (self, NULL, req);
+    request_free (req);
+    return TRUE;
+  }
+
+  req->retry_cancel_source = g_cancellable_source_new (req->cancellable);
+  g_source_set_callback (req->retry_cancel_source,
+      (GSourceFunc) on_retry_cancelled, req, NULL);
+  g_source_attach (req->retry_cancel_source, self->context);
+  req->retry_source = start_timer_full (self, req,
+      (GstClockTime) delay_us * GST_USECOND, on_retry_due);
+  return TRUE;
+}
+
 /* The frames @req asks about: the last frames_per_request - 1 JPEGs
  * before @jpeg (since the last flush), oldest first, then @jpeg, which
  * joins them for the next request. Takes @jpeg. */
@@ -868,6 +1034,7 @@ process_pending (gpointer user_data)
   req->holds_slot = TRUE;
   req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
+  req->retry_deadline_us = frame->retry_deadline_us;
   req->prompt = self->config.make_prompt ?
       self->config.make_prompt (self->user_data) : NULL;
   outcome_init_from_frame (&req->outcome, frame);
@@ -986,8 +1153,11 @@ gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * config,
   self->config.max_response_size = MAX (1, config->max_response_size);
   if (config->tls_database)
     self->config.tls_database = g_object_ref (config->tls_database);
+  if (config->budget)
+    self->config.budget = gst_cv_analyze_budget_ref (config->budget);
   self->func = func;
   self->user_data = user_data;
+  gst_cv_analyze_breaker_init (&self->breaker, config->breaker_threshold);
 
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
@@ -1044,6 +1214,11 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
     }
     if (!backoff && self->pending == NULL
         && self->in_flight < self->config.max_in_flight) {
+      if (!gst_cv_analyze_breaker_allow (&self->breaker, now)) {
+        ret = GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN;
+        drop = frame;
+        break;
+      }
       self->in_flight++;
       self->pending = frame;
       schedule_pending (self);
@@ -1101,6 +1276,8 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
       }
     }
     self->backoff_until_us = 0;
+    gst_cv_analyze_breaker_abandon_probe (&self->breaker,
+        g_get_monotonic_time ());
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -1150,6 +1327,30 @@ gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * self)
   return n;
 }
 
+/* Frames sent again after a transient failure, since the start. */
+guint64
+gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->retries;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* Times the breaker opened, and the time it has been open in all. */
+void
+gst_cv_analyze_client_get_breaker_stats (GstCvAnalyzeClient * self,
+    guint64 * openings, GstClockTime * open_time)
+{
+  g_mutex_lock (&self->lock);
+  *openings = self->breaker.openings;
+  *open_time = gst_cv_analyze_breaker_open_time_us (&self->breaker,
+      g_get_monotonic_time ()) * GST_USECOND;
+  g_mutex_unlock (&self->lock);
+}
+
 static gboolean
 quit_loop (gpointer user_data)
 {
@@ -1190,6 +1391,7 @@ gst_cv_analyze_client_finalize (GObject * object)
   for (i = 0; i < self->n_history; i++)
     g_bytes_unref (self->history[i].jpeg);
   g_clear_object (&self->config.tls_database);
+  g_clear_pointer (&self->config.budget, gst_cv_analyze_budget_release);
   /* The key is a secret: wipe it before the memory goes back. */
   if (self->config.key)
     memset (self->config.key, 0, strlen (self->config.key));

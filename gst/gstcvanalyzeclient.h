@@ -14,6 +14,8 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "gstcvanalyzebudget.h"
+#include "gstcvanalyzeretry.h"
 #include "gstcvanalyzeservice.h"
 
 G_BEGIN_DECLS
@@ -32,6 +34,8 @@ typedef struct
   guint generation;             /* the element's flush generation */
   guint64 id;                   /* the element's sample number */
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
+  gint64 retry_deadline_us;     /* monotonic: no retry starts at or after
+                                 * it (the next sample is due); 0: none */
 } GstCvAnalyzeFrame;
 
 typedef enum
@@ -73,6 +77,8 @@ typedef struct
   guint retry_after;            /* seconds, from Retry-After or
                                  * retry-after-ms (rounded up), 0 if absent */
   GTlsCertificateFlags tls_errors;      /* why the certificate was refused */
+  GstCvAnalyzeBreakerEvent breaker;     /* what this outcome did to it */
+  GstClockTime breaker_cool_down;       /* OPENED: how long nothing goes */
   GstStructure *result;         /* parsed result (RESULT only) */
   gchar *body;                  /* response text as received (at most
                                  * max_response_size bytes), or NULL */
@@ -92,6 +98,8 @@ typedef enum
   GST_CV_ANALYZE_SUBMIT_REPLACED,       /* queued, an older waiting frame dropped */
   GST_CV_ANALYZE_SUBMIT_BUSY,           /* max-in-flight reached: frame dropped */
   GST_CV_ANALYZE_SUBMIT_BACKOFF,        /* service asked to wait (429) */
+  GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN,   /* the service keeps failing: not
+                                         * sent until the cool-down ends */
   GST_CV_ANALYZE_SUBMIT_FLUSHING,
 } GstCvAnalyzeSubmitResult;
 
@@ -110,6 +118,12 @@ typedef struct
   gint jpeg_quality;
   gsize max_response_size;      /* bytes of a 2xx body kept at most */
   GTlsDatabase *tls_database;   /* nullable: the system's trust store */
+  GstCvAnalyzeRetryPolicy retry;        /* transient failures */
+  guint breaker_threshold;      /* transient failures in a row that open
+                                 * the breaker; 0: never */
+  GstCvAnalyzeBudget *budget;   /* nullable: the rate budget retries take
+                                 * from and a 429 pauses; the client takes
+                                 * a reference */
 } GstCvAnalyzeClientConfig;
 
 /* Error bodies are read up to this many bytes (enough for any of Azure's
@@ -141,6 +155,11 @@ gboolean gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * client,
     GstClockTime timeout);
 
 guint64  gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * client);
+
+guint64  gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * client);
+
+void     gst_cv_analyze_client_get_breaker_stats (GstCvAnalyzeClient * client,
+    guint64 * openings, GstClockTime * open_time);
 
 void     gst_cv_analyze_client_stop (GstCvAnalyzeClient * client);
 

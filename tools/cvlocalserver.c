@@ -120,6 +120,9 @@ struct _CvLocalServer
   guint in_progress;
   guint max_in_progress;
   gchar *canned_body;
+  guint fail_every;             /* every nth request fails with... */
+  guint fail_every_status;      /* ...this status; 0: none */
+  guint fail_every_count;
   guint releases_requested;
   guint releases_done;
 };
@@ -243,6 +246,7 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   req->body = soup_message_body_flatten (soup_server_message_get_request_body
       (msg));
   req->received_monotonic_us = g_get_monotonic_time ();
+  req->received_real_us = g_get_real_time ();
 
   return req;
 }
@@ -479,6 +483,8 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   self->in_progress++;
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
   cfg = self->config;
+  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0)
+    cfg.reply.status = self->fail_every_status;
   canned_body = g_strdup (self->canned_body);
   models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
@@ -729,6 +735,22 @@ cv_local_server_set_failure (CvLocalServer * self, guint status,
   g_mutex_unlock (&self->lock);
 }
 
+/* Every @n-th request from now on (the n-th, 2n-th, ...) is answered with
+ * @status (and the Retry-After of cv_local_server_set_failure()); @n 0:
+ * none. */
+void
+cv_local_server_set_fail_every (CvLocalServer * self, guint n, guint status)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (n == 0 || (status >= 100 && status <= 599));
+
+  g_mutex_lock (&self->lock);
+  self->fail_every = n;
+  self->fail_every_status = status;
+  self->fail_every_count = 0;
+  g_mutex_unlock (&self->lock);
+}
+
 /* How set_failure()'s Retry-After is sent (#CvLocalServerRetryAfter);
  * applies to requests arriving from now on. */
 void
@@ -966,6 +988,7 @@ request_copy (const CvLocalServerRequest * req)
     g_hash_table_insert (copy->query_params, g_strdup (k), g_strdup (v));
   copy->body = g_bytes_ref (req->body);
   copy->received_monotonic_us = req->received_monotonic_us;
+  copy->received_real_us = req->received_real_us;
 
   return copy;
 }

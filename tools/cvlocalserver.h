@@ -147,6 +147,7 @@ typedef enum
  * @query_params: decoded query parameters, string to string (never %NULL)
  * @body: the request body (never %NULL, possibly empty)
  * @received_monotonic_us: g_get_monotonic_time() when the body was in
+ * @received_real_us: g_get_real_time() then (to compare with HTTP dates)
  *
  * A copy of what one request carried. The key itself is not recorded.
  */
@@ -163,6 +164,7 @@ typedef struct
   GHashTable *query_params;
   GBytes *body;
   gint64 received_monotonic_us;
+  gint64 received_real_us;
 } CvLocalServerRequest;
 
 CvLocalServer *cv_local_server_new (const gchar * key, GError ** error);
@@ -181,6 +183,9 @@ void cv_local_server_set_failure (CvLocalServer * server, guint status,
 
 void cv_local_server_set_retry_after_form (CvLocalServer * server,
     CvLocalServerRetryAfter form);
+
+void cv_local_server_set_fail_every (CvLocalServer * server, guint n,
+    guint status);
 
 void cv_local_server_set_mode (CvLocalServer * server, CvLocalServerMode mode);
 

@@ -726,6 +726,25 @@ GST_START_TEST (test_status)
 
 GST_END_TEST;
 
+/* Proves set_fail_every: exactly every third request (3rd, 6th) fails with
+ * the status, the others are answered, and 0 ends it. */
+GST_START_TEST (test_fail_every)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, RED);
+  guint i;
+
+  cv_local_server_set_fail_every (server, 3, 503);
+  for (i = 1; i <= 7; i++)
+    g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg,
+            i % 3 == 0 ? 503 : 200));
+  cv_local_server_set_fail_every (server, 0, 0);
+  for (i = 1; i <= 3; i++)
+    g_bytes_unref (post_expect ("v3.2", COLOR_ONLY, NULL, jpeg, 200));
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
 /* Proves the Retry-After forms: seconds by default, an HTTP date no
  * sooner than the wait from now and less than a second later, and
  * retry-after-ms alone; each with the 429 body. */
@@ -1808,6 +1827,7 @@ localserver_suite (void)
   suite_add_tcase (s, tc_misbehaviour);
   tcase_add_test (tc_misbehaviour, test_delay);
   tcase_add_test (tc_misbehaviour, test_status);
+  tcase_add_test (tc_misbehaviour, test_fail_every);
   tcase_add_test (tc_misbehaviour, test_retry_after_forms);
   tcase_add_test (tc_misbehaviour, test_malformed_and_wrong_types);
   tcase_add_test (tc_misbehaviour, test_drop);

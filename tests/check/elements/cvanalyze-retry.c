@@ -1,0 +1,426 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/* Retries against the local server: the same JPEG again after a transient
+ * failure, the service's Retry-After kept, 400 not retried, and no retry
+ * once the next sample is due. The timing is read from the server's
+ * request log, never from sleeps. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+
+#include "cvanalyzetest.h"
+
+#define SECOND_US G_GINT64_CONSTANT (1000000)
+
+static guint64
+stat (GstElement * pipeline, const gchar * name)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstStructure *stats;
+  guint64 value = 0;
+
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, name, &value), "%s", name);
+  gst_structure_free (stats);
+  gst_object_unref (a);
+  return value;
+}
+
+static gboolean
+same_body (guint i, guint j)
+{
+  CvLocalServerRequest *a = cv_local_server_get_request (server, i);
+  CvLocalServerRequest *b = cv_local_server_get_request (server, j);
+  gboolean same = g_bytes_equal (a->body, b->body);
+
+  cv_local_server_request_free (a);
+  cv_local_server_request_free (b);
+  return same;
+}
+
+/* A moving ball, so that each sample's JPEG differs from the last. */
+#define NON_LIVE(n) "videotestsrc pattern=ball num-buffers=" #n " ! " \
+  "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a " \
+  "endpoint=ENDPOINT key=KEY interval=100000000 timeout=5000000000 ! " \
+  "fakesink sync=false"
+
+/* Against a server that fails every third request with 503, every sample
+ * still gets its result, each failed request is followed by a retry of
+ * byte-identical JPEG (while consecutive samples differ), stats count the
+ * retries, and nothing is warned about. */
+GST_START_TEST (test_every_third_503_retried)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (10));
+  GList *messages, *results;
+  guint n, i;
+
+  cv_local_server_set_fail_every (server, 3, 503);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 10);
+  g_list_free (results);
+
+  /* 10 samples, 14 requests: the 3rd, 6th, 9th, 12th fail, each followed
+   * at once by its retry. */
+  n = cv_local_server_get_request_count (server);
+  fail_unless_equals_int (n, 14);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 4);
+  fail_unless_equals_uint64 (stat (pipeline, "results"), 10);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 0);
+  for (i = 2; i < n; i += 3) {
+    fail_unless (same_body (i, i + 1), "request %u's retry sent other bytes",
+        i + 1);
+    fail_if (same_body (i - 1, i), "samples %u and %u sent the same JPEG", i,
+        i + 1);
+  }
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static const CvLocalServerRetryAfter formats[] = {
+  CV_LOCAL_SERVER_RETRY_AFTER_SECONDS,
+  CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE,
+  CV_LOCAL_SERVER_RETRY_AFTER_MS,
+};
+
+#define RETRY_AFTER_S 2
+
+/* A 429's wait is kept exactly, whichever way it is sent: the retry (of
+ * the same JPEG) reaches the server no sooner than Retry-After seconds
+ * after the 429 (retry-after-ms likewise), or, for an HTTP date, no sooner
+ * than that date; and the sample still gets its result. */
+GST_START_TEST (test_retry_after_kept)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (2));
+  CvLocalServerRequest *failed, *retry;
+  GList *messages, *results;
+  gint64 gap_us;
+
+  /* Request 1 (sample 1) is answered, request 2 (sample 2) gets the 429,
+   * request 3 is its retry. */
+  cv_local_server_set_failure (server, 0, RETRY_AFTER_S);
+  cv_local_server_set_retry_after_form (server, formats[__i__]);
+  cv_local_server_set_fail_every (server, 2, 429);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 2);
+  g_list_free (results);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  fail_unless (same_body (1, 2));
+
+  failed = cv_local_server_get_request (server, 1);
+  retry = cv_local_server_get_request (server, 2);
+  gap_us = retry->received_monotonic_us - failed->received_monotonic_us;
+  if (formats[__i__] == CV_LOCAL_SERVER_RETRY_AFTER_HTTP_DATE) {
+    /* The date is whole seconds: at least the 429's second + 2 s. */
+    gint64 date_us = (failed->received_real_us / G_USEC_PER_SEC +
+        RETRY_AFTER_S) * G_USEC_PER_SEC;
+
+    fail_unless (retry->received_real_us >= date_us, "retried %"
+        G_GINT64_FORMAT " us before the date", date_us -
+        retry->received_real_us);
+    fail_unless (gap_us >= (RETRY_AFTER_S - 1) * G_USEC_PER_SEC);
+  } else {
+    fail_unless (gap_us >= RETRY_AFTER_S * G_USEC_PER_SEC, "retried %"
+        G_GINT64_FORMAT " us after the 429", gap_us);
+  }
+  /* ...and not much later: the wait is the service's, not a backoff. */
+  fail_unless (gap_us < (RETRY_AFTER_S + 1) * G_USEC_PER_SEC, "%"
+      G_GINT64_FORMAT, gap_us);
+  cv_local_server_request_free (failed);
+  cv_local_server_request_free (retry);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A 400 (the image refused) is not retried: one request per sample, each
+ * of those frames skipped, one warning for the lot. */
+GST_START_TEST (test_bad_request_not_retried)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
+  GList *messages, *l;
+  guint warnings = 0;
+
+  cv_local_server_set_failure (server, 400, 0);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  for (l = messages; l; l = l->next)
+    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 3);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* On a live stream a retry waits for nothing beyond the next sample: a
+ * Retry-After (1 s) longer than the interval (200 ms) is not retried, the
+ * frame is dropped and the next sample goes instead. */
+GST_START_TEST (test_live_no_retry_past_next_sample)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=15 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=200000000 ! "
+      "fakesink");
+  GList *messages;
+
+  cv_local_server_set_failure (server, 503, 1);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_unless (cv_test_find_message (messages, GST_MESSAGE_WARNING) != NULL);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
+  fail_unless (cv_local_server_get_request_count (server) >= 1);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"),
+      cv_local_server_get_request_count (server));
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+#define CAMERA(name) "videotestsrc is-live=true num-buffers=30 ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
+  " endpoint=ENDPOINT key=KEY interval=0 max-rate=600 rate-group=sub ! " \
+  "fakesink "
+
+/* Two live cameras in one rate-group, each asking for every frame (60 in
+ * all over 1 s), share max-rate=600 (one request per 100 ms): together
+ * they send no more than the budget allows over the time they ran, each
+ * gets some of it, both count samples held back, and stats report the
+ * rate in effect. (The exact spacing over minutes is proven on simulated
+ * time in libs/budget; this proves the elements use one budget.) */
+GST_START_TEST (test_rate_group_shared_by_elements)
+{
+  GstElement *pipeline = cv_test_make_pipeline (CAMERA ("a") CAMERA ("b"));
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstElement *b = gst_bin_get_by_name (GST_BIN (pipeline), "b");
+  CvLocalServerRequest *first, *last;
+  GstStructure *sa, *sb;
+  guint64 ra, rb, ha, hb;
+  gdouble rate;
+  GList *messages;
+  gint64 span_us;
+  guint n;
+
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  g_object_get (a, "stats", &sa, NULL);
+  g_object_get (b, "stats", &sb, NULL);
+  fail_unless (gst_structure_get (sa, "requests", G_TYPE_UINT64, &ra,
+          "held-back", G_TYPE_UINT64, &ha, "rate", G_TYPE_DOUBLE, &rate,
+          NULL));
+  fail_unless (gst_structure_get (sb, "requests", G_TYPE_UINT64, &rb,
+          "held-back", G_TYPE_UINT64, &hb, NULL));
+  n = cv_local_server_get_request_count (server);
+  fail_unless_equals_uint64 (ra + rb, n);
+  fail_unless (ra >= 1 && rb >= 1, "%" G_GUINT64_FORMAT " and %"
+      G_GUINT64_FORMAT, ra, rb);
+  fail_unless (ha >= 1 && hb >= 1);
+  fail_unless (rate == 600.0, "%g", rate);
+
+  /* Sent at least 100 ms apart; arrival jitter may shorten the span seen
+   * by the server, hence one request of slack. */
+  first = cv_local_server_get_request (server, 0);
+  last = cv_local_server_get_request (server, n - 1);
+  span_us = last->received_monotonic_us - first->received_monotonic_us;
+  fail_unless (n <= span_us / 100000 + 2, "%u requests in %" G_GINT64_FORMAT
+      " us", n, span_us);
+  fail_unless (n < 30, "%u requests: no budget", n);
+  cv_local_server_request_free (first);
+  cv_local_server_request_free (last);
+  gst_structure_free (sa);
+  gst_structure_free (sb);
+  gst_object_unref (a);
+  gst_object_unref (b);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Stopping while a frame waits for its retry (a 3 s Retry-After) does not
+ * wait for it: the pipeline is down at once, and the retry never goes
+ * (valgrind: nothing leaks). */
+GST_START_TEST (test_stop_during_retry_wait)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze "
+      "endpoint=ENDPOINT key=KEY timeout=10000000000 ! fakesink sync=false");
+  gint64 start_us;
+
+  cv_local_server_set_failure (server, 429, 3);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* The 429 goes out at once: the client is waiting for its retry (or, at
+   * worst, still reading the 429; either way it must stop at once). */
+  fail_unless (cv_local_server_wait_for_requests (server, 1, 30 * SECOND_US));
+  start_us = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (g_get_monotonic_time () - start_us < 2 * SECOND_US,
+      "stopping took %" G_GINT64_FORMAT " us",
+      g_get_monotonic_time () - start_us);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+#define PAUSED_CAMERA(name) "videotestsrc is-live=true ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
+  " endpoint=ENDPOINT key=KEY interval=100000000 rate-group=sub ! fakesink "
+
+/* A 429 with Retry-After (1 s) to one camera of a rate-group pauses both:
+ * from 200 ms after the first 429 (time for requests already on their way)
+ * until Retry-After, no request reaches the server, where the other
+ * camera alone would have sent about eight; then they go on. */
+GST_START_TEST (test_429_pauses_rate_group)
+{
+  GstElement *pipeline = cv_test_make_pipeline (PAUSED_CAMERA ("a")
+      PAUSED_CAMERA ("b"));
+  GstBus *bus = gst_element_get_bus (pipeline);
+  CvLocalServerRequest *first, *r;
+  guint n, i, after = 0;
+
+  cv_local_server_set_failure (server, 429, 1);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 1, 30 * SECOND_US));
+  cv_local_server_set_failure (server, 0, 0);
+  n = cv_local_server_get_request_count (server);
+  fail_unless (cv_local_server_wait_for_requests (server, n + 4,
+          30 * SECOND_US));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  first = cv_local_server_get_request (server, 0);
+  n = cv_local_server_get_request_count (server);
+  for (i = 1; i < n; i++) {
+    gint64 since = (r = cv_local_server_get_request (server, i))
+        ->received_monotonic_us - first->received_monotonic_us;
+
+    fail_if (since >= SECOND_US / 5 && since < SECOND_US, "request %u came "
+        "%" G_GINT64_FORMAT " us after the 429", i, since);
+    after += since >= SECOND_US;
+    cv_local_server_request_free (r);
+  }
+  fail_unless (after >= 2, "%u requests after the pause", after);
+  cv_local_server_request_free (first);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Against a service that answers 503 and then recovers: after
+ * breaker-threshold (3) failures nothing is sent for the 1 s cool-down,
+ * then one probe, which fails and doubles it; requests during the outage
+ * are exactly 3 + 1; one warning says the breaker opened (after the one
+ * for the 503 itself), one info message says the service answers again,
+ * and results resume within one cool-down (2 s) of the recovery; stats
+ * count the opening and its time. */
+GST_START_TEST (test_breaker_opens_and_recovers)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
+      "breaker-threshold=3 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint warnings = 0, breaker_warnings = 0, infos = 0, outage_requests;
+  gint64 recovered_us = 0, resumed_us = 0;
+  gboolean eos = FALSE;
+  GstMessage *m;
+
+  cv_local_server_set_failure (server, 503, 0);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* 3 failures, then the first probe after 1 s. */
+  fail_unless (cv_local_server_wait_for_requests (server, 4, 30 * SECOND_US));
+  cv_local_server_set_failure (server, 0, 0);
+  recovered_us = g_get_monotonic_time ();
+  outage_requests = cv_local_server_get_request_count (server);
+
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
+        GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "no recovery");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err;
+
+      gst_message_parse_warning (m, &err, NULL);
+      warnings++;
+      breaker_warnings += strstr (err->message, "times in a row") != NULL;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
+      infos++;
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && infos > 0
+        && resumed_us == 0) {
+      resumed_us = g_get_monotonic_time ();
+      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  fail_unless_equals_int (outage_requests, 4);
+  fail_unless_equals_int (breaker_warnings, 1);
+  fail_unless_equals_int (warnings, 2);
+  fail_unless_equals_int (infos, 1);
+  fail_unless (resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
+      "results resumed %" G_GINT64_FORMAT " us after the recovery",
+      resumed_us - recovered_us);
+  fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
+  fail_unless (stat (pipeline, "breaker-open-time") >= 3 * GST_SECOND);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+cvanalyze_retry_suite (void)
+{
+  Suite *s = suite_create ("cvanalyze-retry");
+  TCase *tc = tcase_create ("retry");
+
+  tcase_add_checked_fixture (tc, cv_test_server_setup, cv_test_server_teardown);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_every_third_503_retried);
+  tcase_add_loop_test (tc, test_retry_after_kept, 0, G_N_ELEMENTS (formats));
+  tcase_add_test (tc, test_bad_request_not_retried);
+  tcase_add_test (tc, test_live_no_retry_past_next_sample);
+  tcase_add_test (tc, test_rate_group_shared_by_elements);
+  tcase_add_test (tc, test_breaker_opens_and_recovers);
+  tcase_add_test (tc, test_429_pauses_rate_group);
+  tcase_add_test (tc, test_stop_during_retry_wait);
+  return s;
+}
+
+GST_CHECK_MAIN (cvanalyze_retry);
