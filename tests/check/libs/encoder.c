@@ -24,6 +24,7 @@
 
 #include "gstcvanalyzeencoder.h"
 #include "cvlocalserver.h"
+#include "../elements/cvanalyzetest.h"
 
 /* Top-left, top-right, bottom-left, bottom-right. */
 static const guint8 quadrant_rgb[4][3] = {
@@ -107,24 +108,6 @@ encode_buffer (GstBuffer * buf, GstVideoInfo * info, guint max_dimension,
   return jpeg;
 }
 
-/* Decodes @jpeg to packed RGB, checking it is a valid JPEG. */
-static guint8 *
-decode_jpeg (GBytes * jpeg, gint * width, gint * height)
-{
-  tjhandle tj = tjInitDecompress ();
-  gsize size;
-  const guint8 *data = g_bytes_get_data (jpeg, &size);
-  gint subsamp, colorspace;
-  guint8 *rgb;
-
-  fail_unless (tjDecompressHeader3 (tj, data, size, width, height, &subsamp,
-          &colorspace) == 0, "bad JPEG header: %s", tjGetErrorStr2 (tj));
-  rgb = g_malloc ((gsize) * width * *height * 3);
-  fail_unless (tjDecompress2 (tj, data, size, rgb, *width, 0, *height,
-          TJPF_RGB, 0) == 0, "bad JPEG: %s", tjGetErrorStr2 (tj));
-  tjDestroy (tj);
-  return rgb;
-}
 
 /* Checks the mean colour of the middle half of each quadrant. */
 static void
@@ -193,7 +176,7 @@ GST_START_TEST (test_all_formats_colours)
 
       gst_cv_analyze_encoder_target_size (frame_sizes[s].width,
           frame_sizes[s].height, frame_sizes[s].max_dimension, &ew, &eh);
-      rgb = decode_jpeg (jpeg, &dw, &dh);
+      rgb = cv_test_decode_jpeg (jpeg, &dw, &dh);
       fail_unless (dw == ew && dh == eh, "%s: decoded %dx%d, expected %dx%d",
           what, dw, dh, ew, eh);
       fail_unless (w == ew && h == eh, "%s: reported %dx%d", what, w, h);
@@ -257,7 +240,7 @@ GST_START_TEST (test_tiny_frame_enlarged)
   guint8 *rgb;
 
   fail_unless (jpeg != NULL);
-  rgb = decode_jpeg (jpeg, &dw, &dh);
+  rgb = cv_test_decode_jpeg (jpeg, &dw, &dh);
   fail_unless_equals_int (dw, GST_CV_ANALYZE_MIN_DIMENSION);
   fail_unless_equals_int (dh, GST_CV_ANALYZE_MIN_DIMENSION);
   check_quadrants (rgb, dw, dh, FALSE, "I420 31x21");
@@ -429,7 +412,7 @@ GST_START_TEST (test_camera_formats_negotiate)
     /* EOS waits for the frame's answer, so its request is in. */
     fail_unless_equals_int (cv_local_server_get_request_count (server), f + 1);
     req = cv_local_server_get_request (server, f);
-    rgb = decode_jpeg (req->body, &w, &h);
+    rgb = cv_test_decode_jpeg (req->body, &w, &h);
     fail_unless (w == 320 && h == 240, "%s: %dx%d", formats[f], w, h);
     for (c = 0; c < 3; c++)
       fail_unless (ABS (rgb[(h / 2 * w + w / 2) * 3 + c] - blue[c]) <=
@@ -547,7 +530,7 @@ GST_START_TEST (test_jpeg_scaled)
         cases[i].max_dimension, &ew, &eh);
     fail_unless_equals_int (w, ew);
     fail_unless_equals_int (h, eh);
-    rgb = decode_jpeg (out, &dw, &dh);
+    rgb = cv_test_decode_jpeg (out, &dw, &dh);
     fail_unless_equals_int (dw, ew);
     fail_unless_equals_int (dh, eh);
     check_quadrants (rgb, dw, dh, cases[i].subsamp == TJSAMP_GRAY, what);
@@ -574,7 +557,7 @@ GST_START_TEST (test_jpeg_over_byte_limit)
   fail_if (g_bytes_equal (in, out), "sent as it is over the limit");
   fail_unless_equals_int (w, 640);
   fail_unless_equals_int (h, 360);
-  rgb = decode_jpeg (out, &dw, &dh);
+  rgb = cv_test_decode_jpeg (out, &dw, &dh);
   fail_unless_equals_int (dw, 640);
   check_quadrants (rgb, dw, dh, FALSE, "over the byte limit");
   g_free (rgb);
