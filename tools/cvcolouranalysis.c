@@ -362,9 +362,10 @@ cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width, guint height,
 }
 
 /* Picks the largest DCT scaling factor not above 1 that brings the longer
- * side under ANALYSIS_MAX_SIDE, or the smallest factor if none does. */
+ * side under @max_side, or the smallest factor if none does; 1/1 for a
+ * @max_side of 0. */
 static tjscalingfactor
-pick_scaling_factor (guint width, guint height)
+pick_scaling_factor (guint width, guint height, guint max_side)
 {
   tjscalingfactor best = { 1, 1 }, smallest = { 1, 1 };
   tjscalingfactor *factors;
@@ -372,7 +373,7 @@ pick_scaling_factor (guint width, guint height)
   int n = 0, i;
 
   factors = tjGetScalingFactors (&n);
-  if (factors == NULL || n <= 0)
+  if (factors == NULL || n <= 0 || max_side == 0)
     return best;
 
   for (i = 0; i < n; i++) {
@@ -384,7 +385,7 @@ pick_scaling_factor (guint width, guint height)
     if ((gdouble) f.num / f.denom < (gdouble) smallest.num / smallest.denom)
       smallest = f;
     side = MAX (TJSCALED ((int) width, f), TJSCALED ((int) height, f));
-    if (side > ANALYSIS_MAX_SIDE)
+    if (side > max_side)
       continue;
     if (!have_best
         || (gdouble) f.num / f.denom > (gdouble) best.num / best.denom) {
@@ -397,24 +398,27 @@ pick_scaling_factor (guint width, guint height)
 }
 
 /**
- * cv_colour_analysis_analyse_jpeg:
+ * cv_colour_analysis_decode_jpeg:
  * @data: the request body
  * @size: its size in bytes
  * @limits: (nullable): the service's input limits, %NULL for none
- * @analysis: (out caller-allocates): the result
+ * @max_side: decode at the largest DCT scaling whose longer side is at
+ *   most this (exact and deterministic), 0 for the full size
+ * @image: (out caller-allocates): the decoded image, packed 8-bit RGB
  * @error: a #CV_COLOUR_ANALYSIS_ERROR on failure, its message in
  *   Computer Vision v3.2's words (other protocols word it from the code)
  *
  * Applies @limits in the order Azure reports them (bytes, then format,
- * then dimensions), decodes the JPEG, and analyses it. Without limits an
- * empty body is an invalid format.
+ * then dimensions) and decodes the JPEG. Without limits an empty body is
+ * an invalid format. The one decoder of the server: the colour analysis
+ * and the thumbnails (cvthumbnail.c) both read images through it.
  *
- * Returns: %TRUE on success.
+ * Returns: %TRUE on success; free @image with cv_decoded_image_clear().
  */
 gboolean
-cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
-    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
-    GError ** error)
+cv_colour_analysis_decode_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, guint max_side,
+    CvDecodedImage * image, GError ** error)
 {
   tjhandle tj;
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
@@ -423,6 +427,7 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
   guint8 *rgb;
   gboolean ok = FALSE;
 
+  memset (image, 0, sizeof (*image));
   if (limits != NULL && size > limits->max_bytes) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_FILE_TOO_BIG,
@@ -469,7 +474,7 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     goto out;
   }
 
-  f = pick_scaling_factor (width, height);
+  f = pick_scaling_factor (width, height, max_side);
   scaled_w = TJSCALED (width, f);
   scaled_h = TJSCALED (height, f);
   rgb = g_malloc ((gsize) scaled_w * scaled_h * 3);
@@ -485,16 +490,54 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     goto out;
   }
 
-  cv_colour_analysis_analyse_rgb (rgb, scaled_w, scaled_h, scaled_w * 3,
-      analysis);
-  analysis->width = width;
-  analysis->height = height;
-  g_free (rgb);
+  image->rgb = rgb;
+  image->width = width;
+  image->height = height;
+  image->decoded_width = scaled_w;
+  image->decoded_height = scaled_h;
+  image->stride = (gsize) scaled_w * 3;
   ok = TRUE;
 
 out:
   tjDestroy (tj);
   return ok;
+}
+
+void
+cv_decoded_image_clear (CvDecodedImage * image)
+{
+  g_clear_pointer (&image->rgb, g_free);
+}
+
+/**
+ * cv_colour_analysis_analyse_jpeg:
+ * @data: the request body
+ * @size: its size in bytes
+ * @limits: (nullable): the service's input limits, %NULL for none
+ * @analysis: (out caller-allocates): the result
+ * @error: as for cv_colour_analysis_decode_jpeg()
+ *
+ * Decodes the JPEG (reduced to at most 512 pixels along the longer side:
+ * counting colours needs no more) and analyses it.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
+    GError ** error)
+{
+  CvDecodedImage image;
+
+  if (!cv_colour_analysis_decode_jpeg (data, size, limits, ANALYSIS_MAX_SIDE,
+          &image, error))
+    return FALSE;
+  cv_colour_analysis_analyse_rgb (image.rgb, image.decoded_width,
+      image.decoded_height, image.stride, analysis);
+  analysis->width = image.width;
+  analysis->height = image.height;
+  cv_decoded_image_clear (&image);
+  return TRUE;
 }
 
 /* Azure writes the accent colour as six upper-case hex digits, no '#'. */

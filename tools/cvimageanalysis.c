@@ -11,8 +11,9 @@
  * Azure Image Analysis 4.0 (POST /computervision/imageanalysis:analyze,
  * docs/services.md section 9), answered from the colour analysis: the
  * caption and tags name the dominant colours, the dense captions are the
- * whole image and its centre, the smart crops are the centred crops of the
- * asked aspect ratios, and people, objects and text are looked for by
+ * whole image and its centre, the smart crops are the crops of the asked
+ * aspect ratios with the most edge energy (cvthumbnail.c, the rule
+ * generateThumbnail uses too), and people, objects and text are looked for by
  * nothing, so their lists are empty (text recognition comes with issue
  * 12). Errors use the service's texts from MicrosoftDocs
  * call-analyze-image-40.md, "Error codes".
@@ -26,6 +27,7 @@
 #include "cvcolouranalysis.h"
 #include "cvcomputervision.h"
 #include "cverrors.h"
+#include "cvthumbnail.h"
 
 #include <string.h>
 
@@ -75,11 +77,6 @@ static const CvHostileRule hostile_rules[] = {
   {"tagsResult.values", CV_HOSTILE_TAG_OBJECTS},
   {NULL, 0}
 };
-
-typedef struct
-{
-  guint x, y, w, h;
-} Box;
 
 /* An unknown api-version has no route at the gateway, which says 404
  * "Resource not found" (MicrosoftDocs/azure-docs#120920). */
@@ -151,7 +148,7 @@ parse_aspect_ratios (const gchar * list, gdouble * ratios, guint * n)
 }
 
 static void
-add_box (JsonBuilder * b, Box box)
+add_box (JsonBuilder * b, CvBox box)
 {
   json_builder_set_member_name (b, "boundingBox");
   json_builder_begin_object (b);
@@ -177,7 +174,7 @@ add_caption (JsonBuilder * b, const gchar * text, gdouble confidence)
 
 static void
 add_dense_caption (JsonBuilder * b, const gchar * text, gdouble confidence,
-    Box box)
+    CvBox box)
 {
   json_builder_begin_object (b);
   add_caption (b, text, confidence);
@@ -191,8 +188,8 @@ static void
 add_dense_captions (JsonBuilder * b, const CvColourAnalysis * a,
     const gchar * caption)
 {
-  Box whole = { 0, 0, a->width, a->height };
-  Box centre = { a->width / 4, a->height / 4,
+  CvBox whole = { 0, 0, a->width, a->height };
+  CvBox centre = { a->width / 4, a->height / 4,
     a->width - 2 * (a->width / 4), a->height - 2 * (a->height / 4)
   };
   gchar *name = g_ascii_strdown (cv_colour_get_name (a->foreground), -1);
@@ -208,30 +205,14 @@ add_dense_captions (JsonBuilder * b, const CvColourAnalysis * a,
   g_free (name);
 }
 
-/* The largest crop of @ratio (width / height) centred in the image. */
-static Box
-centred_crop (const CvColourAnalysis * a, gdouble ratio)
-{
-  Box box = { 0, 0, a->width, a->height };
-
-  if ((gdouble) a->width / a->height > ratio)
-    box.w = MAX (1, (guint) (a->height * ratio + 0.5));
-  else
-    box.h = MAX (1, (guint) (a->width / ratio + 0.5));
-  box.w = MIN (box.w, a->width);
-  box.h = MIN (box.h, a->height);
-  box.x = (a->width - box.w) / 2;
-  box.y = (a->height - box.h) / 2;
-  return box;
-}
-
 /* Without ratios asked for, the service picks one; here, the image's
  * own, brought into the allowed range and rounded to two decimals. */
 static void
-add_smart_crops (JsonBuilder * b, const CvColourAnalysis * a,
+add_smart_crops (JsonBuilder * b, const CvDecodedImage * image,
     const gdouble * ratios, guint n_ratios)
 {
-  gdouble own = CLAMP ((gdouble) a->width / a->height, MIN_ASPECT_RATIO,
+  gdouble own = CLAMP ((gdouble) image->width / image->height,
+      MIN_ASPECT_RATIO,
       MAX_ASPECT_RATIO);
   guint i;
 
@@ -246,7 +227,7 @@ add_smart_crops (JsonBuilder * b, const CvColourAnalysis * a,
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "aspectRatio");
     json_builder_add_double_value (b, ratios[i]);
-    add_box (b, centred_crop (a, ratios[i]));
+    add_box (b, cv_thumbnail_salient_crop (image, ratios[i]));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -267,8 +248,8 @@ add_empty_list (JsonBuilder * b, const gchar * name, const gchar * list)
 /* The answer, in the member order of Azure's example
  * (AnalyzeFromBuffer_MaximumSet.json). */
 static JsonNode *
-answer_to_json (const CvColourAnalysis * a, guint features,
-    const gdouble * ratios, guint n_ratios)
+answer_to_json (const CvColourAnalysis * a, const CvDecodedImage * image,
+    guint features, const gdouble * ratios, guint n_ratios)
 {
   JsonBuilder *b = json_builder_new ();
   gchar *caption = cv_colour_analysis_describe (a);
@@ -312,7 +293,7 @@ answer_to_json (const CvColourAnalysis * a, guint features,
     json_builder_set_member_name (b, "smartCropsResult");
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "values");
-    add_smart_crops (b, a, ratios, n_ratios);
+    add_smart_crops (b, image, ratios, n_ratios);
     json_builder_end_object (b);
   }
   if (features & FEATURE_PEOPLE)
@@ -350,6 +331,7 @@ image_analysis_answer (const CvReplyContext * ctx)
   gdouble ratios[MAX_ASPECT_RATIOS];
   guint features, n_ratios;
   CvColourAnalysis analysis;
+  CvDecodedImage image;
   GError *error = NULL;
   gconstpointer data;
   gsize size;
@@ -390,16 +372,24 @@ image_analysis_answer (const CvReplyContext * ctx)
     return reply;
   }
 
+  /* One decode for the colours and the smart crops. */
   data = g_bytes_get_data (req->body, &size);
-  if (!cv_colour_analysis_analyse_jpeg (data, size,
-          &cv_colour_analysis_limits_v4, &analysis, &error)) {
+  if (!cv_colour_analysis_decode_jpeg (data, size,
+          &cv_colour_analysis_limits_v4, CV_THUMBNAIL_SALIENCY_SIDE, &image,
+          &error)) {
     reply = image_error (ctx, error);
     g_error_free (error);
     return reply;
   }
+  cv_colour_analysis_analyse_rgb (image.rgb, image.decoded_width,
+      image.decoded_height, image.stride, &analysis);
+  analysis.width = image.width;
+  analysis.height = image.height;
 
-  return cv_reply_new_answer (ctx, answer_to_json (&analysis, features,
-          ratios, n_ratios), hostile_rules, &ctx->cfg->hostile);
+  reply = cv_reply_new_answer (ctx, answer_to_json (&analysis, &image,
+          features, ratios, n_ratios), hostile_rules, &ctx->cfg->hostile);
+  cv_decoded_image_clear (&image);
+  return reply;
 }
 
 const CvProtocol cv_image_analysis_protocol = {

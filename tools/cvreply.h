@@ -48,6 +48,9 @@ typedef enum
  * @allow_post: whether to send "Allow: POST" (405)
  * @stream_head: (nullable): for @CV_REPLY_STREAM, the body's start
  * @stream_item: (nullable): for @CV_REPLY_STREAM, what repeats after it
+ * @binary: (nullable): for @CV_REPLY_ANSWER, a body that is not JSON
+ *   (a thumbnail), sent instead of @body
+ * @content_type: (nullable): @binary's Content-Type
  *
  * What to do with one request, decided once when it arrives.
  */
@@ -63,6 +66,8 @@ typedef struct
   gboolean allow_post;
   const gchar *stream_head;
   const gchar *stream_item;
+  GBytes *binary;
+  const gchar *content_type;
 } CvReply;
 
 /**
@@ -74,6 +79,8 @@ typedef struct
  * @hostile: the distortions of well-formed answers
  * @quirks: the services' refusals and habits to imitate
  * @models: the model (and deployment) names the chat routes know
+ * @thumbnail_max_side: the largest thumbnail width and height taken, 0
+ *   for Azure's 1024
  *
  * The server settings an answer depends on.
  */
@@ -86,6 +93,7 @@ typedef struct
   CvHostileConfig hostile;
   CvLocalServerQuirks quirks;
   const gchar *const *models;
+  guint thumbnail_max_side;
 } CvReplyConfig;
 
 /**
@@ -147,6 +155,9 @@ CvReply *cv_reply_new_error (const CvReplyContext * ctx, guint status,
 
 CvReply *cv_reply_new_answer (const CvReplyContext * ctx, JsonNode * answer,
     const CvHostileRule * rules, const CvHostileConfig * hostile);
+
+CvReply *cv_reply_new_binary (const CvReplyContext * ctx,
+    const gchar * content_type, GBytes * body);
 
 void cv_reply_free (CvReply * reply);
 
