@@ -151,27 +151,6 @@ typedef struct
   gboolean is_bw;
 } CvColourAnalysis;
 
-/**
- * CvDecodedImage:
- * @rgb: packed 8-bit RGB pixels, @stride bytes a row
- * @width: width of the received image
- * @height: height of the received image
- * @decoded_width: width of @rgb (the received width, or a DCT scaling of it)
- * @decoded_height: height of @rgb
- * @stride: bytes per row of @rgb
- *
- * A JPEG as cv_colour_analysis_decode_jpeg() decoded it.
- */
-typedef struct
-{
-  guint8 *rgb;
-  guint width;
-  guint height;
-  guint decoded_width;
-  guint decoded_height;
-  gsize stride;
-} CvDecodedImage;
-
 GQuark cv_colour_analysis_error_quark (void);
 
 const gchar *cv_colour_get_name (CvColour colour);
@@ -191,11 +170,10 @@ gboolean cv_visual_features_parse (const gchar * list,
 void cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width,
     guint height, gsize stride, CvColourAnalysis * analysis);
 
-gboolean cv_colour_analysis_decode_jpeg (const guint8 * data, gsize size,
-    const CvColourAnalysisLimits * limits, guint max_side,
-    CvDecodedImage * image, GError ** error);
-
-void cv_decoded_image_clear (CvDecodedImage * image);
+guint8 *cv_colour_analysis_decode_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, gboolean reduce, guint * width,
+    guint * height, guint * decoded_width, guint * decoded_height,
+    GError ** error);
 
 gboolean cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,

@@ -28,6 +28,7 @@
 #include "cvcomputervision.h"
 #include "cverrors.h"
 #include "cvthumbnail.h"
+#include "cvread.h"
 
 #include <string.h>
 
@@ -249,7 +250,8 @@ add_empty_list (JsonBuilder * b, const gchar * name, const gchar * list)
  * (AnalyzeFromBuffer_MaximumSet.json). */
 static JsonNode *
 answer_to_json (const CvColourAnalysis * a, const CvDecodedImage * image,
-    guint features, const gdouble * ratios, guint n_ratios)
+    guint features, const gdouble * ratios, guint n_ratios,
+    const CvReadResult * read)
 {
   JsonBuilder *b = json_builder_new ();
   gchar *caption = cv_colour_analysis_describe (a);
@@ -257,7 +259,15 @@ answer_to_json (const CvColourAnalysis * a, const CvDecodedImage * image,
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "modelVersion");
-  json_builder_add_string_value (b, CV_COLOUR_ANALYSIS_MODEL_VERSION);
+  if (read) {
+    gchar *version = g_strconcat (CV_COLOUR_ANALYSIS_MODEL_VERSION "+",
+        cv_reader_model_version (), NULL);
+
+    json_builder_add_string_value (b, version);
+    g_free (version);
+  } else {
+    json_builder_add_string_value (b, CV_COLOUR_ANALYSIS_MODEL_VERSION);
+  }
   if (features & FEATURE_CAPTION) {
     json_builder_set_member_name (b, "captionResult");
     json_builder_begin_object (b);
@@ -287,8 +297,12 @@ answer_to_json (const CvColourAnalysis * a, const CvDecodedImage * image,
   }
   if (features & FEATURE_OBJECTS)
     add_empty_list (b, "objectsResult", "values");
-  if (features & FEATURE_READ)
-    add_empty_list (b, "readResult", "blocks");
+  if (read) {
+    json_builder_set_member_name (b, "readResult");
+    json_builder_begin_object (b);
+    cv_read_result_add_v4_blocks (read, b);
+    json_builder_end_object (b);
+  }
   if (features & FEATURE_SMART_CROPS) {
     json_builder_set_member_name (b, "smartCropsResult");
     json_builder_begin_object (b);
@@ -332,6 +346,7 @@ image_analysis_answer (const CvReplyContext * ctx)
   guint features, n_ratios;
   CvColourAnalysis analysis;
   CvDecodedImage image;
+  CvReadResult *read = NULL;
   GError *error = NULL;
   gconstpointer data;
   gsize size;
@@ -374,9 +389,8 @@ image_analysis_answer (const CvReplyContext * ctx)
 
   /* One decode for the colours and the smart crops. */
   data = g_bytes_get_data (req->body, &size);
-  if (!cv_colour_analysis_decode_jpeg (data, size,
-          &cv_colour_analysis_limits_v4, CV_THUMBNAIL_SALIENCY_SIDE, &image,
-          &error)) {
+  if (!cv_thumbnail_decode (data, size, &cv_colour_analysis_limits_v4, TRUE,
+          &image, &error)) {
     reply = image_error (ctx, error);
     g_error_free (error);
     return reply;
@@ -386,8 +400,19 @@ image_analysis_answer (const CvReplyContext * ctx)
   analysis.width = image.width;
   analysis.height = image.height;
 
+  /* The text, from the same bytes, by tesseract (cvread.c). */
+  if ((features & FEATURE_READ) && (read = cv_reader_read_jpeg
+          (ctx->cfg->reader, data, size, NULL, &error)) == NULL) {
+    reply = cv_reply_new_error (ctx, 500, cv_errors_azure
+        ("InternalServerError", error->message, NULL, NULL));
+    g_error_free (error);
+    cv_decoded_image_clear (&image);
+    return reply;
+  }
+
   reply = cv_reply_new_answer (ctx, answer_to_json (&analysis, &image,
-          features, ratios, n_ratios), hostile_rules, &ctx->cfg->hostile);
+          features, ratios, n_ratios, read), hostile_rules, &ctx->cfg->hostile);
+  cv_read_result_free (read);
   cv_decoded_image_clear (&image);
   return reply;
 }

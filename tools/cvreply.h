@@ -16,6 +16,7 @@
 #include "cvlocalserver.h"
 #include "cvhostile.h"
 #include "cvroute.h"
+#include "cvread.h"
 
 G_BEGIN_DECLS
 
@@ -66,6 +67,7 @@ typedef struct
   gboolean allow_post;
   const gchar *stream_head;
   const gchar *stream_item;
+  gchar *operation_location;
   GBytes *binary;
   const gchar *content_type;
 } CvReply;
@@ -79,6 +81,10 @@ typedef struct
  * @hostile: the distortions of well-formed answers
  * @quirks: the services' refusals and habits to imitate
  * @models: the model (and deployment) names the chat routes know
+ * @reader: the OCR engine of the Read answers
+ * @read_operations: the v3.2 Read operations posted and not yet expired
+ * @read_running: how many polls of each find it still running
+ * @read_ending: what the poll after those finds
  * @thumbnail_max_side: the largest thumbnail width and height taken, 0
  *   for Azure's 1024
  *
@@ -93,6 +99,10 @@ typedef struct
   CvHostileConfig hostile;
   CvLocalServerQuirks quirks;
   const gchar *const *models;
+  CvReader *reader;
+  struct _CvReadOperations *read_operations;
+  guint read_running;
+  CvLocalServerReadEnding read_ending;
   guint thumbnail_max_side;
 } CvReplyConfig;
 
@@ -129,6 +139,7 @@ typedef struct
  * @endless_head: the start of %CV_LOCAL_SERVER_MODE_ENDLESS's body
  * @endless_item: what repeats after it for ever
  * @request_id_header: the response header with the request id
+ * @takes_get: the operation is a GET (not a POST)
  *
  * What differs between the protocols; cvreply.c does the rest.
  */
@@ -142,6 +153,7 @@ typedef struct
   const gchar *endless_head;
   const gchar *endless_item;
   const gchar *request_id_header;
+  gboolean takes_get;
 } CvProtocol;
 
 CvReply *cv_reply_decide (const CvLocalServerRequest * req,

@@ -27,9 +27,8 @@
  *  - The area of interest is the bounding box of the pixels whose energy
  *    is at least a quarter of the largest; without edges, the whole image.
  *  - A thumbnail is the crop of the thumbnail's own ratio (the centred one
- *    with smartCropping=false), decoded at full size (at most 2048 pixels
- *    along the longer side), scaled with libyuv (box filter) and encoded
- *    with TurboJPEG (quality 90, 4:2:0).
+ *    with smartCropping=false), decoded at full size, scaled with libyuv
+ *    (box filter) and encoded with TurboJPEG (quality 90, 4:2:0).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -45,8 +44,6 @@
 #include <libyuv/scale.h>
 #include <libyuv/scale_rgb.h>
 
-/* The thumbnail's pixels come from a decode of at most this size. */
-#define SOURCE_MAX_SIDE 2048
 #define THUMBNAIL_QUALITY 90
 
 static const CvHostileRule hostile_rules[] = {
@@ -54,6 +51,34 @@ static const CvHostileRule hostile_rules[] = {
   {"modelVersion", CV_HOSTILE_LABEL},
   {NULL, 0}
 };
+
+/**
+ * cv_thumbnail_decode:
+ * @reduce: at most 512 pixels along the longer side (saliency), else the
+ *   full size (a thumbnail's pixels)
+ * @image: (out caller-allocates): the pixels, to free with
+ *   cv_decoded_image_clear()
+ *
+ * cv_colour_analysis_decode_jpeg(), the server's one JPEG decoder.
+ */
+gboolean
+cv_thumbnail_decode (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, gboolean reduce,
+    CvDecodedImage * image, GError ** error)
+{
+  memset (image, 0, sizeof (*image));
+  image->rgb = cv_colour_analysis_decode_jpeg (data, size, limits, reduce,
+      &image->width, &image->height, &image->decoded_width,
+      &image->decoded_height, error);
+  image->stride = (gsize) image->decoded_width * 3;
+  return image->rgb != NULL;
+}
+
+void
+cv_decoded_image_clear (CvDecodedImage * image)
+{
+  g_clear_pointer (&image->rgb, g_free);
+}
 
 /* The largest crop of @ratio (width / height) centred in the image. */
 CvBox
@@ -128,8 +153,7 @@ best_window (const guint64 * sums, guint length, guint window)
 
 /**
  * cv_thumbnail_salient_crop:
- * @image: the image, decoded at most %CV_THUMBNAIL_SALIENCY_SIDE along
- *   its longer side
+ * @image: the image, decoded with @reduce
  * @ratio: width / height of the crop
  *
  * Returns: the largest crop of @ratio with the most edge energy, in the
@@ -247,17 +271,15 @@ cv_thumbnail_generate (const guint8 * data, gsize size, guint width,
   tjhandle tj;
   GBytes *bytes = NULL;
 
-  if (!cv_colour_analysis_decode_jpeg (data, size,
-          &cv_colour_analysis_limits_v3, CV_THUMBNAIL_SALIENCY_SIDE, &small,
-          error))
+  if (!cv_thumbnail_decode (data, size, &cv_colour_analysis_limits_v3, TRUE,
+          &small, error))
     return NULL;
   box = smart ? cv_thumbnail_salient_crop (&small, (gdouble) width / height) :
       cv_thumbnail_centred_crop (small.width, small.height,
       (gdouble) width / height);
   cv_decoded_image_clear (&small);
 
-  if (!cv_colour_analysis_decode_jpeg (data, size, NULL, SOURCE_MAX_SIDE,
-          &full, error))
+  if (!cv_thumbnail_decode (data, size, NULL, FALSE, &full, error))
     return NULL;
   src = box_in_decoded (&full, box);
   scaled = g_malloc ((gsize) width * height * 3);
@@ -387,9 +409,8 @@ area_of_interest (const CvReplyContext * ctx)
   CvReply *reply;
 
   data = g_bytes_get_data (ctx->req->body, &size);
-  if (!cv_colour_analysis_decode_jpeg (data, size,
-          &cv_colour_analysis_limits_v3, CV_THUMBNAIL_SALIENCY_SIDE, &image,
-          &error)) {
+  if (!cv_thumbnail_decode (data, size, &cv_colour_analysis_limits_v3, TRUE,
+          &image, &error)) {
     reply = image_error (ctx, error);
     g_error_free (error);
     return reply;

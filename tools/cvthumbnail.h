@@ -20,19 +20,42 @@ G_BEGIN_DECLS
 /* Azure's range for a thumbnail's width and height. */
 #define CV_THUMBNAIL_MAX_SIDE 1024
 
-/* Saliency is measured on the image decoded to at most this many pixels
- * along its longer side (a DCT scaling, exact and deterministic). */
-#define CV_THUMBNAIL_SALIENCY_SIDE 512
-
 /* Luma differences up to this many levels (of 255) count as no edge:
  * JPEG noise in flat areas. */
 #define CV_THUMBNAIL_NOISE_FLOOR 8
+
+/**
+ * CvDecodedImage:
+ * @rgb: packed 8-bit RGB pixels, @stride bytes a row
+ * @width: width of the received image
+ * @height: height of the received image
+ * @decoded_width: width of @rgb (the received width, or a DCT scaling of it)
+ * @decoded_height: height of @rgb
+ * @stride: bytes per row of @rgb
+ *
+ * A JPEG as cv_thumbnail_decode() decoded it.
+ */
+typedef struct
+{
+  guint8 *rgb;
+  guint width;
+  guint height;
+  guint decoded_width;
+  guint decoded_height;
+  gsize stride;
+} CvDecodedImage;
 
 /* A rectangle in the received image's pixels. */
 typedef struct
 {
   guint x, y, w, h;
 } CvBox;
+
+gboolean cv_thumbnail_decode (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, gboolean reduce,
+    CvDecodedImage * image, GError ** error);
+
+void cv_decoded_image_clear (CvDecodedImage * image);
 
 CvBox cv_thumbnail_centred_crop (guint width, guint height, gdouble ratio);
 
