@@ -48,7 +48,23 @@ static const gchar *const key_env[] = { "AZURE_VISION_KEY", "VISION_KEY",
 typedef struct
 {
   gchar *url;
+  gchar *thumbnail_url;         /* generateThumbnail, without the size */
 } AzureCv;
+
+/* POST {endpoint}/vision/{version}/generateThumbnail?smartCropping=true,
+ * the size to be added. */
+static gchar *
+thumbnail_url (const gchar * endpoint, const gchar * version,
+    const gchar * model_version)
+{
+  GString *url = gst_cv_analyze_url_new (endpoint, "/vision/");
+
+  g_string_append_printf (url, "%s/generateThumbnail", version);
+  gst_cv_analyze_url_append_query (url, "smartCropping", "true");
+  if (strcmp (version, "v3.2") == 0 && model_version && *model_version)
+    gst_cv_analyze_url_append_query (url, "model-version", model_version);
+  return g_string_free (url, FALSE);
+}
 
 static gpointer
 azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
@@ -107,6 +123,8 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
 
   self = g_new0 (AzureCv, 1);
   self->url = g_string_free (url, FALSE);
+  self->thumbnail_url = thumbnail_url (settings->endpoint, version,
+      settings->model_version);
   return self;
 }
 
@@ -116,6 +134,7 @@ azure_cv_free (gpointer state)
   AzureCv *self = state;
 
   g_free (self->url);
+  g_free (self->thumbnail_url);
   g_free (self);
 }
 
@@ -152,6 +171,45 @@ azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
   gst_cv_analyze_azure_error_reply (status, body, length, reply);
 }
 
+static GstCvAnalyzeHttpRequest *
+azure_cv_build_thumbnail_request (gpointer state,
+    const GstCvAnalyzeRequestInput * input)
+{
+  AzureCv *self = state;
+  gchar *url = g_strdup_printf ("%s&width=%u&height=%u", self->thumbnail_url,
+      input->thumbnail_width, input->thumbnail_height);
+  GstCvAnalyzeHttpRequest *request =
+      gst_cv_analyze_http_request_new_image (url, input);
+
+  g_free (url);
+  return request;
+}
+
+/* A 200 carries the thumbnail's bytes, which must at least start as a
+ * JPEG does (SOI, then a marker); the element decodes it to check the
+ * rest. */
+static void
+azure_cv_handle_thumbnail_reply (gpointer state, guint status,
+    const gchar * body, gsize length, GstCvAnalyzeReply * reply)
+{
+  const guint8 *bytes = (const guint8 *) body;
+
+  if (status < 200 || status >= 300) {
+    gst_cv_analyze_azure_error_reply (status, body, length, reply);
+    return;
+  }
+  if (length < 4 || bytes[0] != 0xff || bytes[1] != 0xd8 || bytes[2] != 0xff) {
+    reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+    reply->message = g_strdup_printf ("generateThumbnail answered %"
+        G_GSIZE_FORMAT " bytes that are not a JPEG", length);
+    reply->advice = g_strdup ("check that the endpoint is an Azure Computer "
+        "Vision resource");
+    return;
+  }
+  reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
+  reply->image = g_bytes_new (body, length);
+}
+
 const GstCvAnalyzeServiceClass gst_cv_analyze_azure_cv_service = {
   .api = GST_CV_ANALYZE_API_AZURE_CV,
   .name = "azure-cv",
@@ -165,4 +223,6 @@ const GstCvAnalyzeServiceClass gst_cv_analyze_azure_cv_service = {
   .free = azure_cv_free,
   .build_request = azure_cv_build_request,
   .handle_reply = azure_cv_handle_reply,
+  .build_thumbnail_request = azure_cv_build_thumbnail_request,
+  .handle_thumbnail_reply = azure_cv_handle_thumbnail_reply,
 };
