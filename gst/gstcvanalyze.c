@@ -2840,7 +2840,8 @@ request_thumbnail (GstCvAnalyze * self, GstBuffer * buf, GstClockTime pts,
   budget = self->budget;        /* set in start(), cleared in stop() */
   g_mutex_unlock (&self->state_lock);
   gst_cv_analyze_thumbnails_submit (&self->thumbnails, self->client, budget,
-      buf, &self->info, &f);
+      buf, &self->info, &f, upstream_is_live (self) ? 0 :
+      self->stream_timeout);
 }
 
 /* Called on the streaming thread for each scene change: the first frame

@@ -1359,24 +1359,30 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
  * gst_cv_analyze_client_submit_thumbnail:
  * @frame: (transfer full): the frame, with its thumbnail_width and
  *   thumbnail_height set
+ * @wait: how long to wait for the one before it, as for
+ *   gst_cv_analyze_client_submit(): 0 for a live stream
  *
  * Asks for a thumbnail of @frame, as the service makes them
  * (build_thumbnail_request), outside the analysis' slots: at most one
  * thumbnail is between this and its outcome (which has thumbnail set), a
- * frame submitted meanwhile is dropped (BUSY). Thumbnails are not
- * retried and do not count for the breaker.
+ * frame submitted meanwhile waits at most @wait, then is dropped (BUSY).
+ * Thumbnails are not retried and do not count for the breaker.
  */
 GstCvAnalyzeSubmitResult
 gst_cv_analyze_client_submit_thumbnail (GstCvAnalyzeClient * self,
-    GstCvAnalyzeFrame * frame)
+    GstCvAnalyzeFrame * frame, GstClockTime wait)
 {
   GstCvAnalyzeSubmitResult ret = GST_CV_ANALYZE_SUBMIT_QUEUED;
+  gint64 deadline = g_get_monotonic_time () + wait / GST_USECOND;
   GSource *source;
 
   g_return_val_if_fail (frame->thumbnail_width > 0
       && frame->thumbnail_height > 0, GST_CV_ANALYZE_SUBMIT_BUSY);
 
   g_mutex_lock (&self->lock);
+  while (!self->flushing && self->thumbnail_busy)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
   if (self->flushing)
     ret = GST_CV_ANALYZE_SUBMIT_FLUSHING;
   else if (self->thumbnail_busy)

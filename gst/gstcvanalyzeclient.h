@@ -156,7 +156,8 @@ GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit (GstCvAnalyzeClient * clie
     GstCvAnalyzeFrame * frame, GstClockTime wait);
 
 GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit_thumbnail (
-    GstCvAnalyzeClient * client, GstCvAnalyzeFrame * frame);
+    GstCvAnalyzeClient * client, GstCvAnalyzeFrame * frame,
+    GstClockTime wait);
 
 gboolean gst_cv_analyze_client_thumbnail_busy (GstCvAnalyzeClient * client);
 

@@ -114,7 +114,7 @@ gst_cv_analyze_thumbnails_configure (GstCvAnalyzeThumbnails * t,
   g_clear_pointer (&t->location, gst_cv_analyze_thumbnail_location_free);
   t->location = parsed;
   t->next_due = GST_CLOCK_TIME_NONE;
-  t->pending = FALSE;
+  t->asked[0] = t->asked[1] = FALSE;
   t->index = 0;
   t->made = t->skipped = t->failed = 0;
   gst_cv_analyze_warn_limit_clear (&t->warn_limit);
@@ -152,22 +152,27 @@ gst_cv_analyze_thumbnails_due (GstCvAnalyzeThumbnails * t,
  *   buffer nor one exact mode writes to is held)
  * @info: its video info
  * @frame: what the thumbnail's sample will say of it
+ * @wait: how long a thumbnail still pending may hold this one up: 0 for
+ *   a live stream, up to the timeout for a file (so that a recording gets
+ *   every thumbnail, as it gets every analysis)
  *
- * On the streaming thread: asks for a thumbnail of @buffer, unless one is
- * pending (or the budget says no), which is counted as skipped.
+ * On the streaming thread: asks for a thumbnail of @buffer; unless the one
+ * before is still pending after @wait (or the budget says no), which is
+ * counted as skipped.
  */
 void
 gst_cv_analyze_thumbnails_submit (GstCvAnalyzeThumbnails * t,
     GstCvAnalyzeClient * client, GstCvAnalyzeBudget * budget,
     GstBuffer * buffer, const GstVideoInfo * info,
-    const GstCvAnalyzeThumbnailFrame * frame)
+    const GstCvAnalyzeThumbnailFrame * frame, GstClockTime wait)
 {
   GstCvAnalyzeFrame *f;
   GstCvAnalyzeSubmitResult res;
+  guint slot;
 
   if (t->width == 0)
     return;
-  if (gst_cv_analyze_client_thumbnail_busy (client) || (budget
+  if ((wait == 0 && gst_cv_analyze_client_thumbnail_busy (client)) || (budget
           && !gst_cv_analyze_budget_try_take (budget,
               g_get_monotonic_time ()))) {
     GST_DEBUG ("thumbnail of %" GST_TIME_FORMAT " skipped: one is pending, "
@@ -190,15 +195,20 @@ gst_cv_analyze_thumbnails_submit (GstCvAnalyzeThumbnails * t,
   f->thumbnail_width = t->width;
   f->thumbnail_height = t->height;
 
+  /* Known before it is submitted, as its outcome may come at once; the one
+   * before it keeps its place while this one waits. */
   g_mutex_lock (&t->lock);
-  t->pending = TRUE;
-  t->frame = *frame;
+  slot = !t->asked[0] ? 0 : !t->asked[1] ? 1 :
+      t->frames[0].id < t->frames[1].id ? 0 : 1;
+  t->frames[slot] = *frame;
+  t->asked[slot] = TRUE;
   g_mutex_unlock (&t->lock);
 
-  res = gst_cv_analyze_client_submit_thumbnail (client, f);
+  res = gst_cv_analyze_client_submit_thumbnail (client, f, wait);
   if (res != GST_CV_ANALYZE_SUBMIT_QUEUED) {
     g_mutex_lock (&t->lock);
-    t->pending = FALSE;
+    if (t->asked[slot] && t->frames[slot].id == frame->id)
+      t->asked[slot] = FALSE;
     if (res == GST_CV_ANALYZE_SUBMIT_BUSY)
       t->skipped++;
     g_mutex_unlock (&t->lock);
@@ -211,6 +221,9 @@ void
 gst_cv_analyze_thumbnails_flush (GstCvAnalyzeThumbnails * t)
 {
   t->next_due = GST_CLOCK_TIME_NONE;
+  g_mutex_lock (&t->lock);
+  t->asked[0] = t->asked[1] = FALSE;
+  g_mutex_unlock (&t->lock);
 }
 
 void
@@ -461,15 +474,17 @@ gst_cv_analyze_thumbnails_handle_outcome (GstCvAnalyzeThumbnails * t,
   GstStructure *crop = NULL;
   GError *err = NULL;
   GBytes *jpeg = NULL;
-  gboolean ours;
-  gint width = 0, height = 0, x, y, w, h;
+  gboolean ours = FALSE;
+  gint width = 0, height = 0, x, y, w, h, i;
 
   g_mutex_lock (&t->lock);
-  ours = t->pending && t->frame.id == o->id
-      && t->frame.generation == o->generation;
-  if (ours) {
-    f = t->frame;
-    t->pending = FALSE;
+  for (i = 0; i < 2 && !ours; i++) {
+    ours = t->asked[i] && t->frames[i].id == o->id
+        && t->frames[i].generation == o->generation;
+    if (ours) {
+      f = t->frames[i];
+      t->asked[i] = FALSE;
+    }
   }
   g_mutex_unlock (&t->lock);
   if (!ours || o->generation != generation) {

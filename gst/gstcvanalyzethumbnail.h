@@ -64,8 +64,10 @@ typedef struct
 
   /* Under lock (taken from both threads). */
   GMutex lock;
-  gboolean pending;             /* frame is the one asked for */
-  GstCvAnalyzeThumbnailFrame frame;
+  /* The frames asked for and not answered: the one pending, and the one
+   * being submitted (which may wait for it), told apart by id. */
+  GstCvAnalyzeThumbnailFrame frames[2];
+  gboolean asked[2];
   guint index;                  /* the next file's number */
   GstCvAnalyzeWarnLimit warn_limit;
   guint64 made;
@@ -88,7 +90,7 @@ gboolean gst_cv_analyze_thumbnails_due (GstCvAnalyzeThumbnails * t,
 void     gst_cv_analyze_thumbnails_submit (GstCvAnalyzeThumbnails * t,
     GstCvAnalyzeClient * client, GstCvAnalyzeBudget * budget,
     GstBuffer * buffer, const GstVideoInfo * info,
-    const GstCvAnalyzeThumbnailFrame * frame);
+    const GstCvAnalyzeThumbnailFrame * frame, GstClockTime wait);
 
 void     gst_cv_analyze_thumbnails_flush (GstCvAnalyzeThumbnails * t);
 

@@ -1,0 +1,664 @@
+/* cvanalyze
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/*
+ * Smart thumbnails (gst/gstcvanalyzethumbnail.c) against the local server
+ * on 127.0.0.1: clips of solid-colour scenes joined by concat, thumbnails
+ * decoded to check their size and colour, the files they are written to,
+ * crop regions in the buffer's pixels, and the warnings for what fails.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
+
+#include "cvanalyzetest.h"
+#include "gstcvanalyzemeta.h"
+#include "gstcvanalyzethumbnail.h"
+
+/* Three scenes of 2 s at 10 fps, red, green and blue, one after the
+ * other (concat): SCENES is put after a "concat name=c ! ..." part. */
+#define SCENE(pattern) " videotestsrc pattern=" pattern " num-buffers=20 ! " \
+  "video/x-raw,width=160,height=120,framerate=10/1 ! c."
+#define SCENES SCENE ("red") SCENE ("green") SCENE ("blue")
+
+typedef struct
+{
+  guint8 r, g, b;
+} Colour;
+
+static const Colour scene_colours[] = { {255, 0, 0}, {0, 255, 0}, {0, 0, 255} };
+
+static gchar *dir;
+
+static void
+setup (void)
+{
+  cv_test_server_setup ();
+  dir = g_dir_make_tmp ("cvanalyze-thumbs-XXXXXX", NULL);
+  fail_unless (dir != NULL);
+}
+
+static void
+teardown (void)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d))) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+  g_clear_pointer (&dir, g_free);
+  cv_test_server_teardown ();
+}
+
+/* The pipeline of @description with DIR replaced by the test's directory. */
+static GstElement *
+make_pipeline (const gchar * description)
+{
+  GString *desc = g_string_new (description);
+  GstElement *pipeline;
+
+  g_string_replace (desc, "DIR", dir, 0);
+  pipeline = cv_test_make_pipeline (desc->str);
+  g_string_free (desc, TRUE);
+  return pipeline;
+}
+
+static GList *
+filter (GList * messages, const gchar * name)
+{
+  GList *out = NULL, *l;
+
+  for (l = messages; l; l = l->next)
+    if (GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_ELEMENT
+        && gst_message_has_name (l->data, name))
+      out = g_list_append (out, l->data);
+  return out;
+}
+
+static GList *
+warnings (GList * messages)
+{
+  GList *out = NULL, *l;
+
+  for (l = messages; l; l = l->next)
+    if (GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING)
+      out = g_list_append (out, l->data);
+  return out;
+}
+
+static GstStructure *
+stats_of (GstElement * pipeline)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstStructure *stats = NULL;
+
+  g_object_get (a, "stats", &stats, NULL);
+  gst_object_unref (a);
+  return stats;
+}
+
+static guint64
+stat_value (const GstStructure * stats, const gchar * name)
+{
+  guint64 v = 0;
+
+  fail_unless (gst_structure_get_uint64 (stats, name, &v), "no %s", name);
+  return v;
+}
+
+/* The JPEG of a thumbnail message's sample, which must be @width x
+ * @height (in its caps, and decoded); its pixels in @rgb if asked. */
+static GBytes *
+thumbnail_jpeg (GstMessage * m, gint width, gint height, guint8 ** rgb)
+{
+  const GstStructure *s = gst_message_get_structure (m);
+  GstSample *sample = NULL;
+  GstBuffer *buffer;
+  GstMapInfo map;
+  GBytes *jpeg;
+  gint w = 0, h = 0;
+  guint8 *pixels;
+
+  fail_unless (gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &sample,
+          NULL));
+  fail_unless (gst_structure_get_int (gst_caps_get_structure
+          (gst_sample_get_caps (sample), 0), "width", &w) && w == width);
+  fail_unless (gst_structure_get_int (gst_caps_get_structure
+          (gst_sample_get_caps (sample), 0), "height", &h) && h == height);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure
+          (gst_sample_get_caps (sample), 0), "image/jpeg"));
+  fail_unless (gst_sample_get_segment (sample)->format == GST_FORMAT_TIME);
+  buffer = gst_sample_get_buffer (sample);
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  jpeg = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buffer, &map);
+
+  pixels = cv_test_decode_jpeg (jpeg, &w, &h);
+  fail_unless_equals_int (w, width);
+  fail_unless_equals_int (h, height);
+  if (rgb)
+    *rgb = pixels;
+  else
+    g_free (pixels);
+  gst_sample_unref (sample);
+  return jpeg;
+}
+
+/* The sample's buffer carries the analysed frame's PTS and duration. */
+static void
+assert_sample_times (GstMessage * m, GstClockTime duration)
+{
+  const GstStructure *s = gst_message_get_structure (m);
+  GstSample *sample = NULL;
+  guint64 timestamp = 0;
+
+  fail_unless (gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &sample,
+          "timestamp", G_TYPE_UINT64, &timestamp, NULL));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (gst_sample_get_buffer (sample)),
+      timestamp);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (gst_sample_get_buffer
+          (sample)), duration);
+  gst_sample_unref (sample);
+}
+
+static void
+mean_colour (const guint8 * rgb, gint width, gint height, Colour * mean)
+{
+  guint64 sum[3] = { 0, 0, 0 };
+  gint i, n = width * height;
+
+  for (i = 0; i < n; i++) {
+    sum[0] += rgb[i * 3];
+    sum[1] += rgb[i * 3 + 1];
+    sum[2] += rgb[i * 3 + 2];
+  }
+  mean->r = sum[0] / n;
+  mean->g = sum[1] / n;
+  mean->b = sum[2] / n;
+}
+
+static void
+assert_colour (const guint8 * rgb, gint width, gint height,
+    const Colour * want)
+{
+  Colour mean;
+
+  mean_colour (rgb, width, height, &mean);
+  fail_unless (ABS (mean.r - want->r) < 40 && ABS (mean.g - want->g) < 40
+      && ABS (mean.b - want->b) < 40, "mean colour %u,%u,%u, want %u,%u,%u",
+      mean.r, mean.g, mean.b, want->r, want->g, want->b);
+}
+
+static guint64
+running_time_of (GstMessage * m)
+{
+  guint64 t = GST_CLOCK_TIME_NONE;
+
+  gst_structure_get_uint64 (gst_message_get_structure (m), "running-time",
+      &t);
+  return t;
+}
+
+/* The thumbnails of a run over SCENES, one per scene: each @width x
+ * @height, of its scene's colour, starting its scene (0, 2, 4 s), written
+ * to DIR/thumb-0000N.jpg with the same bytes, and no other file. */
+static void
+assert_one_thumbnail_per_scene (GList * messages, gint width, gint height)
+{
+  GList *thumbs = filter (messages, "cvanalyze-thumbnail"), *l;
+  gchar *extra;
+  guint i = 0;
+
+  fail_unless_equals_int (g_list_length (thumbs), 3);
+  for (l = thumbs; l; l = l->next, i++) {
+    GstMessage *m = l->data;
+    guint8 *rgb;
+    GBytes *jpeg = thumbnail_jpeg (m, width, height, &rgb), *file;
+    gchar *path = g_strdup_printf ("%s/thumb-%05u.jpg", dir, i), *contents;
+    const gchar *location = gst_structure_get_string
+        (gst_message_get_structure (m), "location");
+    gsize size;
+
+    assert_colour (rgb, width, height, &scene_colours[i]);
+    assert_sample_times (m, GST_SECOND / 10);
+    fail_unless_equals_uint64 (running_time_of (m), i * 2 * GST_SECOND);
+    fail_unless_equals_string (location, path);
+    fail_unless (g_file_get_contents (path, &contents, &size, NULL), "no %s",
+        path);
+    file = g_bytes_new_take (contents, size);
+    fail_unless (g_bytes_equal (file, jpeg), "%s is not the thumbnail", path);
+    g_bytes_unref (file);
+    g_bytes_unref (jpeg);
+    g_free (path);
+    g_free (rgb);
+  }
+  extra = g_strdup_printf ("%s/thumb-%05u.jpg", dir, i);
+  fail_if (g_file_test (extra, G_FILE_TEST_EXISTS));
+  g_free (extra);
+  g_list_free (thumbs);
+}
+
+/* Proves sample-mode=scene makes one thumbnail per scene with azure-cv's
+ * generateThumbnail: the posted JPEGs have the requested size and their
+ * scene's colour, the sample carries the frame's timestamps, and the
+ * file pattern writes one file per scene. */
+GST_START_TEST (test_thumbnail_per_scene_into_files)
+{
+  GstElement *pipeline = make_pipeline ("concat name=c ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY sample-mode=scene interval=500000000 "
+      "thumbnail-width=64 thumbnail-height=48 "
+      "thumbnail-location=DIR/thumb-%05d.jpg ! fakesink" SCENES);
+  GList *messages = cv_test_run_pipeline (pipeline), *w;
+  GstStructure *stats = stats_of (pipeline);
+  guint i, thumbnail_requests = 0;
+
+  w = warnings (messages);
+  fail_unless (w == NULL, "unexpected warning: %s",
+      w ? cv_test_message_text (w->data, NULL) : "");
+  assert_one_thumbnail_per_scene (messages, 64, 48);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 3);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails-skipped"), 0);
+  fail_unless_equals_uint64 (stat_value (stats, "scene-changes"), 3);
+
+  /* Each was a generateThumbnail with the size asked for, smart. */
+  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    if (g_str_has_suffix (req->path, "/generateThumbnail")) {
+      thumbnail_requests++;
+      fail_unless_equals_string (req->path, "/vision/v3.2/generateThumbnail");
+      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+              "width"), "64");
+      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+              "height"), "48");
+      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+              "smartCropping"), "true");
+    }
+    cv_local_server_request_free (req);
+  }
+  fail_unless_equals_int (thumbnail_requests, 3);
+
+  gst_structure_free (stats);
+  g_list_free (w);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Proves sample-mode=interval makes one thumbnail per thumbnail-interval
+ * of running time (here one per 2 s scene), with Image Analysis 4.0: the
+ * element cuts the sent JPEG to the smartCrops box itself, and the JPEG
+ * has the requested size and the colour of the frame it came from. */
+GST_START_TEST (test_thumbnail_per_interval_image_analysis)
+{
+  GstElement *pipeline = make_pipeline ("concat name=c ! cvanalyze name=a "
+      "api=azure-image-analysis endpoint=ENDPOINT key=KEY "
+      "interval=500000000 thumbnail-interval=2000000000 "
+      "thumbnail-width=40 thumbnail-height=80 "
+      "thumbnail-location=DIR/thumb-%05d.jpg ! fakesink" SCENES);
+  GList *messages = cv_test_run_pipeline (pipeline), *w;
+  GstStructure *stats = stats_of (pipeline);
+  guint i, crops = 0;
+
+  w = warnings (messages);
+  fail_unless (w == NULL, "unexpected warning: %s",
+      w ? cv_test_message_text (w->data, NULL) : "");
+  assert_one_thumbnail_per_scene (messages, 40, 80);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 3);
+  fail_unless_equals_uint64 (stat_value (stats, "samples"), 12);
+
+  /* smartCrops alone, of the thumbnail's ratio brought into 0.75..1.8. */
+  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+    const gchar *features = g_hash_table_lookup (req->query_params,
+        "features");
+
+    if (g_strcmp0 (features, "smartCrops") == 0) {
+      crops++;
+      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+              "smartcrops-aspect-ratios"), "0.75");
+    }
+    cv_local_server_request_free (req);
+  }
+  fail_unless_equals_int (crops, 3);
+
+  gst_structure_free (stats);
+  g_list_free (w);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Keeps the first buffer with a result. */
+static GstPadProbeReturn
+keep_analysed_buffer (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstBuffer **kept = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (*kept == NULL && gst_buffer_get_cv_analyze_meta (buffer))
+    *kept = gst_buffer_ref (buffer);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Proves smart crops land as regions of type "crop" in the buffer's
+ * pixels: a 320x240 frame sent as a 160x120 JPEG (max-dimension; exact
+ * mode, so that the analysed frame carries its result) gets
+ * the service's box doubled, over the white square it framed; and the
+ * thumbnail's "crop" (also in the frame's pixels) frames it too. */
+GST_START_TEST (test_crop_regions_in_buffer_pixels)
+{
+  GstElement *pipeline = make_pipeline ("compositor name=mix background=black "
+      "sink_1::xpos=240 sink_1::ypos=100 ! video/x-raw,width=320,height=240 ! "
+      "cvanalyze name=a api=azure-image-analysis endpoint=ENDPOINT key=KEY "
+      "features=caption,smartCrops smartcrops-aspect-ratios=1 mode=exact "
+      "max-dimension=160 thumbnail-width=50 thumbnail-height=50 ! "
+      "fakesink name=sink "
+      "videotestsrc pattern=black num-buffers=5 ! "
+      "video/x-raw,width=320,height=240,framerate=10/1 ! mix.sink_0 "
+      "videotestsrc pattern=white num-buffers=5 ! "
+      "video/x-raw,width=40,height=40,framerate=10/1 ! mix.sink_1");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstBuffer *last = NULL;
+  GList *messages, *thumbs;
+  GstVideoRegionOfInterestMeta *roi = NULL, *r;
+  const GstStructure *result, *box, *crop;
+  gpointer state = NULL;
+  gint bx, by, bw, bh, cx, cy, cw, ch;
+  GstCustomMeta *meta;
+  guint8 *rgb;
+  Colour mean;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_analysed_buffer,
+      &last, NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_unless (last != NULL);
+
+  meta = gst_buffer_get_cv_analyze_meta (last);
+  fail_unless (meta != NULL);
+  result = gst_cv_analyze_meta_get_result (meta);
+  box = gst_value_get_structure (gst_value_array_get_value
+      (gst_structure_get_value (result, "smart-crops"), 0));
+  fail_unless (gst_structure_get (box, "x", G_TYPE_INT, &bx, "y", G_TYPE_INT,
+          &by, "width", G_TYPE_INT, &bw, "height", G_TYPE_INT, &bh, NULL));
+  /* The largest square of the 160x120 JPEG, over the square (at 120,50). */
+  fail_unless_equals_int (bw, 120);
+  fail_unless_equals_int (bh, 120);
+  fail_unless (bx <= 120 && bx + bw >= 140, "box at %d", bx);
+
+  while ((r = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered
+          (last, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
+    if (r->roi_type == g_quark_from_string ("crop"))
+      roi = r;
+  fail_unless (roi != NULL, "no crop region");
+  fail_unless_equals_int (roi->x, bx * 2);
+  fail_unless_equals_int (roi->y, by * 2);
+  fail_unless_equals_int (roi->w, bw * 2);
+  fail_unless_equals_int (roi->h, bh * 2);
+
+  /* The thumbnail frames the white square: brighter than the frame. */
+  thumbs = filter (messages, "cvanalyze-thumbnail");
+  fail_unless_equals_int (g_list_length (thumbs), 1);
+  g_bytes_unref (thumbnail_jpeg (thumbs->data, 50, 50, &rgb));
+  mean_colour (rgb, 50, 50, &mean);
+  fail_unless (mean.r > 255 * 40 * 40 / (240 * 240) / 2, "mean %u", mean.r);
+  crop = gst_value_get_structure (gst_structure_get_value
+      (gst_message_get_structure (thumbs->data), "crop"));
+  fail_unless (gst_structure_get (crop, "x", G_TYPE_INT, &cx, "y",
+          G_TYPE_INT, &cy, "width", G_TYPE_INT, &cw, "height", G_TYPE_INT,
+          &ch, NULL));
+  fail_unless_equals_int (cw, 240);
+  fail_unless_equals_int (ch, 240);
+  fail_unless (cx <= 240 && cx + cw >= 280, "crop at %d", cx);
+
+  g_free (rgb);
+  g_list_free (thumbs);
+  gst_buffer_unref (last);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Proves a thumbnail size the service refuses (400 InvalidThumbnailSize;
+ * the local server told to take at most 64) is one clear warning saying
+ * what to set, counted as failed, while video and analysis go on. */
+GST_START_TEST (test_refused_size_warns)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=30 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY thumbnail-width=100 thumbnail-height=64 "
+      "thumbnail-interval=1000000000 ! fakesink");
+  GList *messages, *w;
+  GstStructure *stats;
+  gchar *text, *debug = NULL;
+
+  cv_local_server_set_thumbnail_limit (server, 64);
+  messages = cv_test_run_pipeline (pipeline);
+  stats = stats_of (pipeline);
+  w = warnings (messages);
+  fail_unless_equals_int (g_list_length (w), 1);
+  text = cv_test_message_text (w->data, &debug);
+  fail_unless (strstr (text, "refused the 100x64 thumbnail (HTTP 400")
+      && strstr (text, "Invalid thumbnail size") && strstr (text,
+          "thumbnail-width") && strstr (text, "1 to 1024"),
+      "unclear warning: %s", text);
+  fail_unless (filter (messages, "cvanalyze-thumbnail") == NULL);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 0);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails-failed"), 3);
+  fail_unless_equals_uint64 (stat_value (stats, "results"), 3);
+
+  g_free (text);
+  g_free (debug);
+  g_list_free (w);
+  gst_structure_free (stats);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Proves a thumbnail-location that cannot be written is a warning naming
+ * the file, and the thumbnail is still posted. */
+GST_START_TEST (test_unwritable_location_warns)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=5 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-location=DIR/missing/t%d.jpg ! fakesink");
+  GList *messages = cv_test_run_pipeline (pipeline), *w;
+  GList *thumbs = filter (messages, "cvanalyze-thumbnail");
+  gchar *text, *path = g_strdup_printf ("%s/missing/t0.jpg", dir);
+
+  w = warnings (messages);
+  fail_unless_equals_int (g_list_length (w), 1);
+  text = cv_test_message_text (w->data, NULL);
+  fail_unless (strstr (text, path) && strstr (text, "thumbnail-location"),
+      "unclear warning: %s", text);
+  fail_unless_equals_int (g_list_length (thumbs), 1);
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (thumbs->data), "location"), "");
+
+  g_free (text);
+  g_free (path);
+  g_list_free (w);
+  g_list_free (thumbs);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static GError *
+start_error (const gchar * description)
+{
+  GstElement *pipeline = make_pipeline (description);
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GstMessage *m = cv_test_find_message (messages, GST_MESSAGE_ERROR);
+  GError *err = NULL;
+
+  fail_unless (m != NULL, "no error for %s", description);
+  gst_message_parse_error (m, &err, NULL);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  return err;
+}
+
+/* Proves the settings that cannot work stop the start with an error that
+ * says what to set, before any request: one size of two, a service
+ * without thumbnails, a location pattern that is not one number. */
+GST_START_TEST (test_bad_settings_refused)
+{
+  GError *err;
+
+  err = start_error ("videotestsrc num-buffers=3 ! cvanalyze "
+      "endpoint=ENDPOINT thumbnail-width=64 ! fakesink");
+  fail_unless (strstr (err->message, "set both"), "%s", err->message);
+  g_error_free (err);
+  err = start_error ("videotestsrc num-buffers=3 ! cvanalyze api=openai "
+      "endpoint=ENDPOINTv1 thumbnail-width=64 thumbnail-height=64 ! "
+      "fakesink");
+  fail_unless (strstr (err->message, "api=azure-cv"), "%s", err->message);
+  g_error_free (err);
+  err = start_error ("videotestsrc num-buffers=3 ! cvanalyze "
+      "endpoint=ENDPOINT thumbnail-width=64 thumbnail-height=64 "
+      "thumbnail-location=DIR/%s.jpg ! fakesink");
+  fail_unless (strstr (err->message, "exactly one integer conversion"), "%s",
+      err->message);
+  g_error_free (err);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+}
+
+GST_END_TEST;
+
+/* Proves the location pattern takes exactly one integer conversion with
+ * flags and a width, and "%%", and refuses anything printf could misread. */
+GST_START_TEST (test_location_patterns)
+{
+  static const struct
+  {
+    const gchar *pattern;
+    const gchar *seven;
+  } good[] = {
+    {"thumb-%05d.jpg", "thumb-00007.jpg"}, {"%d", "7"}, {"a%u", "a7"},
+    {"%3i.jpg", "  7.jpg"}, {"%-3d|", "7  |"}, {"100%%-%02d", "100%-07"},
+  };
+  static const gchar *const bad[] = { "thumb.jpg", "%d-%d", "%s", "%n",
+    "%05ld", "%x", "%.3d", "%123d", "%", "a%d%", "%*d", "%%d"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (good); i++) {
+    GstCvAnalyzeThumbnailLocation *l =
+        gst_cv_analyze_thumbnail_location_parse (good[i].pattern, NULL);
+    gchar *name;
+
+    fail_unless (l != NULL, "%s refused", good[i].pattern);
+    name = gst_cv_analyze_thumbnail_location_format (l, 7);
+    fail_unless_equals_string (name, good[i].seven);
+    g_free (name);
+    gst_cv_analyze_thumbnail_location_free (l);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GError *err = NULL;
+
+    fail_unless (gst_cv_analyze_thumbnail_location_parse (bad[i], &err) ==
+        NULL, "%s taken", bad[i]);
+    fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS));
+    g_error_free (err);
+  }
+}
+
+GST_END_TEST;
+
+/* Proves a live stream never has two thumbnail requests pending: with
+ * the service taking 1 s, those due meanwhile are skipped and counted,
+ * and each generateThumbnail reaches the server only after the one
+ * before was answered. */
+GST_START_TEST (test_one_thumbnail_pending_live)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=20 ! video/x-raw,width=160,height=120,framerate=10/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=100000000 "
+      "max-in-flight=4 thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-interval=100000000 ! fakesink");
+  GList *messages;
+  GstStructure *stats;
+  gint64 last = 0;
+  guint i, n = 0;
+
+  cv_local_server_set_delay (server, 1000);
+  messages = cv_test_run_pipeline (pipeline);
+  stats = stats_of (pipeline);
+
+  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    if (g_str_has_suffix (req->path, "/generateThumbnail")) {
+      fail_unless (n == 0 || req->received_monotonic_us - last >=
+          1000 * 1000, "a thumbnail request %" G_GINT64_FORMAT " us after "
+          "the one before", req->received_monotonic_us - last);
+      last = req->received_monotonic_us;
+      n++;
+    }
+    cv_local_server_request_free (req);
+  }
+  fail_unless (n >= 1 && n <= 3, "%u thumbnail requests", n);
+  fail_unless (stat_value (stats, "thumbnails-skipped") >= 1);
+  fail_unless_equals_uint64 (stat_value (stats, "thumbnails") +
+      stat_value (stats, "thumbnails-failed"), n);
+
+  gst_structure_free (stats);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+cvanalyze_thumbnail_suite (void)
+{
+  Suite *s = suite_create ("cvanalyze-thumbnail");
+  TCase *tc = tcase_create ("thumbnail");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_thumbnail_per_scene_into_files);
+  tcase_add_test (tc, test_thumbnail_per_interval_image_analysis);
+  tcase_add_test (tc, test_crop_regions_in_buffer_pixels);
+  tcase_add_test (tc, test_refused_size_warns);
+  tcase_add_test (tc, test_unwritable_location_warns);
+  tcase_add_test (tc, test_bad_settings_refused);
+  tcase_add_test (tc, test_location_patterns);
+  tcase_add_test (tc, test_one_thumbnail_pending_live);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (cvanalyze_thumbnail);
