@@ -2487,6 +2487,10 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
               self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
             GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
+      /* Nor the last thumbnail (exact mode waited for results only). */
+      if (self->client && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
+        gst_cv_analyze_client_wait_thumbnail (self->client,
+            self->stream_timeout);
       finish_captions (self);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);

@@ -1494,6 +1494,24 @@ gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * self,
   return idle;
 }
 
+/* Waits until no thumbnail is pending (its outcome delivered), or the
+ * timeout passes, or the client is flushed. */
+gboolean
+gst_cv_analyze_client_wait_thumbnail (GstCvAnalyzeClient * self,
+    GstClockTime timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  gboolean idle;
+
+  g_mutex_lock (&self->lock);
+  while (self->thumbnail_busy && !self->flushing)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  idle = !self->thumbnail_busy;
+  g_mutex_unlock (&self->lock);
+  return idle;
+}
+
 guint64
 gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * self)
 {

@@ -161,6 +161,9 @@ GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit_thumbnail (
 
 gboolean gst_cv_analyze_client_thumbnail_busy (GstCvAnalyzeClient * client);
 
+gboolean gst_cv_analyze_client_wait_thumbnail (GstCvAnalyzeClient * client,
+    GstClockTime timeout);
+
 void     gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * client,
     gboolean flushing);
 
