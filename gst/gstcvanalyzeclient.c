@@ -86,6 +86,8 @@ typedef struct
   gboolean tunnelling;          /* a proxy's CONNECT is not answered yet */
   gboolean holds_slot;          /* under the lock; a flush releases it early */
   gboolean thumbnail;           /* a thumbnail request: no slot, no retry */
+  gboolean holds_thumbnail;     /* under the lock: it is the pending one (a
+                                 * flush releases it early) */
   guint thumbnail_width, thumbnail_height;
   guint epoch;                  /* the client's, when the frame was taken */
 
@@ -197,8 +199,10 @@ finish_slot (GstCvAnalyzeClient * self, GstCvAnalyzeOutcome * outcome,
     self->in_flight--;
     req->holds_slot = FALSE;
   }
-  if (req->thumbnail)
+  if (req->holds_thumbnail) {
     self->thumbnail_busy = FALSE;
+    req->holds_thumbnail = FALSE;
+  }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 }
@@ -1104,6 +1108,7 @@ start_frame (GstCvAnalyzeClient * self, GstCvAnalyzeFrame * frame,
   req->thumbnail_width = frame->thumbnail_width;
   req->thumbnail_height = frame->thumbnail_height;
   req->holds_slot = !req->thumbnail;
+  req->holds_thumbnail = req->thumbnail;
   req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
   req->retry_deadline_us = req->thumbnail ? 0 : frame->retry_deadline_us;
@@ -1450,6 +1455,10 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
       if (req->holds_slot) {
         req->holds_slot = FALSE;
         self->in_flight--;
+      }
+      if (req->holds_thumbnail) {
+        req->holds_thumbnail = FALSE;
+        self->thumbnail_busy = FALSE;
       }
     }
     self->backoff_until_us = 0;

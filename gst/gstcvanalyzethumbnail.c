@@ -63,7 +63,7 @@ void
 gst_cv_analyze_thumbnails_clear (GstCvAnalyzeThumbnails * t)
 {
   g_clear_pointer (&t->location, gst_cv_analyze_thumbnail_location_free);
-  gst_cv_analyze_warn_limit_clear (&t->warn_limit);
+  g_hash_table_unref (t->warn_limit.kinds);
   g_mutex_clear (&t->lock);
 }
 
@@ -239,8 +239,8 @@ gst_cv_analyze_thumbnails_get_stats (GstCvAnalyzeThumbnails * t,
 
 /* --- the answer, on the client's thread --- */
 
-/* Whether a warning of @kind may be posted now; the text to end it with
- * (how many like it were not), to free. */
+/* Whether a warning of @kind may be posted now, and then the text to end
+ * it with (how many like it were not), to free. */
 static gboolean
 may_warn (GstCvAnalyzeThumbnails * t, guint kind, gchar ** repeats)
 {
@@ -252,9 +252,9 @@ may_warn (GstCvAnalyzeThumbnails * t, guint kind, gchar ** repeats)
   report = gst_cv_analyze_warn_limit_check (&t->warn_limit, kind,
       g_get_monotonic_time (), &suppressed);
   g_mutex_unlock (&t->lock);
-  *repeats = suppressed ? g_strdup_printf (" (%" G_GUINT64_FORMAT " more "
-      "like it in the last minute were not posted; 'stats' counts them "
-      "all.)", suppressed) : g_strdup ("");
+  *repeats = !report ? NULL : suppressed ? g_strdup_printf (" (%"
+      G_GUINT64_FORMAT " more like it in the last minute were not posted; "
+      "'stats' counts them all.)", suppressed) : g_strdup ("");
   return report;
 }
 
@@ -535,6 +535,7 @@ gst_cv_analyze_thumbnails_handle_outcome (GstCvAnalyzeThumbnails * t,
   GST_DEBUG ("thumbnail %dx%d of %" GST_TIME_FORMAT, width, height,
       GST_TIME_ARGS (f.pts));
   post_thumbnail (t, element, &f, jpeg, width, height, crop);
+  g_bytes_unref (jpeg);
   if (crop)
     gst_structure_free (crop);
 }

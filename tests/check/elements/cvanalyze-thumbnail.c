@@ -21,6 +21,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 #include "cvanalyzetest.h"
@@ -641,6 +642,127 @@ GST_START_TEST (test_one_thumbnail_pending_live)
 
 GST_END_TEST;
 
+/* A gray I420 frame of 160x120 at @pts. */
+static GstBuffer *
+gray_frame (GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 160 * 120 * 3 / 2, NULL);
+
+  gst_buffer_memset (buf, 0, 128, 160 * 120 * 3 / 2);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 10;
+  return buf;
+}
+
+/* The next cvanalyze-thumbnail message on @bus, within 30 s. */
+static GstMessage *
+pop_thumbnail (GstBus * bus)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_SECOND,
+        GST_MESSAGE_ELEMENT);
+
+    if (m && gst_message_has_name (m, "cvanalyze-thumbnail"))
+      return m;
+    g_clear_pointer (&m, gst_message_unref);
+  }
+  fail ("no thumbnail within 30 s");
+  return NULL;
+}
+
+/* Proves a flush drops the thumbnail pending before it (never posted,
+ * even when its answer comes after the flush) and frees its place at
+ * once: the first frame after the flush gets its own thumbnail. */
+GST_START_TEST (test_flush_drops_pending_thumbnail)
+{
+  gchar *desc = g_strdup_printf ("cvanalyze endpoint=%s key=%s "
+      "interval=10000000000 thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-interval=1000000000", server_url, TEST_KEY);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  GstSegment segment;
+  GstMessage *m;
+
+  gst_harness_set_live (h, TRUE);
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=I420, width=160, "
+      "height=120, framerate=10/1");
+  gst_element_set_bus (h->element, bus);
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (0)));
+  /* The analysis and the thumbnail, both held. */
+  fail_unless (cv_local_server_wait_for_requests (server, 2,
+          30 * G_USEC_PER_SEC));
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  cv_local_server_release (server);
+
+  gst_buffer_unref (gst_harness_push_and_pull (h,
+          gray_frame (20 * GST_SECOND)));
+  m = pop_thumbnail (bus);
+  fail_unless_equals_uint64 (cv_test_message_timestamp (m), 20 * GST_SECOND);
+  gst_message_unref (m);
+
+  gst_harness_teardown (h);
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    fail_if (gst_message_has_name (m, "cvanalyze-thumbnail"),
+        "a stale thumbnail");
+    gst_message_unref (m);
+  }
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* Proves stopping with a thumbnail request held by the service returns
+ * at once (the request is cancelled, the element waits for nothing) and
+ * posts no thumbnail. */
+GST_START_TEST (test_stop_with_thumbnail_pending)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY thumbnail-width=32 thumbnail-height=32 ! "
+      "fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *m;
+  gint64 start;
+  guint i, thumbnail_requests = 0;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  fail_unless (cv_local_server_wait_for_requests (server, 2,
+          30 * G_USEC_PER_SEC));
+  for (i = 0; i < 2; i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    thumbnail_requests += g_str_has_suffix (req->path, "/generateThumbnail");
+    cv_local_server_request_free (req);
+  }
+  fail_unless_equals_int (thumbnail_requests, 1);
+
+  start = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  /* The service's timeout is 10 s: nothing waited for it. */
+  fail_unless (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC);
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    fail_if (gst_message_has_name (m, "cvanalyze-thumbnail"));
+    gst_message_unref (m);
+  }
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_thumbnail_suite (void)
 {
@@ -657,6 +779,8 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_bad_settings_refused);
   tcase_add_test (tc, test_location_patterns);
   tcase_add_test (tc, test_one_thumbnail_pending_live);
+  tcase_add_test (tc, test_flush_drops_pending_thumbnail);
+  tcase_add_test (tc, test_stop_with_thumbnail_pending);
   suite_add_tcase (s, tc);
   return s;
 }
