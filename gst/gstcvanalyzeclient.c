@@ -347,6 +347,8 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
           GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
       break;
     case GST_CV_ANALYZE_REPLY_POLL:
+      /* The result of the earlier steps waits for the operation's. */
+      req->partial = g_steal_pointer (&reply->partial);
       if (reply->poll_url) {
         g_free (req->poll_url);
         req->poll_url = g_steal_pointer (&reply->poll_url);
