@@ -297,7 +297,8 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
     req->retryable = TRUE;
-    outcome->message = g_strdup_printf ("no answer within %g s",
+    outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
+        "started was still running after %g s" : "no answer within %g s",
         (gdouble) self->config.timeout / GST_SECOND);
   } else if (cancelled) {
     GST_DEBUG_OBJECT (self, "request cancelled");
