@@ -26,10 +26,11 @@
  * are read up to #GstCvAnalyze:max-response-size.
  *
  * What the service answers (caption, tags, categories, colour, image type,
- * adult content, faces, objects, brands) is attached to the buffers that
- * follow as a #GstCustomMeta named `GstCvAnalyzeMeta` (see
- * gstcvanalyzemeta.h), with faces and objects also as
- * #GstVideoRegionOfInterestMeta, and posted as an element message.
+ * adult content, faces, objects, brands, the text read in the frame) is
+ * attached to the buffers that follow as a #GstCustomMeta named
+ * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects and
+ * lines of text (type `text`) also as #GstVideoRegionOfInterestMeta, and
+ * posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
  * #GstCvAnalyze:key properties, or else from the service's environment
