@@ -425,6 +425,22 @@ set_bounds (GstStructure * s, const Bounds * b, const gchar * path,
   return TRUE;
 }
 
+/* Point @i of a polygon: two more ints in @points, and into @bounds. */
+static void
+append_point (GValue * points, Bounds * bounds, guint i, const gint xy[2])
+{
+  guint c;
+
+  bounds_add (bounds, i, xy);
+  for (c = 0; c < 2; c++) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, G_TYPE_INT);
+    g_value_set_int (&v, xy[c]);
+    gst_value_array_append_and_take_value (points, &v);
+  }
+}
+
 /* A polygon of {x, y} points becomes one int array, x0, y0, x1, y1...,
  * (a structure per point would cost more than the text it locates), and
  * its bounding rectangle lands in the owner so that everything located has
@@ -436,7 +452,7 @@ fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
   GValue points = G_VALUE_INIT;
   Bounds bounds = { {0, 0}, {0, 0} };
   JsonArray *array;
-  guint i, c, kept;
+  guint i, kept;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
     return set_wrong_type (node, path, "array", error);
@@ -459,14 +475,7 @@ fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
     gst_structure_get (gst_value_get_structure (&point), "x", G_TYPE_INT,
         &xy[0], "y", G_TYPE_INT, &xy[1], NULL);
     g_value_unset (&point);
-    bounds_add (&bounds, i, xy);
-    for (c = 0; c < 2; c++) {
-      GValue v = G_VALUE_INIT;
-
-      g_value_init (&v, G_TYPE_INT);
-      g_value_set_int (&v, xy[c]);
-      gst_value_array_append_and_take_value (&points, &v);
-    }
+    append_point (&points, &bounds, i, xy);
   }
 
   gst_structure_take_value (s, spec->field, &points);
@@ -526,7 +535,6 @@ fill_flat_polygon (GstStructure * s, JsonNode * node, const gchar * path,
 
     for (c = 0; c < 2; c++) {
       gchar *point_path = g_strdup_printf ("%s[%u]", path, 2 * i + c);
-      GValue v = G_VALUE_INIT;
       gboolean ok = convert_coordinate (json_array_get_element (array,
               2 * i + c), point_path, &xy[c], error);
 
@@ -535,11 +543,8 @@ fill_flat_polygon (GstStructure * s, JsonNode * node, const gchar * path,
         g_value_unset (&points);
         return FALSE;
       }
-      g_value_init (&v, G_TYPE_INT);
-      g_value_set_int (&v, xy[c]);
-      gst_value_array_append_and_take_value (&points, &v);
     }
-    bounds_add (&bounds, i, xy);
+    append_point (&points, &bounds, i, xy);
   }
 
   gst_structure_take_value (s, spec->field, &points);
