@@ -500,6 +500,57 @@ GST_START_TEST (test_read_never_succeeds)
 
 GST_END_TEST;
 
+/* A Read answer that does not parse is a warning naming the member at
+ * fault, and attaches no text; after a good Analyze, the analysis still
+ * goes on the frames, with that warning. */
+GST_START_TEST (test_read_malformed)
+{
+  const gchar *const features[] = { "features=Read",
+    "features=Description,Read"
+  };
+  guint i, b;
+
+  cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_MALFORMED);
+  for (i = 0; i < G_N_ELEMENTS (features); i++) {
+    Seen *seen = seen_new ();
+    gchar *settings = g_strdup_printf ("%s timeout=20000000000 "
+        "max-retries=0", features[i]);
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, settings, seen, NULL);
+    GList *messages = cv_test_run_pipeline (pipeline);
+    GstMessage *warning = cv_test_find_message (messages,
+        GST_MESSAGE_WARNING);
+    GList *results = cv_test_filter_results (messages);
+    gchar *text, *debug = NULL;
+
+    fail_unless (warning != NULL, "%s: no warning", features[i]);
+    text = cv_test_message_text (warning, &debug);
+    fail_unless (strstr (text, "Read result cannot be used") != NULL
+        && strstr (text, "lines[0].text") != NULL, "%s", text);
+    if (i == 0) {
+      fail_if (results);
+    } else {
+      fail_unless_equals_int (g_list_length (results), 1);
+      fail_unless (strstr (gst_structure_get_string (result_of
+                  (results->data), "caption"), "white") != NULL);
+      fail_if (gst_structure_has_field (result_of (results->data),
+              "text-lines"));
+    }
+    for (b = 0; b < seen->rois->len; b++)
+      fail_unless_equals_int (((GArray *) g_ptr_array_index (seen->rois,
+                  b))->len, 0);
+
+    g_free (text);
+    g_free (debug);
+    g_free (settings);
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    seen_free (seen);
+  }
+}
+
+GST_END_TEST;
+
 /* A flush while an operation is being polled abandons it: it is not polled
  * again and attaches nothing, and the frames after the flush get their
  * own, new operation's text. */
@@ -590,6 +641,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_read_v40);
   tcase_add_test (tc, test_show_text);
   tcase_add_test (tc, test_read_never_succeeds);
+  tcase_add_test (tc, test_read_malformed);
   tcase_add_test (tc, test_flush_cancels_polling);
   return s;
 }
