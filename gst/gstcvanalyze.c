@@ -26,10 +26,11 @@
  * are read up to #GstCvAnalyze:max-response-size.
  *
  * What the service answers (caption, tags, categories, colour, image type,
- * adult content, faces, objects, brands) is attached to the buffers that
- * follow as a #GstCustomMeta named `GstCvAnalyzeMeta` (see
- * gstcvanalyzemeta.h), with faces and objects also as
- * #GstVideoRegionOfInterestMeta, and posted as an element message.
+ * adult content, faces, objects, brands, the text read in the frame) is
+ * attached to the buffers that follow as a #GstCustomMeta named
+ * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects and
+ * lines of text (type `text`) also as #GstVideoRegionOfInterestMeta, and
+ * posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
  * #GstCvAnalyze:key properties, or else from the service's environment
@@ -57,6 +58,8 @@
  *   frame.
  * - `latency` (guint64): nanoseconds from sampling the frame to the answer.
  * - `request-id` (string): the service's request id ("" if none).
+ * - `text` (string): the text read in the frame (features Read, read or
+ *   text), its lines joined by spaces ("" if none).
  * - `json` (string): the response text as received.
  * - `result` (structure `cvanalyze-result`): the whole parsed result, see
  *   README.md for its fields.
@@ -215,6 +218,7 @@ enum
   PROP_THUMBNAIL_HEIGHT,
   PROP_THUMBNAIL_INTERVAL,
   PROP_THUMBNAIL_LOCATION,
+  PROP_SHOW_TEXT,
 };
 
 #define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
@@ -248,6 +252,7 @@ enum
 #define DEFAULT_VALIGNMENT GST_CV_ANALYZE_VALIGN_BOTTOM
 #define DEFAULT_HALIGNMENT GST_CV_ANALYZE_HALIGN_CENTER
 #define DEFAULT_SHOW_TAGS 0
+#define DEFAULT_SHOW_TEXT FALSE
 #define DEFAULT_MIN_CONFIDENCE 0.0
 #define DEFAULT_CAPTION_SIMILARITY 0.8
 #define DEFAULT_CAPTION_DURATION 0
@@ -347,6 +352,7 @@ struct _GstCvAnalyze
   gdouble caption_similarity;
   GstClockTime caption_duration;
   GstCvAnalyzeTextTiming text_timing;
+  gboolean show_text;
   guint32 last_seek_seqnum;     /* a seek goes upstream once, not per pad */
 
   /* streaming thread only */
@@ -620,7 +626,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    *
    * What to ask for, comma-separated, in the service's own names (any
    * case). azure-cv: Categories, Tags, Description, Faces, ImageType,
-   * Color, Adult, Objects, Brands (default Description,Tags).
+   * Color, Adult, Objects, Brands (default Description,Tags), and Read:
+   * the text in the frame, by the asynchronous Read API, called after
+   * Analyze (or alone, when Read is the only feature) and polled about
+   * once a second within #GstCvAnalyze:timeout.
    * azure-image-analysis: caption, denseCaptions, tags, objects, read,
    * people, smartCrops (default caption,tags). openai, azure-openai:
    * caption, tags, text (the text visible in the frame; default caption).
@@ -631,7 +640,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_string ("features", "Features",
           "Comma-separated features to ask for, the service's names. "
           "azure-cv: Categories, Tags, Description, Faces, ImageType, "
-          "Color, Adult, Objects, Brands; azure-image-analysis: caption, "
+          "Color, Adult, Objects, Brands, Read (text, by the Read API); "
+          "azure-image-analysis: caption, "
           "denseCaptions, tags, objects, read, people, smartCrops; openai, "
           "azure-openai: caption, tags, text. Unset: the service's default",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1378,6 +1388,23 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "for their number, e.g. thumb-%05d.jpg; unset: not written",
           DEFAULT_THUMBNAIL_LOCATION, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:show-text:
+   *
+   * Shows the text read in the frame (features Read with azure-cv, read
+   * with azure-image-analysis, text with the chat services), its lines
+   * joined by spaces, under the caption (or instead of it when there is
+   * none) in the overlay and on the text pad. Metas and messages carry it
+   * either way.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_TEXT,
+      g_param_spec_boolean ("show-text", "Show text",
+          "Show the text read in the frame (features Read, read or text) "
+          "under the caption, or instead of it when there is none, drawn "
+          "and on text_src", DEFAULT_SHOW_TEXT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1440,6 +1467,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->valignment = DEFAULT_VALIGNMENT;
   self->halignment = DEFAULT_HALIGNMENT;
   self->show_tags = DEFAULT_SHOW_TAGS;
+  self->show_text = DEFAULT_SHOW_TEXT;
   self->min_confidence = DEFAULT_MIN_CONFIDENCE;
   self->caption_similarity = DEFAULT_CAPTION_SIMILARITY;
   self->caption_duration = DEFAULT_CAPTION_DURATION;
@@ -1698,6 +1726,9 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
       g_free (self->thumbnail_location);
       self->thumbnail_location = g_value_dup_string (value);
       break;
+    case PROP_SHOW_TEXT:
+      self->show_text = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1928,6 +1959,9 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THUMBNAIL_LOCATION:
       g_value_set_string (value, self->thumbnail_location);
+      break;
+    case PROP_SHOW_TEXT:
+      g_value_set_boolean (value, self->show_text);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -3314,6 +3348,15 @@ collect_crop_rois (GArray * rois, const GstStructure * result, gdouble sx,
   collect_rois (rois, result, "smart-crops", "crop", "aspect-ratio", sx, sy);
 }
 
+/* The lines read in the frame, as regions of type "text" (a fixed quark:
+ * never one made from what a service sent), each with its text. */
+static void
+collect_text_rois (GArray * rois, const GstStructure * result, gdouble sx,
+    gdouble sy)
+{
+  collect_rois (rois, result, "text-lines", "text", "text", sx, sy);
+}
+
 static Attachment *
 make_attachment (const GstCvAnalyzeOutcome * o)
 {
@@ -3339,7 +3382,18 @@ make_attachment (const GstCvAnalyzeOutcome * o)
       sx, sy);
   collect_rois (a->rois, o->result, "people", "person", NULL, sx, sy);
   collect_crop_rois (a->rois, o->result, sx, sy);
+  collect_text_rois (a->rois, o->result, sx, sy);
   return a;
+}
+
+/* The message's "text": the lines read in the frame, joined by spaces
+ * ("" when nothing was read or asked for). */
+static void
+add_read_text_field (GstStructure * s, const GstStructure * result)
+{
+  const gchar *text = gst_structure_get_string (result, "text");
+
+  gst_structure_set (s, "text", G_TYPE_STRING, text ? text : "", NULL);
 }
 
 static GstMessage *
@@ -3370,6 +3424,7 @@ make_result_message (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     g_value_init (&empty, GST_TYPE_ARRAY);
     gst_structure_take_value (s, "tags", &empty);
   }
+  add_read_text_field (s, o->result);
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -3395,13 +3450,16 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   Attachment *a = make_attachment (o), *old = NULL;
   GstMessage *msg = NULL;
   gboolean post, advise = FALSE;
-  /* Outside the lock: its cost follows the result's size. */
-  gchar *caption = gst_cv_analyze_caption_text_from_result (o->result,
-      self->entries.min_confidence, self->entries.show_tags);
+  gchar *caption;
+  gboolean show_text;
 
   GST_OBJECT_LOCK (self);
   post = self->post_messages;
+  show_text = self->show_text;
   GST_OBJECT_UNLOCK (self);
+  /* Outside the lock: its cost follows the result's size. */
+  caption = gst_cv_analyze_caption_text_full (o->result,
+      self->entries.min_confidence, self->entries.show_tags, show_text);
   if (post)
     msg = make_result_message (self, o);
 

@@ -310,7 +310,8 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
     req->retryable = TRUE;
-    outcome->message = g_strdup_printf ("no answer within %g s",
+    outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
+        "started was still running after %g s" : "no answer within %g s",
         (gdouble) self->config.timeout / GST_SECOND);
   } else if (cancelled) {
     GST_DEBUG_OBJECT (self, "request cancelled");
@@ -361,6 +362,8 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
           GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
       break;
     case GST_CV_ANALYZE_REPLY_POLL:
+      /* The result of the earlier steps waits for the operation's. */
+      req->partial = g_steal_pointer (&reply->partial);
       if (reply->poll_url) {
         g_free (req->poll_url);
         req->poll_url = g_steal_pointer (&reply->poll_url);

@@ -340,6 +340,9 @@ cv_read_result_to_v3_json (const CvReadResult * result)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "page");
   json_builder_add_int_value (b, 1);
+  /* tesseract reads with its English model only */
+  json_builder_set_member_name (b, "language");
+  json_builder_add_string_value (b, "en");
   json_builder_set_member_name (b, "angle");
   json_builder_add_double_value (b, 0.0);
   json_builder_set_member_name (b, "width");
