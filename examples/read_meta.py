@@ -10,22 +10,37 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import Gst  # noqa: E402
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GLib, Gst, GstVideo  # noqa: E402
+
+
+# The result's arrays that cvanalyze's region-of-interest metas index.
+REGION_ARRAYS = {"face": "faces", "object": "objects",
+                 "dense-caption": "dense-captions", "person": "people"}
 
 
 def on_buffer(pad, info, seen):
-    meta = info.get_buffer().get_custom_meta("GstCvAnalyzeMeta")
+    buf = info.get_buffer()
+    meta = buf.get_custom_meta("GstCvAnalyzeMeta")
     if meta is not None:
-        s = meta.get_structure()
         # The result is shared by every buffer it is attached to: a
-        # Gst.Sample whose info structure is the result model.
-        result = s.get_value("result").get_info()
-        frame = s.get_value("frame-pts")
+        # Gst.Sample whose info structure is the result model, with the
+        # analysed frame's fields (frame-pts, latency...).
+        result = meta.get_structure().get_value("result").get_info()
+        frame = result.get_value("frame-pts")
         if frame not in seen:
             seen.add(frame)
             print("buffer %.2f s: \"%s\" (frame %.2f s, %d ms)" % (
-                info.get_buffer().pts / Gst.SECOND, result.get_string("caption"),
-                frame / Gst.SECOND, s.get_value("latency") // Gst.MSECOND))
+                buf.pts / Gst.SECOND, result.get_string("caption"),
+                frame / Gst.SECOND, result.get_value("latency") // Gst.MSECOND))
+            # A region-of-interest meta (in the buffer's pixels) names its
+            # entry in the result: roi_type the array, id the index.
+            roi = GstVideo.buffer_get_video_region_of_interest_meta_id(buf, 0)
+            if roi is not None:
+                kind = GLib.quark_to_string(roi.roi_type)
+                entry = result.get_value(REGION_ARRAYS[kind])[roi.id]
+                print("  %s at %d,%d %dx%d: %s" % (
+                    kind, roi.x, roi.y, roi.w, roi.h, entry.to_string()))
     return Gst.PadProbeReturn.OK
 
 

@@ -276,8 +276,9 @@ typedef struct
   guint64 seq;                  /* 1, 2, ...: tells results apart */
   guint64 entry;                /* its caption entry, 0 = none yet */
   gchar *caption;               /* the entry's text, NULL = nothing shown */
-  GstSample *result;            /* its info is the result: shared by ref */
-  GstStructure *fields;         /* frame-pts, latency, ...: the meta's own */
+  GstSample *result;            /* its info is the result and the frame's
+                                 * fields (frame-pts, latency...): the meta
+                                 * holds only a reference to it */
   GArray *rois;                 /* Roi, in the analysed frame's pixels */
   gint frame_width;
   gint frame_height;
@@ -286,8 +287,8 @@ typedef struct
 typedef struct
 {
   GQuark type;                   /* "face", "object", "dense-caption",
-                                 * "person" */
-  GstStructure *param;
+                                 * "person": fixed quarks */
+  gint id;                      /* index in the result's array of them */
   gint x, y, width, height;
 } Roi;
 
@@ -1509,13 +1510,8 @@ free_secret (gchar * secret)
 static void
 attachment_clear (Attachment * a)
 {
-  guint i;
-
   g_free (a->caption);
   gst_sample_unref (a->result);
-  gst_structure_free (a->fields);
-  for (i = 0; i < a->rois->len; i++)
-    gst_structure_free (g_array_index (a->rois, Roi, i).param);
   g_array_unref (a->rois);
 }
 
@@ -3033,10 +3029,12 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   gint height = GST_VIDEO_INFO_HEIGHT (&self->info);
   guint i;
 
-  gst_buffer_add_cv_analyze_meta_shared (buf, a->result, a->fields);
+  gst_buffer_add_cv_analyze_meta_shared (buf, a->result, NULL);
 
   /* Region metas are in the buffer's pixels; the caps may have changed
-   * size since the frame was analysed. */
+   * size since the frame was analysed. They refer to the result's entries
+   * by type and index (gst_cv_analyze_meta_get_region()): no param to copy
+   * per buffer, and none that videoscale would drop. */
   for (i = 0; i < a->rois->len; i++) {
     Roi *roi = &g_array_index (a->rois, Roi, i);
     GstVideoRegionOfInterestMeta *meta;
@@ -3046,8 +3044,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
         gst_util_uint64_scale_int (roi->y, height, a->frame_height),
         gst_util_uint64_scale_int (roi->width, width, a->frame_width),
         gst_util_uint64_scale_int (roi->height, height, a->frame_height));
-    gst_video_region_of_interest_meta_add_param (meta,
-        gst_structure_copy (roi->param));
+    meta->id = roi->id;
   }
 }
 
@@ -3295,28 +3292,11 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
 /* --- results, on the client's thread --- */
 
-static GstStructure *
-make_roi_param (const GstStructure * item, const gchar * name_field,
-    const gchar * param_name)
-{
-  GstStructure *param = gst_structure_new_empty (param_name);
-  const gchar *fields[] = { name_field, "confidence", "age", "gender" };
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (fields); i++) {
-    const GValue *v = fields[i] ? gst_structure_get_value (item, fields[i])
-        : NULL;
-
-    if (v)
-      gst_structure_set_value (param, fields[i], v);
-  }
-  return param;
-}
-
 static void
-collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
-    const gchar * type, const gchar * name_field, gdouble sx, gdouble sy)
+collect_rois (GArray * rois, const GstStructure * result, const gchar * type,
+    gdouble sx, gdouble sy)
 {
+  const gchar *field = gst_cv_analyze_meta_region_field (type);
   const GValue *array = gst_structure_get_value (result, field);
   guint i, n;
 
@@ -3324,7 +3304,7 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
   for (i = 0; i < n; i++) {
     const GstStructure *item =
         gst_value_get_structure (gst_value_array_get_value (array, i));
-    Roi roi = { g_quark_from_static_string (type), NULL, 0, 0, 0, 0 };
+    Roi roi = { g_quark_from_static_string (type), i, 0, 0, 0, 0 };
 
     if (!gst_structure_get (item, "x", G_TYPE_INT, &roi.x, "y", G_TYPE_INT,
             &roi.y, "width", G_TYPE_INT, &roi.width, "height", G_TYPE_INT,
@@ -3334,7 +3314,6 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
     roi.y = CLAMP (roi.y * sy, 0, G_MAXINT);
     roi.width = CLAMP (roi.width * sx, 0, G_MAXINT);
     roi.height = CLAMP (roi.height * sy, 0, G_MAXINT);
-    roi.param = make_roi_param (item, name_field, "cvanalyze/region");
     g_array_append_val (rois, roi);
   }
 }
@@ -3345,7 +3324,7 @@ static void
 collect_crop_rois (GArray * rois, const GstStructure * result, gdouble sx,
     gdouble sy)
 {
-  collect_rois (rois, result, "smart-crops", "crop", "aspect-ratio", sx, sy);
+  collect_rois (rois, result, "crop", sx, sy);
 }
 
 /* The lines read in the frame, as regions of type "text" (a fixed quark:
@@ -3354,7 +3333,7 @@ static void
 collect_text_rois (GArray * rois, const GstStructure * result, gdouble sx,
     gdouble sy)
 {
-  collect_rois (rois, result, "text-lines", "text", "text", sx, sy);
+  collect_rois (rois, result, "text", sx, sy);
 }
 
 static Attachment *
@@ -3364,23 +3343,25 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   gdouble sx = o->image_width ? (gdouble) o->frame_width / o->image_width : 1;
   gdouble sy = o->image_height ?
       (gdouble) o->frame_height / o->image_height : 1;
+  GstStructure *result = gst_structure_copy (o->result);
 
-  a->result = gst_sample_new (NULL, NULL, NULL, gst_structure_copy (o->result));
-  a->fields = gst_structure_new ("fields",
+  /* The frame's fields go into the shared result, so that attaching it
+   * copies nothing per buffer. */
+  gst_structure_set (result,
       "frame-pts", G_TYPE_UINT64, o->pts,
       "first-frame-pts", G_TYPE_UINT64, o->first_pts,
       "frame-running-time", G_TYPE_UINT64, o->running_time,
       "latency", G_TYPE_UINT64, o->latency,
       "image-width", G_TYPE_INT, o->image_width,
       "image-height", G_TYPE_INT, o->image_height, NULL);
+  a->result = gst_sample_new (NULL, NULL, NULL, result);
   a->frame_width = o->frame_width;
   a->frame_height = o->frame_height;
   a->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
-  collect_rois (a->rois, o->result, "faces", "face", "gender", sx, sy);
-  collect_rois (a->rois, o->result, "objects", "object", "object", sx, sy);
-  collect_rois (a->rois, o->result, "dense-captions", "dense-caption", "text",
-      sx, sy);
-  collect_rois (a->rois, o->result, "people", "person", NULL, sx, sy);
+  collect_rois (a->rois, o->result, "face", sx, sy);
+  collect_rois (a->rois, o->result, "object", sx, sy);
+  collect_rois (a->rois, o->result, "dense-caption", sx, sy);
+  collect_rois (a->rois, o->result, "person", sx, sy);
   collect_crop_rois (a->rois, o->result, sx, sy);
   collect_text_rois (a->rois, o->result, sx, sy);
   return a;

@@ -16,24 +16,28 @@
  * %GST_CV_ANALYZE_META_NAME. A result is shared, never copied: it is an
  * immutable #GstSample whose info structure is the whole result model (the
  * `cvanalyze-result` structure documented in README.md), and the meta's
- * structure (named like the meta, as every custom meta's is) holds a
- * reference to it in its `result` field, next to what belongs to this
- * attachment:
+ * structure (named like the meta, as every custom meta's is) holds nothing
+ * but a reference to it, in its `result` field. What belongs to the
+ * analysed frame is in the result too, next to the model's fields:
  *
  * - `frame-pts` (#guint64): PTS of the frame that was analysed; compare it
  *   with the buffer's own PTS to tell how old the result is.
- * - `first-frame-pts` (#guint64): PTS of the first frame of the stream.
+ * - `first-frame-pts` (#guint64): PTS of the oldest frame sent with it.
  * - `frame-running-time` (#guint64): running time of that frame.
  * - `latency` (#guint64): nanoseconds from sampling the frame to the answer.
  * - `image-width`, `image-height` (#gint): size of the JPEG that was
- *   analysed; rectangles in the result are in these coordinates. Faces and
- *   objects are also attached as #GstVideoRegionOfInterestMeta in the
- *   buffer's own coordinates.
- * - `result` (#GstSample): the result; gst_sample_get_info() gives it.
+ *   analysed; rectangles in the result are in these coordinates.
  *
  * Attaching a result to a buffer, and every copy of the meta downstream
  * (#GstCustomMeta's transform copies the structure, which refs the sample),
- * costs a reference and a few integers, however big the result is.
+ * costs one reference, however big the result is.
+ *
+ * Faces, objects, dense captions and people are also attached as
+ * #GstVideoRegionOfInterestMeta, in the buffer's own pixels, which refer to
+ * the shared result instead of copying from it: `roi_type` is the quark of
+ * `face`, `object`, `dense-caption` or `person` and `id` the index of the
+ * region in the result's `faces`, `objects`, `dense-captions` or `people`
+ * array; gst_cv_analyze_meta_get_region() gives that entry.
  *
  * The meta carries no pixel coordinates of the buffer, so it has no tags:
  * videoconvert, videoscale and other transforms copy it unchanged.
@@ -43,9 +47,10 @@
  * |[
  * meta = buf.get_custom_meta ("GstCvAnalyzeMeta")
  * if meta:
- *     s = meta.get_structure ()
- *     result = s.get_value ("result").get_info ()
- *     print (result.get_string ("caption"), s.get_value ("frame-pts"))
+ *     result = meta.get_structure ().get_value ("result").get_info ()
+ *     print (result.get_string ("caption"), result.get_value ("frame-pts"))
+ *     for face in result.get_value ("faces") or []:
+ *         print (face.get_int ("x"), face.get_string ("gender"))
  * ]|
  */
 
@@ -91,9 +96,11 @@ copy_field (GQuark field_id, const GValue * value, gpointer user_data)
  * gst_buffer_add_cv_analyze_meta_shared:
  * @buffer: a writable #GstBuffer
  * @result: the result: a #GstSample whose info structure is the result
- *   model; the meta takes a reference, so it must not change any more
- * @fields: (nullable): this attachment's fields (`frame-pts`, `latency`...),
- *   copied into the meta; keep them few and small
+ *   model and the frame fields; the meta takes a reference, so it must not
+ *   change any more
+ * @fields: (nullable): fields of this attachment alone, copied into the
+ *   meta's structure on every call; cvanalyze passes %NULL, as each copy
+ *   costs per buffer what the reference to @result does not
  *
  * Attaches @result to @buffer by reference: the way to attach one result
  * to many buffers.
@@ -258,12 +265,10 @@ gst_cv_analyze_meta_get_tags (GstCustomMeta * meta)
 static GstClockTime
 get_time_field (GstCustomMeta * meta, const gchar * field)
 {
-  const GstStructure *s;
+  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
   guint64 t = GST_CLOCK_TIME_NONE;
 
-  g_return_val_if_fail (meta != NULL, GST_CLOCK_TIME_NONE);
-
-  s = gst_custom_meta_get_structure (meta);
+  g_return_val_if_fail (s != NULL, GST_CLOCK_TIME_NONE);
 
   if (!gst_structure_get_uint64 (s, field, &t))
     return GST_CLOCK_TIME_NONE;
@@ -283,6 +288,20 @@ gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta)
 }
 
 /**
+ * gst_cv_analyze_meta_get_first_frame_pts:
+ * @meta: a cvanalyze meta
+ *
+ * Returns: the PTS of the oldest frame sent with the one the result
+ * describes (with `frames-per-request` > 1), else the same as
+ * gst_cv_analyze_meta_get_frame_pts().
+ */
+GstClockTime
+gst_cv_analyze_meta_get_first_frame_pts (GstCustomMeta * meta)
+{
+  return get_time_field (meta, "first-frame-pts");
+}
+
+/**
  * gst_cv_analyze_meta_get_latency:
  * @meta: a cvanalyze meta
  *
@@ -292,4 +311,76 @@ GstClockTime
 gst_cv_analyze_meta_get_latency (GstCustomMeta * meta)
 {
   return get_time_field (meta, "latency");
+}
+
+/* Which array of the result each region type indexes. */
+static const struct
+{
+  const gchar *type;
+  const gchar *field;
+} region_arrays[] = {
+  {"face", "faces"},
+  {"object", "objects"},
+  {"dense-caption", "dense-captions"},
+  {"person", "people"},
+  {"crop", "smart-crops"},
+  {"text", "text-lines"},
+};
+
+/**
+ * gst_cv_analyze_meta_region_field:
+ * @roi_type: a region type: `face`, `object`, `dense-caption`, `person`,
+ *   `crop` or `text`
+ *
+ * Returns: (nullable): the result's array that regions of @roi_type index
+ * (`faces`, `objects`, `dense-captions`, `people`, `smart-crops`,
+ * `text-lines`), or %NULL.
+ */
+const gchar *
+gst_cv_analyze_meta_region_field (const gchar * roi_type)
+{
+  guint i;
+
+  g_return_val_if_fail (roi_type != NULL, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (region_arrays); i++)
+    if (g_str_equal (roi_type, region_arrays[i].type))
+      return region_arrays[i].field;
+  return NULL;
+}
+
+/**
+ * gst_cv_analyze_meta_get_region:
+ * @meta: the cvanalyze meta of a buffer
+ * @roi_type: the `roi_type` of a #GstVideoRegionOfInterestMeta on the same
+ *   buffer
+ * @id: its `id`
+ *
+ * Finds the entry of the result that a region-of-interest meta cvanalyze
+ * attached stands for: its label, confidence and other fields, with its
+ * rectangle in the analysed image's coordinates.
+ * |[
+ * GstVideoRegionOfInterestMeta *roi = ...;
+ * const GstStructure *face =
+ *     gst_cv_analyze_meta_get_region (meta, roi->roi_type, roi->id);
+ * ]|
+ *
+ * Returns: (transfer none) (nullable): the entry, valid as long as the
+ * meta, or %NULL when @roi_type and @id name none.
+ */
+const GstStructure *
+gst_cv_analyze_meta_get_region (GstCustomMeta * meta, GQuark roi_type, gint id)
+{
+  const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
+  const gchar *field;
+  const GValue *array;
+
+  g_return_val_if_fail (s != NULL, NULL);
+
+  field = gst_cv_analyze_meta_region_field (g_quark_to_string (roi_type));
+  array = field ? gst_structure_get_value (s, field) : NULL;
+  if (!array || !GST_VALUE_HOLDS_ARRAY (array) || id < 0
+      || (guint) id >= gst_value_array_get_size (array))
+    return NULL;
+  return gst_value_get_structure (gst_value_array_get_value (array, id));
 }

@@ -60,7 +60,18 @@ GST_CV_ANALYZE_META_API
 GstClockTime    gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta);
 
 GST_CV_ANALYZE_META_API
+GstClockTime    gst_cv_analyze_meta_get_first_frame_pts (GstCustomMeta * meta);
+
+GST_CV_ANALYZE_META_API
 GstClockTime    gst_cv_analyze_meta_get_latency   (GstCustomMeta * meta);
+
+GST_CV_ANALYZE_META_API
+const gchar *   gst_cv_analyze_meta_region_field  (const gchar * roi_type);
+
+GST_CV_ANALYZE_META_API
+const GstStructure * gst_cv_analyze_meta_get_region (GstCustomMeta * meta,
+                                                   GQuark roi_type,
+                                                   gint id);
 
 G_END_DECLS
 

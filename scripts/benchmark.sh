@@ -4,6 +4,7 @@
 # 2-core machine mean little. Not a test: it prints, it does not judge.
 #
 #   scripts/benchmark.sh            # all ten, ~13 minutes
+#   scripts/benchmark.sh 1 8 9      # only those rows
 #   BENCH_QUICK=1 scripts/benchmark.sh   # shorter runs, rougher figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,9 @@ bash scripts/build.sh >/dev/null
 export GST_PLUGIN_PATH="$PWD/build/gst"
 bench=build/tests/bench/pipeline-bench
 quick=${BENCH_QUICK:-0}
+rows=" $* "
+row() { [ "$rows" = "  " ] || [[ "$rows" == *" $1 "* ]]; }
+mins=$(( quick ? 2 : 10 ))  # rows 4 and 6
 
 servers=()
 trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
@@ -28,6 +32,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
+if row 1; then
 echo "== 1. per-frame cost on frames that are not sampled, vs identity"
 # One sample at the start (to a server that never answers), then only
 # frames that are not sampled; CPU time of the whole process, median of
@@ -44,9 +49,15 @@ r=$(printf '%s\n' "${ref[@]}" | median); c=$(printf '%s\n' "${cva[@]}" | median)
 echo "identity: ${r}s  cvanalyze: ${c}s  for $frames frames"
 echo "unsampled-ratio: $(ratio "$c" "$r") (cvanalyze / identity; goal <= 1.05)"
 
+fi
+
+if row 2; then
 echo "== 2. preparing one sampled 1920x1080 I420 frame, vs videoscale ! jpegenc; each camera format, vs I420"
 build/tests/bench/encode-ratio $(( quick ? 30 : 100 ))
 
+fi
+
+if row 3; then
 echo "== 3. frame rate with a server that answers after 2 s, vs no cvanalyze"
 start_server --delay-ms 2000
 secs=$(( quick ? 5 : 20 ))
@@ -56,13 +67,18 @@ f1=$($bench "$live ! cvanalyze endpoint=$url interval=0 ! fakesink name=sink syn
 echo "without: ${f0} fps  with cvanalyze (every frame sampled): ${f1} fps"
 echo "fps-ratio: $(ratio "$f1" "$f0") (goal >= 0.98)"
 
+fi
+
+if row 4; then
 echo "== 4. resident memory over 10 minutes of stream time, server never answers"
 # Non-live, so that 10 minutes of stream take ~2 minutes: every sample
 # waits for a slot at most 'timeout' (200 ms), and each request times out.
 start_server --hang
-mins=$(( quick ? 2 : 10 ))
 $bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url timeout=200000000 ! fakesink name=sink sync=false" | grep rss
 
+fi
+
+if row 5; then
 echo "== 5. caption outputs: CPU per frame, vs textoverlay and vs an unlinked text_src"
 # 1280x720 frames with a caption on every one (mode=exact: the first frame
 # already has its result). overlay=true against textoverlay drawing the
@@ -86,12 +102,18 @@ echo "textoverlay: ${t}s  overlay=true: ${o}s  text_src unlinked: ${u}s  linked:
 echo "overlay-ratio: $(ratio "$o" "$t") (cvanalyze overlay=true / textoverlay)"
 echo "text-src-ratio: $(ratio "$l" "$u") (text_src linked per-frame / unlinked)"
 
+fi
+
+if row 6; then
 echo "== 6. mode=exact, resident memory over 10 minutes of stream time, server slower than the bound"
 # Every analysed frame (one per second) is held 200 ms and misses its 1 s
 # answer: memory must stay flat.
 start_server --delay-ms 1000
 $bench --rss-every 60 "videotestsrc num-buffers=$(( mins * 60 * 30 )) pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! cvanalyze endpoint=$url mode=exact timeout=200000000 ! fakesink name=sink sync=false" | grep rss
 
+fi
+
+if row 7; then
 echo "== 7. a 1080p YUY2 camera straight into cvanalyze, vs through videoconvert"
 # Camera-shaped: 1920x1080 YUY2 at 30/1 whose frames cost nothing to make
 # (imagefreeze pushes one frame again and again, as a camera hands out its
@@ -111,63 +133,99 @@ d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${cnv[@]}" | median)
 echo "videoconvert ! cvanalyze: ${v}s  cvanalyze alone: ${d}s  for $frames frames"
 echo "camera-ratio: $(ratio "$d" "$v") (cvanalyze on YUY2 / videoconvert ! cvanalyze)"
 
+fi
+
+if row 8; then
 echo "== 8. per-frame cost with a result attached, 1080p, vs identity; and through videoconvert"
 # Azure's v3.2 example answer (caption, tags, categories, faces, objects,
 # brands...) attached to every frame: mode=exact, so the first frame waits
 # for it, and one sample only. imagefreeze hands out the same 1920x1080
 # frame, so the figures are the per-buffer work, not pixels. Per-frame CPU
 # is the difference between a long and a short run (which cancels start-up
-# and the one JPEG), median of alternating runs.
+# and the one JPEG), median of alternating runs. The floor: identity with
+# every buffer made writable (imagefreeze keeps a reference to it, so an
+# element that adds a meta must copy the buffer first) and given a bare
+# meta, the least any per-buffer meta costs here; then meta-cost times the
+# pieces on their own.
 body=$(mktemp)
 python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["responses"]["200"]["body"]))' \
   tests/fixtures/azure-api-examples/ComputerVision/v3.2/SuccessfulAnalyzeImageWithStream.json >"$body"
 start_server --body-file "$body"
-per_frame() {  # per_frame FRAMES ELEMENTS...: median ns per frame
-  local long=$1 short=$(( $1 / 10 )) runs=() i a b
+per_frames() {  # per_frames FRAMES PIPELINE...: median ns per frame of each
+  # PIPELINE (elements between imagefreeze and the sink, optionally led by
+  # pipeline-bench's --add-bare-meta), runs alternating between them
+  local long=$1 short=$(( $1 / 10 )) i k spec opts a b
   shift
+  local -a specs=("$@") runs=()
   for i in 1 2 3; do
-    a=$($bench "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$long ! $* ! fakesink name=sink sync=false" | field cpu)
-    b=$($bench "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$short ! $* ! fakesink name=sink sync=false" | field cpu)
-    runs+=("$(awk -v a="$a" -v b="$b" -v n=$(( long - short )) 'BEGIN {printf "%.0f", (a - b) * 1e9 / n}')")
+    for k in "${!specs[@]}"; do
+      spec=${specs[$k]} opts=""
+      if [[ $spec == --add-bare-meta\ * ]]; then
+        opts=--add-bare-meta spec=${spec#--add-bare-meta }
+      fi
+      a=$($bench $opts "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$long ! $spec ! fakesink name=sink sync=false" | field cpu)
+      b=$($bench $opts "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$short ! $spec ! fakesink name=sink sync=false" | field cpu)
+      runs[$k]+="$(awk -v a="$a" -v b="$b" -v n=$(( long - short )) 'BEGIN {printf "%.0f", (a - b) * 1e9 / n}') "
+    done
   done
-  printf '%s\n' "${runs[@]}" | median
+  for k in "${!specs[@]}"; do
+    printf '%s\n' ${runs[$k]} | median
+  done | paste -sd ' '
 }
 cva="cvanalyze endpoint=$url mode=exact interval=100000000000000 timeout=60000000000"
 n=$(( quick ? 10000 : 40000 ))
-i0=$(per_frame $n identity); c0=$(per_frame $n "$cva")
+read -r i0 c0 f0 < <(per_frames $n identity "$cva" "--add-bare-meta identity")
 conv="videoconvert ! video/x-raw,format=NV12"
 n=$(( quick ? 500 : 2000 ))
-i1=$(per_frame $n "identity ! $conv"); c1=$(per_frame $n "$cva ! $conv")
+read -r i1 c1 < <(per_frames $n "identity ! $conv" "$cva ! $conv")
 rm -f "$body"
 echo "identity: ${i0} ns  cvanalyze with a result: ${c0} ns  per frame"
 echo "meta-ratio: $(ratio "$c0" "$i0") (cvanalyze / identity; goal <= 1.05)"
+echo "identity + writable copy + bare meta: ${f0} ns per frame"
+echo "bare-meta-ratio: $(ratio "$f0" "$i0") (the floor of any per-buffer meta / identity)"
+build/tests/bench/meta-cost $(( quick ? 50000 : 200000 ))
 echo "identity ! videoconvert: ${i1} ns  cvanalyze ! videoconvert: ${c1} ns  per frame"
 echo "meta-convert-ratio: $(ratio "$c1" "$i1") (goal <= 1.05)"
 
+fi
+
+if row 9; then
 echo "== 9. CPU that cvanalyze adds per live 1280x720 30 fps stream analysed once a second, N streams in one process"
 # N camera-shaped live streams (imagefreeze is-live=true: a source that
 # costs almost nothing) in one pipeline, each through cvanalyze with a
 # result attached from its first second on, against the same pipeline
 # with identity; the difference in the process's CPU time, per stream, as
-# a percentage of one core over the stream's length. Every frame must
-# arrive: a sink that syncs to the clock counts what it renders.
+# a percentage of one core over the stream's length, median of alternating
+# runs. Every frame must arrive: a sink that syncs to the clock counts what
+# it renders. The caps after imagefreeze hold it to 30/1 (left alone it
+# sends 25/1, and the stream lasts 1.2 times as long as the figure divides
+# by). Then sample-cost: what the JPEG of one sample costs alone, with the
+# defaults.
 start_server
 secs=$(( quick ? 10 : 30 ))
 for n in 1 4 16; do
   with=""; without=""
   for i in $(seq "$n"); do
-    src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! imagefreeze is-live=true num-buffers=$(( secs * 30 ))"
+    src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! imagefreeze is-live=true num-buffers=$(( secs * 30 )) ! video/x-raw,framerate=30/1"
     name=$([ "$i" -eq 1 ] && echo sink || echo "s$i")
     with="$with $src ! cvanalyze endpoint=$url ! fakesink name=$name sync=true"
     without="$without $src ! identity ! fakesink name=$name sync=true"
   done
-  c0=$($bench "$without" | field cpu); c1=$($bench "$with" | tee /tmp/cvanalyze-bench-$n.txt | field cpu)
-  got=$(field frames < /tmp/cvanalyze-bench-$n.txt)
+  ref=(); cva=(); got=()
+  for i in 1 2 3; do
+    ref+=("$($bench "$without" | field cpu)")
+    out=$($bench "$with"); cva+=("$(field cpu <<<"$out")"); got+=("$(field frames <<<"$out")")
+  done
+  c0=$(printf '%s\n' "${ref[@]}" | median); c1=$(printf '%s\n' "${cva[@]}" | median)
   pct=$(awk -v a="$c1" -v b="$c0" -v n="$n" -v s="$secs" 'BEGIN {printf "%.2f", (a - b) * 100 / (n * s)}')
-  echo "streams=$n identity: ${c0}s cvanalyze: ${c1}s frames at the first sink: $got of $(( secs * 30 ))"
+  echo "streams=$n identity: ${c0}s cvanalyze: ${c1}s (medians of 3 alternating runs) frames at the first sink: ${got[*]} of $(( secs * 30 ))"
   echo "per-stream-cpu-percent n=$n: $pct (% of one core per stream; goal <= 0.3)"
 done
 
+build/tests/bench/sample-cost
+fi
+
+if row 10; then
 echo "== 10. an MJPEG 720p stream: sampled JPEGs sent as they are, vs decoding first"
 # Per sample: the JPEG path (max-dimension 1280: sent as it is; 640:
 # DCT-scaled decode and encode) against a full decode and the raw encoder,
@@ -189,3 +247,4 @@ rm -f "$jpeg"
 d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${dec[@]}" | median)
 echo "jpegdec ! cvanalyze ! jpegenc: ${v}s  cvanalyze on JPEG: ${d}s  for $frames frames"
 echo "mjpeg-stream-ratio: $(ratio "$d" "$v") (cvanalyze on image/jpeg / jpegdec ! cvanalyze ! jpegenc)"
+fi

@@ -1,9 +1,12 @@
 /* pipeline-bench: runs one pipeline to EOS and prints what the benchmark
  * script compares: frames that reached the element named "sink", the
  * process's CPU time, the frame rate between the first and the last
- * frame, and (with --rss-every) resident memory along the stream.
+ * frame, and (with --rss-every) resident memory along the stream. With
+ * --add-bare-meta, each buffer into the sink is made writable and given a
+ * meta with no init, free or transform: the least an element that attaches
+ * a meta to every buffer can cost, measured in the same pipeline.
  *
- *   pipeline-bench [--rss-every SECONDS] "videotestsrc ... ! fakesink name=sink"
+ *   pipeline-bench [--rss-every SECONDS] [--add-bare-meta] "videotestsrc ... ! fakesink name=sink"
  *
  * Copyright (C) 2026 cvanalyze developers
  *
@@ -41,6 +44,12 @@ rss_kb (void)
   return resident * (sysconf (_SC_PAGESIZE) / 1024);
 }
 
+static gboolean
+bare_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  return TRUE;
+}
+
 static GstPadProbeReturn
 on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
@@ -59,6 +68,31 @@ on_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+static const GstMetaInfo *
+bare_meta_get_info (void)
+{
+  static const GstMetaInfo *info;
+  static const gchar *tags[] = { NULL };
+
+  if (g_once_init_enter (&info)) {
+    GType api = gst_meta_api_type_register ("BenchBareMetaAPI", tags);
+
+    g_once_init_leave (&info, gst_meta_register (api, "BenchBareMeta",
+            sizeof (GstMeta), bare_meta_init, NULL, NULL));
+  }
+  return info;
+}
+
+static GstPadProbeReturn
+add_bare_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  gst_buffer_add_meta (buf, bare_meta_get_info (), NULL);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 static gdouble
 cpu_seconds (void)
 {
@@ -74,9 +108,12 @@ main (int argc, char **argv)
 {
   Counters c = { 0, };
   gint rss_every = 0;
+  gboolean bare_meta = FALSE;
   GOptionEntry entries[] = {
     {"rss-every", 0, 0, G_OPTION_ARG_INT, &rss_every,
         "Print resident memory every N seconds of stream time", "N"},
+    {"add-bare-meta", 0, 0, G_OPTION_ARG_NONE, &bare_meta,
+        "Make each buffer into the sink writable and add a bare meta", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("PIPELINE");
@@ -106,6 +143,9 @@ main (int argc, char **argv)
   }
   pad = gst_element_get_static_pad (sink, "sink");
   c.rss_every = rss_every * GST_SECOND;
+  if (bare_meta)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, add_bare_meta, NULL,
+        NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_buffer, &c, NULL);
 
   cpu0 = cpu_seconds ();

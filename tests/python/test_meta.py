@@ -6,12 +6,14 @@ import ctypes
 import os
 import signal
 import subprocess
+import tempfile
 import unittest
 
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import Gst  # noqa: E402
+gi.require_version("GstVideo", "1.0")
+from gi.repository import GLib, Gst, GstVideo  # noqa: E402
 
 
 PR_SET_PDEATHSIG = 1
@@ -52,9 +54,11 @@ class PipelineTest(unittest.TestCase):
     def tearDown(self):
         self.server.close()
 
-    def run_pipeline(self, source, options="interval=1000000000"):
+    def run_pipeline(self, source, options="interval=1000000000",
+                     on_buffer=None):
         """Runs SOURCE ! cvanalyze OPTIONS ! fakesink to EOS; returns the
-        metas' structures by buffer PTS and the result messages."""
+        metas' structures by buffer PTS and the result messages. ON_BUFFER,
+        if given, is called with each buffer at the sink."""
         pipeline = Gst.parse_launch(
             "%s ! cvanalyze endpoint=%s key=py-test-key %s "
             "! fakesink name=sink sync=true"
@@ -66,6 +70,8 @@ class PipelineTest(unittest.TestCase):
             meta = buf.get_custom_meta("GstCvAnalyzeMeta")
             if meta is not None:
                 metas[buf.pts] = meta.get_structure().copy()
+            if on_buffer:
+                on_buffer(buf)
             return Gst.PadProbeReturn.OK
 
         pipeline.get_by_name("sink").get_static_pad("sink").add_probe(
@@ -103,20 +109,24 @@ class MetaFromPython(PipelineTest):
         shared = {}
         for pts, s in metas.items():
             self.assertEqual(s.get_name(), "GstCvAnalyzeMeta")
-            frame = s.get_value("frame-pts")
-            self.assertIn(frame, (0, Gst.SECOND))
-            self.assertLessEqual(frame, pts, "a result older than its frame")
-            self.assertGreater(s.get_value("latency"), 0)
-            # The result itself: the info of the shared Gst.Sample.
+            # The meta holds the shared Gst.Sample alone; its info is the
+            # result, with the analysed frame's fields.
+            self.assertEqual(s.n_fields(), 1)
             sample = s.get_value("result")
             result = sample.get_info()
             self.assertEqual(result.get_name(), "cvanalyze-result")
+            frame = result.get_value("frame-pts")
+            self.assertIn(frame, (0, Gst.SECOND))
+            self.assertLessEqual(frame, pts, "a result older than its frame")
+            self.assertEqual(result.get_value("first-frame-pts"), frame)
+            self.assertGreater(result.get_value("latency"), 0)
             self.assertIn("red", result.get_string("caption"))
             self.assertIn("red", list(result.get_value("tags")))
             # hash() of a boxed wrapper is its C pointer.
             shared.setdefault(frame, set()).add(hash(sample))
         # The last buffers carry the second frame's result.
-        self.assertEqual(metas[max(metas)].get_value("frame-pts"), Gst.SECOND)
+        self.assertEqual(metas[max(metas)].get_value("result").get_info()
+                         .get_value("frame-pts"), Gst.SECOND)
         # Each result is one object on all of its buffers, not a copy each.
         self.assertEqual([len(p) for p in shared.values()], [1] * len(shared))
         self.assertGreater(len(metas), len(shared))
@@ -134,6 +144,69 @@ class MetaFromPython(PipelineTest):
         self.assertIn('"captions"', s.get_string("json"))
         self.assertEqual(s.get_value("result").get_name(), "cvanalyze-result")
 
+
+# Two faces and two objects at distinct places, in a 320x240 image.
+REGIONS_BODY = (
+    '{"faces": ['
+    '{"age": 30, "gender": "Female", "faceRectangle": '
+    '{"left": 10, "top": 20, "width": 30, "height": 40}},'
+    '{"age": 50, "gender": "Male", "faceRectangle": '
+    '{"left": 200, "top": 100, "width": 60, "height": 60}}],'
+    '"objects": ['
+    '{"rectangle": {"x": 5, "y": 150, "w": 40, "h": 50}, '
+    '"object": "cup", "confidence": 0.7},'
+    '{"rectangle": {"x": 250, "y": 0, "w": 70, "h": 120}, '
+    '"object": "tree", "confidence": 0.8}],'
+    '"requestId": "r1", '
+    '"metadata": {"width": 320, "height": 240, "format": "Jpeg"}}')
+
+
+class RegionsFromPython(PipelineTest):
+    def setUp(self):
+        self.body = tempfile.NamedTemporaryFile("w", suffix=".json")
+        self.body.write(REGIONS_BODY)
+        self.body.flush()
+        self.server_args = ("--body-file", self.body.name)
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        self.body.close()
+
+    def test_region_meta_names_its_entry(self):
+        # A region meta's roi_type names the result's array and its id the
+        # index in it: in Python, the entry is result.get_value(array)[id].
+        # Exact mode and 320x240 frames: every buffer carries the result,
+        # and the region metas are in the analysed image's pixels.
+        arrays = {"face": "faces", "object": "objects"}
+        seen = []
+
+        def on_buffer(buf):
+            meta = buf.get_custom_meta("GstCvAnalyzeMeta")
+            if meta is None:
+                return
+            result = meta.get_structure().get_value("result").get_info()
+            for i in range(2):
+                # The first region meta with id i: the faces come first.
+                roi = GstVideo.buffer_get_video_region_of_interest_meta_id(
+                    buf, i)
+                roi_type = GLib.quark_to_string(roi.roi_type)
+                entry = result.get_value(arrays[roi_type])[roi.id]
+                seen.append((roi_type, roi.x, roi.y, roi.w, roi.h,
+                             entry.get_int("x")[1], entry.get_int("y")[1],
+                             entry.get_int("width")[1],
+                             entry.get_int("height")[1],
+                             entry.get_string("gender")))
+
+        self.run_pipeline(
+            "videotestsrc num-buffers=3 ! video/x-raw,width=320,height=240",
+            "interval=10000000000 mode=exact timeout=60000000000", on_buffer)
+        self.assertEqual(len(seen), 6)
+        self.assertEqual(
+            seen[:2],
+            [("face", 10, 20, 30, 40, 10, 20, 30, 40, "Female"),
+             ("face", 200, 100, 60, 60, 200, 100, 60, 60, "Male")])
+        self.assertEqual(seen[:2] * 3, seen)
 
 
 # What the element promises of every string it hands on (as

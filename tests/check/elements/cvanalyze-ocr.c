@@ -21,6 +21,7 @@
 #include <gst/video/video.h>
 
 #include "cvanalyzetest.h"
+#include "gstcvanalyzemeta.h"
 
 #define EXIT_SIGN "EXIT 42"
 #define SLIDE_LINE_1 "QUARTERLY REVIEW"
@@ -150,16 +151,18 @@ record_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   while ((meta = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstStructure *param;
+    GstCustomMeta *result = gst_buffer_get_cv_analyze_meta (buf);
+    const GstStructure *line;
     TextRoi roi;
 
     if (meta->roi_type != text_type)
       continue;
-    param = gst_video_region_of_interest_meta_get_param (meta,
-        "cvanalyze/region");
+    /* The region refers to its line in the shared result (hotpath). */
+    line = result ? gst_cv_analyze_meta_get_region (result, meta->roi_type,
+        meta->id) : NULL;
     roi.box = (Box) {
     meta->x, meta->y, meta->w, meta->h};
-    roi.text = g_strdup (param ? gst_structure_get_string (param, "text") :
+    roi.text = g_strdup (line ? gst_structure_get_string (line, "text") :
         NULL);
     g_array_append_val (rois, roi);
   }

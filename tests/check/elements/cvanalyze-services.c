@@ -120,19 +120,13 @@ record_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
   GstStructure *seen;
-  guint64 first_pts = GST_CLOCK_TIME_NONE;
 
   if (meta == NULL) {
     g_ptr_array_add (user_data, gst_structure_new_empty ("no-meta"));
     return GST_PAD_PROBE_OK;
   }
-  /* The shared result, with the frame fields the meta holds itself. */
+  /* The shared result, which holds the frame fields too. */
   seen = gst_structure_copy (gst_cv_analyze_meta_get_result (meta));
-  gst_structure_get_uint64 (gst_custom_meta_get_structure (meta),
-      "first-frame-pts", &first_pts);
-  gst_structure_set (seen, "frame-pts", G_TYPE_UINT64,
-      gst_cv_analyze_meta_get_frame_pts (meta), "first-frame-pts",
-      G_TYPE_UINT64, first_pts, NULL);
   g_ptr_array_add (user_data, seen);
   return GST_PAD_PROBE_OK;
 }

@@ -596,7 +596,13 @@ GST_START_TEST (test_result_meta_and_message)
           &confidence), caption);
   fail_unless (confidence > 0.0 && confidence <= 1.0);
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), pts0);
+  fail_unless_equals_uint64 (gst_cv_analyze_meta_get_first_frame_pts (meta),
+      pts0);
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_latency (meta), latency);
+  /* The frame's fields are in the shared result: the meta's own structure
+   * holds nothing but the reference, so attaching copies nothing. */
+  fail_unless_equals_int (gst_structure_n_fields (gst_custom_meta_get_structure
+          (meta)), 1);
   tags = gst_cv_analyze_meta_get_tags (meta);
   fail_unless (tags && tags[0] && g_str_equal (tags[0], "red"));
   g_strfreev (tags);
@@ -1080,37 +1086,39 @@ keep_last_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 /* Counts the face and object region metas on @buf, checking their
- * rectangles (divided by @scale) and, if @with_params, their labels. */
+ * rectangles (divided by @scale) and the result entries their ids name. */
 static void
-check_rois (GstBuffer * buf, gint scale, gboolean with_params)
+check_rois (GstBuffer * buf, gint scale)
 {
+  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
   guint faces = 0, objects = 0;
 
+  fail_unless (meta != NULL);
   while ((roi = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstStructure *param = gst_video_region_of_interest_meta_get_param (roi,
-        "cvanalyze/region");
+    const GstStructure *entry = gst_cv_analyze_meta_get_region (meta,
+        roi->roi_type, roi->id);
 
+    fail_unless (entry != NULL, "%s %d names no entry",
+        g_quark_to_string (roi->roi_type), roi->id);
     if (roi->roi_type == g_quark_from_string ("face")) {
       /* faceRectangle 593,160 250x250 in the 1500x1000 image */
       fail_unless (ABS ((gint) roi->x - 593 / scale) <= 1
           && roi->y == 160 / scale && roi->w == 250 / scale
           && roi->h == 250 / scale, "face at %u,%u %ux%u", roi->x, roi->y,
           roi->w, roi->h);
-      if (with_params)
-        fail_unless_equals_string (gst_structure_get_string (param, "gender"),
-            "Male");
+      fail_unless_equals_string (gst_structure_get_string (entry, "gender"),
+          "Male");
       faces++;
     } else if (roi->roi_type == g_quark_from_string ("object")) {
       /* the tree at 0,0 50x50 */
       fail_unless (roi->x == 0 && roi->y == 0 && roi->w == 50 / scale
           && roi->h == 50 / scale);
-      if (with_params)
-        fail_unless_equals_string (gst_structure_get_string (param, "object"),
-            "tree");
+      fail_unless_equals_string (gst_structure_get_string (entry, "object"),
+          "tree");
       objects++;
     }
   }
@@ -1157,11 +1165,10 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
       "Satya Nadella sitting on a bench");
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), 0);
 
-  /* At cvanalyze's output, in 1500x1000 pixels, labelled; after videoscale
-   * halved. (videoscale of GStreamer 1.22 does not carry the parameters of
-   * the ROI meta over: the labels stay in the cvanalyze meta.) */
-  check_rois (last_a, 1, TRUE);
-  check_rois (last, 2, FALSE);
+  /* At cvanalyze's output, in 1500x1000 pixels; after videoscale halved.
+   * Both name their entries of the shared result. */
+  check_rois (last_a, 1);
+  check_rois (last, 2);
 
   gst_buffer_unref (last);
   gst_buffer_unref (last_a);
@@ -1255,6 +1262,104 @@ GST_START_TEST (test_result_shared_not_copied)
 
 GST_END_TEST;
 
+/* Several faces and objects: each region meta's id is the index of its own
+ * entry in the result's faces or objects array, which
+ * gst_cv_analyze_meta_get_region() returns (same rectangle, same label),
+ * and a type or id that names nothing gives NULL. */
+GST_START_TEST (test_region_ids_name_their_entries)
+{
+  static const struct
+  {
+    const gchar *type, *label_field, *label;
+    gint x, y, w, h;
+  } expected[] = {
+    {"face", "gender", "Female", 10, 20, 30, 40},
+    {"face", "gender", "Male", 200, 100, 60, 60},
+    {"object", "object", "cup", 5, 150, 40, 50},
+    {"object", "object", "tree", 250, 0, 70, 120},
+    {"object", "object", "bench", 100, 200, 120, 40},
+  };
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 "
+      "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 mode=exact "
+      "timeout=60000000000 ! fakesink name=sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  GstBuffer *last = NULL;
+  GstCustomMeta *meta;
+  guint found = 0, i;
+  GList *messages;
+
+  cv_local_server_set_canned_body (server, "{\"faces\": ["
+      "{\"age\": 30, \"gender\": \"Female\", \"faceRectangle\": "
+      "{\"left\": 10, \"top\": 20, \"width\": 30, \"height\": 40}},"
+      "{\"age\": 50, \"gender\": \"Male\", \"faceRectangle\": "
+      "{\"left\": 200, \"top\": 100, \"width\": 60, \"height\": 60}}],"
+      "\"objects\": ["
+      "{\"rectangle\": {\"x\": 5, \"y\": 150, \"w\": 40, \"h\": 50}, "
+      "\"object\": \"cup\", \"confidence\": 0.7},"
+      "{\"rectangle\": {\"x\": 250, \"y\": 0, \"w\": 70, \"h\": 120}, "
+      "\"object\": \"tree\", \"confidence\": 0.8},"
+      "{\"rectangle\": {\"x\": 100, \"y\": 200, \"w\": 120, \"h\": 40}, "
+      "\"object\": \"bench\", \"confidence\": 0.9}],"
+      "\"requestId\": \"r1\", \"metadata\": {\"width\": 320, "
+      "\"height\": 240, \"format\": \"Jpeg\"}}");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer, &last,
+      NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_unless (last != NULL);
+  meta = gst_buffer_get_cv_analyze_meta (last);
+  fail_unless (meta != NULL);
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (last, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    const GstStructure *entry = gst_cv_analyze_meta_get_region (meta,
+        roi->roi_type, roi->id);
+    gint x, y, w, h;
+
+    fail_unless (entry != NULL);
+    fail_unless (gst_structure_get (entry, "x", G_TYPE_INT, &x, "y",
+            G_TYPE_INT, &y, "width", G_TYPE_INT, &w, "height", G_TYPE_INT,
+            &h, NULL));
+    /* The region meta is where its entry says (frame = analysed image). */
+    fail_unless (roi->x == (guint) x && roi->y == (guint) y
+        && roi->w == (guint) w && roi->h == (guint) h,
+        "%s %d at %u,%u %ux%u, its entry at %d,%d %dx%d",
+        g_quark_to_string (roi->roi_type), roi->id, roi->x, roi->y, roi->w,
+        roi->h, x, y, w, h);
+    for (i = 0; i < G_N_ELEMENTS (expected); i++) {
+      if (roi->roi_type != g_quark_from_string (expected[i].type)
+          || roi->x != (guint) expected[i].x || roi->y != (guint) expected[i].y)
+        continue;
+      fail_unless_equals_string (gst_structure_get_string (entry,
+              expected[i].label_field), expected[i].label);
+      found |= 1 << i;
+    }
+  }
+  fail_unless_equals_int (found, (1 << G_N_ELEMENTS (expected)) - 1);
+
+  fail_unless (gst_cv_analyze_meta_get_region (meta,
+          g_quark_from_string ("face"), 2) == NULL);
+  fail_unless (gst_cv_analyze_meta_get_region (meta,
+          g_quark_from_string ("object"), -1) == NULL);
+  fail_unless (gst_cv_analyze_meta_get_region (meta,
+          g_quark_from_string ("person"), 0) == NULL);
+  fail_unless (gst_cv_analyze_meta_get_region (meta,
+          g_quark_from_string ("cvanalyze-unknown-type"), 0) == NULL);
+
+  gst_buffer_unref (last);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_suite (void)
 {
@@ -1287,6 +1392,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_tiny_frames_accepted);
   tcase_add_test (tc, test_untimestamped_sampled_by_wall_clock);
   tcase_add_test (tc, test_key_never_logged);
+  tcase_add_test (tc, test_region_ids_name_their_entries);
   return s;
 }
 

@@ -1,0 +1,237 @@
+/* meta-cost: what attaching a result costs per buffer, against the floor
+ * of any per-buffer meta. Times, in one process, on buffers made and freed
+ * in a loop (thread CPU time, median of alternating rounds), the extra
+ * nanoseconds per buffer of:
+ *   - a bare gst_buffer_add_meta() of a meta with an empty init and no
+ *     free or transform: the least any element that attaches a meta can
+ *     cost;
+ *   - a GstMeta of our own holding one reference to the shared result (the
+ *     design of a real GstMetaInfo, which would need a typelib for Python);
+ *   - gst_buffer_add_cv_analyze_meta_shared(): a GstCustomMeta whose
+ *     structure holds only the shared result;
+ *   - the same with six fields copied into it per buffer (before);
+ *   - two region-of-interest metas that refer to the result's entries by
+ *     id, and the same with a copied param each (before).
+ *
+ *   meta-cost [BUFFERS]      (default 200000 per round)
+ *
+ * Copyright (C) 2026 cvanalyze developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdlib.h>
+#include <time.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "gstcvanalyzemeta.h"
+
+#define ROUNDS 5
+
+typedef struct
+{
+  GstMeta meta;
+  GstSample *result;
+} RefMeta;
+
+static GType
+bare_meta_api_get_type (void)
+{
+  static GType type;
+  static const gchar *tags[] = { NULL };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, gst_meta_api_type_register ("BenchBareMetaAPI",
+            tags));
+  return type;
+}
+
+static GType
+ref_meta_api_get_type (void)
+{
+  static GType type;
+  static const gchar *tags[] = { NULL };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, gst_meta_api_type_register ("BenchRefMetaAPI",
+            tags));
+  return type;
+}
+
+static gboolean
+bare_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  return TRUE;
+}
+
+static gboolean
+ref_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  ((RefMeta *) meta)->result = NULL;
+  return TRUE;
+}
+
+static void
+ref_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  g_clear_pointer (&((RefMeta *) meta)->result, gst_sample_unref);
+}
+
+static const GstMetaInfo *bare_info, *ref_info;
+static GstSample *sample;
+static GstStructure *fields, *param;
+static GQuark face_quark;
+
+typedef void (*AttachFunc) (GstBuffer * buf);
+
+static void
+attach_nothing (GstBuffer * buf)
+{
+}
+
+static void
+attach_bare (GstBuffer * buf)
+{
+  gst_buffer_add_meta (buf, bare_info, NULL);
+}
+
+static void
+attach_ref (GstBuffer * buf)
+{
+  RefMeta *meta = (RefMeta *) gst_buffer_add_meta (buf, ref_info, NULL);
+
+  meta->result = gst_sample_ref (sample);
+}
+
+static void
+attach_shared (GstBuffer * buf)
+{
+  gst_buffer_add_cv_analyze_meta_shared (buf, sample, NULL);
+}
+
+static void
+attach_shared_fields (GstBuffer * buf)
+{
+  gst_buffer_add_cv_analyze_meta_shared (buf, sample, fields);
+}
+
+static void
+attach_rois (GstBuffer * buf)
+{
+  gst_buffer_add_video_region_of_interest_meta_id (buf, face_quark, 10, 10,
+      50, 50)->id = 0;
+  gst_buffer_add_video_region_of_interest_meta_id (buf, face_quark, 90, 10,
+      50, 50)->id = 1;
+}
+
+static void
+attach_rois_param (GstBuffer * buf)
+{
+  GstVideoRegionOfInterestMeta *roi;
+
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, face_quark, 10,
+      10, 50, 50);
+  gst_video_region_of_interest_meta_add_param (roi, gst_structure_copy (param));
+  roi = gst_buffer_add_video_region_of_interest_meta_id (buf, face_quark, 90,
+      10, 50, 50);
+  gst_video_region_of_interest_meta_add_param (roi, gst_structure_copy (param));
+}
+
+static gdouble
+thread_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Nanoseconds per buffer of making @n buffers, attaching, freeing them. */
+static gdouble
+time_buffers (AttachFunc attach, guint n)
+{
+  gdouble start = thread_ns ();
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new ();
+
+    attach (buf);
+    gst_buffer_unref (buf);
+  }
+  return (thread_ns () - start) / n;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return (x > y) - (x < y);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct
+  {
+    const gchar *name;
+    AttachFunc attach;
+  } variants[] = {
+    {"nothing", attach_nothing},
+    {"bare-meta", attach_bare},
+    {"ref-meta", attach_ref},
+    {"custom-meta-shared", attach_shared},
+    {"custom-meta-shared+6-fields", attach_shared_fields},
+    {"2-region-metas-by-id", attach_rois},
+    {"2-region-metas-with-param", attach_rois_param},
+  };
+  gdouble ns[G_N_ELEMENTS (variants)][ROUNDS];
+  guint n = argc > 1 ? (guint) atoi (argv[1]) : 200000;
+  guint r, v;
+
+  gst_init (&argc, &argv);
+  gst_cv_analyze_meta_register ();
+  bare_info = gst_meta_register (bare_meta_api_get_type (), "BenchBareMeta",
+      sizeof (GstMeta), bare_meta_init, NULL, NULL);
+  ref_info = gst_meta_register (ref_meta_api_get_type (), "BenchRefMeta",
+      sizeof (RefMeta), ref_meta_init, ref_meta_free, NULL);
+  face_quark = g_quark_from_static_string ("face");
+  sample = gst_sample_new (NULL, NULL, NULL,
+      gst_structure_new ("cvanalyze-result", "caption", G_TYPE_STRING,
+          "a man in a suit", NULL));
+  fields = gst_structure_new ("fields", "frame-pts", G_TYPE_UINT64,
+      G_GUINT64_CONSTANT (0), "first-frame-pts", G_TYPE_UINT64,
+      G_GUINT64_CONSTANT (0), "frame-running-time", G_TYPE_UINT64,
+      G_GUINT64_CONSTANT (0), "latency", G_TYPE_UINT64,
+      G_GUINT64_CONSTANT (1000), "image-width", G_TYPE_INT, 1024,
+      "image-height", G_TYPE_INT, 576, NULL);
+  param = gst_structure_new ("cvanalyze/region", "gender", G_TYPE_STRING,
+      "Male", "confidence", G_TYPE_DOUBLE, 0.9, "age", G_TYPE_INT, 46, NULL);
+
+  for (v = 0; v < G_N_ELEMENTS (variants); v++)
+    time_buffers (variants[v].attach, n / 10);  /* warm-up */
+  for (r = 0; r < ROUNDS; r++)
+    for (v = 0; v < G_N_ELEMENTS (variants); v++)
+      ns[v][r] = time_buffers (variants[v].attach, n);
+  for (v = 0; v < G_N_ELEMENTS (variants); v++)
+    qsort (ns[v], ROUNDS, sizeof (gdouble), compare_doubles);
+
+  g_print ("buffer new+unref: %.0f ns\n", ns[0][ROUNDS / 2]);
+  for (v = 1; v < G_N_ELEMENTS (variants); v++)
+    g_print ("%s: +%.0f ns per buffer\n", variants[v].name,
+        ns[v][ROUNDS / 2] - ns[0][ROUNDS / 2]);
+
+  gst_sample_unref (sample);
+  gst_structure_free (fields);
+  gst_structure_free (param);
+  return 0;
+}
