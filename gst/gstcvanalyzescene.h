@@ -43,13 +43,13 @@ GType gst_cv_analyze_sample_mode_get_type (void);
  * histogram of BINS bins: where in the picture the tones are counts too,
  * not only which tones there are. */
 #define GST_CV_ANALYZE_SCENE_REGIONS 2
-#define GST_CV_ANALYZE_SCENE_BINS 16
+#define GST_CV_ANALYZE_SCENE_BINS 8
 
 /* What a frame is compared by. */
 typedef struct
 {
   guint8 luma[GST_CV_ANALYZE_SCENE_SIDE * GST_CV_ANALYZE_SCENE_SIDE];
-  /* soft-binned: each pixel's weight of 16 split between its two nearest
+  /* soft-binned: each pixel's weight of 256 / BINS split between its two nearest
    * bins, so a small change of tone changes the histogram a little */
   guint16 histogram[GST_CV_ANALYZE_SCENE_REGIONS *
       GST_CV_ANALYZE_SCENE_REGIONS][GST_CV_ANALYZE_SCENE_BINS];
