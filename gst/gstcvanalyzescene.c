@@ -11,7 +11,7 @@
  * sample-mode=scene.
  *
  * A frame becomes a 32x32 luma thumbnail: each thumbnail pixel is the mean
- * of 4x4 pixels spread evenly over its cell of the frame (a strided box
+ * of 2x2 pixels spread evenly over its cell of the frame (a strided box
  * average), read straight from the luma plane of every raw format the
  * element takes (planar, semi-planar and packed YUV, 10-bit YUV, GRAY8) or
  * computed from R, G and B (BT.601 weights); a JPEG is decoded at 1/8

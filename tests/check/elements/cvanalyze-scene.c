@@ -374,6 +374,48 @@ GST_START_TEST (test_static_scene_resent_at_max_interval)
 
 GST_END_TEST;
 
+/* A flushing seek drops the current result, so the first frame after it
+ * starts a scene even in a static picture: sent at once, posted with its
+ * own timestamps (PTS and stream time 4 s, running time 0 in the new
+ * segment) and distance 1. */
+GST_START_TEST (test_flush_starts_a_new_scene)
+{
+  static const Scene still[] = { {"smpte", 200} };
+  GstElement *pipeline = clip_pipeline (still, 1, "I420", NULL,
+      "sample-mode=scene max-interval=0");
+  GList *messages, *changes;
+  GstMessage *after;
+
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_seek (pipeline, 1.0, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+          4 * GST_SECOND, GST_SEEK_TYPE_SET, 6 * GST_SECOND));
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+
+  /* The preroll frame, then the seek's first frame; nothing more in a
+   * static picture. */
+  fail_unless_equals_uint64 (cv_test_get_stat (pipeline, "a", "samples"), 2);
+  fail_unless_equals_uint64 (cv_test_get_stat (pipeline, "a",
+          "scene-changes"), 2);
+  changes = filter_named (messages, "cvanalyze-scene");
+  fail_unless_equals_int (g_list_length (changes), 2);
+  after = g_list_nth_data (changes, 1);
+  fail_unless_equals_uint64 (field (after, "timestamp"), 4 * GST_SECOND);
+  fail_unless_equals_uint64 (field (after, "stream-time"), 4 * GST_SECOND);
+  fail_unless_equals_uint64 (field (after, "running-time"), 0);
+  fail_unless_equals_float (distance (after), 1.0);
+  g_list_free (changes);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_scene_suite (void)
 {
@@ -389,6 +431,7 @@ cvanalyze_scene_suite (void)
   tcase_add_test (tc, test_every_scene_captioned_within_min_interval);
   tcase_add_test (tc, test_min_interval_bounds_a_changing_picture);
   tcase_add_test (tc, test_static_scene_resent_at_max_interval);
+  tcase_add_test (tc, test_flush_starts_a_new_scene);
   return s;
 }
 

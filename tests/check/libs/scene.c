@@ -252,8 +252,8 @@ GST_START_TEST (test_padded_strides)
 GST_END_TEST;
 
 /* The thumbnail averages each cell: a GRAY8 frame of four flat quarters
- * gives those four values; one of fine stripes (two pixels of 0, two of
- * 200, narrower than a cell) gives their mean. 10-bit Y is read as its 8
+ * gives those four values; one of fine stripes (four pixels of 0, four
+ * of 200: one of each in a cell) gives their mean. 10-bit Y is read as its 8
  * top bits. */
 GST_START_TEST (test_thumbnail_is_a_box_average)
 {
@@ -279,10 +279,10 @@ GST_START_TEST (test_thumbnail_is_a_box_average)
       fail_unless_equals_int (t.luma[y * SIDE + x],
           quarters[(y >= SIDE / 2) * 2 + (x >= SIDE / 2)]);
 
-  /* 256 / 32 = 8 pixels a cell, sampled at 4 evenly spread ones. */
+  /* 256 / 32 = 8 pixels a cell, sampled at 2 evenly spread ones. */
   for (y = 0; y < 128; y++)
     for (x = 0; x < 256; x++)
-      p[y * stride + x] = (x / 2) % 2 ? 200 : 0;
+      p[y * stride + x] = (x / 4) % 2 ? 200 : 0;
   fail_unless (gst_cv_analyze_scene_thumb_from_frame (&frame, &t));
   for (x = 0; x < SIDE * SIDE; x++)
     fail_unless_equals_int (t.luma[x], 100);
