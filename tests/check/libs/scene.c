@@ -251,6 +251,32 @@ GST_START_TEST (test_padded_strides)
 
 GST_END_TEST;
 
+/* Checks that a 64x64 frame of @format whose 16-bit Y samples are all
+ * @sample has a thumbnail of 128. */
+static void
+check_flat_16bit (GstVideoFormat format, guint16 sample)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  GstCvAnalyzeSceneThumb t;
+  gint x, y;
+
+  gst_video_info_set_format (&info, format, 64, 64);
+  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
+  for (y = 0; y < 64; y++)
+    for (x = 0; x < 64; x++)
+      ((guint16 *) ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+              y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0)))[x] =
+          GUINT16_TO_LE (sample);
+  fail_unless (gst_cv_analyze_scene_thumb_from_frame (&frame, &t));
+  for (x = 0; x < SIDE * SIDE; x++)
+    fail_unless_equals_int (t.luma[x], 128);
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (buf);
+}
+
 /* The thumbnail averages each cell: a GRAY8 frame of four flat quarters
  * gives those four values; one of fine stripes (four pixels of 0, four
  * of 200: one of each in a cell) gives their mean. 10-bit Y is read as its 8
@@ -290,33 +316,8 @@ GST_START_TEST (test_thumbnail_is_a_box_average)
   gst_buffer_unref (buf);
 
   /* 10-bit: 512 of 1023 is 128 of 255, wherever the bits sit. */
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420_10LE, 64, 64);
-  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
-  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
-  for (y = 0; y < 64; y++)
-    for (x = 0; x < 64; x++)
-      ((guint16 *) ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-              y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0)))[x] =
-          GUINT16_TO_LE (512);
-  fail_unless (gst_cv_analyze_scene_thumb_from_frame (&frame, &t));
-  fail_unless_equals_int (t.luma[0], 128);
-  fail_unless_equals_int (t.luma[SIDE * SIDE - 1], 128);
-  gst_video_frame_unmap (&frame);
-  gst_buffer_unref (buf);
-
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_P010_10LE, 64, 64);
-  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
-  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
-  for (y = 0; y < 64; y++)
-    for (x = 0; x < 64; x++)
-      ((guint16 *) ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-              y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0)))[x] =
-          GUINT16_TO_LE (512 << 6);
-  fail_unless (gst_cv_analyze_scene_thumb_from_frame (&frame, &t));
-  fail_unless_equals_int (t.luma[0], 128);
-  fail_unless_equals_int (t.luma[SIDE * SIDE - 1], 128);
-  gst_video_frame_unmap (&frame);
-  gst_buffer_unref (buf);
+  check_flat_16bit (GST_VIDEO_FORMAT_I420_10LE, 512);
+  check_flat_16bit (GST_VIDEO_FORMAT_P010_10LE, 512 << 6);
 }
 
 GST_END_TEST;
