@@ -286,7 +286,7 @@ gst_cv_analyze_scene_thumb_from_jpeg (GstCvAnalyzeScene * scene,
     const guint8 * data, gsize size, GstCvAnalyzeSceneThumb * thumb,
     GError ** error)
 {
-  gint width, height, subsamp, colorspace, denom, w, h;
+  gint width = 0, height = 0, subsamp, colorspace, denom, w, h;
   LumaSource src = { 0, };
 
   if (!scene->decoder)
@@ -296,7 +296,7 @@ gst_cv_analyze_scene_thumb_from_jpeg (GstCvAnalyzeScene * scene,
         "could not create a JPEG decoder: %s", tjGetErrorStr2 (NULL));
     return FALSE;
   }
-  /* A header of tables only reads as success, with no size. */
+  /* A header of tables only reads as success, and sets no size. */
   if (size > G_MAXULONG || tjDecompressHeader3 (scene->decoder, data, size,
           &width, &height, &subsamp, &colorspace) != 0 || width <= 0
       || height <= 0) {
