@@ -376,6 +376,34 @@ GST_START_TEST (test_static_scene_resent_at_max_interval)
 
 GST_END_TEST;
 
+/* mode=exact with scene mode: only the shots' first frames are sent and
+ * held for their results, so every one of the clip's 160 frames carries
+ * a result, from the very first. */
+GST_START_TEST (test_exact_mode_scene_results_on_every_frame)
+{
+  GstElement *pipeline = clip_pipeline (cuts, G_N_ELEMENTS (cuts), "I420",
+      NULL, "sample-mode=scene max-interval=0 mode=exact"), *sink;
+  GstPad *pad;
+  GList *messages;
+  guint requests, counts[2] = { 0, 0 };
+
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, counts, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  messages = run_counting (pipeline, &requests);
+  fail_unless_equals_int (requests, 4);
+  check_scene_messages (messages, cuts, G_N_ELEMENTS (cuts));
+  check_one_result_per_scene (messages, cuts, G_N_ELEMENTS (cuts));
+  fail_unless_equals_int (counts[0], 160);
+  fail_unless_equals_int (counts[1], 0);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* A flushing seek drops the current result, so the first frame after it
  * starts a scene even in a static picture: sent at once, posted with its
  * own timestamps (PTS and stream time 4 s, running time 0 in the new
@@ -434,6 +462,7 @@ cvanalyze_scene_suite (void)
   tcase_add_test (tc, test_min_interval_bounds_a_changing_picture);
   tcase_add_test (tc, test_static_scene_resent_at_max_interval);
   tcase_add_test (tc, test_flush_starts_a_new_scene);
+  tcase_add_test (tc, test_exact_mode_scene_results_on_every_frame);
   return s;
 }
 
