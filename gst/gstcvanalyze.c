@@ -136,6 +136,10 @@
  * |[
  * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
  * ]| Records a camera with its captions as a subtitle track.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
+ * ]| Looks at a camera four times a second, and captions it only when the
+ * view has changed: at most once a second, and at least once a minute.
  *
  * Since: 0.1
  */
