@@ -161,11 +161,11 @@ make_histograms (GstCvAnalyzeSceneThumb * thumb)
       gint pos = (gint) thumb->luma[y * SIDE + x] - BIN_WIDTH / 2;
       gint low = pos / BIN_WIDTH, high_weight = pos % BIN_WIDTH;
 
-      if (pos < 0)
+      if (pos < 0) {
         h[0] += BIN_WIDTH;
-      else if (low >= BINS - 1)
+      } else if (low >= BINS - 1) {
         h[BINS - 1] += BIN_WIDTH;
-      else {
+      } else {
         h[low] += BIN_WIDTH - high_weight;
         h[low + 1] += high_weight;
       }
