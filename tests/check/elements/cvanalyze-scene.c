@@ -446,6 +446,60 @@ GST_START_TEST (test_flush_starts_a_new_scene)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+cut_to_red (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  /* Set on the streaming thread: the frame after this one is red. */
+  if (GST_BUFFER_PTS (buf) + FRAME >= GST_SECOND / 2) {
+    gst_util_set_object_arg (G_OBJECT (user_data), "pattern", "red");
+    return GST_PAD_PROBE_REMOVE;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Live, with a service slower than the cut: the first frame of the red
+ * shot (0.5 s) finds the only slot busy (the server answers after 1.5 s)
+ * and is skipped, which does not make it the picture later frames are
+ * compared with, so the red shot is still sent once the slot is free: two
+ * requests, the second a red frame. */
+GST_START_TEST (test_live_scene_change_skipped_is_sent_later)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc name=src "
+      "is-live=true num-buffers=60 pattern=smpte ! video/x-raw,format=I420,"
+      "width=320,height=240,framerate=20/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=250000000 sample-mode=scene "
+      "max-interval=0 ! fakesink sync=false"), *src;
+  GstPad *pad;
+  GList *messages, *results, *changes;
+  guint requests;
+
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, cut_to_red, src, NULL);
+  gst_object_unref (pad);
+  cv_local_server_set_delay (server, 1500);
+  messages = run_counting (pipeline, &requests);
+  fail_unless_equals_int (requests, 2);
+  fail_unless (cv_test_get_stat (pipeline, "a", "skipped") >= 1);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 2);
+  fail_unless (strstr (gst_structure_get_string (gst_message_get_structure
+              (g_list_nth_data (results, 1)), "caption"), "red"));
+  changes = filter_named (messages, "cvanalyze-scene");
+  fail_unless_equals_int (g_list_length (changes), 2);
+  fail_unless (field (g_list_nth_data (changes, 1), "running-time") >
+      GST_SECOND / 2);
+  g_list_free (changes);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_scene_suite (void)
 {
@@ -463,6 +517,7 @@ cvanalyze_scene_suite (void)
   tcase_add_test (tc, test_static_scene_resent_at_max_interval);
   tcase_add_test (tc, test_flush_starts_a_new_scene);
   tcase_add_test (tc, test_exact_mode_scene_results_on_every_frame);
+  tcase_add_test (tc, test_live_scene_change_skipped_is_sent_later);
   return s;
 }
 
