@@ -329,6 +329,19 @@ count_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Counts, in @counts, the buffers reaching the element "sink" with a
+ * result, and those without one after the first with one. */
+static void
+count_meta_at_sink (GstElement * pipeline, guint * counts)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, counts, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+}
+
 /* A static scene (10 s of one YUY2 picture, as a camera gives it) is sent
  * at the start and again every max-interval (2 s): 5 requests where
  * interval mode sends 40, at running times 0, 2, 4, 6 and 8 s; it is one
@@ -337,8 +350,7 @@ count_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 GST_START_TEST (test_static_scene_resent_at_max_interval)
 {
   static const Scene still[] = { {"smpte", 200} };
-  GstElement *pipeline, *sink;
-  GstPad *pad;
+  GstElement *pipeline;
   GList *messages, *results, *l;
   guint requests, i, counts[2] = { 0, 0 };
 
@@ -349,11 +361,7 @@ GST_START_TEST (test_static_scene_resent_at_max_interval)
 
   pipeline = clip_pipeline (still, 1, "YUY2", NULL,
       "sample-mode=scene max-interval=2000000000");
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, counts, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (sink);
+  count_meta_at_sink (pipeline, counts);
   messages = run_counting (pipeline, &requests);
   fail_unless_equals_int (requests, 5);
   results = cv_test_filter_results (messages);
@@ -382,16 +390,11 @@ GST_END_TEST;
 GST_START_TEST (test_exact_mode_scene_results_on_every_frame)
 {
   GstElement *pipeline = clip_pipeline (cuts, G_N_ELEMENTS (cuts), "I420",
-      NULL, "sample-mode=scene max-interval=0 mode=exact"), *sink;
-  GstPad *pad;
+      NULL, "sample-mode=scene max-interval=0 mode=exact");
   GList *messages;
   guint requests, counts[2] = { 0, 0 };
 
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_meta, counts, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (sink);
+  count_meta_at_sink (pipeline, counts);
   messages = run_counting (pipeline, &requests);
   fail_unless_equals_int (requests, 4);
   check_scene_messages (messages, cuts, G_N_ELEMENTS (cuts));
