@@ -11,7 +11,7 @@
  * sample-mode=scene.
  *
  * A frame becomes a 32x32 luma thumbnail: each thumbnail pixel is the mean
- * of 4x4 pixels spread evenly over its cell of the frame (a strided box
+ * of 2x2 pixels spread evenly over its cell of the frame (a strided box
  * average), read straight from the luma plane of every raw format the
  * element takes (planar, semi-planar and packed YUV, 10-bit YUV, GRAY8) or
  * computed from R, G and B (BT.601 weights); a JPEG is decoded at 1/8
@@ -19,14 +19,15 @@
  * then thumbnailed the same way. So a check costs the same for any frame
  * size, a JPEG's entropy decoding aside.
  *
- * The thumbnail is cut into 2x2 regions, each with a 16-bin luma
+ * The thumbnail is cut into 2x2 regions, each with an 8-bin luma
  * histogram, soft-binned (a pixel's weight split between its two nearest
  * bins, so a slight change of light moves the histogram slightly, not by
  * whole bins). The distance of two frames is the mean over the regions of
  * the total variation distance of their histograms (half the L1 distance
  * of the normalised histograms): 0 for frames alike, 1 for frames that
  * share no tone in any region, and about the fraction of the picture that
- * changed in between. Regional rather than global, so that a cut between
+ * changed in between (where the new content has tones of its own; a
+ * uniform change of light by d levels counts d/32 at most). Regional rather than global, so that a cut between
  * two shots of the same tones laid out differently still counts; a
  * histogram rather than pixel differences, so that noise, small motion
  * and a shaking camera count little.
@@ -160,11 +161,11 @@ make_histograms (GstCvAnalyzeSceneThumb * thumb)
       gint pos = (gint) thumb->luma[y * SIDE + x] - BIN_WIDTH / 2;
       gint low = pos / BIN_WIDTH, high_weight = pos % BIN_WIDTH;
 
-      if (pos < 0)
+      if (pos < 0) {
         h[0] += BIN_WIDTH;
-      else if (low >= BINS - 1)
+      } else if (low >= BINS - 1) {
         h[BINS - 1] += BIN_WIDTH;
-      else {
+      } else {
         h[low] += BIN_WIDTH - high_weight;
         h[low + 1] += high_weight;
       }
@@ -285,18 +286,24 @@ gst_cv_analyze_scene_thumb_from_jpeg (GstCvAnalyzeScene * scene,
     const guint8 * data, gsize size, GstCvAnalyzeSceneThumb * thumb,
     GError ** error)
 {
-  gint width, height, subsamp, colorspace, denom, w, h;
+  gint width = 0, height = 0, subsamp, colorspace, denom, w, h;
   LumaSource src = { 0, };
 
   if (!scene->decoder)
     scene->decoder = tjInitDecompress ();
-  if (!scene->decoder || size > G_MAXULONG ||
-      tjDecompressHeader3 (scene->decoder, data, size, &width, &height,
-          &subsamp, &colorspace) != 0) {
+  if (!scene->decoder) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        "not a JPEG TurboJPEG can read: %s", scene->decoder ?
-        tjGetErrorStr2 (scene->decoder) : "no decoder");
+        "could not create a JPEG decoder: %s", tjGetErrorStr2 (NULL));
     return FALSE;
+  }
+  /* A header of tables only reads as success, and sets no size. */
+  if (size > G_MAXULONG || tjDecompressHeader3 (scene->decoder, data, size,
+          &width, &height, &subsamp, &colorspace) != 0 || width <= 0
+      || height <= 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "not a JPEG TurboJPEG can read: %s", tjGetErrorStr2
+        (scene->decoder));
+    goto failed;
   }
   denom = pick_denominator (width, height);
   w = (width + denom - 1) / denom;
@@ -313,13 +320,14 @@ gst_cv_analyze_scene_thumb_from_jpeg (GstCvAnalyzeScene * scene,
   }
   /* Grey output from a YCbCr JPEG is its Y component alone: the chroma is
    * entropy-decoded (it must be, to find the next block) but never
-   * transformed or converted. */
+   * transformed or converted. A warning (data cut short, say) leaves a
+   * picture that is still worth comparing. */
   if (tjDecompress2 (scene->decoder, data, size, scene->scratch, w, w, h,
           TJPF_GRAY, 0) != 0
       && tjGetErrorCode (scene->decoder) == TJERR_FATAL) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
         "JPEG does not decode: %s", tjGetErrorStr2 (scene->decoder));
-    return FALSE;
+    goto failed;
   }
   src.kind = LUMA_8;
   src.data[0] = scene->scratch;
@@ -329,6 +337,13 @@ gst_cv_analyze_scene_thumb_from_jpeg (GstCvAnalyzeScene * scene,
   src.height = h;
   thumb_from_source (&src, thumb);
   return TRUE;
+
+failed:
+  /* libjpeg-turbo 2.1 leaves a handle that failed on a header unable to
+   * read the next, valid JPEG ("Bogus marker length"): start afresh. */
+  tjDestroy (scene->decoder);
+  scene->decoder = NULL;
+  return FALSE;
 }
 
 /**
