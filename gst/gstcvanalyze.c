@@ -650,7 +650,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * Color, Adult, Objects, Brands (default Description,Tags), and Read:
    * the text in the frame, by the asynchronous Read API, called after
    * Analyze (or alone, when Read is the only feature) and polled about
-   * once a second within #GstCvAnalyze:timeout.
+   * once a second within #GstCvAnalyze:timeout; and AreaOfInterest: the
+   * box of the frame's most important area, by the areaOfInterest API
+   * (after Analyze, before Read), as the result's smart crop and a region
+   * of type `crop`.
    * azure-image-analysis: caption, denseCaptions, tags, objects, read,
    * people, smartCrops (default caption,tags). openai, azure-openai:
    * caption, tags, text (the text visible in the frame; default caption).
@@ -661,7 +664,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_string ("features", "Features",
           "Comma-separated features to ask for, the service's names. "
           "azure-cv: Categories, Tags, Description, Faces, ImageType, "
-          "Color, Adult, Objects, Brands, Read (text, by the Read API); "
+          "Color, Adult, Objects, Brands, Read (text, by the Read API), "
+          "AreaOfInterest (a crop box); "
           "azure-image-analysis: caption, "
           "denseCaptions, tags, objects, read, people, smartCrops; openai, "
           "azure-openai: caption, tags, text. Unset: the service's default",

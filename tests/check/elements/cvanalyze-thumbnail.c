@@ -364,67 +364,92 @@ keep_analysed_buffer (GstPad * pad, GstPadProbeInfo * info,
   return GST_PAD_PROBE_OK;
 }
 
-/* Proves smart crops land as regions of type "crop" in the buffer's
- * pixels: a 320x240 frame sent as a 160x120 JPEG (max-dimension; exact
- * mode, so that the analysed frame carries its result) gets
- * the service's box doubled, over the white square it framed; and the
- * thumbnail's "crop" (also in the frame's pixels) frames it too. */
-GST_START_TEST (test_crop_regions_in_buffer_pixels)
+/* A white 40x40 square at (240, 100) of a black 320x240 frame, sent as a
+ * 160x120 JPEG (max-dimension) in exact mode (so that the analysed frame
+ * carries its result), through cvanalyze with @props. Returns the first
+ * buffer with a result and the run's messages. */
+static GstBuffer *
+analyse_square (const gchar * props, GList ** messages)
 {
-  GstElement *pipeline = make_pipeline ("compositor name=mix background=black "
+  gchar *desc = g_strdup_printf ("compositor name=mix background=black "
       "sink_1::xpos=240 sink_1::ypos=100 ! video/x-raw,width=320,height=240 ! "
-      "cvanalyze name=a api=azure-image-analysis endpoint=ENDPOINT key=KEY "
-      "features=caption,smartCrops smartcrops-aspect-ratios=1 mode=exact "
-      "max-dimension=160 thumbnail-width=50 thumbnail-height=50 ! "
-      "fakesink name=sink "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY max-dimension=160 "
+      "mode=exact %s ! fakesink name=sink "
       "videotestsrc pattern=black num-buffers=5 ! "
       "video/x-raw,width=320,height=240,framerate=10/1 ! mix.sink_0 "
       "videotestsrc pattern=white num-buffers=5 ! "
-      "video/x-raw,width=40,height=40,framerate=10/1 ! mix.sink_1");
+      "video/x-raw,width=40,height=40,framerate=10/1 ! mix.sink_1", props);
+  GstElement *pipeline = make_pipeline (desc);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
-  GstBuffer *last = NULL;
-  GList *messages, *thumbs;
-  GstVideoRegionOfInterestMeta *roi = NULL, *r;
-  const GstStructure *result, *box, *crop;
-  gpointer state = NULL;
-  gint bx, by, bw, bh, cx, cy, cw, ch;
-  GstCustomMeta *meta;
-  guint8 *rgb;
-  Colour mean;
+  GstBuffer *analysed = NULL;
 
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_analysed_buffer,
-      &last, NULL);
-  messages = cv_test_run_pipeline (pipeline);
-  fail_unless (last != NULL);
+      &analysed, NULL);
+  *messages = cv_test_run_pipeline (pipeline);
+  fail_unless (analysed != NULL, "no buffer with a result");
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (desc);
+  return analysed;
+}
 
-  meta = gst_buffer_get_cv_analyze_meta (last);
+/* The buffer's one region of type crop must be the result's smart crop
+ * (in the 160x120 JPEG's pixels) doubled, and hold the square. */
+static void
+assert_crop_region (GstBuffer * buffer)
+{
+  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buffer);
+  GstVideoRegionOfInterestMeta *roi = NULL, *r;
+  const GstStructure *box;
+  gpointer state = NULL;
+  gint bx, by, bw, bh;
+
   fail_unless (meta != NULL);
-  result = gst_cv_analyze_meta_get_result (meta);
-  box = gst_value_get_structure (gst_value_array_get_value
-      (gst_structure_get_value (result, "smart-crops"), 0));
+  while ((r = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered
+          (buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (r->roi_type == g_quark_from_string ("crop")) {
+      fail_unless (roi == NULL, "two crop regions");
+      roi = r;
+    }
+  }
+  fail_unless (roi != NULL, "no crop region");
+  /* It refers to its entry in the result. */
+  box = gst_cv_analyze_meta_get_region (meta, roi->roi_type, roi->id);
+  fail_unless (box != NULL);
   fail_unless (gst_structure_get (box, "x", G_TYPE_INT, &bx, "y", G_TYPE_INT,
           &by, "width", G_TYPE_INT, &bw, "height", G_TYPE_INT, &bh, NULL));
-  /* The largest square of the 160x120 JPEG, over the square (at 120,50). */
-  fail_unless_equals_int (bw, 120);
-  fail_unless_equals_int (bh, 120);
-  fail_unless (bx <= 120 && bx + bw >= 140, "box at %d", bx);
-
-  while ((r = (GstVideoRegionOfInterestMeta *) gst_buffer_iterate_meta_filtered
-          (last, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
-    if (r->roi_type == g_quark_from_string ("crop"))
-      roi = r;
-  fail_unless (roi != NULL, "no crop region");
+  fail_unless (bx <= 120 && bx + bw >= 140 && by <= 50 && by + bh >= 70,
+      "box %d,%d %dx%d misses the square", bx, by, bw, bh);
   fail_unless_equals_int (roi->x, bx * 2);
   fail_unless_equals_int (roi->y, by * 2);
   fail_unless_equals_int (roi->w, bw * 2);
   fail_unless_equals_int (roi->h, bh * 2);
+}
 
-  /* The thumbnail frames the white square: brighter than the frame. */
+/* Proves Image Analysis 4.0's smart crops land as regions of type "crop"
+ * in the buffer's pixels (the service's box doubled, over the square it
+ * framed), and the thumbnail cut from its own smart crop frames the
+ * square too, its "crop" in the frame's pixels. */
+GST_START_TEST (test_crop_regions_in_buffer_pixels)
+{
+  GList *messages, *thumbs;
+  GstBuffer *analysed = analyse_square ("api=azure-image-analysis "
+      "features=caption,smartCrops smartcrops-aspect-ratios=1 "
+      "thumbnail-width=50 thumbnail-height=50", &messages);
+  const GstStructure *crop;
+  gint cx, cy, cw, ch;
+  guint8 *rgb;
+  Colour mean;
+
+  assert_crop_region (analysed);
+
   thumbs = filter (messages, "cvanalyze-thumbnail");
   fail_unless_equals_int (g_list_length (thumbs), 1);
   g_bytes_unref (thumbnail_jpeg (thumbs->data, 50, 50, &rgb));
   mean_colour (rgb, 50, 50, &mean);
+  /* Brighter than the whole frame's 2.8 % of white would make it. */
   fail_unless (mean.r > 255 * 40 * 40 / (240 * 240) / 2, "mean %u", mean.r);
   crop = gst_value_get_structure (gst_structure_get_value
       (gst_message_get_structure (thumbs->data), "crop"));
@@ -437,11 +462,34 @@ GST_START_TEST (test_crop_regions_in_buffer_pixels)
 
   g_free (rgb);
   g_list_free (thumbs);
-  gst_buffer_unref (last);
-  gst_object_unref (pad);
-  gst_object_unref (sink);
+  gst_buffer_unref (analysed);
   cv_test_free_messages (messages);
-  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Proves AreaOfInterest in azure-cv's features asks areaOfInterest after
+ * Analyze, and its box lands as the region of type "crop", in the
+ * buffer's pixels, around the square the local server's rule finds. */
+GST_START_TEST (test_area_of_interest_region)
+{
+  GList *messages;
+  GstBuffer *analysed = analyse_square ("features=Description,AreaOfInterest",
+      &messages);
+  guint i, areas = 0;
+
+  assert_crop_region (analysed);
+  fail_unless (cv_test_find_message (messages, GST_MESSAGE_WARNING) == NULL);
+  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    areas += g_str_equal (req->path, "/vision/v3.2/areaOfInterest");
+    cv_local_server_request_free (req);
+  }
+  fail_unless (areas >= 1);
+
+  gst_buffer_unref (analysed);
+  cv_test_free_messages (messages);
 }
 
 GST_END_TEST;
@@ -774,6 +822,7 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_thumbnail_per_scene_into_files);
   tcase_add_test (tc, test_thumbnail_per_interval_image_analysis);
   tcase_add_test (tc, test_crop_regions_in_buffer_pixels);
+  tcase_add_test (tc, test_area_of_interest_region);
   tcase_add_test (tc, test_refused_size_warns);
   tcase_add_test (tc, test_unwritable_location_warns);
   tcase_add_test (tc, test_bad_settings_refused);

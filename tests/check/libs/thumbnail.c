@@ -177,6 +177,76 @@ GST_START_TEST (test_image_analysis_thumbnail_reply)
 
 GST_END_TEST;
 
+/* Proves AreaOfInterest in azure-cv's features is a step after Analyze:
+ * its request goes to areaOfInterest, and its box joins Analyze's result
+ * as the one smart crop; a failed one keeps Analyze's result. */
+GST_START_TEST (test_area_of_interest_step)
+{
+  GstCvAnalyzeServiceSettings s = settings_for (GST_CV_ANALYZE_API_AZURE_CV);
+  GstCvAnalyzeService *service;
+  GstCvAnalyzeImage image = { g_bytes_new_static (jpeg_start,
+        sizeof (jpeg_start)), 64, 64
+  };
+  GstCvAnalyzeRequestInput input = { &image, 1, NULL, 0, 0, 0 };
+  GstCvAnalyzeHttpRequest *req;
+  GstCvAnalyzeReply reply;
+  const gchar *analysis = "{\"description\":{\"tags\":[],\"captions\":[{"
+      "\"text\":\"a cat\",\"confidence\":0.9}]},\"requestId\":\"1\","
+      "\"metadata\":{\"width\":64,\"height\":64,\"format\":\"Jpeg\"}}";
+  const gchar *area = "{\"areaOfInterest\":{\"h\":40,\"w\":20,\"x\":30,"
+      "\"y\":4},\"requestId\":\"2\",\"metadata\":{\"width\":64,"
+      "\"height\":64,\"format\":\"Jpeg\"},\"modelVersion\":\"2021-04-01\"}";
+  const GstStructure *crop;
+  GstStructure *partial;
+  gdouble ratio = 0;
+  gint x = 0, h = 0;
+
+  s.features = "Description,areaofinterest";
+  service = gst_cv_analyze_service_new (&s, NULL, NULL);
+  fail_unless (service != NULL);
+  req = gst_cv_analyze_service_build_request (service, &input);
+  fail_unless (strstr (req->url, "/vision/v3.2/analyze?"));
+  fail_if (strstr (req->url, "rea"), "%s", req->url);
+  gst_cv_analyze_http_request_free (req);
+  input.step = 1;
+  req = gst_cv_analyze_service_build_request (service, &input);
+  fail_unless_equals_string (req->url, "https://res.cognitiveservices."
+      "azure.com/vision/v3.2/areaOfInterest?model-version=latest");
+  gst_cv_analyze_http_request_free (req);
+
+  gst_cv_analyze_service_handle_reply (service, 0, NULL, NULL, 200, analysis,
+      strlen (analysis), &reply);
+  fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_NEXT);
+  partial = g_steal_pointer (&reply.result);
+  gst_cv_analyze_reply_clear (&reply);
+
+  gst_cv_analyze_service_handle_reply (service, 1, NULL,
+      gst_structure_copy (partial), 200, area, strlen (area), &reply);
+  fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESULT);
+  fail_unless_equals_string (gst_structure_get_string (reply.result,
+          "caption"), "a cat");
+  crop = gst_value_get_structure (gst_value_array_get_value
+      (gst_structure_get_value (reply.result, "smart-crops"), 0));
+  fail_unless (gst_structure_get (crop, "x", G_TYPE_INT, &x, "height",
+          G_TYPE_INT, &h, "aspect-ratio", G_TYPE_DOUBLE, &ratio, NULL));
+  fail_unless (x == 30 && h == 40 && ratio == 0.5);
+  gst_cv_analyze_reply_clear (&reply);
+
+  /* A refused one keeps what Analyze found, with a warning. */
+  gst_cv_analyze_service_handle_reply (service, 1, NULL, partial, 500,
+      "{}", 2, &reply);
+  fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_RESULT);
+  fail_unless_equals_string (gst_structure_get_string (reply.result,
+          "caption"), "a cat");
+  fail_unless (reply.advice != NULL);
+  gst_cv_analyze_reply_clear (&reply);
+
+  gst_cv_analyze_service_free (service);
+  g_bytes_unref (image.jpeg);
+}
+
+GST_END_TEST;
+
 /* A 320x240 black JPEG (4:2:0) with a white 40x40 square at (241, 101). */
 static GBytes *
 square_jpeg (void)
@@ -303,6 +373,7 @@ thumbnail_suite (void)
   tcase_add_test (tc, test_chat_services_have_none);
   tcase_add_test (tc, test_azure_cv_thumbnail_replies);
   tcase_add_test (tc, test_image_analysis_thumbnail_reply);
+  tcase_add_test (tc, test_area_of_interest_step);
   tcase_add_test (tc, test_crop_jpeg);
   tcase_add_test (tc, test_fit_box);
   suite_add_tcase (s, tc);
