@@ -1488,22 +1488,34 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
   gst_cv_analyze_frame_free (drop_thumbnail);
 }
 
+/* Waits until nothing is between submit and outcome (or, @thumbnail_only,
+ * no thumbnail), or the timeout passes, or the client is flushed. */
+static gboolean
+wait_until_idle (GstCvAnalyzeClient * self, GstClockTime timeout,
+    gboolean thumbnail_only)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  gboolean idle;
+
+  g_mutex_lock (&self->lock);
+  for (;;) {
+    idle = !self->thumbnail_busy && (thumbnail_only || self->in_flight == 0);
+    if (idle || self->flushing
+        || !g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  }
+  idle = !self->thumbnail_busy && (thumbnail_only || self->in_flight == 0);
+  g_mutex_unlock (&self->lock);
+  return idle;
+}
+
 /* Waits until every submitted frame (thumbnails too) has had its outcome
  * delivered, or the timeout passes, or the client is flushed. */
 gboolean
 gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * self,
     GstClockTime timeout)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
-  gboolean idle;
-
-  g_mutex_lock (&self->lock);
-  while ((self->in_flight > 0 || self->thumbnail_busy) && !self->flushing)
-    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
-      break;
-  idle = (self->in_flight == 0 && !self->thumbnail_busy);
-  g_mutex_unlock (&self->lock);
-  return idle;
+  return wait_until_idle (self, timeout, FALSE);
 }
 
 /* Waits until no thumbnail is pending (its outcome delivered), or the
@@ -1512,16 +1524,7 @@ gboolean
 gst_cv_analyze_client_wait_thumbnail (GstCvAnalyzeClient * self,
     GstClockTime timeout)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
-  gboolean idle;
-
-  g_mutex_lock (&self->lock);
-  while (self->thumbnail_busy && !self->flushing)
-    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
-      break;
-  idle = !self->thumbnail_busy;
-  g_mutex_unlock (&self->lock);
-  return idle;
+  return wait_until_idle (self, timeout, TRUE);
 }
 
 guint64

@@ -151,17 +151,7 @@ parse_aspect_ratios (const gchar * list, gdouble * ratios, guint * n)
 static void
 add_box (JsonBuilder * b, CvBox box)
 {
-  json_builder_set_member_name (b, "boundingBox");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "x");
-  json_builder_add_int_value (b, box.x);
-  json_builder_set_member_name (b, "y");
-  json_builder_add_int_value (b, box.y);
-  json_builder_set_member_name (b, "w");
-  json_builder_add_int_value (b, box.w);
-  json_builder_set_member_name (b, "h");
-  json_builder_add_int_value (b, box.h);
-  json_builder_end_object (b);
+  cv_thumbnail_add_box (b, "boundingBox", box);
 }
 
 static void

@@ -379,8 +379,9 @@ generate_thumbnail (const CvReplyContext * ctx)
   return cv_reply_new_binary (ctx, "image/jpeg", thumbnail);
 }
 
-static void
-add_box (JsonBuilder * b, const gchar * name, CvBox box)
+/* "@name": {"x","y","w","h"}, as Azure writes its boxes. */
+void
+cv_thumbnail_add_box (JsonBuilder * b, const gchar * name, CvBox box)
 {
   json_builder_set_member_name (b, name);
   json_builder_begin_object (b);
@@ -418,7 +419,8 @@ area_of_interest (const CvReplyContext * ctx)
 
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_box (b, "areaOfInterest", cv_thumbnail_area_of_interest (&image));
+  cv_thumbnail_add_box (b, "areaOfInterest",
+      cv_thumbnail_area_of_interest (&image));
   json_builder_set_member_name (b, "requestId");
   json_builder_add_string_value (b, ctx->request_id);
   json_builder_set_member_name (b, "metadata");

@@ -63,6 +63,8 @@ CvBox cv_thumbnail_salient_crop (const CvDecodedImage * image, gdouble ratio);
 
 CvBox cv_thumbnail_area_of_interest (const CvDecodedImage * image);
 
+void cv_thumbnail_add_box (JsonBuilder * b, const gchar * name, CvBox box);
+
 GBytes *cv_thumbnail_generate (const guint8 * data, gsize size,
     guint width, guint height, gboolean smart, GError ** error);
 

@@ -106,24 +106,37 @@ warnings (GList * messages)
   return out;
 }
 
-static GstStructure *
-stats_of (GstElement * pipeline)
-{
-  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
-  GstStructure *stats = NULL;
+/* The element's stat @name after the run. */
+#define STAT(pipeline, name) cv_test_get_stat (pipeline, "a", name)
 
-  g_object_get (a, "stats", &stats, NULL);
-  gst_object_unref (a);
-  return stats;
+/* Fails on any warning among @messages, saying it. */
+static void
+assert_no_warning (GList * messages)
+{
+  GstMessage *w = cv_test_find_message (messages, GST_MESSAGE_WARNING);
+  gchar *text = w ? cv_test_message_text (w, NULL) : NULL;
+
+  fail_unless (w == NULL, "unexpected warning: %s", text);
+  g_free (text);
 }
 
-static guint64
-stat_value (const GstStructure * stats, const gchar * name)
+/* The requests the server received whose path ends with @suffix. */
+static GPtrArray *
+requests_to (const gchar * suffix)
 {
-  guint64 v = 0;
+  GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      cv_local_server_request_free);
+  guint i;
 
-  fail_unless (gst_structure_get_uint64 (stats, name, &v), "no %s", name);
-  return v;
+  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    if (g_str_has_suffix (req->path, suffix))
+      g_ptr_array_add (found, req);
+    else
+      cv_local_server_request_free (req);
+  }
+  return found;
 }
 
 /* The JPEG of a thumbnail message's sample, which must be @width x
@@ -268,38 +281,31 @@ GST_START_TEST (test_thumbnail_per_scene_into_files)
       "endpoint=ENDPOINT key=KEY sample-mode=scene interval=500000000 "
       "thumbnail-width=64 thumbnail-height=48 "
       "thumbnail-location=DIR/thumb-%05d.jpg ! fakesink" SCENES);
-  GList *messages = cv_test_run_pipeline (pipeline), *w;
-  GstStructure *stats = stats_of (pipeline);
-  guint i, thumbnail_requests = 0;
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GPtrArray *thumbnails = requests_to ("/generateThumbnail");
+  guint i;
 
-  w = warnings (messages);
-  fail_unless (w == NULL, "unexpected warning: %s",
-      w ? cv_test_message_text (w->data, NULL) : "");
+  assert_no_warning (messages);
   assert_one_thumbnail_per_scene (messages, 64, 48);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 3);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails-skipped"), 0);
-  fail_unless_equals_uint64 (stat_value (stats, "scene-changes"), 3);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails"), 3);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails-skipped"), 0);
+  fail_unless_equals_uint64 (STAT (pipeline, "scene-changes"), 3);
 
   /* Each was a generateThumbnail with the size asked for, smart. */
-  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
-    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+  fail_unless_equals_int (thumbnails->len, 3);
+  for (i = 0; i < thumbnails->len; i++) {
+    CvLocalServerRequest *req = g_ptr_array_index (thumbnails, i);
 
-    if (g_str_has_suffix (req->path, "/generateThumbnail")) {
-      thumbnail_requests++;
-      fail_unless_equals_string (req->path, "/vision/v3.2/generateThumbnail");
-      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
-              "width"), "64");
-      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
-              "height"), "48");
-      fail_unless_equals_string (g_hash_table_lookup (req->query_params,
-              "smartCropping"), "true");
-    }
-    cv_local_server_request_free (req);
+    fail_unless_equals_string (req->path, "/vision/v3.2/generateThumbnail");
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "width"), "64");
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "height"), "48");
+    fail_unless_equals_string (g_hash_table_lookup (req->query_params,
+            "smartCropping"), "true");
   }
-  fail_unless_equals_int (thumbnail_requests, 3);
 
-  gst_structure_free (stats);
-  g_list_free (w);
+  g_ptr_array_unref (thumbnails);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -317,34 +323,29 @@ GST_START_TEST (test_thumbnail_per_interval_image_analysis)
       "interval=500000000 thumbnail-interval=2000000000 "
       "thumbnail-width=40 thumbnail-height=80 "
       "thumbnail-location=DIR/thumb-%05d.jpg ! fakesink" SCENES);
-  GList *messages = cv_test_run_pipeline (pipeline), *w;
-  GstStructure *stats = stats_of (pipeline);
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GPtrArray *analyses = requests_to (":analyze");
   guint i, crops = 0;
 
-  w = warnings (messages);
-  fail_unless (w == NULL, "unexpected warning: %s",
-      w ? cv_test_message_text (w->data, NULL) : "");
+  assert_no_warning (messages);
   assert_one_thumbnail_per_scene (messages, 40, 80);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 3);
-  fail_unless_equals_uint64 (stat_value (stats, "samples"), 12);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails"), 3);
+  fail_unless_equals_uint64 (STAT (pipeline, "samples"), 12);
 
   /* smartCrops alone, of the thumbnail's ratio brought into 0.75..1.8. */
-  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
-    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
-    const gchar *features = g_hash_table_lookup (req->query_params,
-        "features");
+  for (i = 0; i < analyses->len; i++) {
+    CvLocalServerRequest *req = g_ptr_array_index (analyses, i);
 
-    if (g_strcmp0 (features, "smartCrops") == 0) {
+    if (g_strcmp0 (g_hash_table_lookup (req->query_params, "features"),
+            "smartCrops") == 0) {
       crops++;
       fail_unless_equals_string (g_hash_table_lookup (req->query_params,
               "smartcrops-aspect-ratios"), "0.75");
     }
-    cv_local_server_request_free (req);
   }
   fail_unless_equals_int (crops, 3);
 
-  gst_structure_free (stats);
-  g_list_free (w);
+  g_ptr_array_unref (analyses);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -476,17 +477,12 @@ GST_START_TEST (test_area_of_interest_region)
   GList *messages;
   GstBuffer *analysed = analyse_square ("features=Description,AreaOfInterest",
       &messages);
-  guint i, areas = 0;
+  GPtrArray *areas = requests_to ("/vision/v3.2/areaOfInterest");
 
   assert_crop_region (analysed);
-  fail_unless (cv_test_find_message (messages, GST_MESSAGE_WARNING) == NULL);
-  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
-    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
-
-    areas += g_str_equal (req->path, "/vision/v3.2/areaOfInterest");
-    cv_local_server_request_free (req);
-  }
-  fail_unless (areas >= 1);
+  assert_no_warning (messages);
+  fail_unless (areas->len >= 1);
+  g_ptr_array_unref (areas);
 
   gst_buffer_unref (analysed);
   cv_test_free_messages (messages);
@@ -504,12 +500,10 @@ GST_START_TEST (test_refused_size_warns)
       "endpoint=ENDPOINT key=KEY thumbnail-width=100 thumbnail-height=64 "
       "thumbnail-interval=1000000000 ! fakesink");
   GList *messages, *w;
-  GstStructure *stats;
   gchar *text, *debug = NULL;
 
   cv_local_server_set_thumbnail_limit (server, 64);
   messages = cv_test_run_pipeline (pipeline);
-  stats = stats_of (pipeline);
   w = warnings (messages);
   fail_unless_equals_int (g_list_length (w), 1);
   text = cv_test_message_text (w->data, &debug);
@@ -518,14 +512,13 @@ GST_START_TEST (test_refused_size_warns)
           "thumbnail-width") && strstr (text, "1 to 1024"),
       "unclear warning: %s", text);
   fail_unless (filter (messages, "cvanalyze-thumbnail") == NULL);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails"), 0);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails-failed"), 3);
-  fail_unless_equals_uint64 (stat_value (stats, "results"), 3);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails"), 0);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails-failed"), 3);
+  fail_unless_equals_uint64 (STAT (pipeline, "results"), 3);
 
   g_free (text);
   g_free (debug);
   g_list_free (w);
-  gst_structure_free (stats);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -658,32 +651,28 @@ GST_START_TEST (test_one_thumbnail_pending_live)
       "max-in-flight=4 thumbnail-width=32 thumbnail-height=32 "
       "thumbnail-interval=100000000 ! fakesink");
   GList *messages;
-  GstStructure *stats;
-  gint64 last = 0;
-  guint i, n = 0;
+  GPtrArray *thumbnails;
+  guint i;
 
   cv_local_server_set_delay (server, 1000);
   messages = cv_test_run_pipeline (pipeline);
-  stats = stats_of (pipeline);
+  thumbnails = requests_to ("/generateThumbnail");
 
-  for (i = 0; i < cv_local_server_get_request_count (server); i++) {
-    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+  for (i = 1; i < thumbnails->len; i++) {
+    gint64 gap = ((CvLocalServerRequest *) g_ptr_array_index (thumbnails,
+            i))->received_monotonic_us - ((CvLocalServerRequest *)
+        g_ptr_array_index (thumbnails, i - 1))->received_monotonic_us;
 
-    if (g_str_has_suffix (req->path, "/generateThumbnail")) {
-      fail_unless (n == 0 || req->received_monotonic_us - last >=
-          1000 * 1000, "a thumbnail request %" G_GINT64_FORMAT " us after "
-          "the one before", req->received_monotonic_us - last);
-      last = req->received_monotonic_us;
-      n++;
-    }
-    cv_local_server_request_free (req);
+    fail_unless (gap >= 1000 * 1000, "a thumbnail request %" G_GINT64_FORMAT
+        " us after the one before", gap);
   }
-  fail_unless (n >= 1 && n <= 3, "%u thumbnail requests", n);
-  fail_unless (stat_value (stats, "thumbnails-skipped") >= 1);
-  fail_unless_equals_uint64 (stat_value (stats, "thumbnails") +
-      stat_value (stats, "thumbnails-failed"), n);
+  fail_unless (thumbnails->len >= 1 && thumbnails->len <= 3,
+      "%u thumbnail requests", thumbnails->len);
+  fail_unless (STAT (pipeline, "thumbnails-skipped") >= 1);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails") +
+      STAT (pipeline, "thumbnails-failed"), thumbnails->len);
 
-  gst_structure_free (stats);
+  g_ptr_array_unref (thumbnails);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -780,20 +769,16 @@ GST_START_TEST (test_stop_with_thumbnail_pending)
       "fakesink");
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *m;
+  GPtrArray *thumbnails;
   gint64 start;
-  guint i, thumbnail_requests = 0;
 
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   fail_unless (cv_local_server_wait_for_requests (server, 2,
           30 * G_USEC_PER_SEC));
-  for (i = 0; i < 2; i++) {
-    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
-
-    thumbnail_requests += g_str_has_suffix (req->path, "/generateThumbnail");
-    cv_local_server_request_free (req);
-  }
-  fail_unless_equals_int (thumbnail_requests, 1);
+  thumbnails = requests_to ("/generateThumbnail");
+  fail_unless_equals_int (thumbnails->len, 1);
+  g_ptr_array_unref (thumbnails);
 
   start = g_get_monotonic_time ();
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),

@@ -29,6 +29,7 @@
 #include "cvlocalserver.h"
 #include "cvcolouranalysis.h"
 #include "localservertest.h"
+#include "../elements/cvanalyzetest.h"
 
 #define OCTETS "application/octet-stream"
 
@@ -39,18 +40,14 @@
 #define SQ_Y 50
 #define SIDE 60
 
-static CvLocalServer *server;
+/* The server is cvanalyzetest.c's fixture (with its key). */
 static SoupSession *session;
 static SoupMessage *last_msg;
 
 static void
 setup (void)
 {
-  GError *error = NULL;
-
-  server = cv_local_server_new (NULL, &error);
-  fail_unless (server != NULL, "server did not start: %s",
-      error ? error->message : "?");
+  cv_test_server_setup ();
   session = soup_session_new ();
 }
 
@@ -59,7 +56,7 @@ teardown (void)
 {
   g_clear_object (&last_msg);
   g_clear_object (&session);
-  g_clear_pointer (&server, cv_local_server_free);
+  cv_test_server_teardown ();
 }
 
 /* A JPEG of @width x @height of @background with a @square_colour square
@@ -106,20 +103,20 @@ test_image (void)
 static GBytes *
 post (const gchar * path, GBytes * body, guint status)
 {
-  gchar *base = cv_local_server_get_url (server);
-  gchar *url = g_strconcat (base, path + 1, NULL);
+  gchar *url = g_strconcat (server_url, path + 1, NULL);
   GError *error = NULL;
   GBytes *answer;
 
   g_clear_object (&last_msg);
   last_msg = soup_message_new ("POST", url);
+  soup_message_headers_replace (soup_message_get_request_headers (last_msg),
+      "Ocp-Apim-Subscription-Key", TEST_KEY);
   soup_message_set_request_body_from_bytes (last_msg, OCTETS, body);
   answer = soup_session_send_and_read (session, last_msg, NULL, &error);
   fail_unless (answer != NULL, "request failed: %s",
       error ? error->message : "?");
   fail_unless_equals_int (soup_message_get_status (last_msg), status);
   g_free (url);
-  g_free (base);
   return answer;
 }
 
@@ -128,25 +125,6 @@ content_type (void)
 {
   return soup_message_headers_get_content_type
       (soup_message_get_response_headers (last_msg), NULL);
-}
-
-/* Decodes @jpeg into RGB, which the caller frees, and says its size. */
-static guint8 *
-decode (GBytes * jpeg, gint * width, gint * height)
-{
-  tjhandle tj = tjInitDecompress ();
-  gsize size;
-  const guint8 *data = g_bytes_get_data (jpeg, &size);
-  gint subsamp, colorspace;
-  guint8 *rgb;
-
-  fail_unless_equals_int (tjDecompressHeader3 (tj, data, size, width, height,
-          &subsamp, &colorspace), 0);
-  rgb = g_malloc ((gsize) * width * *height * 3);
-  fail_unless_equals_int (tjDecompress2 (tj, data, size, rgb, *width,
-          *width * 3, *height, TJPF_RGB, 0), 0);
-  tjDestroy (tj);
-  return rgb;
 }
 
 /* The share of @rgb's pixels that are clearly red. */
@@ -191,7 +169,7 @@ GST_START_TEST (test_thumbnail_size_and_crop)
   thumb = post ("/vision/v3.2/generateThumbnail?width=100&height=100"
       "&smartCropping=true", jpeg, 200);
   fail_unless_equals_string (content_type (), "image/jpeg");
-  rgb = decode (thumb, &width, &height);
+  rgb = cv_test_decode_jpeg (thumb, &width, &height);
   fail_unless_equals_int (width, 100);
   fail_unless_equals_int (height, 100);
   smart = red_share (rgb, width, height);
@@ -201,7 +179,7 @@ GST_START_TEST (test_thumbnail_size_and_crop)
 
   thumb = post ("/vision/v3.2/generateThumbnail?width=100&height=100",
       jpeg, 200);
-  rgb = decode (thumb, &width, &height);
+  rgb = cv_test_decode_jpeg (thumb, &width, &height);
   fail_unless (red_share (rgb, width, height) < 0.06);
   g_free (rgb);
   g_bytes_unref (thumb);
@@ -209,13 +187,13 @@ GST_START_TEST (test_thumbnail_size_and_crop)
   /* Any shape from 1x1 to 1024x1024, and another version's path. */
   thumb = post ("/vision/v2.1/generateThumbnail?width=1024&height=1"
       "&smartCropping=true", jpeg, 200);
-  g_free (decode (thumb, &width, &height));
+  g_free (cv_test_decode_jpeg (thumb, &width, &height));
   fail_unless_equals_int (width, 1024);
   fail_unless_equals_int (height, 1);
   g_bytes_unref (thumb);
   thumb = post ("/vision/v3.2/generateThumbnail?width=1&height=1024",
       jpeg, 200);
-  g_free (decode (thumb, &width, &height));
+  g_free (cv_test_decode_jpeg (thumb, &width, &height));
   fail_unless_equals_int (width, 1);
   fail_unless_equals_int (height, 1024);
   g_bytes_unref (thumb);
