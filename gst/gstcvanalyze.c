@@ -1349,7 +1349,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * `api=azure-image-analysis` cut here from the analysed JPEG to the box
    * the service's smartCrops gives for the thumbnail's aspect ratio. At
    * most one thumbnail request is pending; one due meanwhile is skipped
-   * and counted in #GstCvAnalyze:stats (`thumbnails-skipped`). Each
+   * and counted in #GstCvAnalyze:stats (`thumbnails-skipped`, beside
+   * `thumbnails` posted and `thumbnails-failed`). Each
    * thumbnail is posted as a `cvanalyze-thumbnail` element message whose
    * `sample` is a #GstSample (image/jpeg caps with width and height, the
    * analysed frame's PTS and duration on its buffer, its segment), and
