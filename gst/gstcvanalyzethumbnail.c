@@ -276,7 +276,8 @@ warn_request_failed (GstCvAnalyzeThumbnails * t, GstElement * element,
             t->width, t->height, *code ? ", " : "", code, *detail ? ": " : "",
             detail, repeats), ("%s", o->advice ? o->advice : ""),
         ("http-status-code", G_TYPE_UINT, o->status, NULL));
-  } else if (o->status) {
+  } else if (o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR
+      || o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (element, RESOURCE, READ,
         ("The thumbnail request failed (HTTP %u%s%s%s%s)%s%s. Video and "
             "analysis go on; the next thumbnail tries again.%s", o->status,
@@ -285,8 +286,9 @@ warn_request_failed (GstCvAnalyzeThumbnails * t, GstElement * element,
         (NULL), ("http-status-code", G_TYPE_UINT, o->status, NULL));
   } else {
     GST_ELEMENT_WARNING (element, RESOURCE, READ,
-        ("The thumbnail request failed: %s. Video and analysis go on; the "
-            "next thumbnail tries again.%s", detail, repeats), (NULL));
+        ("The thumbnail request failed: %s%s%s. Video and analysis go on; "
+            "the next thumbnail tries again.%s", detail, o->advice ? "; " : "",
+            o->advice ? o->advice : "", repeats), (NULL));
   }
   g_free (repeats);
 }

@@ -525,6 +525,41 @@ GST_START_TEST (test_refused_size_warns)
 
 GST_END_TEST;
 
+/* Proves an answer to generateThumbnail that is not a JPEG (the server
+ * told to garble its answers) is a warning saying so, and nothing is
+ * posted or written. */
+GST_START_TEST (test_garbled_thumbnail_warns)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=5 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-location=DIR/t%d.jpg ! fakesink");
+  GList *messages, *w, *l;
+  gchar *path = g_strdup_printf ("%s/t0.jpg", dir);
+  gboolean said = FALSE;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_MALFORMED);
+  messages = cv_test_run_pipeline (pipeline);
+  w = warnings (messages);
+  for (l = w; l; l = l->next) {
+    gchar *text = cv_test_message_text (l->data, NULL);
+
+    said |= strstr (text, "thumbnail") && strstr (text, "not a JPEG");
+    g_free (text);
+  }
+  fail_unless (said, "no warning says the thumbnail is not a JPEG");
+  fail_unless (filter (messages, "cvanalyze-thumbnail") == NULL);
+  fail_if (g_file_test (path, G_FILE_TEST_EXISTS));
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails-failed"), 1);
+
+  g_free (path);
+  g_list_free (w);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Proves a thumbnail-location that cannot be written is a warning naming
  * the file, and the thumbnail is still posted. */
 GST_START_TEST (test_unwritable_location_warns)
@@ -809,6 +844,7 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_crop_regions_in_buffer_pixels);
   tcase_add_test (tc, test_area_of_interest_region);
   tcase_add_test (tc, test_refused_size_warns);
+  tcase_add_test (tc, test_garbled_thumbnail_warns);
   tcase_add_test (tc, test_unwritable_location_warns);
   tcase_add_test (tc, test_bad_settings_refused);
   tcase_add_test (tc, test_location_patterns);
