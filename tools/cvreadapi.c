@@ -42,6 +42,7 @@ struct _CvReadOperations
 {
   GMutex lock;
   GQueue operations;            /* Operation, oldest first */
+  gint64 lifetime_us;
 };
 
 static void
@@ -60,6 +61,7 @@ cv_read_operations_new (void)
 
   g_mutex_init (&ops->lock);
   g_queue_init (&ops->operations);
+  ops->lifetime_us = CV_READ_OPERATION_LIFETIME_S * G_USEC_PER_SEC;
   return ops;
 }
 
@@ -80,9 +82,18 @@ expire (CvReadOperations * ops, gint64 now_us)
   Operation *op;
 
   while ((op = g_queue_peek_head (&ops->operations)) != NULL
-      && (now_us - op->created_us > CV_READ_OPERATION_LIFETIME_S * G_USEC_PER_SEC
+      && (now_us - op->created_us >= ops->lifetime_us
           || ops->operations.length > CV_READ_MAX_OPERATIONS))
     operation_free (g_queue_pop_head (&ops->operations));
+}
+
+/* How long an operation is kept from its POST; 0: not at all (tests). */
+void
+cv_read_operations_set_lifetime (CvReadOperations * ops, guint seconds)
+{
+  g_mutex_lock (&ops->lock);
+  ops->lifetime_us = (gint64) seconds * G_USEC_PER_SEC;
+  g_mutex_unlock (&ops->lock);
 }
 
 /* The operations kept now. */
