@@ -194,7 +194,8 @@ probe_sink (GstElement * pipeline, const gchar * name,
 }
 
 /* Three white frames with @text drawn big, black, in the middle; the
- * first one analysed (exact mode: every frame waits for its result). */
+ * first one analysed (exact mode: every frame waits for its result, for
+ * as long as valgrind's tesseract may need). */
 static GstElement *
 text_pipeline (const gchar * text, const gchar * settings, Seen * seen,
     GPtrArray * texts)
@@ -205,7 +206,7 @@ text_pipeline (const gchar * text, const gchar * settings, Seen * seen,
       "valignment=center halignment=center color=0xff000000 "
       "draw-shadow=false draw-outline=false "
       "! cvanalyze name=a endpoint=ENDPOINT key=KEY mode=exact "
-      "interval=100000000000 %s ! fakesink name=sink "
+      "interval=100000000000 timeout=60000000000 %s ! fakesink name=sink "
       "a.text_src ! queue ! fakesink name=textsink", settings);
   GstElement *pipeline = cv_test_make_pipeline (desc);
   GstElement *overlay = gst_bin_get_by_name (GST_BIN (pipeline), "t");
@@ -325,7 +326,7 @@ GST_START_TEST (test_read_v32_polls)
 
   cv_local_server_set_read_running (server, 2);
   pipeline = text_pipeline (EXIT_SIGN, "features=Read "
-      "timeout=20000000000", seen, NULL);
+      "timeout=60000000000", seen, NULL);
   run_and_check_text (pipeline, seen, lines, 1, &messages);
 
   fail_unless_equals_int (count_requests ("POST", "/read/analyze"), 1);
@@ -347,7 +348,7 @@ GST_START_TEST (test_read_v32_after_analyze)
   const gchar *const lines[] = { SLIDE_LINE_1, SLIDE_LINE_2, NULL };
   Seen *seen = seen_new ();
   GstElement *pipeline = text_pipeline (SLIDE, "features=Description,Read "
-      "timeout=20000000000", seen, NULL);
+      "timeout=60000000000", seen, NULL);
   GstMessage *result;
   GList *messages;
 
@@ -513,7 +514,7 @@ GST_START_TEST (test_read_malformed)
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_MALFORMED);
   for (i = 0; i < G_N_ELEMENTS (features); i++) {
     Seen *seen = seen_new ();
-    gchar *settings = g_strdup_printf ("%s timeout=20000000000 "
+    gchar *settings = g_strdup_printf ("%s timeout=60000000000 "
         "max-retries=0", features[i]);
     GstElement *pipeline = text_pipeline (EXIT_SIGN, settings, seen, NULL);
     GList *messages = cv_test_run_pipeline (pipeline);
@@ -567,7 +568,7 @@ GST_START_TEST (test_flush_cancels_polling)
   GstStructure *s;
 
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_NEVER);
-  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=30000000000",
+  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=60000000000",
       seen, NULL);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
