@@ -752,6 +752,10 @@ make_message (GstCvAnalyzeClient * self, Request * req)
       soup_message_set_request_body_from_bytes (msg, http->content_type,
           http->body);
   }
+  /* A redirect would take the key wherever it points: answered as it
+   * is, an HTTP error. */
+  if (msg)
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   if (msg && self->config.key && *self->config.key) {
     gchar *value = g_strconcat (klass->auth_prefix, self->config.key, NULL);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
+#include <libsoup/soup.h>
 
 #include "cvanalyzetest.h"
 
@@ -627,6 +628,127 @@ GST_START_TEST (test_flush_cancels_polling)
 
 GST_END_TEST;
 
+/* A service that answers Read's POST with its own Operation-Location and
+ * the poll with a redirect to @data (another server's URL). */
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  SoupServer *soup;
+  gchar *url;
+  const gchar *redirect_to;
+} Redirector;
+
+static void
+redirector_handle (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  Redirector *r = data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (g_str_equal (soup_server_message_get_method (msg), "POST")) {
+    gchar *location = g_strconcat (r->url, "vision/v3.2/read/analyzeResults/"
+        "1", NULL);
+
+    soup_message_headers_replace (headers, "Operation-Location", location);
+    soup_server_message_set_status (msg, 202, NULL);
+    g_free (location);
+  } else {
+    soup_server_message_set_redirect (msg, 302, r->redirect_to);
+  }
+}
+
+static gpointer
+redirector_thread (gpointer data)
+{
+  Redirector *r = data;
+
+  g_main_context_push_thread_default (r->context);
+  g_main_loop_run (r->loop);
+  g_main_context_pop_thread_default (r->context);
+  return NULL;
+}
+
+static Redirector *
+redirector_new (const gchar * redirect_to)
+{
+  Redirector *r = g_new0 (Redirector, 1);
+  GSList *uris;
+
+  r->redirect_to = redirect_to;
+  r->context = g_main_context_new ();
+  r->loop = g_main_loop_new (r->context, FALSE);
+  g_main_context_push_thread_default (r->context);
+  r->soup = soup_server_new (NULL, NULL);
+  soup_server_add_handler (r->soup, NULL, redirector_handle, r, NULL);
+  fail_unless (soup_server_listen_local (r->soup, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  g_main_context_pop_thread_default (r->context);
+  uris = soup_server_get_uris (r->soup);
+  r->url = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  r->thread = g_thread_new ("redirector", redirector_thread, r);
+  return r;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+redirector_free (Redirector * r)
+{
+  g_main_context_invoke (r->context, quit_loop, r->loop);
+  g_thread_join (r->thread);
+  g_object_unref (r->soup);
+  g_main_loop_unref (r->loop);
+  g_main_context_unref (r->context);
+  g_free (r->url);
+  g_free (r);
+}
+
+/* A poll answered with a redirect is not followed, so the key never
+ * reaches where it points (here the local server, which sees no request
+ * at all): the answer is an HTTP error, posted as a warning. */
+GST_START_TEST (test_poll_redirect_not_followed)
+{
+  gchar *elsewhere = g_strconcat (server_url, "vision/v3.2/read/"
+      "analyzeResults/stolen", NULL);
+  Redirector *r = redirector_new (elsewhere);
+  Seen *seen = seen_new ();
+  GstElement *pipeline = text_pipeline (EXIT_SIGN, "features=Read "
+      "max-retries=0", seen, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GList *messages;
+  GstMessage *warning;
+  gchar *text, *debug = NULL;
+
+  g_object_set (a, "endpoint", r->url, NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL);
+  text = cv_test_message_text (warning, &debug);
+  fail_unless (strstr (text, "302") != NULL, "%s", text);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+  fail_if (cv_test_filter_results (messages));
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+
+  g_free (text);
+  g_free (debug);
+  cv_test_free_messages (messages);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+  seen_free (seen);
+  redirector_free (r);
+  g_free (elsewhere);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_ocr_suite (void)
 {
@@ -644,6 +766,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
   tcase_add_test (tc, test_flush_cancels_polling);
+  tcase_add_test (tc, test_poll_redirect_not_followed);
   return s;
 }
 
