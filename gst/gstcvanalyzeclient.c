@@ -296,7 +296,9 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
         "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
-    req->retryable = TRUE;
+    /* An operation still running is slow, not lost: asking again would
+     * only stretch 'timeout'. */
+    req->retryable = req->poll_url == NULL;
     outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
         "started was still running after %g s" : "no answer within %g s",
         (gdouble) self->config.timeout / GST_SECOND);

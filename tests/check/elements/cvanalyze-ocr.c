@@ -438,8 +438,8 @@ GST_START_TEST (test_show_text)
 GST_END_TEST;
 
 /* An operation that never succeeds ends at 'timeout' with a warning that
- * says so: polled about once a second until then, no result, no text
- * region on any frame. */
+ * says so: polled about once a second until then, not retried, no result,
+ * no text region on any frame. */
 GST_START_TEST (test_read_never_succeeds)
 {
   Seen *seen = seen_new ();
@@ -453,8 +453,9 @@ GST_START_TEST (test_read_never_succeeds)
   guint b, gets, results = 0;
 
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_NEVER);
-  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=3000000000 "
-      "max-retries=0", seen, NULL);
+  /* retries allowed (the default): a running operation is not retried */
+  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=3000000000",
+      seen, NULL);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   /* Until both the warning and EOS are in, whichever comes first. */
