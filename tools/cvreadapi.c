@@ -236,6 +236,7 @@ read_result_answer (const CvReplyContext * ctx)
 {
   CvReadOperations *ops = ctx->cfg->read_operations;
   JsonNode *body = NULL;
+  CvReply *reply;
   GList *l;
 
   g_mutex_lock (&ops->lock);
@@ -251,7 +252,9 @@ read_result_answer (const CvReplyContext * ctx)
   if (body == NULL)
     return cv_reply_new_error (ctx, 404, cv_errors_azure ("NotFound",
             "Operation ID is not found.", NULL, NULL));
-  return cv_reply_new_error (ctx, 200, body);
+  reply = cv_reply_new (ctx, 200, json_to_string (body, FALSE));
+  json_node_unref (body);
+  return reply;
 }
 
 const CvProtocol cv_read_protocol = {
