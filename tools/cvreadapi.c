@@ -28,6 +28,14 @@
 #include "cvcomputervision.h"
 #include "cverrors.h"
 
+/* The members cvhostile.c edits in a poll's answer. */
+static const CvHostileRule hostile_rules[] = {
+  {"analyzeResult.readResults[].lines[].text", CV_HOSTILE_TAG},
+  {"analyzeResult.readResults[].lines[].words[].text", CV_HOSTILE_TAG},
+  {"analyzeResult.modelVersion", CV_HOSTILE_LABEL},
+  {NULL, 0}
+};
+
 typedef struct
 {
   gchar *id;
@@ -236,7 +244,6 @@ read_result_answer (const CvReplyContext * ctx)
 {
   CvReadOperations *ops = ctx->cfg->read_operations;
   JsonNode *body = NULL;
-  CvReply *reply;
   GList *l;
 
   g_mutex_lock (&ops->lock);
@@ -252,9 +259,7 @@ read_result_answer (const CvReplyContext * ctx)
   if (body == NULL)
     return cv_reply_new_error (ctx, 404, cv_errors_azure ("NotFound",
             "Operation ID is not found.", NULL, NULL));
-  reply = cv_reply_new (ctx, 200, json_to_string (body, FALSE));
-  json_node_unref (body);
-  return reply;
+  return cv_reply_new_answer (ctx, body, hostile_rules, &ctx->cfg->hostile);
 }
 
 const CvProtocol cv_read_protocol = {

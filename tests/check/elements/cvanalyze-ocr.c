@@ -22,6 +22,7 @@
 #include <libsoup/soup.h>
 
 #include "cvanalyzetest.h"
+#include "../../fuzz/resultcheck.h"
 
 #define EXIT_SIGN "EXIT 42"
 #define SLIDE_LINE_1 "QUARTERLY REVIEW"
@@ -554,6 +555,62 @@ GST_START_TEST (test_read_malformed)
 
 GST_END_TEST;
 
+/* Read text with terminal escapes, control characters and lone
+ * surrogates in it (both APIs) reaches the message, the result, the
+ * regions and text_src as safe text: the words read, without a control
+ * character or invalid UTF-8. */
+GST_START_TEST (test_read_hostile_text)
+{
+  const gchar *const settings[] = { "features=Read show-text=true",
+    "api=azure-image-analysis features=read show-text=true"
+  };
+  guint i, j, b;
+
+  cv_local_server_set_hostile (server,
+      CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS |
+      CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES);
+  for (i = 0; i < G_N_ELEMENTS (settings); i++) {
+    Seen *seen = seen_new ();
+    GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, settings[i], seen,
+        texts);
+    GList *messages = cv_test_run_pipeline (pipeline);
+    GList *results = cv_test_filter_results (messages);
+    const gchar *text;
+    gchar *problem;
+
+    fail_unless_equals_int (g_list_length (results), 1);
+    text = gst_structure_get_string (gst_message_get_structure
+        (results->data), "text");
+    fail_unless (g_str_has_prefix (text, EXIT_SIGN " "), "%s", text);
+    fail_unless (strstr (text, "pwned") != NULL, "%s: not hostile", text);
+    problem = cv_check_safe_text (text, 1000);
+    fail_unless (problem == NULL, "%s", problem);
+    problem = cv_check_safe_structure (result_of (results->data));
+    fail_unless (problem == NULL, "%s", problem);
+    for (b = 0; b < seen->rois->len; b++) {
+      GArray *rois = g_ptr_array_index (seen->rois, b);
+
+      fail_unless_equals_int (rois->len, 1);
+      problem = cv_check_safe_text (g_array_index (rois, TextRoi, 0).text,
+          1000);
+      fail_unless (problem == NULL, "%s", problem);
+    }
+    fail_unless (texts->len > 0);
+    for (j = 0; j < texts->len; j++) {
+      problem = cv_check_safe_text (g_ptr_array_index (texts, j), 1000);
+      fail_unless (problem == NULL, "%s", problem);
+    }
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_ptr_array_unref (texts);
+    seen_free (seen);
+  }
+}
+
+GST_END_TEST;
+
 /* A flush while an operation is being polled abandons it: it is not polled
  * again and attaches nothing, and the frames after the flush get their
  * own, new operation's text. */
@@ -766,6 +823,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_show_text);
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
+  tcase_add_test (tc, test_read_hostile_text);
   tcase_add_test (tc, test_flush_cancels_polling);
   tcase_add_test (tc, test_poll_redirect_not_followed);
   return s;
