@@ -228,6 +228,7 @@ enum
   PROP_CAPTION_SIMILARITY,
   PROP_CAPTION_DURATION,
   PROP_TEXT_TIMING,
+  PROP_SHOW_TEXT,
   PROP_SAMPLE_MODE,
   PROP_SCENE_THRESHOLD,
   PROP_MIN_INTERVAL,
@@ -236,7 +237,6 @@ enum
   PROP_THUMBNAIL_HEIGHT,
   PROP_THUMBNAIL_INTERVAL,
   PROP_THUMBNAIL_LOCATION,
-  PROP_SHOW_TEXT,
 };
 
 #define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
@@ -1259,6 +1259,23 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * GstCvAnalyze:show-text:
+   *
+   * Shows the text read in the frame (features Read with azure-cv, read
+   * with azure-image-analysis, text with the chat services), its lines
+   * joined by spaces, under the caption (or instead of it when there is
+   * none) in the overlay and on the text pad. Metas and messages carry it
+   * either way.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_TEXT,
+      g_param_spec_boolean ("show-text", "Show text",
+          "Show the text read in the frame (features Read, read or text) "
+          "under the caption, or instead of it when there is none, drawn "
+          "and on text_src", DEFAULT_SHOW_TEXT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
    * GstCvAnalyze:sample-mode:
    *
    * Which of the frames due by #GstCvAnalyze:interval are sent:
@@ -1415,23 +1432,6 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "File name pattern for the thumbnails, with one integer conversion "
           "for their number, e.g. thumb-%05d.jpg; unset: not written",
           DEFAULT_THUMBNAIL_LOCATION, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
-  /**
-   * GstCvAnalyze:show-text:
-   *
-   * Shows the text read in the frame (features Read with azure-cv, read
-   * with azure-image-analysis, text with the chat services), its lines
-   * joined by spaces, under the caption (or instead of it when there is
-   * none) in the overlay and on the text pad. Metas and messages carry it
-   * either way.
-   *
-   * Since: 0.3
-   */
-  g_object_class_install_property (gobject_class, PROP_SHOW_TEXT,
-      g_param_spec_boolean ("show-text", "Show text",
-          "Show the text read in the frame (features Read, read or text) "
-          "under the caption, or instead of it when there is none, drawn "
-          "and on text_src", DEFAULT_SHOW_TEXT, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -1724,6 +1724,9 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_TEXT_TIMING:
       self->text_timing = g_value_get_enum (value);
       break;
+    case PROP_SHOW_TEXT:
+      self->show_text = g_value_get_boolean (value);
+      break;
     case PROP_SAMPLE_MODE:
       self->sample_mode = g_value_get_enum (value);
       break;
@@ -1748,9 +1751,6 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_THUMBNAIL_LOCATION:
       g_free (self->thumbnail_location);
       self->thumbnail_location = g_value_dup_string (value);
-      break;
-    case PROP_SHOW_TEXT:
-      self->show_text = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1959,6 +1959,9 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
     case PROP_TEXT_TIMING:
       g_value_set_enum (value, self->text_timing);
       break;
+    case PROP_SHOW_TEXT:
+      g_value_set_boolean (value, self->show_text);
+      break;
     case PROP_SAMPLE_MODE:
       g_value_set_enum (value, self->sample_mode);
       break;
@@ -1982,9 +1985,6 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THUMBNAIL_LOCATION:
       g_value_set_string (value, self->thumbnail_location);
-      break;
-    case PROP_SHOW_TEXT:
-      g_value_set_boolean (value, self->show_text);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -323,12 +323,16 @@ copy_field (GQuark field, const GValue * value, gpointer user_data)
 static void
 keep_analysis (GstCvAnalyzeReply * reply)
 {
+  gchar *advice;
+
   if (reply->partial == NULL)
     return;
+  advice = g_strdup_printf ("%s%s%s", reply->message,
+      reply->advice ? "; " : "", reply->advice ? reply->advice : "");
   reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
   reply->result = g_steal_pointer (&reply->partial);
-  reply->advice = g_strdup_printf ("%s%s%s", reply->message,
-      reply->advice ? "; " : "", reply->advice ? reply->advice : "");
+  g_free (reply->advice);
+  reply->advice = advice;
   g_clear_pointer (&reply->message, g_free);
   g_clear_pointer (&reply->code, g_free);
 }

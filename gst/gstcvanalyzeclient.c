@@ -309,7 +309,9 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
         "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
-    req->retryable = TRUE;
+    /* An operation still running is slow, not lost: asking again would
+     * only stretch 'timeout'. */
+    req->retryable = req->poll_url == NULL;
     outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
         "started was still running after %g s" : "no answer within %g s",
         (gdouble) self->config.timeout / GST_SECOND);
@@ -776,6 +778,10 @@ make_message (GstCvAnalyzeClient * self, Request * req)
       soup_message_set_request_body_from_bytes (msg, http->content_type,
           http->body);
   }
+  /* A redirect would take the key wherever it points: answered as it
+   * is, an HTTP error. */
+  if (msg)
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   if (msg && self->config.key && *self->config.key) {
     gchar *value = g_strconcat (klass->auth_prefix, self->config.key, NULL);
 

@@ -216,10 +216,10 @@ main (int argc, char **argv)
         "Reset the TCP connection (RST) instead of answering", NULL},
     {"lone-surrogates", 0, 0, G_OPTION_ARG_NONE, &lone_surrogates,
         "Put lone UTF-16 surrogate escapes (\\ud800, \\udfff) in the "
-          "caption and tags", NULL},
+          "caption, tags and read text", NULL},
     {"control-chars", 0, 0, G_OPTION_ARG_NONE, &control_chars,
         "Put terminal escapes, C0/C1 controls, U+202E and NUL in the "
-          "caption, tags, ids and error codes and messages", NULL},
+          "caption, tags, read text, ids and error codes and messages", NULL},
     {"tags", 0, 0, G_OPTION_ARG_INT, &tags,
         "Answer with exactly N tags, tag1..tagN (default 0: as analysed)",
         "N"},

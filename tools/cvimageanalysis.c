@@ -74,6 +74,8 @@ static const CvHostileRule hostile_rules[] = {
   {"captionResult.text", CV_HOSTILE_CAPTION},
   {"denseCaptionsResult.values[].text", CV_HOSTILE_CAPTION},
   {"tagsResult.values[].name", CV_HOSTILE_TAG},
+  {"readResult.blocks[].lines[].text", CV_HOSTILE_TAG},
+  {"readResult.blocks[].lines[].words[].text", CV_HOSTILE_TAG},
   {"modelVersion", CV_HOSTILE_LABEL},
   {"tagsResult.values", CV_HOSTILE_TAG_OBJECTS},
   {NULL, 0}

@@ -931,6 +931,20 @@ cv_local_server_set_read_ending (CvLocalServer * self,
 }
 
 /**
+ * cv_local_server_set_read_lifetime:
+ * @seconds: how long a v3.2 Read operation is kept after its POST
+ *   (CV_READ_OPERATION_LIFETIME_S by default; 0: gone at once)
+ */
+void
+cv_local_server_set_read_lifetime (CvLocalServer * self, guint seconds)
+{
+  g_return_if_fail (self != NULL);
+
+  cv_read_operations_set_lifetime (self->config.reply.read_operations,
+      seconds);
+}
+
+/**
  * cv_local_server_release:
  *
  * Answers every request that HANG is holding, as NORMAL would (with the

@@ -241,6 +241,9 @@ void cv_local_server_set_read_running (CvLocalServer * server, guint n);
 void cv_local_server_set_read_ending (CvLocalServer * server,
     CvLocalServerReadEnding ending);
 
+void cv_local_server_set_read_lifetime (CvLocalServer * server,
+    guint seconds);
+
 void cv_local_server_release (CvLocalServer * server);
 
 guint cv_local_server_get_open_connections (CvLocalServer * server);

@@ -28,6 +28,14 @@
 #include "cvcomputervision.h"
 #include "cverrors.h"
 
+/* The members cvhostile.c edits in a poll's answer. */
+static const CvHostileRule hostile_rules[] = {
+  {"analyzeResult.readResults[].lines[].text", CV_HOSTILE_TAG},
+  {"analyzeResult.readResults[].lines[].words[].text", CV_HOSTILE_TAG},
+  {"analyzeResult.modelVersion", CV_HOSTILE_LABEL},
+  {NULL, 0}
+};
+
 typedef struct
 {
   gchar *id;
@@ -42,6 +50,7 @@ struct _CvReadOperations
 {
   GMutex lock;
   GQueue operations;            /* Operation, oldest first */
+  gint64 lifetime_us;
 };
 
 static void
@@ -60,6 +69,7 @@ cv_read_operations_new (void)
 
   g_mutex_init (&ops->lock);
   g_queue_init (&ops->operations);
+  ops->lifetime_us = CV_READ_OPERATION_LIFETIME_S * G_USEC_PER_SEC;
   return ops;
 }
 
@@ -80,9 +90,18 @@ expire (CvReadOperations * ops, gint64 now_us)
   Operation *op;
 
   while ((op = g_queue_peek_head (&ops->operations)) != NULL
-      && (now_us - op->created_us > CV_READ_OPERATION_LIFETIME_S * G_USEC_PER_SEC
+      && (now_us - op->created_us >= ops->lifetime_us
           || ops->operations.length > CV_READ_MAX_OPERATIONS))
     operation_free (g_queue_pop_head (&ops->operations));
+}
+
+/* How long an operation is kept from its POST; 0: not at all (tests). */
+void
+cv_read_operations_set_lifetime (CvReadOperations * ops, guint seconds)
+{
+  g_mutex_lock (&ops->lock);
+  ops->lifetime_us = (gint64) seconds * G_USEC_PER_SEC;
+  g_mutex_unlock (&ops->lock);
 }
 
 /* The operations kept now. */
@@ -240,7 +259,7 @@ read_result_answer (const CvReplyContext * ctx)
   if (body == NULL)
     return cv_reply_new_error (ctx, 404, cv_errors_azure ("NotFound",
             "Operation ID is not found.", NULL, NULL));
-  return cv_reply_new_error (ctx, 200, body);
+  return cv_reply_new_answer (ctx, body, hostile_rules, &ctx->cfg->hostile);
 }
 
 const CvProtocol cv_read_protocol = {

@@ -26,6 +26,9 @@ void cv_read_operations_free (CvReadOperations * operations);
 
 guint cv_read_operations_count (CvReadOperations * operations);
 
+void cv_read_operations_set_lifetime (CvReadOperations * operations,
+    guint seconds);
+
 /* POST /vision/v3.2/read/analyze */
 extern const CvProtocol cv_read_protocol;
 /* GET /vision/v3.2/read/analyzeResults/{operationId} */

@@ -19,9 +19,11 @@
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
+#include <libsoup/soup.h>
 
 #include "cvanalyzetest.h"
 #include "gstcvanalyzemeta.h"
+#include "../../fuzz/resultcheck.h"
 
 #define EXIT_SIGN "EXIT 42"
 #define SLIDE_LINE_1 "QUARTERLY REVIEW"
@@ -197,7 +199,8 @@ probe_sink (GstElement * pipeline, const gchar * name,
 }
 
 /* Three white frames with @text drawn big, black, in the middle; the
- * first one analysed (exact mode: every frame waits for its result). */
+ * first one analysed (exact mode: every frame waits for its result, for
+ * as long as valgrind's tesseract may need). */
 static GstElement *
 text_pipeline (const gchar * text, const gchar * settings, Seen * seen,
     GPtrArray * texts)
@@ -208,7 +211,7 @@ text_pipeline (const gchar * text, const gchar * settings, Seen * seen,
       "valignment=center halignment=center color=0xff000000 "
       "draw-shadow=false draw-outline=false "
       "! cvanalyze name=a endpoint=ENDPOINT key=KEY mode=exact "
-      "interval=100000000000 %s ! fakesink name=sink "
+      "interval=100000000000 timeout=60000000000 %s ! fakesink name=sink "
       "a.text_src ! queue ! fakesink name=textsink", settings);
   GstElement *pipeline = cv_test_make_pipeline (desc);
   GstElement *overlay = gst_bin_get_by_name (GST_BIN (pipeline), "t");
@@ -328,7 +331,7 @@ GST_START_TEST (test_read_v32_polls)
 
   cv_local_server_set_read_running (server, 2);
   pipeline = text_pipeline (EXIT_SIGN, "features=Read "
-      "timeout=20000000000", seen, NULL);
+      "timeout=60000000000", seen, NULL);
   run_and_check_text (pipeline, seen, lines, 1, &messages);
 
   fail_unless_equals_int (count_requests ("POST", "/read/analyze"), 1);
@@ -350,7 +353,7 @@ GST_START_TEST (test_read_v32_after_analyze)
   const gchar *const lines[] = { SLIDE_LINE_1, SLIDE_LINE_2, NULL };
   Seen *seen = seen_new ();
   GstElement *pipeline = text_pipeline (SLIDE, "features=Description,Read "
-      "timeout=20000000000", seen, NULL);
+      "timeout=60000000000", seen, NULL);
   GstMessage *result;
   GList *messages;
 
@@ -439,8 +442,8 @@ GST_START_TEST (test_show_text)
 GST_END_TEST;
 
 /* An operation that never succeeds ends at 'timeout' with a warning that
- * says so: polled about once a second until then, no result, no text
- * region on any frame. */
+ * says so: polled about once a second until then, not retried, no result,
+ * no text region on any frame. */
 GST_START_TEST (test_read_never_succeeds)
 {
   Seen *seen = seen_new ();
@@ -454,8 +457,9 @@ GST_START_TEST (test_read_never_succeeds)
   guint b, gets, results = 0;
 
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_NEVER);
-  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=3000000000 "
-      "max-retries=0", seen, NULL);
+  /* retries allowed (the default): a running operation is not retried */
+  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=3000000000",
+      seen, NULL);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   /* Until both the warning and EOS are in, whichever comes first. */
@@ -516,7 +520,7 @@ GST_START_TEST (test_read_malformed)
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_MALFORMED);
   for (i = 0; i < G_N_ELEMENTS (features); i++) {
     Seen *seen = seen_new ();
-    gchar *settings = g_strdup_printf ("%s timeout=20000000000 "
+    gchar *settings = g_strdup_printf ("%s timeout=60000000000 "
         "max-retries=0", features[i]);
     GstElement *pipeline = text_pipeline (EXIT_SIGN, settings, seen, NULL);
     GList *messages = cv_test_run_pipeline (pipeline);
@@ -554,6 +558,62 @@ GST_START_TEST (test_read_malformed)
 
 GST_END_TEST;
 
+/* Read text with terminal escapes, control characters and lone
+ * surrogates in it (both APIs) reaches the message, the result, the
+ * regions and text_src as safe text: the words read, without a control
+ * character or invalid UTF-8. */
+GST_START_TEST (test_read_hostile_text)
+{
+  const gchar *const settings[] = { "features=Read show-text=true",
+    "api=azure-image-analysis features=read show-text=true"
+  };
+  guint i, j, b;
+
+  cv_local_server_set_hostile (server,
+      CV_LOCAL_SERVER_HOSTILE_CONTROL_CHARS |
+      CV_LOCAL_SERVER_HOSTILE_LONE_SURROGATES);
+  for (i = 0; i < G_N_ELEMENTS (settings); i++) {
+    Seen *seen = seen_new ();
+    GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, settings[i], seen,
+        texts);
+    GList *messages = cv_test_run_pipeline (pipeline);
+    GList *results = cv_test_filter_results (messages);
+    const gchar *text;
+    gchar *problem;
+
+    fail_unless_equals_int (g_list_length (results), 1);
+    text = gst_structure_get_string (gst_message_get_structure
+        (results->data), "text");
+    fail_unless (g_str_has_prefix (text, EXIT_SIGN " "), "%s", text);
+    fail_unless (strstr (text, "pwned") != NULL, "%s: not hostile", text);
+    problem = cv_check_safe_text (text, 1000);
+    fail_unless (problem == NULL, "%s", problem);
+    problem = cv_check_safe_structure (result_of (results->data));
+    fail_unless (problem == NULL, "%s", problem);
+    for (b = 0; b < seen->rois->len; b++) {
+      GArray *rois = g_ptr_array_index (seen->rois, b);
+
+      fail_unless_equals_int (rois->len, 1);
+      problem = cv_check_safe_text (g_array_index (rois, TextRoi, 0).text,
+          1000);
+      fail_unless (problem == NULL, "%s", problem);
+    }
+    fail_unless (texts->len > 0);
+    for (j = 0; j < texts->len; j++) {
+      problem = cv_check_safe_text (g_ptr_array_index (texts, j), 1000);
+      fail_unless (problem == NULL, "%s", problem);
+    }
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_ptr_array_unref (texts);
+    seen_free (seen);
+  }
+}
+
+GST_END_TEST;
+
 /* A flush while an operation is being polled abandons it: it is not polled
  * again and attaches nothing, and the frames after the flush get their
  * own, new operation's text. */
@@ -570,7 +630,7 @@ GST_START_TEST (test_flush_cancels_polling)
   GstStructure *s;
 
   cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_NEVER);
-  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=30000000000",
+  pipeline = text_pipeline (EXIT_SIGN, "features=Read timeout=60000000000",
       seen, NULL);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -629,6 +689,127 @@ GST_START_TEST (test_flush_cancels_polling)
 
 GST_END_TEST;
 
+/* A service that answers Read's POST with its own Operation-Location and
+ * the poll with a redirect to @data (another server's URL). */
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  SoupServer *soup;
+  gchar *url;
+  const gchar *redirect_to;
+} Redirector;
+
+static void
+redirector_handle (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  Redirector *r = data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (g_str_equal (soup_server_message_get_method (msg), "POST")) {
+    gchar *location = g_strconcat (r->url, "vision/v3.2/read/analyzeResults/"
+        "1", NULL);
+
+    soup_message_headers_replace (headers, "Operation-Location", location);
+    soup_server_message_set_status (msg, 202, NULL);
+    g_free (location);
+  } else {
+    soup_server_message_set_redirect (msg, 302, r->redirect_to);
+  }
+}
+
+static gpointer
+redirector_thread (gpointer data)
+{
+  Redirector *r = data;
+
+  g_main_context_push_thread_default (r->context);
+  g_main_loop_run (r->loop);
+  g_main_context_pop_thread_default (r->context);
+  return NULL;
+}
+
+static Redirector *
+redirector_new (const gchar * redirect_to)
+{
+  Redirector *r = g_new0 (Redirector, 1);
+  GSList *uris;
+
+  r->redirect_to = redirect_to;
+  r->context = g_main_context_new ();
+  r->loop = g_main_loop_new (r->context, FALSE);
+  g_main_context_push_thread_default (r->context);
+  r->soup = soup_server_new (NULL, NULL);
+  soup_server_add_handler (r->soup, NULL, redirector_handle, r, NULL);
+  fail_unless (soup_server_listen_local (r->soup, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  g_main_context_pop_thread_default (r->context);
+  uris = soup_server_get_uris (r->soup);
+  r->url = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  r->thread = g_thread_new ("redirector", redirector_thread, r);
+  return r;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+redirector_free (Redirector * r)
+{
+  g_main_context_invoke (r->context, quit_loop, r->loop);
+  g_thread_join (r->thread);
+  g_object_unref (r->soup);
+  g_main_loop_unref (r->loop);
+  g_main_context_unref (r->context);
+  g_free (r->url);
+  g_free (r);
+}
+
+/* A poll answered with a redirect is not followed, so the key never
+ * reaches where it points (here the local server, which sees no request
+ * at all): the answer is an HTTP error, posted as a warning. */
+GST_START_TEST (test_poll_redirect_not_followed)
+{
+  gchar *elsewhere = g_strconcat (server_url, "vision/v3.2/read/"
+      "analyzeResults/stolen", NULL);
+  Redirector *r = redirector_new (elsewhere);
+  Seen *seen = seen_new ();
+  GstElement *pipeline = text_pipeline (EXIT_SIGN, "features=Read "
+      "max-retries=0", seen, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GList *messages;
+  GstMessage *warning;
+  gchar *text, *debug = NULL;
+
+  g_object_set (a, "endpoint", r->url, NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL);
+  text = cv_test_message_text (warning, &debug);
+  fail_unless (strstr (text, "302") != NULL, "%s", text);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+  fail_if (cv_test_filter_results (messages));
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+
+  g_free (text);
+  g_free (debug);
+  cv_test_free_messages (messages);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+  seen_free (seen);
+  redirector_free (r);
+  g_free (elsewhere);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_ocr_suite (void)
 {
@@ -645,7 +826,9 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_show_text);
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
+  tcase_add_test (tc, test_read_hostile_text);
   tcase_add_test (tc, test_flush_cancels_polling);
+  tcase_add_test (tc, test_poll_redirect_not_followed);
   return s;
 }
 

@@ -398,6 +398,34 @@ GST_START_TEST (test_read_operations_bounded)
 
 GST_END_TEST;
 
+/* An operation older than its lifetime is gone, like one never posted:
+ * 404 NotFound, and no longer kept. */
+GST_START_TEST (test_read_operations_expire)
+{
+  GBytes *jpeg = make_solid_jpeg (64, 64, WHITE);
+  gchar *base = cv_local_server_get_url (server);
+  gchar *kept, *expired;
+  JsonNode *root;
+
+  kept = post_read (base, jpeg);
+  cv_local_server_set_read_lifetime (server, 0);
+  expired = post_read (base, jpeg);
+  root = get_json (expired, 404);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (json_node_get_object (root), "error"),
+          "code"), "NotFound");
+  json_node_unref (root);
+  /* the lifetime applies to every operation kept, the older one too */
+  json_node_unref (get_json (kept, 404));
+
+  g_free (kept);
+  g_free (expired);
+  g_free (base);
+  g_bytes_unref (jpeg);
+}
+
+GST_END_TEST;
+
 /* Each route takes its own method (405 otherwise, with Allow: POST where
  * POST is right), the key, and an image. */
 GST_START_TEST (test_read_route_errors)
@@ -560,6 +588,7 @@ localserver_read_suite (void)
   tcase_add_test (tc, test_read_operation);
   tcase_add_test (tc, test_read_endings);
   tcase_add_test (tc, test_read_operations_bounded);
+  tcase_add_test (tc, test_read_operations_expire);
   tcase_add_test (tc, test_read_route_errors);
   tcase_add_test (tc, test_read_v40_shape);
   tcase_add_test (tc, test_read_program_switches);
