@@ -1380,7 +1380,8 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
  * (build_thumbnail_request), outside the analysis' slots: at most one
  * thumbnail is between this and its outcome (which has thumbnail set), a
  * frame submitted meanwhile waits at most @wait, then is dropped (BUSY).
- * Thumbnails are not retried and do not count for the breaker.
+ * Thumbnails are not retried and do not count for the breaker, but none
+ * goes while it is open (BREAKER_OPEN).
  */
 GstCvAnalyzeSubmitResult
 gst_cv_analyze_client_submit_thumbnail (GstCvAnalyzeClient * self,
@@ -1401,6 +1402,10 @@ gst_cv_analyze_client_submit_thumbnail (GstCvAnalyzeClient * self,
     ret = GST_CV_ANALYZE_SUBMIT_FLUSHING;
   else if (self->thumbnail_busy)
     ret = GST_CV_ANALYZE_SUBMIT_BUSY;
+  else if (self->breaker.state != GST_CV_ANALYZE_BREAKER_CLOSED)
+    /* A service that keeps failing gets no thumbnails either (and the
+     * analysis' probe is not taken for one). */
+    ret = GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN;
   if (ret == GST_CV_ANALYZE_SUBMIT_QUEUED) {
     self->thumbnail_busy = TRUE;
     self->thumbnail_pending = frame;

@@ -209,7 +209,8 @@ gst_cv_analyze_thumbnails_submit (GstCvAnalyzeThumbnails * t,
     g_mutex_lock (&t->lock);
     if (t->asked[slot] && t->frames[slot].id == frame->id)
       t->asked[slot] = FALSE;
-    if (res == GST_CV_ANALYZE_SUBMIT_BUSY)
+    if (res == GST_CV_ANALYZE_SUBMIT_BUSY
+        || res == GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN)
       t->skipped++;
     g_mutex_unlock (&t->lock);
   }
