@@ -78,6 +78,24 @@
  * - `distance` (double): how much it differs from the last frame sent, 0
  *   to 1 (1 for the first frame of a stream, or after a flush).
  *
+ * ## Thumbnail messages
+ *
+ * With #GstCvAnalyze:thumbnail-width and #GstCvAnalyze:thumbnail-height,
+ * one message per smart thumbnail (per #GstCvAnalyze:thumbnail-interval,
+ * or per scene change with sample-mode=scene), structure name
+ * `cvanalyze-thumbnail`:
+ *
+ * - `sample` (#GstSample): the JPEG, caps `image/jpeg` with `width` and
+ *   `height`, its buffer with the analysed frame's PTS and duration, and
+ *   the frame's segment.
+ * - `index` (guint): the thumbnail's number, 0, 1, ... (its file's).
+ * - `width`, `height` (gint): its size.
+ * - `timestamp`, `stream-time`, `running-time`, `duration` (guint64): of
+ *   the analysed frame.
+ * - `location` (string): the file it was written to ("" if none).
+ * - `crop` (structure, azure-image-analysis only): `x`, `y`, `width`,
+ *   `height` of the crop, in the frame's pixels.
+ *
  * ## Captions out of the pipeline
  *
  * With #GstCvAnalyze:overlay the current caption (and, with
@@ -139,6 +157,10 @@
  * |[
  * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
  * ]| Records a camera with its captions as a subtitle track.
+ * |[
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze sample-mode=scene thumbnail-width=320 thumbnail-height=180 thumbnail-location=scene-%05d.jpg ! fakesink
+ * ]| Writes a smart thumbnail of each scene a camera sees to
+ * scene-00000.jpg, scene-00001.jpg, ...
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
  * ]| Looks at a camera four times a second, and captions it only when the
