@@ -109,6 +109,10 @@ typedef struct
   guint64 retry_after_ms;       /* the service asked to wait, 0: no */
   GSource *retry_source;        /* the wait before the retry */
   GSource *retry_cancel_source; /* a flush or stop ends that wait */
+  gboolean cut_short;           /* this retry's timeout is the frame's
+                                 * deadline, shorter than 'timeout' */
+  GstCvAnalyzeOutcome retried;  /* the failure being retried (its kind,
+                                 * status and texts) */
 
   /* The response body, read into a buffer that never grows beyond
    * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
@@ -178,6 +182,24 @@ outcome_clear (GstCvAnalyzeOutcome * outcome)
   g_clear_pointer (&outcome->advice, g_free);
   g_clear_pointer (&outcome->image, g_bytes_unref);
   g_clear_pointer (&outcome->thumbnail_jpeg, g_bytes_unref);
+}
+
+/* Moves what says how a request failed from @from to @to. */
+static void
+move_failure (GstCvAnalyzeOutcome * to, GstCvAnalyzeOutcome * from)
+{
+  to->kind = from->kind;
+  to->status = from->status;
+  to->retry_after = from->retry_after;
+  to->tls_errors = from->tls_errors;
+  g_free (to->message);
+  to->message = g_steal_pointer (&from->message);
+  g_free (to->error_code);
+  to->error_code = g_steal_pointer (&from->error_code);
+  g_free (to->advice);
+  to->advice = g_steal_pointer (&from->advice);
+  from->retry_after = 0;
+  from->tls_errors = 0;
 }
 
 /* Called on the client's thread. The outcome is handed to the element
@@ -302,8 +324,12 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   gboolean cancelled = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* A timer may fire after the answer is in but before this runs: only a
-   * request it actually cancelled timed out. */
-  if (cancelled && req->timed_out && req->handshaking) {
+   * request it actually cancelled timed out. A retry cut short by the
+   * frame's deadline (the next sample is due) was not given 'timeout':
+   * what the user must hear is the failure that made it retry. */
+  if (cancelled && req->timed_out && req->cut_short) {
+    move_failure (outcome, &req->retried);
+  } else if (cancelled && req->timed_out && req->handshaking) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TLS_ERROR;
     outcome->message = g_strdup_printf ("the TLS handshake did not finish "
         "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
@@ -534,6 +560,7 @@ request_free (Request * req)
   g_clear_object (&req->cancellable);
   g_free (req->body);
   outcome_clear (&req->outcome);
+  outcome_clear (&req->retried);
   g_free (req);
 }
 
@@ -938,6 +965,8 @@ on_retry_due (gpointer user_data)
   Request *req = user_data;
   GstCvAnalyzeClient *self = req->client;
   gint64 left_us = req->retry_deadline_us - g_get_monotonic_time ();
+  GstClockTime timeout = MIN (self->config.timeout,
+      (GstClockTime) MAX (left_us, 1000) * GST_USECOND);
 
   destroy_source (&req->retry_source);
   destroy_source (&req->retry_cancel_source);
@@ -945,8 +974,8 @@ on_retry_due (gpointer user_data)
   self->requests = g_list_remove (self->requests, req);
   g_mutex_unlock (&self->lock);
 
-  req->timeout_source = start_timer (self, req, MIN (self->config.timeout,
-          (GstClockTime) MAX (left_us, 1000) * GST_USECOND));
+  req->cut_short = timeout < self->config.timeout;
+  req->timeout_source = start_timer (self, req, timeout);
   if (!start_request (self, req)) {
     finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
     request_free (req);
@@ -983,13 +1012,9 @@ retry_later (GstCvAnalyzeClient * self, Request * req)
   GST_DEBUG_OBJECT (self, "retry %u of a frame (%s, HTTP %u) in %"
       G_GINT64_FORMAT " ms", req->retries + 1, req->outcome.message ?
       req->outcome.message : "", req->outcome.status, delay_us / 1000);
+  move_failure (&req->retried, &req->outcome);
   reset_exchange (req);
   destroy_source (&req->timeout_source);
-  g_clear_pointer (&req->outcome.message, g_free);
-  g_clear_pointer (&req->outcome.error_code, g_free);
-  g_clear_pointer (&req->outcome.advice, g_free);
-  req->outcome.retry_after = 0;
-  req->outcome.tls_errors = 0;
   req->timed_out = req->retryable = FALSE;
   req->retry_after_ms = 0;
   req->retries++;

@@ -190,6 +190,39 @@ GST_START_TEST (test_live_no_retry_past_next_sample)
 
 GST_END_TEST;
 
+/* A retry cut short when the next sample is due (a reset that comes after
+ * 600 ms, interval 1 s: the retry has 400 ms of its 10 s timeout) is
+ * reported as what made it retry, the reset, not as a timeout. */
+GST_START_TEST (test_retry_cut_short_reports_its_cause)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=20 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY ! fakesink");
+  GList *messages, *l;
+  guint warnings = 0;
+
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_RESET);
+  cv_local_server_set_delay (server, 600);
+  messages = cv_test_run_pipeline (pipeline);
+  for (l = messages; l; l = l->next) {
+    gchar *text;
+
+    if (GST_MESSAGE_TYPE (l->data) != GST_MESSAGE_WARNING)
+      continue;
+    text = cv_test_message_text (l->data, NULL);
+    fail_unless (strstr (text, "was reset") != NULL, "'%s'", text);
+    g_free (text);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 1);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 1);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 #define CAMERA(name) "videotestsrc is-live=true num-buffers=30 ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
   " endpoint=ENDPOINT key=KEY interval=0 max-rate=600 rate-group=sub ! " \
@@ -408,6 +441,7 @@ cvanalyze_retry_suite (void)
   tcase_add_loop_test (tc, test_retry_after_kept, 0, G_N_ELEMENTS (formats));
   tcase_add_test (tc, test_bad_request_not_retried);
   tcase_add_test (tc, test_live_no_retry_past_next_sample);
+  tcase_add_test (tc, test_retry_cut_short_reports_its_cause);
   tcase_add_test (tc, test_rate_group_shared_by_elements);
   tcase_add_test (tc, test_breaker_opens_and_recovers);
   tcase_add_test (tc, test_429_pauses_rate_group);
