@@ -78,6 +78,24 @@
  * - `distance` (double): how much it differs from the last frame sent, 0
  *   to 1 (1 for the first frame of a stream, or after a flush).
  *
+ * ## Thumbnail messages
+ *
+ * With #GstCvAnalyze:thumbnail-width and #GstCvAnalyze:thumbnail-height,
+ * one message per smart thumbnail (per #GstCvAnalyze:thumbnail-interval,
+ * or per scene change with sample-mode=scene), structure name
+ * `cvanalyze-thumbnail`:
+ *
+ * - `sample` (#GstSample): the JPEG, caps `image/jpeg` with `width` and
+ *   `height`, its buffer with the analysed frame's PTS and duration, and
+ *   the frame's segment.
+ * - `index` (guint): the thumbnail's number, 0, 1, ... (its file's).
+ * - `width`, `height` (gint): its size.
+ * - `timestamp`, `stream-time`, `running-time`, `duration` (guint64): of
+ *   the analysed frame.
+ * - `location` (string): the file it was written to ("" if none).
+ * - `crop` (structure, azure-image-analysis only): `x`, `y`, `width`,
+ *   `height` of the crop, in the frame's pixels.
+ *
  * ## Captions out of the pipeline
  *
  * With #GstCvAnalyze:overlay the current caption (and, with
@@ -140,6 +158,10 @@
  * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
  * ]| Records a camera with its captions as a subtitle track.
  * |[
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze sample-mode=scene thumbnail-width=320 thumbnail-height=180 thumbnail-location=scene-%05d.jpg ! fakesink
+ * ]| Writes a smart thumbnail of each scene a camera sees to
+ * scene-00000.jpg, scene-00001.jpg, ...
+ * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
  * ]| Looks at a camera four times a second, and captions it only when the
  * view has changed: at most once a second, and at least once a minute.
@@ -164,6 +186,7 @@
 #include "gstcvanalyzeparser.h"
 #include "gstcvanalyzescene.h"
 #include "gstcvanalyzetext.h"
+#include "gstcvanalyzethumbnail.h"
 
 GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
 #define GST_CAT_DEFAULT gst_cv_analyze_debug
@@ -232,6 +255,10 @@ enum
   PROP_SCENE_THRESHOLD,
   PROP_MIN_INTERVAL,
   PROP_MAX_INTERVAL,
+  PROP_THUMBNAIL_WIDTH,
+  PROP_THUMBNAIL_HEIGHT,
+  PROP_THUMBNAIL_INTERVAL,
+  PROP_THUMBNAIL_LOCATION,
 };
 
 #define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
@@ -278,6 +305,10 @@ enum
 /* A static scene is captioned once a minute: 1440 requests a day, not
  * 86 400. */
 #define DEFAULT_MAX_INTERVAL (60 * GST_SECOND)
+#define DEFAULT_THUMBNAIL_WIDTH 0       /* no thumbnails */
+#define DEFAULT_THUMBNAIL_HEIGHT 0
+#define DEFAULT_THUMBNAIL_INTERVAL (10 * GST_SECOND)
+#define DEFAULT_THUMBNAIL_LOCATION NULL
 
 /* What is attached to each buffer while a result is current. Immutable
  * once built and shared by reference (g_atomic_rc_box), so the streaming
@@ -432,6 +463,14 @@ struct _GstCvAnalyze
   SceneState scene;
   guint64 saved;                /* checks that sent nothing */
   guint64 scene_changes;
+
+  /* Smart thumbnails: properties under the object lock; the rest is
+   * gstcvanalyzethumbnail.c's, with its own lock. */
+  guint thumbnail_width;
+  guint thumbnail_height;
+  GstClockTime thumbnail_interval;
+  gchar *thumbnail_location;
+  GstCvAnalyzeThumbnails thumbnails;
 };
 
 static void gst_cv_analyze_set_property (GObject * object, guint prop_id,
@@ -633,7 +672,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * Color, Adult, Objects, Brands (default Description,Tags), and Read:
    * the text in the frame, by the asynchronous Read API, called after
    * Analyze (or alone, when Read is the only feature) and polled about
-   * once a second within #GstCvAnalyze:timeout.
+   * once a second within #GstCvAnalyze:timeout; and AreaOfInterest: the
+   * box of the frame's most important area, by the areaOfInterest API
+   * (after Analyze, before Read), as the result's smart crop and a region
+   * of type `crop`.
    * azure-image-analysis: caption, denseCaptions, tags, objects, read,
    * people, smartCrops (default caption,tags). openai, azure-openai:
    * caption, tags, text (the text visible in the frame; default caption).
@@ -644,7 +686,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_string ("features", "Features",
           "Comma-separated features to ask for, the service's names. "
           "azure-cv: Categories, Tags, Description, Faces, ImageType, "
-          "Color, Adult, Objects, Brands, Read (text, by the Read API); "
+          "Color, Adult, Objects, Brands, Read (text, by the Read API), "
+          "AreaOfInterest (a crop box); "
           "azure-image-analysis: caption, "
           "denseCaptions, tags, objects, read, people, smartCrops; openai, "
           "azure-openai: caption, tags, text. Unset: the service's default",
@@ -1333,6 +1376,85 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "nanoseconds: a static scene is sent again this often (0: never)",
           0, G_MAXINT64, DEFAULT_MAX_INTERVAL, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:thumbnail-width:
+   *
+   * Width of the smart thumbnails, 1 to 1024 (Azure's range), with
+   * #GstCvAnalyze:thumbnail-height; 0 (the default): no thumbnails.
+   * A thumbnail is made of a frame sent for analysis once per
+   * #GstCvAnalyze:thumbnail-interval, or with #GstCvAnalyze:sample-mode=scene
+   * once per scene change, never per frame: by the service with
+   * `api=azure-cv` (generateThumbnail with smartCropping), or with
+   * `api=azure-image-analysis` cut here from the analysed JPEG to the box
+   * the service's smartCrops gives for the thumbnail's aspect ratio. At
+   * most one thumbnail request is pending; one due meanwhile is skipped
+   * and counted in #GstCvAnalyze:stats (`thumbnails-skipped`, beside
+   * `thumbnails` posted and `thumbnails-failed`). Each
+   * thumbnail is posted as a `cvanalyze-thumbnail` element message whose
+   * `sample` is a #GstSample (image/jpeg caps with width and height, the
+   * analysed frame's PTS and duration on its buffer, its segment), and
+   * written to #GstCvAnalyze:thumbnail-location if set.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_THUMBNAIL_WIDTH,
+      g_param_spec_uint ("thumbnail-width", "Thumbnail width",
+          "Width of the smart thumbnails posted as cvanalyze-thumbnail "
+          "messages (and written to thumbnail-location), 1 to 1024, with "
+          "thumbnail-height; 0: no thumbnails (azure-cv, "
+          "azure-image-analysis)", 0, GST_CV_ANALYZE_THUMBNAIL_MAX_SIDE,
+          DEFAULT_THUMBNAIL_WIDTH, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:thumbnail-height:
+   *
+   * Height of the smart thumbnails, 1 to 1024, with
+   * #GstCvAnalyze:thumbnail-width; 0 (the default): no thumbnails.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_THUMBNAIL_HEIGHT,
+      g_param_spec_uint ("thumbnail-height", "Thumbnail height",
+          "Height of the smart thumbnails, 1 to 1024, with thumbnail-width; "
+          "0: no thumbnails", 0, GST_CV_ANALYZE_THUMBNAIL_MAX_SIDE,
+          DEFAULT_THUMBNAIL_HEIGHT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:thumbnail-interval:
+   *
+   * With #GstCvAnalyze:sample-mode=interval, the running time between two
+   * thumbnails: the first frame sent for analysis gets one, then the first
+   * frame sent at least thumbnail-interval later (0: none). With
+   * `sample-mode=scene` thumbnails come once per scene change instead and
+   * this is not used.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_THUMBNAIL_INTERVAL,
+      g_param_spec_uint64 ("thumbnail-interval", "Thumbnail interval",
+          "sample-mode=interval: running time between two thumbnails, in "
+          "nanoseconds (0: none); sample-mode=scene makes one per scene "
+          "change instead", 0, G_MAXINT64, DEFAULT_THUMBNAIL_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:thumbnail-location:
+   *
+   * Where to write each thumbnail, as multifilesink's location: a file
+   * name with exactly one integer conversion for the thumbnail's number
+   * (0, 1, ...), e.g. `thumb-%05d.jpg`; `%%` for a percent sign, no other
+   * `%`. Files are written on cvanalyze's own thread; a file that cannot
+   * be written is a warning naming it (the thumbnail is still posted).
+   * Unset (the default): thumbnails are only posted.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_THUMBNAIL_LOCATION,
+      g_param_spec_string ("thumbnail-location", "Thumbnail location",
+          "File name pattern for the thumbnails, with one integer conversion "
+          "for their number, e.g. thumb-%05d.jpg; unset: not written",
+          DEFAULT_THUMBNAIL_LOCATION, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1404,6 +1526,11 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->scene_threshold = DEFAULT_SCENE_THRESHOLD;
   self->min_interval = DEFAULT_MIN_INTERVAL;
   self->max_interval = DEFAULT_MAX_INTERVAL;
+  self->thumbnail_width = DEFAULT_THUMBNAIL_WIDTH;
+  self->thumbnail_height = DEFAULT_THUMBNAIL_HEIGHT;
+  self->thumbnail_interval = DEFAULT_THUMBNAIL_INTERVAL;
+  self->thumbnail_location = g_strdup (DEFAULT_THUMBNAIL_LOCATION);
+  gst_cv_analyze_thumbnails_init (&self->thumbnails);
   g_mutex_init (&self->state_lock);
   gst_cv_analyze_warn_limit_init (&self->warn_limit);
   g_cond_init (&self->outcome_cond);
@@ -1470,6 +1597,8 @@ gst_cv_analyze_finalize (GObject * object)
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
   g_mutex_clear (&self->state_lock);
   g_hash_table_unref (self->warn_limit.kinds);
+  g_free (self->thumbnail_location);
+  gst_cv_analyze_thumbnails_clear (&self->thumbnails);
   g_cond_clear (&self->outcome_cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1632,6 +1761,19 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_MAX_INTERVAL:
       self->max_interval = g_value_get_uint64 (value);
       break;
+    case PROP_THUMBNAIL_WIDTH:
+      self->thumbnail_width = g_value_get_uint (value);
+      break;
+    case PROP_THUMBNAIL_HEIGHT:
+      self->thumbnail_height = g_value_get_uint (value);
+      break;
+    case PROP_THUMBNAIL_INTERVAL:
+      self->thumbnail_interval = g_value_get_uint64 (value);
+      break;
+    case PROP_THUMBNAIL_LOCATION:
+      g_free (self->thumbnail_location);
+      self->thumbnail_location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1654,6 +1796,20 @@ rate_in_effect (GstCvAnalyze * self)
   if (by_interval == 0 || by_budget == 0)
     return MAX (by_interval, by_budget);
   return MIN (by_interval, by_budget);
+}
+
+/* thumbnails (posted), thumbnails-skipped (due while one was pending, or
+ * held back by max-rate), thumbnails-failed. */
+static void
+add_thumbnail_stats (GstCvAnalyze * self, GstStructure * stats)
+{
+  guint64 made, skipped, failed;
+
+  gst_cv_analyze_thumbnails_get_stats (&self->thumbnails, &made, &skipped,
+      &failed);
+  gst_structure_set (stats, "thumbnails", G_TYPE_UINT64, made,
+      "thumbnails-skipped", G_TYPE_UINT64, skipped,
+      "thumbnails-failed", G_TYPE_UINT64, failed, NULL);
 }
 
 static GstStructure *
@@ -1691,6 +1847,7 @@ get_stats (GstCvAnalyze * self)
       "saved", G_TYPE_UINT64, self->saved,
       "scene-changes", G_TYPE_UINT64, self->scene_changes, NULL);
   g_mutex_unlock (&self->state_lock);
+  add_thumbnail_stats (self, s);
   return s;
 }
 
@@ -1838,6 +1995,18 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_INTERVAL:
       g_value_set_uint64 (value, self->max_interval);
+      break;
+    case PROP_THUMBNAIL_WIDTH:
+      g_value_set_uint (value, self->thumbnail_width);
+      break;
+    case PROP_THUMBNAIL_HEIGHT:
+      g_value_set_uint (value, self->thumbnail_height);
+      break;
+    case PROP_THUMBNAIL_INTERVAL:
+      g_value_set_uint64 (value, self->thumbnail_interval);
+      break;
+    case PROP_THUMBNAIL_LOCATION:
+      g_value_set_string (value, self->thumbnail_location);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2029,6 +2198,35 @@ make_service (GstCvAnalyze * self, const gchar * endpoint, gchar ** notice)
   return service;
 }
 
+/* The thumbnail properties, checked for this run (before the client
+ * exists). */
+static gboolean
+thumbnails_start (GstCvAnalyze * self, const GstCvAnalyzeServiceClass * klass)
+{
+  guint width, height;
+  GstClockTime interval;
+  gchar *location;
+  GError *err = NULL;
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  width = self->thumbnail_width;
+  height = self->thumbnail_height;
+  interval = self->thumbnail_interval;
+  location = g_strdup (self->thumbnail_location);
+  GST_OBJECT_UNLOCK (self);
+
+  ok = gst_cv_analyze_thumbnails_configure (&self->thumbnails, width, height,
+      interval, location, klass, &err);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
+        (NULL));
+    g_error_free (err);
+  }
+  g_free (location);
+  return ok;
+}
+
 static gboolean
 gst_cv_analyze_start (GstBaseTransform * trans)
 {
@@ -2047,7 +2245,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
           klass->endpoint_env));
   GST_OBJECT_UNLOCK (self);
   /* Errors are posted without the object lock, which posting takes. */
-  if (!check_endpoint (self, klass->api, endpoint_copy, klass)) {
+  if (!check_endpoint (self, klass->api, endpoint_copy, klass)
+      || !thumbnails_start (self, klass)) {
     g_free (endpoint_copy);
     return FALSE;
   }
@@ -2354,6 +2553,7 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_caption_track_reset (&self->captions);
       scene_forget (self);
+      gst_cv_analyze_thumbnails_flush (&self->thumbnails);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
       break;
@@ -2366,6 +2566,10 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
               self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
             GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
+      /* Nor the last thumbnail (exact mode waited for results only). */
+      if (self->client && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
+        gst_cv_analyze_client_wait_thumbnail (self->client,
+            self->stream_timeout);
       finish_captions (self);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
@@ -2696,6 +2900,33 @@ post_scene_message (GstCvAnalyze * self, const GstCvAnalyzeSceneChange * c)
               "distance", G_TYPE_DOUBLE, c->distance, NULL)));
 }
 
+/* A thumbnail of @buf, the frame just sent for analysis (its sample
+ * number is the last one), on the streaming thread. */
+static void
+request_thumbnail (GstCvAnalyze * self, GstBuffer * buf, GstClockTime pts,
+    GstClockTime running_time, GstClockTime stream_time,
+    GstClockTime duration)
+{
+  GstCvAnalyzeThumbnailFrame f;
+  GstCvAnalyzeBudget *budget;
+
+  f.pts = pts;
+  f.running_time = running_time;
+  f.stream_time = stream_time;
+  f.duration = duration;
+  f.segment = GST_BASE_TRANSFORM (self)->segment;
+  f.frame_width = GST_VIDEO_INFO_WIDTH (&self->info);
+  f.frame_height = GST_VIDEO_INFO_HEIGHT (&self->info);
+  g_mutex_lock (&self->state_lock);
+  f.id = self->sample_id;
+  f.generation = self->generation;
+  budget = self->budget;        /* set in start(), cleared in stop() */
+  g_mutex_unlock (&self->state_lock);
+  gst_cv_analyze_thumbnails_submit (&self->thumbnails, self->client, budget,
+      buf, &self->info, &f, upstream_is_live (self) ? 0 :
+      self->stream_timeout);
+}
+
 /* Called on the streaming thread for each scene change: the first frame
  * sent, and each frame sent because it differed by more than
  * scene-threshold (not the re-checks of max-interval). @buf is the frame
@@ -2709,6 +2940,8 @@ on_scene_change (GstCvAnalyze * self, GstBuffer * buf,
   GST_DEBUG_OBJECT (self, "scene change at %" GST_TIME_FORMAT
       " (distance %.3f)", GST_TIME_ARGS (change->pts), change->distance);
   post_scene_message (self, change);
+  request_thumbnail (self, buf, change->pts, change->running_time,
+      change->stream_time, change->duration);
 }
 
 /* Scene mode: the frame a check said to send went to the client (@queued),
@@ -2778,8 +3011,16 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   GST_LOG_OBJECT (self, "sampled frame %" GST_TIME_FORMAT ": %d",
       GST_TIME_ARGS (running_time), res);
   scene_frame_taken (self, sent, &change, res == GST_CV_ANALYZE_SUBMIT_QUEUED);
-  if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
+  if (res == GST_CV_ANALYZE_SUBMIT_QUEUED) {
+    /* In scene mode thumbnails come per scene (on_scene_change()). */
+    if (self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
+        && gst_cv_analyze_thumbnails_due (&self->thumbnails, running_time))
+      request_thumbnail (self, buf, GST_BUFFER_PTS (buf), running_time,
+          gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
+              GST_BUFFER_PTS (buf)), GST_BUFFER_DURATION_IS_VALID (buf) ?
+          GST_BUFFER_DURATION (buf) : self->frame_duration);
     return TRUE;
+  }
   g_mutex_lock (&self->state_lock);
   self->skipped++;
   g_mutex_unlock (&self->state_lock);
@@ -3126,6 +3367,24 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * type,
   }
 }
 
+/* Smart crops (azure-image-analysis with smartCrops) as regions of type
+ * "crop", with their aspect ratio. */
+static void
+collect_crop_rois (GArray * rois, const GstStructure * result, gdouble sx,
+    gdouble sy)
+{
+  collect_rois (rois, result, "crop", sx, sy);
+}
+
+/* The lines read in the frame, as regions of type "text" (a fixed quark:
+ * never one made from what a service sent), each with its text. */
+static void
+collect_text_rois (GArray * rois, const GstStructure * result, gdouble sx,
+    gdouble sy)
+{
+  collect_rois (rois, result, "text", sx, sy);
+}
+
 static Attachment *
 make_attachment (const GstCvAnalyzeOutcome * o)
 {
@@ -3152,7 +3411,8 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   collect_rois (a->rois, o->result, "object", sx, sy);
   collect_rois (a->rois, o->result, "dense-caption", sx, sy);
   collect_rois (a->rois, o->result, "person", sx, sy);
-  collect_rois (a->rois, o->result, "text", sx, sy);
+  collect_crop_rois (a->rois, o->result, sx, sy);
+  collect_text_rois (a->rois, o->result, sx, sy);
   return a;
 }
 
@@ -3478,7 +3738,16 @@ static void
 on_outcome (const GstCvAnalyzeOutcome * outcome, gpointer user_data)
 {
   GstCvAnalyze *self = GST_CV_ANALYZE (user_data);
+  guint generation;
 
+  if (outcome->thumbnail) {
+    g_mutex_lock (&self->state_lock);
+    generation = self->generation;
+    g_mutex_unlock (&self->state_lock);
+    gst_cv_analyze_thumbnails_handle_outcome (&self->thumbnails,
+        GST_ELEMENT (self), outcome, generation);
+    return;
+  }
   if (outcome->kind == GST_CV_ANALYZE_OUTCOME_RESULT)
     handle_result (self, outcome);
   else

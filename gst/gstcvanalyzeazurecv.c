@@ -18,7 +18,13 @@
  * with an Operation-Location, which the client polls (GET, about once a
  * second, within the sample's timeout) until it says succeeded or failed.
  * The Operation-Location is followed only when it is on the endpoint's
- * scheme, host and port: the key goes nowhere else. */
+ * scheme, host and port: the key goes nowhere else.
+ *
+ * "AreaOfInterest" in features is no visual feature either: POST
+ * {endpoint}/vision/{version}/areaOfInterest, after Analyze and before
+ * Read, whose box joins the result as its one "smart-crops" entry (the
+ * box's own aspect ratio), so that it is a region of type crop like 4.0's
+ * smart crops. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -40,10 +46,19 @@ static const gchar *const known_versions[] = { "v2.0", "v2.1", "v3.2", NULL };
 
 static const gchar *const known_features[] = { "Categories", "Tags",
   "Description", "Faces", "ImageType", "Color", "Adult", "Objects", "Brands",
-  "Read", NULL
+  "Read", "AreaOfInterest", NULL
 };
 
 #define READ_FEATURE "Read"
+#define AREA_OF_INTEREST_FEATURE "AreaOfInterest"
+
+/* The requests of one sample, in order (GstCvAnalyzeRequestInput.step). */
+typedef enum
+{
+  STEP_ANALYZE,
+  STEP_AREA_OF_INTEREST,
+  STEP_READ,
+} Step;
 
 static const gchar *const known_details[] = { "Celebrities", "Landmarks",
   NULL
@@ -62,11 +77,30 @@ typedef struct
   gchar *url;                   /* Analyze; NULL when only Read is asked */
   gchar *read_url;              /* Read; NULL when it is not asked */
   GUri *endpoint;               /* where an Operation-Location may point */
+  gchar *thumbnail_url;         /* generateThumbnail, without the size */
+  gchar *area_url;              /* areaOfInterest; NULL when not asked */
+  Step steps[3];
+  guint n_steps;
 } AzureCv;
 
-/* @features (normalized) without Read; whether it was there. */
+/* POST {endpoint}/vision/{version}/generateThumbnail?smartCropping=true,
+ * the size to be added. */
 static gchar *
-take_read (const gchar * features, gboolean * read)
+thumbnail_url (const gchar * endpoint, const gchar * version,
+    const gchar * model_version)
+{
+  GString *url = gst_cv_analyze_url_new (endpoint, "/vision/");
+
+  g_string_append_printf (url, "%s/generateThumbnail", version);
+  gst_cv_analyze_url_append_query (url, "smartCropping", "true");
+  if (strcmp (version, "v3.2") == 0 && model_version && *model_version)
+    gst_cv_analyze_url_append_query (url, "model-version", model_version);
+  return g_string_free (url, FALSE);
+}
+
+/* @features (normalized) without @name; whether it was there. */
+static gchar *
+take_feature (const gchar * features, const gchar * name, gboolean * read)
 {
   gchar **names = g_strsplit (features, ",", -1);
   GString *rest = g_string_new (NULL);
@@ -74,7 +108,7 @@ take_read (const gchar * features, gboolean * read)
 
   *read = FALSE;
   for (i = 0; names[i] != NULL; i++) {
-    if (strcmp (names[i], READ_FEATURE) == 0) {
+    if (strcmp (names[i], name) == 0) {
       *read = TRUE;
     } else if (*names[i]) {
       if (rest->len)
@@ -93,7 +127,7 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
   const gchar *version = settings->api_version && *settings->api_version ?
       settings->api_version : DEFAULT_VERSION;
   gchar *features = NULL, *details = NULL, *bad = NULL, *visual;
-  gboolean read;
+  gboolean read, area;
   GString *url;
   AzureCv *self;
 
@@ -116,7 +150,8 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
         "Unknown analysis feature or detail '%s'. With api=azure-cv, "
         "'features' takes a comma-separated list of Categories, Tags, "
         "Description, Faces, ImageType, Color, Adult, Objects, Brands, Read "
-        "(text, by the Read API); 'details' takes Celebrities, Landmarks.",
+        "(text, by the Read API), AreaOfInterest (its box, by the "
+        "areaOfInterest API); 'details' takes Celebrities, Landmarks.",
         bad ? bad : "(empty)");
     g_free (bad);
     g_free (features);
@@ -124,9 +159,10 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
     return NULL;
   }
 
-  visual = take_read (features, &read);
+  visual = take_feature (features, READ_FEATURE, &read);
   g_free (features);
-  features = visual;
+  features = take_feature (visual, AREA_OF_INTEREST_FEATURE, &area);
+  g_free (visual);
   if (read && strcmp (version, "v3.2") != 0) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "The Read feature needs api-version=v3.2 (the default).");
@@ -142,6 +178,22 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
 
   self = g_new0 (AzureCv, 1);
   self->endpoint = g_uri_parse (settings->endpoint, G_URI_FLAGS_NONE, NULL);
+  self->thumbnail_url = thumbnail_url (settings->endpoint, version,
+      settings->model_version);
+  if (*features)
+    self->steps[self->n_steps++] = STEP_ANALYZE;
+  if (area) {
+    url = gst_cv_analyze_url_new (settings->endpoint, "/vision/");
+    g_string_append_printf (url, "%s/areaOfInterest", version);
+    if (strcmp (version, "v3.2") == 0 && settings->model_version
+        && *settings->model_version)
+      gst_cv_analyze_url_append_query (url, "model-version",
+          settings->model_version);
+    self->area_url = g_string_free (url, FALSE);
+    self->steps[self->n_steps++] = STEP_AREA_OF_INTEREST;
+  }
+  if (read)
+    self->steps[self->n_steps++] = STEP_READ;
   if (read) {
     url = gst_cv_analyze_url_new (settings->endpoint,
         "/vision/v3.2/read/analyze");
@@ -184,17 +236,36 @@ azure_cv_free (gpointer state)
   g_free (self->url);
   g_free (self->read_url);
   g_clear_pointer (&self->endpoint, g_uri_unref);
+  g_free (self->thumbnail_url);
+  g_free (self->area_url);
   g_free (self);
+}
+
+/* What the sample's request number @step asks. */
+static Step
+step_of (const AzureCv * self, guint step)
+{
+  return self->steps[MIN (step, self->n_steps - 1)];
+}
+
+/* The reply of a step that has a result: the next step's, or the
+ * sample's. */
+static GstCvAnalyzeReplyKind
+next_or_result (const AzureCv * self, guint step)
+{
+  return step + 1 < self->n_steps ? GST_CV_ANALYZE_REPLY_NEXT :
+      GST_CV_ANALYZE_REPLY_RESULT;
 }
 
 static GstCvAnalyzeHttpRequest *
 azure_cv_build_request (gpointer state, const GstCvAnalyzeRequestInput * input)
 {
   AzureCv *self = state;
+  const gchar *urls[] = { self->url, self->area_url, self->read_url };
 
-  /* Step 0 is Analyze, if asked for; Read comes after it. */
-  return gst_cv_analyze_http_request_new_image (input->step == 0
-      && self->url ? self->url : self->read_url, input);
+  /* Analyze, AreaOfInterest, Read: those asked for, in that order. */
+  return gst_cv_analyze_http_request_new_image (urls[step_of (self,
+              input->step)], input);
 }
 
 static gint
@@ -311,6 +382,56 @@ read_operation_reply (const gchar * body, gsize length,
   g_clear_pointer (&read, gst_structure_free);
 }
 
+/* areaOfInterest's box, as the sample's one smart crop. */
+static const FieldSpec area_fields[] = {
+  {"areaOfInterest", NULL, KIND_INLINE, REQUIRED, &gst_cv_analyze_box_schema},
+  {NULL}
+};
+
+static const Schema area_schema = { "smart-crop", area_fields };
+
+/* The answer to areaOfInterest: its box joins the result so far (Analyze's)
+ * as "smart-crops"; a failure loses nothing of that result. */
+static void
+area_of_interest_reply (AzureCv * self, guint status, const gchar * body,
+    gsize length, GstCvAnalyzeReply * reply)
+{
+  GValue crops = G_VALUE_INIT, crop = G_VALUE_INIT;
+  GstStructure *box;
+  GError *err = NULL;
+  gint w = 0, h = 0;
+
+  if (status < 200 || status >= 300) {
+    gst_cv_analyze_azure_error_reply (status, body, length, reply);
+    keep_analysis (reply);
+    return;
+  }
+  box = gst_cv_analyze_parse_with_schema (body, (gssize) length, &area_schema,
+      &err);
+  if (box == NULL) {
+    reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+    reply->message = g_strdup_printf ("the areaOfInterest answer cannot be "
+        "used: %s", err->message);
+    g_error_free (err);
+    keep_analysis (reply);
+    return;
+  }
+  gst_structure_get (box, "width", G_TYPE_INT, &w, "height", G_TYPE_INT, &h,
+      NULL);
+  gst_structure_set (box, "aspect-ratio", G_TYPE_DOUBLE, h > 0 ?
+      (gdouble) w / h : 0.0, NULL);
+  g_value_init (&crop, GST_TYPE_STRUCTURE);
+  g_value_take_boxed (&crop, box);
+  g_value_init (&crops, GST_TYPE_ARRAY);
+  gst_value_array_append_and_take_value (&crops, &crop);
+
+  reply->result = reply->partial ? g_steal_pointer (&reply->partial) :
+      gst_structure_new (GST_CV_ANALYZE_RESULT_NAME, "api", G_TYPE_STRING,
+      "azure-cv", NULL);
+  gst_structure_take_value (reply->result, "smart-crops", &crops);
+  reply->kind = next_or_result (self, reply->step);
+}
+
 static void
 azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
     gsize length, GstCvAnalyzeReply * reply)
@@ -318,7 +439,12 @@ azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
   AzureCv *self = state;
   GError *err = NULL;
 
-  if (status >= 200 && status < 300 && (reply->step > 0 || !self->url)) {
+  if (step_of (self, reply->step) == STEP_AREA_OF_INTEREST) {
+    area_of_interest_reply (self, status, body, length, reply);
+    return;
+  }
+  if (status >= 200 && status < 300
+      && step_of (self, reply->step) == STEP_READ) {
     /* Read: the 202 of the POST, then the answers of the polls */
     if (status == 202) {
       reply->poll_url = check_operation_location (self,
@@ -336,8 +462,7 @@ azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
   if (status >= 200 && status < 300) {
     reply->result = gst_cv_analyze_parse_response (body, length, &err);
     if (reply->result != NULL) {
-      reply->kind = self->read_url ? GST_CV_ANALYZE_REPLY_NEXT :
-          GST_CV_ANALYZE_REPLY_RESULT;
+      reply->kind = next_or_result (self, reply->step);
       gst_structure_set (reply->result, "api", G_TYPE_STRING, "azure-cv",
           NULL);
       return;
@@ -353,6 +478,45 @@ azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
   gst_cv_analyze_azure_error_reply (status, body, length, reply);
 }
 
+static GstCvAnalyzeHttpRequest *
+azure_cv_build_thumbnail_request (gpointer state,
+    const GstCvAnalyzeRequestInput * input)
+{
+  AzureCv *self = state;
+  gchar *url = g_strdup_printf ("%s&width=%u&height=%u", self->thumbnail_url,
+      input->thumbnail_width, input->thumbnail_height);
+  GstCvAnalyzeHttpRequest *request =
+      gst_cv_analyze_http_request_new_image (url, input);
+
+  g_free (url);
+  return request;
+}
+
+/* A 200 carries the thumbnail's bytes, which must at least start as a
+ * JPEG does (SOI, then a marker); the element decodes it to check the
+ * rest. */
+static void
+azure_cv_handle_thumbnail_reply (gpointer state, guint status,
+    const gchar * body, gsize length, GstCvAnalyzeReply * reply)
+{
+  const guint8 *bytes = (const guint8 *) body;
+
+  if (status < 200 || status >= 300) {
+    gst_cv_analyze_azure_error_reply (status, body, length, reply);
+    return;
+  }
+  if (length < 4 || bytes[0] != 0xff || bytes[1] != 0xd8 || bytes[2] != 0xff) {
+    reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+    reply->message = g_strdup_printf ("generateThumbnail answered %"
+        G_GSIZE_FORMAT " bytes that are not a JPEG", length);
+    reply->advice = g_strdup ("check that the endpoint is an Azure Computer "
+        "Vision resource");
+    return;
+  }
+  reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
+  reply->image = g_bytes_new (body, length);
+}
+
 const GstCvAnalyzeServiceClass gst_cv_analyze_azure_cv_service = {
   .api = GST_CV_ANALYZE_API_AZURE_CV,
   .name = "azure-cv",
@@ -366,4 +530,6 @@ const GstCvAnalyzeServiceClass gst_cv_analyze_azure_cv_service = {
   .free = azure_cv_free,
   .build_request = azure_cv_build_request,
   .handle_reply = azure_cv_handle_reply,
+  .build_thumbnail_request = azure_cv_build_thumbnail_request,
+  .handle_thumbnail_reply = azure_cv_handle_thumbnail_reply,
 };

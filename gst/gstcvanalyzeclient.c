@@ -52,6 +52,8 @@ struct _GstCvAnalyzeClient
   gboolean flushing;
   GstCvAnalyzeFrame *pending;   /* waiting to be encoded */
   gboolean pending_scheduled;
+  GstCvAnalyzeFrame *thumbnail_pending; /* waiting to be encoded */
+  gboolean thumbnail_busy;      /* one thumbnail between submit and outcome */
   guint in_flight;              /* pending + encoding + on the wire */
   GList *requests;              /* Request on the wire */
   gint64 backoff_until_us;      /* honour the service's Retry-After */
@@ -83,6 +85,10 @@ typedef struct
   gboolean handshaking;         /* a TLS handshake is under way */
   gboolean tunnelling;          /* a proxy's CONNECT is not answered yet */
   gboolean holds_slot;          /* under the lock; a flush releases it early */
+  gboolean thumbnail;           /* a thumbnail request: no slot, no retry */
+  gboolean holds_thumbnail;     /* under the lock: it is the pending one (a
+                                 * flush releases it early) */
+  guint thumbnail_width, thumbnail_height;
   guint epoch;                  /* the client's, when the frame was taken */
 
   /* What the service is asked about, kept to ask again (RESEND, POLL). */
@@ -159,6 +165,7 @@ outcome_init_from_frame (GstCvAnalyzeOutcome * outcome,
   outcome->id = frame->id;
   outcome->frame_width = GST_VIDEO_INFO_WIDTH (&frame->info);
   outcome->frame_height = GST_VIDEO_INFO_HEIGHT (&frame->info);
+  outcome->thumbnail = frame->thumbnail_width > 0;
 }
 
 static void
@@ -169,6 +176,8 @@ outcome_clear (GstCvAnalyzeOutcome * outcome)
   g_clear_pointer (&outcome->error_code, g_free);
   g_clear_pointer (&outcome->message, g_free);
   g_clear_pointer (&outcome->advice, g_free);
+  g_clear_pointer (&outcome->image, g_bytes_unref);
+  g_clear_pointer (&outcome->thumbnail_jpeg, g_bytes_unref);
 }
 
 /* Called on the client's thread. The outcome is handed to the element
@@ -189,6 +198,10 @@ finish_slot (GstCvAnalyzeClient * self, GstCvAnalyzeOutcome * outcome,
     g_assert (self->in_flight > 0);
     self->in_flight--;
     req->holds_slot = FALSE;
+  }
+  if (req->holds_thumbnail) {
+    self->thumbnail_busy = FALSE;
+    req->holds_thumbnail = FALSE;
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -340,6 +353,7 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
     case GST_CV_ANALYZE_REPLY_RESULT:
       outcome->kind = GST_CV_ANALYZE_OUTCOME_RESULT;
       outcome->result = g_steal_pointer (&reply->result);
+      outcome->thumbnail_jpeg = g_steal_pointer (&reply->image);
       break;
     case GST_CV_ANALYZE_REPLY_RESEND:
       if (!req->resent) {
@@ -433,11 +447,19 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     g_free (reason);
     next = NEXT_DELIVER;
   } else {
-    gst_cv_analyze_service_handle_reply (self->config.service, req->step,
-        soup_message_headers_get_one (soup_message_get_response_headers
-            (req->msg), "Operation-Location"),
-        g_steal_pointer (&req->partial), outcome->status, outcome->body,
-        size, &reply);
+    if (req->thumbnail) {
+      gst_cv_analyze_service_handle_thumbnail_reply (self->config.service,
+          outcome->status, outcome->body, size, &reply);
+      /* The thumbnail's bytes are the reply's image, not text to keep. */
+      g_free (outcome->body);
+      outcome->body = g_strdup ("");
+    } else {
+      gst_cv_analyze_service_handle_reply (self->config.service, req->step,
+          soup_message_headers_get_one (soup_message_get_response_headers
+              (req->msg), "Operation-Location"),
+          g_steal_pointer (&req->partial), outcome->status, outcome->body,
+          size, &reply);
+    }
     next = take_reply (req, &reply);
     gst_cv_analyze_reply_clear (&reply);
     if (next != NEXT_DELIVER)
@@ -563,7 +585,7 @@ finish_request (Request * req, const GError * err)
   } else if (deliver && req->retryable && retry_later (self, req)) {
     return;
   }
-  if (deliver) {
+  if (deliver && !req->thumbnail) {
     g_mutex_lock (&self->lock);
     req->outcome.breaker = gst_cv_analyze_breaker_record (&self->breaker,
         service_unavailable (req), g_get_monotonic_time ());
@@ -739,7 +761,7 @@ make_message (GstCvAnalyzeClient * self, Request * req)
 {
   const GstCvAnalyzeServiceClass *klass = self->config.service->klass;
   GstCvAnalyzeRequestInput input = { req->images, req->n_images,
-    req->prompt, req->step
+    req->prompt, req->step, req->thumbnail_width, req->thumbnail_height
   };
   GstCvAnalyzeHttpRequest *http = NULL;
   SoupMessage *msg;
@@ -747,7 +769,9 @@ make_message (GstCvAnalyzeClient * self, Request * req)
   if (req->poll_url) {
     msg = soup_message_new (SOUP_METHOD_GET, req->poll_url);
   } else {
-    http = gst_cv_analyze_service_build_request (self->config.service,
+    http = req->thumbnail ?
+        gst_cv_analyze_service_build_thumbnail_request (self->config.service,
+        &input) : gst_cv_analyze_service_build_request (self->config.service,
         &input);
     msg = soup_message_new (http->method, http->url);
     if (msg && http->body)
@@ -1076,33 +1100,28 @@ prepare_image (GstCvAnalyzeClient * self, const GstCvAnalyzeFrame * frame,
   return jpeg;
 }
 
-/* Idle callback on the client's thread: encode the waiting frame and send
- * it. The frame's buffer is released as soon as it is encoded. */
-static gboolean
-process_pending (gpointer user_data)
+/* Encodes @frame (taken when the client's epoch was @epoch) and sends the
+ * service's request for it: an analysis in a slot, or a thumbnail. The
+ * frame's buffer is released as soon as it is encoded. Takes @frame. */
+static void
+start_frame (GstCvAnalyzeClient * self, GstCvAnalyzeFrame * frame,
+    guint epoch)
 {
-  GstCvAnalyzeClient *self = user_data;
-  GstCvAnalyzeFrame *frame;
   GError *err = NULL;
   GBytes *jpeg = NULL;
   Request *req;
-  guint epoch;
-
-  g_mutex_lock (&self->lock);
-  frame = g_steal_pointer (&self->pending);
-  self->pending_scheduled = FALSE;
-  epoch = self->epoch;
-  g_mutex_unlock (&self->lock);
-  if (frame == NULL)
-    return G_SOURCE_REMOVE;
 
   req = g_new0 (Request, 1);
   req->client = self;
-  req->holds_slot = TRUE;
+  req->thumbnail = frame->thumbnail_width > 0;
+  req->thumbnail_width = frame->thumbnail_width;
+  req->thumbnail_height = frame->thumbnail_height;
+  req->holds_slot = !req->thumbnail;
+  req->holds_thumbnail = req->thumbnail;
   req->epoch = epoch;
   req->sampled_us = frame->sampled_us;
-  req->retry_deadline_us = frame->retry_deadline_us;
-  req->prompt = self->config.make_prompt ?
+  req->retry_deadline_us = req->thumbnail ? 0 : frame->retry_deadline_us;
+  req->prompt = self->config.make_prompt && !req->thumbnail ?
       self->config.make_prompt (self->user_data) : NULL;
   outcome_init_from_frame (&req->outcome, frame);
 
@@ -1115,10 +1134,19 @@ process_pending (gpointer user_data)
     g_clear_error (&err);
     finish_slot (self, &req->outcome, req);
     request_free (req);
-    return G_SOURCE_REMOVE;
+    return;
   }
 
-  take_images (self, req, jpeg);
+  if (req->thumbnail) {
+    /* Alone: the frames before it are the analysis' business. */
+    req->images[0].jpeg = jpeg;
+    req->images[0].width = req->outcome.image_width;
+    req->images[0].height = req->outcome.image_height;
+    req->n_images = 1;
+    req->outcome.image = g_bytes_ref (jpeg);
+  } else {
+    take_images (self, req, jpeg);
+  }
   req->cancellable = g_cancellable_new ();
   req->timeout_source = start_timer (self, req, self->config.timeout);
   if (!start_request (self, req)) {
@@ -1127,6 +1155,40 @@ process_pending (gpointer user_data)
     finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
     request_free (req);
   }
+}
+
+/* Idle callback on the client's thread: the waiting frame. */
+static gboolean
+process_pending (gpointer user_data)
+{
+  GstCvAnalyzeClient *self = user_data;
+  GstCvAnalyzeFrame *frame;
+  guint epoch;
+
+  g_mutex_lock (&self->lock);
+  frame = g_steal_pointer (&self->pending);
+  self->pending_scheduled = FALSE;
+  epoch = self->epoch;
+  g_mutex_unlock (&self->lock);
+  if (frame)
+    start_frame (self, frame, epoch);
+  return G_SOURCE_REMOVE;
+}
+
+/* Idle callback on the client's thread: the frame for a thumbnail. */
+static gboolean
+process_thumbnail (gpointer user_data)
+{
+  GstCvAnalyzeClient *self = user_data;
+  GstCvAnalyzeFrame *frame;
+  guint epoch;
+
+  g_mutex_lock (&self->lock);
+  frame = g_steal_pointer (&self->thumbnail_pending);
+  epoch = self->epoch;
+  g_mutex_unlock (&self->lock);
+  if (frame)
+    start_frame (self, frame, epoch);
   return G_SOURCE_REMOVE;
 }
 
@@ -1307,6 +1369,70 @@ gst_cv_analyze_client_submit (GstCvAnalyzeClient * self,
   return ret;
 }
 
+/**
+ * gst_cv_analyze_client_submit_thumbnail:
+ * @frame: (transfer full): the frame, with its thumbnail_width and
+ *   thumbnail_height set
+ * @wait: how long to wait for the one before it, as for
+ *   gst_cv_analyze_client_submit(): 0 for a live stream
+ *
+ * Asks for a thumbnail of @frame, as the service makes them
+ * (build_thumbnail_request), outside the analysis' slots: at most one
+ * thumbnail is between this and its outcome (which has thumbnail set), a
+ * frame submitted meanwhile waits at most @wait, then is dropped (BUSY).
+ * Thumbnails are not retried and do not count for the breaker, but none
+ * goes while it is open (BREAKER_OPEN).
+ */
+GstCvAnalyzeSubmitResult
+gst_cv_analyze_client_submit_thumbnail (GstCvAnalyzeClient * self,
+    GstCvAnalyzeFrame * frame, GstClockTime wait)
+{
+  GstCvAnalyzeSubmitResult ret = GST_CV_ANALYZE_SUBMIT_QUEUED;
+  gint64 deadline = g_get_monotonic_time () + wait / GST_USECOND;
+  GSource *source;
+
+  g_return_val_if_fail (frame->thumbnail_width > 0
+      && frame->thumbnail_height > 0, GST_CV_ANALYZE_SUBMIT_BUSY);
+
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && self->thumbnail_busy)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+      break;
+  if (self->flushing)
+    ret = GST_CV_ANALYZE_SUBMIT_FLUSHING;
+  else if (self->thumbnail_busy)
+    ret = GST_CV_ANALYZE_SUBMIT_BUSY;
+  else if (self->breaker.state != GST_CV_ANALYZE_BREAKER_CLOSED)
+    /* A service that keeps failing gets no thumbnails either (and the
+     * analysis' probe is not taken for one). */
+    ret = GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN;
+  if (ret == GST_CV_ANALYZE_SUBMIT_QUEUED) {
+    self->thumbnail_busy = TRUE;
+    self->thumbnail_pending = frame;
+    source = g_idle_source_new ();
+    g_source_set_callback (source, process_thumbnail, self, NULL);
+    g_source_attach (source, self->context);
+    g_source_unref (source);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (ret != GST_CV_ANALYZE_SUBMIT_QUEUED)
+    gst_cv_analyze_frame_free (frame);
+  return ret;
+}
+
+/* Whether a thumbnail submitted now would be dropped as BUSY. */
+gboolean
+gst_cv_analyze_client_thumbnail_busy (GstCvAnalyzeClient * self)
+{
+  gboolean busy;
+
+  g_mutex_lock (&self->lock);
+  busy = self->thumbnail_busy;
+  g_mutex_unlock (&self->lock);
+  return busy;
+}
+
 static gboolean
 cancel_requests (gpointer user_data)
 {
@@ -1320,7 +1446,7 @@ void
 gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
     gboolean flushing)
 {
-  GstCvAnalyzeFrame *drop = NULL;
+  GstCvAnalyzeFrame *drop = NULL, *drop_thumbnail = NULL;
   GPtrArray *cancel = g_ptr_array_new_with_free_func (g_object_unref);
   GList *l;
 
@@ -1331,6 +1457,9 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
     drop = g_steal_pointer (&self->pending);
     if (drop)
       self->in_flight--;
+    drop_thumbnail = g_steal_pointer (&self->thumbnail_pending);
+    if (drop_thumbnail)
+      self->thumbnail_busy = FALSE;
     /* Their slots are free from now on: the first frame after a flush
      * must not find them taken by answers nobody wants. */
     for (l = self->requests; l; l = l->next) {
@@ -1340,6 +1469,10 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
       if (req->holds_slot) {
         req->holds_slot = FALSE;
         self->in_flight--;
+      }
+      if (req->holds_thumbnail) {
+        req->holds_thumbnail = FALSE;
+        self->thumbnail_busy = FALSE;
       }
     }
     self->backoff_until_us = 0;
@@ -1363,24 +1496,46 @@ gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * self,
     g_ptr_array_unref (cancel);
   }
   gst_cv_analyze_frame_free (drop);
+  gst_cv_analyze_frame_free (drop_thumbnail);
 }
 
-/* Waits until every submitted frame has had its outcome delivered, or the
- * timeout passes, or the client is flushed. */
-gboolean
-gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * self,
-    GstClockTime timeout)
+/* Waits until nothing is between submit and outcome (or, @thumbnail_only,
+ * no thumbnail), or the timeout passes, or the client is flushed. */
+static gboolean
+wait_until_idle (GstCvAnalyzeClient * self, GstClockTime timeout,
+    gboolean thumbnail_only)
 {
   gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
   gboolean idle;
 
   g_mutex_lock (&self->lock);
-  while (self->in_flight > 0 && !self->flushing)
-    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+  for (;;) {
+    idle = !self->thumbnail_busy && (thumbnail_only || self->in_flight == 0);
+    if (idle || self->flushing
+        || !g_cond_wait_until (&self->cond, &self->lock, deadline))
       break;
-  idle = (self->in_flight == 0);
+  }
+  idle = !self->thumbnail_busy && (thumbnail_only || self->in_flight == 0);
   g_mutex_unlock (&self->lock);
   return idle;
+}
+
+/* Waits until every submitted frame (thumbnails too) has had its outcome
+ * delivered, or the timeout passes, or the client is flushed. */
+gboolean
+gst_cv_analyze_client_wait_idle (GstCvAnalyzeClient * self,
+    GstClockTime timeout)
+{
+  return wait_until_idle (self, timeout, FALSE);
+}
+
+/* Waits until no thumbnail is pending (its outcome delivered), or the
+ * timeout passes, or the client is flushed. */
+gboolean
+gst_cv_analyze_client_wait_thumbnail (GstCvAnalyzeClient * self,
+    GstClockTime timeout)
+{
+  return wait_until_idle (self, timeout, TRUE);
 }
 
 guint64
@@ -1454,6 +1609,7 @@ gst_cv_analyze_client_finalize (GObject * object)
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   gst_cv_analyze_frame_free (self->pending);
+  gst_cv_analyze_frame_free (self->thumbnail_pending);
   gst_cv_analyze_service_free (self->config.service);
   for (i = 0; i < self->n_history; i++)
     g_bytes_unref (self->history[i].jpeg);

@@ -36,6 +36,8 @@ typedef struct
   gint64 sampled_us;            /* g_get_monotonic_time() when sampled */
   gint64 retry_deadline_us;     /* monotonic: no retry starts at or after
                                  * it (the next sample is due); 0: none */
+  guint thumbnail_width;        /* gst_cv_analyze_client_submit_thumbnail(): */
+  guint thumbnail_height;       /* the thumbnail's size */
 } GstCvAnalyzeFrame;
 
 typedef enum
@@ -87,6 +89,11 @@ typedef struct
                                  * from the service in it is made safe */
   gchar *advice;                /* nullable: what the user can do; with a
                                  * result, a warning to post with it */
+  gboolean thumbnail;           /* of a frame submitted for a thumbnail:
+                                 * result (nullable) and thumbnail_jpeg
+                                 * are what the service answered */
+  GBytes *image;                /* thumbnail: the JPEG sent */
+  GBytes *thumbnail_jpeg;       /* thumbnail: the service's, or NULL */
 } GstCvAnalyzeOutcome;
 
 typedef void (*GstCvAnalyzeOutcomeFunc) (const GstCvAnalyzeOutcome * outcome,
@@ -147,6 +154,15 @@ GstCvAnalyzeClient *gst_cv_analyze_client_new (const GstCvAnalyzeClientConfig * 
 
 GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit (GstCvAnalyzeClient * client,
     GstCvAnalyzeFrame * frame, GstClockTime wait);
+
+GstCvAnalyzeSubmitResult gst_cv_analyze_client_submit_thumbnail (
+    GstCvAnalyzeClient * client, GstCvAnalyzeFrame * frame,
+    GstClockTime wait);
+
+gboolean gst_cv_analyze_client_thumbnail_busy (GstCvAnalyzeClient * client);
+
+gboolean gst_cv_analyze_client_wait_thumbnail (GstCvAnalyzeClient * client,
+    GstClockTime timeout);
 
 void     gst_cv_analyze_client_set_flushing (GstCvAnalyzeClient * client,
     gboolean flushing);

@@ -600,3 +600,117 @@ gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
   return g_bytes_new_with_free_func (jpeg, jpeg_size, (GDestroyNotify) tjFree,
       jpeg);
 }
+
+/**
+ * gst_cv_analyze_encoder_crop_jpeg:
+ * @data: a JPEG
+ * @size: its size in bytes
+ * @x: left edge of the crop, in the JPEG's pixels
+ * @y: top edge
+ * @width: width of the crop (at least 1)
+ * @height: height of the crop
+ * @out_width: width of the JPEG returned
+ * @out_height: height of the JPEG returned
+ * @quality: JPEG quality, 1-100
+ * @error: return location for a #GST_STREAM_ERROR
+ *
+ * Cuts @width x @height at (@x, @y) out of @data (clipped to the image,
+ * its top left corner moved up and left to whole chroma samples) and
+ * encodes it at @out_width x @out_height: decoded at the DCT scaling that
+ * keeps the crop at least that big, scaled by libyuv. A smart thumbnail
+ * made from the box a service gave. Safe to call from several threads at
+ * once.
+ *
+ * Returns: (transfer full) (nullable): the JPEG, or %NULL with @error set
+ */
+GBytes *
+gst_cv_analyze_encoder_crop_jpeg (const guint8 * data, gsize size, gint x,
+    gint y, gint width, gint height, gint out_width, gint out_height,
+    gint quality, GError ** error)
+{
+  gint w = 0, h = 0, subsamp = -1, colorspace, sw, sh, n_planes, i;
+  gint hsub, vsub, cx, cy, cw, ch;
+  tjhandle dec = NULL, enc = NULL;
+  tjscalingfactor f;
+  Planes planes, crop;
+  guint8 *block = NULL, *jpeg = NULL;
+  gulong jpeg_size = 0;
+  GBytes *out = NULL;
+
+  g_return_val_if_fail (out_width > 0 && out_height > 0, NULL);
+  ensure_debug_category ();
+
+  dec = tjInitDecompress ();
+  enc = tjInitCompress ();
+  if (dec == NULL || enc == NULL) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "could not start TurboJPEG: %s", tjGetErrorStr2 (NULL));
+    goto out;
+  }
+  if (size > G_MAXULONG || tjDecompressHeader3 (dec, data, size, &w, &h,
+          &subsamp, &colorspace) != 0 || w < 1 || h < 1 || subsamp < 0
+      || colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "the image to crop is not a JPEG that can be decoded (%"
+        G_GSIZE_FORMAT " bytes)", size);
+    goto out;
+  }
+
+  x = CLAMP (x, 0, w - 1);
+  y = CLAMP (y, 0, h - 1);
+  width = CLAMP (width, 1, w - x);
+  height = CLAMP (height, 1, h - y);
+  f = pick_scaling (w, h, (gint) (((gint64) out_width * w + width - 1) /
+          width), (gint) (((gint64) out_height * h + height - 1) / height));
+  sw = TJSCALED (w, f);
+  sh = TJSCALED (h, f);
+  n_planes = subsamp == TJSAMP_GRAY ? 1 : 3;
+  block = alloc_planes (&planes, n_planes, sw, sh, subsamp, FALSE);
+  if (tjDecompressToYUVPlanes (dec, data, size, (guint8 **) planes.data, sw,
+          planes.stride, sh, TJ_FLAGS) != 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "could not decode the %dx%d JPEG to crop: %s", w, h,
+        tjGetErrorStr2 (dec));
+    goto out;
+  }
+
+  /* The crop at the decoded scale, starting on whole chroma samples. */
+  hsub = tjMCUWidth[subsamp] / 8;
+  vsub = tjMCUHeight[subsamp] / 8;
+  cx = (gint) ((gint64) x * sw / w) / hsub * hsub;
+  cy = (gint) ((gint64) y * sh / h) / vsub * vsub;
+  cw = CLAMP ((gint) (((gint64) (x + width) * sw + w - 1) / w) - cx, 1,
+      sw - cx);
+  ch = CLAMP ((gint) (((gint64) (y + height) * sh + h - 1) / h) - cy, 1,
+      sh - cy);
+  for (i = 0; i < n_planes; i++) {
+    gint ph = i ? hsub : 1, pv = i ? vsub : 1;
+
+    crop.data[i] = planes.data[i] + (gsize) (cy / pv) * planes.stride[i] +
+        cx / ph;
+    crop.stride[i] = planes.stride[i];
+    crop.width[i] = i ? tjPlaneWidth (i, cw, subsamp) : cw;
+    crop.height[i] = i ? tjPlaneHeight (i, ch, subsamp) : ch;
+  }
+  if (compress_planes (enc, &crop, n_planes, subsamp, FALSE, out_width,
+          out_height, quality, &jpeg, &jpeg_size) != 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_ENCODE,
+        "JPEG encoding at %dx%d failed: %s", out_width, out_height,
+        tjGetErrorStr2 (enc));
+    goto out;
+  }
+  GST_LOG ("cropped %dx%d at %d,%d of a %dx%d JPEG (decoded at %dx%d) to "
+      "%dx%d", width, height, x, y, w, h, sw, sh, out_width, out_height);
+  out = g_bytes_new_with_free_func (jpeg, jpeg_size, (GDestroyNotify) tjFree,
+      jpeg);
+  jpeg = NULL;
+
+out:
+  tjFree (jpeg);
+  g_free (block);
+  if (enc)
+    tjDestroy (enc);
+  if (dec)
+    tjDestroy (dec);
+  return out;
+}

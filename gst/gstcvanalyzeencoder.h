@@ -43,6 +43,12 @@ GBytes * gst_cv_analyze_encoder_encode_jpeg (const guint8 * data, gsize size,
                                              gint * out_width, gint * out_height,
                                              GError ** error);
 
+GBytes * gst_cv_analyze_encoder_crop_jpeg (const guint8 * data, gsize size,
+                                            gint x, gint y, gint width,
+                                            gint height, gint out_width,
+                                            gint out_height, gint quality,
+                                            GError ** error);
+
 G_END_DECLS
 
 #endif /* __GST_CV_ANALYZE_ENCODER_H__ */

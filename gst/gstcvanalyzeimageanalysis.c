@@ -224,6 +224,7 @@ static const Schema result_schema =
 typedef struct
 {
   gchar *url;                   /* the same for every request */
+  gchar *thumbnail_url;         /* smartCrops alone, without the ratio */
 } ImageAnalysis;
 
 static void
@@ -476,6 +477,8 @@ image_analysis_create (const GstCvAnalyzeServiceSettings * settings,
   self = g_new0 (ImageAnalysis, 1);
   self->url = build_url (settings->endpoint, api_version, features_value,
       language, settings->gender_neutral_caption, ratios, model_version);
+  self->thumbnail_url = build_url (settings->endpoint, api_version,
+      "smartCrops", language, FALSE, NULL, model_version);
   g_free (features_value);
   g_free (ratios);
   GST_DEBUG ("analysing with %s", self->url);
@@ -488,6 +491,7 @@ image_analysis_free (gpointer state)
   ImageAnalysis *self = state;
 
   g_free (self->url);
+  g_free (self->thumbnail_url);
   g_free (self);
 }
 
@@ -499,6 +503,27 @@ image_analysis_build_request (gpointer state,
   ImageAnalysis *self = state;
 
   return gst_cv_analyze_http_request_new_image (self->url, input);
+}
+
+/* A thumbnail: the smart crop of the thumbnail's ratio (brought into the
+ * service's range, which the element's crop then narrows to the exact
+ * ratio), found by smartCrops alone. */
+static GstCvAnalyzeHttpRequest *
+image_analysis_build_thumbnail_request (gpointer state,
+    const GstCvAnalyzeRequestInput * input)
+{
+  ImageAnalysis *self = state;
+  gdouble ratio = CLAMP ((gdouble) input->thumbnail_width /
+      input->thumbnail_height, MIN_ASPECT_RATIO, MAX_ASPECT_RATIO);
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar *url = g_strdup_printf ("%s&smartcrops-aspect-ratios=%s",
+      self->thumbnail_url, g_ascii_formatd (buf, sizeof (buf), "%.2f",
+          ratio));
+  GstCvAnalyzeHttpRequest *request =
+      gst_cv_analyze_http_request_new_image (url, input);
+
+  g_free (url);
+  return request;
 }
 
 /* --- reading the answer --- */
@@ -613,4 +638,7 @@ const GstCvAnalyzeServiceClass gst_cv_analyze_image_analysis_service = {
   .free = image_analysis_free,
   .build_request = image_analysis_build_request,
   .handle_reply = image_analysis_handle_reply,
+  .build_thumbnail_request = image_analysis_build_thumbnail_request,
+  /* The same answer, in which the element looks for "smart-crops". */
+  .handle_thumbnail_reply = image_analysis_handle_reply,
 };

@@ -32,13 +32,12 @@
  * (#GstCustomMeta's transform copies the structure, which refs the sample),
  * costs one reference, however big the result is.
  *
- * Faces, objects, dense captions, people and lines of text are also
- * attached as #GstVideoRegionOfInterestMeta, in the buffer's own pixels,
- * which refer to the shared result instead of copying from it: `roi_type`
- * is the quark of `face`, `object`, `dense-caption`, `person` or `text`
- * and `id` the index of the region in the result's `faces`, `objects`,
- * `dense-captions`, `people` or `text-lines` array;
- * gst_cv_analyze_meta_get_region() gives that entry.
+ * Faces, objects, dense captions and people are also attached as
+ * #GstVideoRegionOfInterestMeta, in the buffer's own pixels, which refer to
+ * the shared result instead of copying from it: `roi_type` is the quark of
+ * `face`, `object`, `dense-caption` or `person` and `id` the index of the
+ * region in the result's `faces`, `objects`, `dense-captions` or `people`
+ * array; gst_cv_analyze_meta_get_region() gives that entry.
  *
  * The meta carries no pixel coordinates of the buffer, so it has no tags:
  * videoconvert, videoscale and other transforms copy it unchanged.
@@ -324,16 +323,18 @@ static const struct
   {"object", "objects"},
   {"dense-caption", "dense-captions"},
   {"person", "people"},
+  {"crop", "smart-crops"},
   {"text", "text-lines"},
 };
 
 /**
  * gst_cv_analyze_meta_region_field:
- * @roi_type: a region type: `face`, `object`, `dense-caption`, `person` or
- *   `text`
+ * @roi_type: a region type: `face`, `object`, `dense-caption`, `person`,
+ *   `crop` or `text`
  *
  * Returns: (nullable): the result's array that regions of @roi_type index
- * (`faces`, `objects`, `dense-captions`, `people`, `text-lines`), or %NULL.
+ * (`faces`, `objects`, `dense-captions`, `people`, `smart-crops`,
+ * `text-lines`), or %NULL.
  */
 const gchar *
 gst_cv_analyze_meta_region_field (const gchar * roi_type)

@@ -94,6 +94,38 @@ gst_cv_analyze_service_build_request (GstCvAnalyzeService * service,
   return service->klass->build_request (service->state, input);
 }
 
+/* Whether @klass makes thumbnails. */
+gboolean
+gst_cv_analyze_service_has_thumbnails (const GstCvAnalyzeServiceClass * klass)
+{
+  return klass->build_thumbnail_request != NULL
+      && klass->handle_thumbnail_reply != NULL;
+}
+
+GstCvAnalyzeHttpRequest *
+gst_cv_analyze_service_build_thumbnail_request (GstCvAnalyzeService *
+    service, const GstCvAnalyzeRequestInput * input)
+{
+  g_return_val_if_fail (input->n_images > 0, NULL);
+  g_return_val_if_fail (input->thumbnail_width > 0
+      && input->thumbnail_height > 0, NULL);
+  return service->klass->build_thumbnail_request (service->state, input);
+}
+
+/* As gst_cv_analyze_service_handle_reply(), for the answer to
+ * build_thumbnail_request(): a RESULT has @image or a result. */
+void
+gst_cv_analyze_service_handle_thumbnail_reply (GstCvAnalyzeService *
+    service, guint status, const gchar * body, gsize length,
+    GstCvAnalyzeReply * reply)
+{
+  memset (reply, 0, sizeof (*reply));
+  service->klass->handle_thumbnail_reply (service->state, status,
+      body ? body : "", body ? length : 0, reply);
+  g_assert (reply->kind != GST_CV_ANALYZE_REPLY_RESULT
+      || reply->result != NULL || reply->image != NULL);
+}
+
 /**
  * gst_cv_analyze_service_handle_reply:
  * @service: the service
@@ -159,6 +191,7 @@ gst_cv_analyze_reply_clear (GstCvAnalyzeReply * reply)
 {
   g_clear_pointer (&reply->partial, gst_structure_free);
   g_clear_pointer (&reply->result, gst_structure_free);
+  g_clear_pointer (&reply->image, g_bytes_unref);
   g_clear_pointer (&reply->poll_url, g_free);
   g_clear_pointer (&reply->code, g_free);
   g_clear_pointer (&reply->message, g_free);

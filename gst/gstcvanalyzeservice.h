@@ -83,6 +83,8 @@ typedef struct
   guint step;                   /* which of the sample's requests this is:
                                  * 0, then one more after each
                                  * GST_CV_ANALYZE_REPLY_NEXT */
+  guint thumbnail_width;        /* build_thumbnail_request: the size of the */
+  guint thumbnail_height;       /* thumbnail, 1 to 1024 each */
 } GstCvAnalyzeRequestInput;
 
 /* One HTTP request as the service wants it; the client adds the key. */
@@ -142,6 +144,10 @@ typedef struct
 
   GstCvAnalyzeReplyKind kind;
   GstStructure *result;         /* RESULT, NEXT: a "cvanalyze-result" */
+  GBytes *image;                /* RESULT of a thumbnail request: the
+                                 * thumbnail the service made (a JPEG, not
+                                 * checked further); NULL when the result
+                                 * says where to crop instead */
   gchar *poll_url;              /* POLL */
   gchar *code;                  /* FAILED, FATAL: the service's error code */
   gchar *message;               /* FAILED, FATAL: what went wrong */
@@ -178,6 +184,16 @@ typedef struct
   /* @status is the HTTP status; @body what was read of the answer. */
   void (*handle_reply) (gpointer state, guint status, const gchar * body,
       gsize length, GstCvAnalyzeReply * reply);
+  /* Thumbnails (gstcvanalyzethumbnail.c), nullable for a service without:
+   * the request for a thumbnail of @input's newest image, of @input's
+   * thumbnail_width x thumbnail_height, and what its answer says: @image
+   * (the thumbnail as the service made it), or a result with
+   * "smart-crops" whose box the element crops the sent JPEG to. @body
+   * may be binary. */
+  GstCvAnalyzeHttpRequest *(*build_thumbnail_request) (gpointer state,
+      const GstCvAnalyzeRequestInput * input);
+  void (*handle_thumbnail_reply) (gpointer state, guint status,
+      const gchar * body, gsize length, GstCvAnalyzeReply * reply);
 } GstCvAnalyzeServiceClass;
 
 struct _GstCvAnalyzeService
@@ -197,6 +213,16 @@ void gst_cv_analyze_service_free (GstCvAnalyzeService * service);
 
 GstCvAnalyzeHttpRequest *gst_cv_analyze_service_build_request (
     GstCvAnalyzeService * service, const GstCvAnalyzeRequestInput * input);
+
+gboolean gst_cv_analyze_service_has_thumbnails (
+    const GstCvAnalyzeServiceClass * klass);
+
+GstCvAnalyzeHttpRequest *gst_cv_analyze_service_build_thumbnail_request (
+    GstCvAnalyzeService * service, const GstCvAnalyzeRequestInput * input);
+
+void gst_cv_analyze_service_handle_thumbnail_reply (
+    GstCvAnalyzeService * service, guint status, const gchar * body,
+    gsize length, GstCvAnalyzeReply * reply);
 
 void gst_cv_analyze_service_handle_reply (GstCvAnalyzeService * service,
     guint step, const gchar * operation_location, GstStructure * partial,

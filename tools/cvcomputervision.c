@@ -41,10 +41,16 @@ static const CvHostileRule hostile_rules[] = {
   {NULL, 0}
 };
 
-/* The service's own errors: v2.x is flat {"code","message","requestId"}
- * with the specific code; v3.2 nests a general code over an inner one. */
-static JsonNode *
-service_error_body (CvApiVersion version, const gchar * code,
+/**
+ * cv_computer_vision_service_error:
+ *
+ * The service's own errors: v2.x is flat {"code","message","requestId"}
+ * with the specific code; v3.2 nests a general code over an inner one.
+ *
+ * Returns: (transfer full): the error body
+ */
+JsonNode *
+cv_computer_vision_service_error (CvApiVersion version, const gchar * code,
     const gchar * message, const gchar * inner_code,
     const gchar * inner_message, const gchar * request_id)
 {
@@ -69,7 +75,7 @@ cv_computer_vision_error_body (CvApiVersion version, guint status,
 
   switch (status) {
     case 400:
-      return service_error_body (version, "InvalidRequest",
+      return cv_computer_vision_service_error (version, "InvalidRequest",
           "Simulated bad request.", "BadArgument",
           "Simulated bad request (local server told to fail).", request_id);
     case 401:
@@ -87,12 +93,12 @@ cv_computer_vision_error_body (CvApiVersion version, guint status,
       g_free (message);
       return body;
     case 503:
-      return service_error_body (version, "ServiceUnavailable",
+      return cv_computer_vision_service_error (version, "ServiceUnavailable",
           "The service is temporarily unavailable (simulated).", "Timeout",
           "The operation was timeout (simulated).", request_id);
     default:
       if (status >= 500)
-        return service_error_body (version, "InternalServerError",
+        return cv_computer_vision_service_error (version, "InternalServerError",
             "An internal server error occurred (simulated).",
             "InternalServerError",
             "An internal server error occurred (simulated).", request_id);
@@ -145,7 +151,7 @@ static CvReply *
 query_error (const CvReplyContext * ctx, CvApiVersion version,
     const gchar * inner_code, const gchar * inner_message)
 {
-  return cv_reply_new_error (ctx, 400, service_error_body (version,
+  return cv_reply_new_error (ctx, 400, cv_computer_vision_service_error (version,
           "InvalidRequest", "Analyze query is invalid.", inner_code,
           inner_message, ctx->request_id));
 }
@@ -187,7 +193,7 @@ computer_vision_answer (const CvReplyContext * ctx)
         error->code == CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT ?
         "InvalidImageFormat" : "InvalidImageSize";
 
-    reply = cv_reply_new_error (ctx, 400, service_error_body (version,
+    reply = cv_reply_new_error (ctx, 400, cv_computer_vision_service_error (version,
             "InvalidRequest", error->message, inner_code, error->message,
             ctx->request_id));
     g_error_free (error);

@@ -20,6 +20,10 @@ extern const CvProtocol cv_computer_vision_protocol;
 JsonNode *cv_computer_vision_error_body (CvApiVersion version, guint status,
     guint retry_after, const gchar * request_id);
 
+JsonNode *cv_computer_vision_service_error (CvApiVersion version,
+    const gchar * code, const gchar * message, const gchar * inner_code,
+    const gchar * inner_message, const gchar * request_id);
+
 G_END_DECLS
 
 #endif /* __CV_COMPUTER_VISION_H__ */

@@ -11,8 +11,9 @@
  * Azure Image Analysis 4.0 (POST /computervision/imageanalysis:analyze,
  * docs/services.md section 9), answered from the colour analysis: the
  * caption and tags name the dominant colours, the dense captions are the
- * whole image and its centre, the smart crops are the centred crops of the
- * asked aspect ratios, and people, objects and text are looked for by
+ * whole image and its centre, the smart crops are the crops of the asked
+ * aspect ratios with the most edge energy (cvthumbnail.c, the rule
+ * generateThumbnail uses too), and people, objects and text are looked for by
  * nothing, so their lists are empty (text recognition comes with issue
  * 12). Errors use the service's texts from MicrosoftDocs
  * call-analyze-image-40.md, "Error codes".
@@ -26,6 +27,7 @@
 #include "cvcolouranalysis.h"
 #include "cvcomputervision.h"
 #include "cverrors.h"
+#include "cvthumbnail.h"
 #include "cvread.h"
 
 #include <string.h>
@@ -78,11 +80,6 @@ static const CvHostileRule hostile_rules[] = {
   {"tagsResult.values", CV_HOSTILE_TAG_OBJECTS},
   {NULL, 0}
 };
-
-typedef struct
-{
-  guint x, y, w, h;
-} Box;
 
 /* An unknown api-version has no route at the gateway, which says 404
  * "Resource not found" (MicrosoftDocs/azure-docs#120920). */
@@ -154,19 +151,9 @@ parse_aspect_ratios (const gchar * list, gdouble * ratios, guint * n)
 }
 
 static void
-add_box (JsonBuilder * b, Box box)
+add_box (JsonBuilder * b, CvBox box)
 {
-  json_builder_set_member_name (b, "boundingBox");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "x");
-  json_builder_add_int_value (b, box.x);
-  json_builder_set_member_name (b, "y");
-  json_builder_add_int_value (b, box.y);
-  json_builder_set_member_name (b, "w");
-  json_builder_add_int_value (b, box.w);
-  json_builder_set_member_name (b, "h");
-  json_builder_add_int_value (b, box.h);
-  json_builder_end_object (b);
+  cv_thumbnail_add_box (b, "boundingBox", box);
 }
 
 static void
@@ -180,7 +167,7 @@ add_caption (JsonBuilder * b, const gchar * text, gdouble confidence)
 
 static void
 add_dense_caption (JsonBuilder * b, const gchar * text, gdouble confidence,
-    Box box)
+    CvBox box)
 {
   json_builder_begin_object (b);
   add_caption (b, text, confidence);
@@ -194,8 +181,8 @@ static void
 add_dense_captions (JsonBuilder * b, const CvColourAnalysis * a,
     const gchar * caption)
 {
-  Box whole = { 0, 0, a->width, a->height };
-  Box centre = { a->width / 4, a->height / 4,
+  CvBox whole = { 0, 0, a->width, a->height };
+  CvBox centre = { a->width / 4, a->height / 4,
     a->width - 2 * (a->width / 4), a->height - 2 * (a->height / 4)
   };
   gchar *name = g_ascii_strdown (cv_colour_get_name (a->foreground), -1);
@@ -211,30 +198,14 @@ add_dense_captions (JsonBuilder * b, const CvColourAnalysis * a,
   g_free (name);
 }
 
-/* The largest crop of @ratio (width / height) centred in the image. */
-static Box
-centred_crop (const CvColourAnalysis * a, gdouble ratio)
-{
-  Box box = { 0, 0, a->width, a->height };
-
-  if ((gdouble) a->width / a->height > ratio)
-    box.w = MAX (1, (guint) (a->height * ratio + 0.5));
-  else
-    box.h = MAX (1, (guint) (a->width / ratio + 0.5));
-  box.w = MIN (box.w, a->width);
-  box.h = MIN (box.h, a->height);
-  box.x = (a->width - box.w) / 2;
-  box.y = (a->height - box.h) / 2;
-  return box;
-}
-
 /* Without ratios asked for, the service picks one; here, the image's
  * own, brought into the allowed range and rounded to two decimals. */
 static void
-add_smart_crops (JsonBuilder * b, const CvColourAnalysis * a,
+add_smart_crops (JsonBuilder * b, const CvDecodedImage * image,
     const gdouble * ratios, guint n_ratios)
 {
-  gdouble own = CLAMP ((gdouble) a->width / a->height, MIN_ASPECT_RATIO,
+  gdouble own = CLAMP ((gdouble) image->width / image->height,
+      MIN_ASPECT_RATIO,
       MAX_ASPECT_RATIO);
   guint i;
 
@@ -249,7 +220,7 @@ add_smart_crops (JsonBuilder * b, const CvColourAnalysis * a,
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "aspectRatio");
     json_builder_add_double_value (b, ratios[i]);
-    add_box (b, centred_crop (a, ratios[i]));
+    add_box (b, cv_thumbnail_salient_crop (image, ratios[i]));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -270,8 +241,9 @@ add_empty_list (JsonBuilder * b, const gchar * name, const gchar * list)
 /* The answer, in the member order of Azure's example
  * (AnalyzeFromBuffer_MaximumSet.json). */
 static JsonNode *
-answer_to_json (const CvColourAnalysis * a, guint features,
-    const gdouble * ratios, guint n_ratios, const CvReadResult * read)
+answer_to_json (const CvColourAnalysis * a, const CvDecodedImage * image,
+    guint features, const gdouble * ratios, guint n_ratios,
+    const CvReadResult * read)
 {
   JsonBuilder *b = json_builder_new ();
   gchar *caption = cv_colour_analysis_describe (a);
@@ -327,7 +299,7 @@ answer_to_json (const CvColourAnalysis * a, guint features,
     json_builder_set_member_name (b, "smartCropsResult");
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "values");
-    add_smart_crops (b, a, ratios, n_ratios);
+    add_smart_crops (b, image, ratios, n_ratios);
     json_builder_end_object (b);
   }
   if (features & FEATURE_PEOPLE)
@@ -365,6 +337,7 @@ image_analysis_answer (const CvReplyContext * ctx)
   gdouble ratios[MAX_ASPECT_RATIOS];
   guint features, n_ratios;
   CvColourAnalysis analysis;
+  CvDecodedImage image;
   CvReadResult *read = NULL;
   GError *error = NULL;
   gconstpointer data;
@@ -406,13 +379,18 @@ image_analysis_answer (const CvReplyContext * ctx)
     return reply;
   }
 
+  /* One decode for the colours and the smart crops. */
   data = g_bytes_get_data (req->body, &size);
-  if (!cv_colour_analysis_analyse_jpeg (data, size,
-          &cv_colour_analysis_limits_v4, &analysis, &error)) {
+  if (!cv_thumbnail_decode (data, size, &cv_colour_analysis_limits_v4, TRUE,
+          &image, &error)) {
     reply = image_error (ctx, error);
     g_error_free (error);
     return reply;
   }
+  cv_colour_analysis_analyse_rgb (image.rgb, image.decoded_width,
+      image.decoded_height, image.stride, &analysis);
+  analysis.width = image.width;
+  analysis.height = image.height;
 
   /* The text, from the same bytes, by tesseract (cvread.c). */
   if ((features & FEATURE_READ) && (read = cv_reader_read_jpeg
@@ -420,12 +398,14 @@ image_analysis_answer (const CvReplyContext * ctx)
     reply = cv_reply_new_error (ctx, 500, cv_errors_azure
         ("InternalServerError", error->message, NULL, NULL));
     g_error_free (error);
+    cv_decoded_image_clear (&image);
     return reply;
   }
 
-  reply = cv_reply_new_answer (ctx, answer_to_json (&analysis, features,
-          ratios, n_ratios, read), hostile_rules, &ctx->cfg->hostile);
+  reply = cv_reply_new_answer (ctx, answer_to_json (&analysis, &image,
+          features, ratios, n_ratios, read), hostile_rules, &ctx->cfg->hostile);
   cv_read_result_free (read);
+  cv_decoded_image_clear (&image);
   return reply;
 }
 

@@ -164,7 +164,6 @@ static void
 apply_reply (SoupServerMessage * msg, CvReply * reply)
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
-  gsize size = strlen (reply->body);
 
   soup_message_headers_replace (hdrs, LABEL_HEADER, LABEL);
   soup_message_headers_replace (hdrs, reply->request_id_header,
@@ -180,9 +179,18 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
   /* libsoup 3.2 has no phrase for 429 and would send "Unknown Error". */
   soup_server_message_set_status (msg, reply->status,
       reply->status == 429 ? "Too Many Requests" : NULL);
+  if (reply->binary) {
+    gsize size;
+    gconstpointer data = g_bytes_get_data (reply->binary, &size);
+
+    soup_server_message_set_response (msg, reply->content_type,
+        SOUP_MEMORY_COPY, data, size);
+    return;
+  }
   /* Taken, not copied: a hostile body can be tens of megabytes. */
   soup_server_message_set_response (msg, JSON_CONTENT_TYPE, SOUP_MEMORY_TAKE,
-      g_steal_pointer (&reply->body), size);
+      reply->body, strlen (reply->body));
+  reply->body = NULL;
 }
 
 /* Fills in which key header @req carried and whether it was right for its
@@ -226,7 +234,7 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   req->method = g_strdup (soup_server_message_get_method (msg));
   req->path = g_strdup (path);
   req->query = g_strdup (uri ? g_uri_get_query (uri) : NULL);
-  if (route == CV_ROUTE_COMPUTER_VISION)
+  if (cv_route_is_computer_vision (route))
     req->api_version = g_steal_pointer (&segment);
   else if (route != CV_ROUTE_UNKNOWN && route != CV_ROUTE_OPENAI_CHAT
       && query != NULL)
@@ -831,6 +839,21 @@ cv_local_server_set_error_message_size (CvLocalServer * self, gsize n)
 
   g_mutex_lock (&self->lock);
   self->config.reply.hostile.error_message_size = n;
+  g_mutex_unlock (&self->lock);
+}
+
+/* @max_side: the largest thumbnail width and height generateThumbnail
+ * takes, answering InvalidThumbnailSize beyond it; 0 for Azure's 1024. A
+ * lower limit lets a client's handling of that refusal be tested with
+ * sizes the client itself allows. Applies to requests arriving from now
+ * on. */
+void
+cv_local_server_set_thumbnail_limit (CvLocalServer * self, guint max_side)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.thumbnail_max_side = max_side;
   g_mutex_unlock (&self->lock);
 }
 

@@ -230,6 +230,9 @@ void cv_local_server_set_error_message_size (CvLocalServer * server,
 void cv_local_server_set_quirks (CvLocalServer * server,
     CvLocalServerQuirks quirks);
 
+void cv_local_server_set_thumbnail_limit (CvLocalServer * server,
+    guint max_side);
+
 void cv_local_server_set_models (CvLocalServer * server,
     const gchar * const *models);
 

@@ -27,6 +27,7 @@
 #include "cverrors.h"
 #include "cvimageanalysis.h"
 #include "cvreadapi.h"
+#include "cvthumbnail.h"
 
 #include <string.h>
 
@@ -34,6 +35,7 @@ void
 cv_reply_free (CvReply * reply)
 {
   g_free (reply->body);
+  g_clear_pointer (&reply->binary, g_bytes_unref);
   g_free (reply->request_id);
   g_free (reply->operation_location);
   g_free (reply);
@@ -91,6 +93,24 @@ cv_reply_new_answer (const CvReplyContext * ctx, JsonNode * answer,
   return reply;
 }
 
+/**
+ * cv_reply_new_binary:
+ * @content_type: (transfer none): a static string
+ * @body: (transfer full): the body
+ *
+ * Returns: (transfer full): a 200 with @body, which is not JSON
+ */
+CvReply *
+cv_reply_new_binary (const CvReplyContext * ctx, const gchar * content_type,
+    GBytes * body)
+{
+  CvReply *reply = cv_reply_new (ctx, 200, NULL);
+
+  reply->binary = body;
+  reply->content_type = content_type;
+  return reply;
+}
+
 static const CvProtocol *
 protocol_for_route (CvRoute route)
 {
@@ -103,6 +123,9 @@ protocol_for_route (CvRoute route)
       return &cv_read_protocol;
     case CV_ROUTE_READ_RESULT:
       return &cv_read_result_protocol;
+    case CV_ROUTE_GENERATE_THUMBNAIL:
+    case CV_ROUTE_AREA_OF_INTEREST:
+      return &cv_thumbnail_protocol;
     case CV_ROUTE_OPENAI_CHAT:
     case CV_ROUTE_AZURE_CHAT:
     case CV_ROUTE_AZURE_DEPLOYMENT_CHAT:

@@ -49,6 +49,9 @@ typedef enum
  * @allow_post: whether to send "Allow: POST" (405)
  * @stream_head: (nullable): for @CV_REPLY_STREAM, the body's start
  * @stream_item: (nullable): for @CV_REPLY_STREAM, what repeats after it
+ * @binary: (nullable): for @CV_REPLY_ANSWER, a body that is not JSON
+ *   (a thumbnail), sent instead of @body
+ * @content_type: (nullable): @binary's Content-Type
  *
  * What to do with one request, decided once when it arrives.
  */
@@ -65,6 +68,8 @@ typedef struct
   const gchar *stream_head;
   const gchar *stream_item;
   gchar *operation_location;
+  GBytes *binary;
+  const gchar *content_type;
 } CvReply;
 
 /**
@@ -80,6 +85,8 @@ typedef struct
  * @read_operations: the v3.2 Read operations posted and not yet expired
  * @read_running: how many polls of each find it still running
  * @read_ending: what the poll after those finds
+ * @thumbnail_max_side: the largest thumbnail width and height taken, 0
+ *   for Azure's 1024
  *
  * The server settings an answer depends on.
  */
@@ -96,6 +103,7 @@ typedef struct
   struct _CvReadOperations *read_operations;
   guint read_running;
   CvLocalServerReadEnding read_ending;
+  guint thumbnail_max_side;
 } CvReplyConfig;
 
 /**
@@ -159,6 +167,9 @@ CvReply *cv_reply_new_error (const CvReplyContext * ctx, guint status,
 
 CvReply *cv_reply_new_answer (const CvReplyContext * ctx, JsonNode * answer,
     const CvHostileRule * rules, const CvHostileConfig * hostile);
+
+CvReply *cv_reply_new_binary (const CvReplyContext * ctx,
+    const gchar * content_type, GBytes * body);
 
 void cv_reply_free (CvReply * reply);
 

@@ -47,9 +47,9 @@ middle_segment (const gchar * path, const gchar * prefix,
  * cv_route_from_path:
  * @path: (nullable): the request path, without the query
  * @segment: (out) (optional) (transfer full): the variable part of the
- *   path: the version ("v3.2") of a Computer Vision path, the deployment
- *   of an Azure OpenAI classic path, the operation id of a Read result,
- *   else %NULL
+ *   path: the version ("v3.2") of a Computer Vision path (analyze,
+ *   generateThumbnail, areaOfInterest), the deployment of an Azure OpenAI
+ *   classic path, the operation id of a Read result, else %NULL
  *
  * Returns: the route, %CV_ROUTE_UNKNOWN for any other path (including a
  *   Computer Vision version the server does not speak).
@@ -70,6 +70,14 @@ cv_route_from_path (const gchar * path, gchar ** segment)
   } else if ((middle = middle_segment (path, "/vision/", "/analyze"))) {
     if (cv_api_version_from_string (middle) != CV_API_VERSION_UNKNOWN)
       route = CV_ROUTE_COMPUTER_VISION;
+  } else if ((middle = middle_segment (path, "/vision/",
+              "/generateThumbnail"))) {
+    if (cv_api_version_from_string (middle) != CV_API_VERSION_UNKNOWN)
+      route = CV_ROUTE_GENERATE_THUMBNAIL;
+  } else if ((middle = middle_segment (path, "/vision/",
+              "/areaOfInterest"))) {
+    if (cv_api_version_from_string (middle) != CV_API_VERSION_UNKNOWN)
+      route = CV_ROUTE_AREA_OF_INTEREST;
   } else if (strcmp (path, "/computervision/imageanalysis:analyze") == 0) {
     route = CV_ROUTE_IMAGE_ANALYSIS;
   } else if (strcmp (path, "/v1" CHAT_SUFFIX) == 0) {
@@ -87,6 +95,16 @@ cv_route_from_path (const gchar * path, gchar ** segment)
     *segment = g_steal_pointer (&middle);
   g_free (middle);
   return route;
+}
+
+/* Whether @route is one of Computer Vision's, whose path segment is the
+ * version. */
+gboolean
+cv_route_is_computer_vision (CvRoute route)
+{
+  return route == CV_ROUTE_COMPUTER_VISION
+      || route == CV_ROUTE_GENERATE_THUMBNAIL
+      || route == CV_ROUTE_AREA_OF_INTEREST;
 }
 
 /**

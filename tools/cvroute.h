@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @CV_ROUTE_UNKNOWN: no route of the server's: 404
  * @CV_ROUTE_COMPUTER_VISION: POST /vision/{v2.0,v2.1,v3.2}/analyze
  * @CV_ROUTE_IMAGE_ANALYSIS: POST /computervision/imageanalysis:analyze
+ * @CV_ROUTE_GENERATE_THUMBNAIL: POST /vision/{v2.0,v2.1,v3.2}/generateThumbnail
+ * @CV_ROUTE_AREA_OF_INTEREST: POST /vision/{v2.0,v2.1,v3.2}/areaOfInterest
  * @CV_ROUTE_OPENAI_CHAT: POST /v1/chat/completions (OpenAI, Ollama,
  *   llama-server, vLLM, LM Studio)
  * @CV_ROUTE_AZURE_CHAT: POST /openai/v1/chat/completions (Azure OpenAI v1)
@@ -36,10 +38,14 @@ typedef enum
   CV_ROUTE_AZURE_CHAT,
   CV_ROUTE_AZURE_DEPLOYMENT_CHAT,
   CV_ROUTE_READ,
-  CV_ROUTE_READ_RESULT
+  CV_ROUTE_READ_RESULT,
+  CV_ROUTE_GENERATE_THUMBNAIL,
+  CV_ROUTE_AREA_OF_INTEREST
 } CvRoute;
 
 CvRoute cv_route_from_path (const gchar * path, gchar ** segment);
+
+gboolean cv_route_is_computer_vision (CvRoute route);
 
 const gchar *cv_route_key_header (CvRoute route);
 
