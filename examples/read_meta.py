@@ -15,8 +15,9 @@ from gi.repository import GLib, Gst, GstVideo  # noqa: E402
 
 
 # The result's arrays that cvanalyze's region-of-interest metas index.
-REGION_ARRAYS = {"face": "faces", "object": "objects",
-                 "dense-caption": "dense-captions", "person": "people"}
+REGION_ARRAYS = {"face": "faces", "object": "objects", "person": "people",
+                 "dense-caption": "dense-captions", "crop": "smart-crops",
+                 "text": "text-lines"}
 
 
 def on_buffer(pad, info, seen):

@@ -43,27 +43,11 @@ typedef struct
 } RefMeta;
 
 static GType
-bare_meta_api_get_type (void)
+register_api (const gchar * name)
 {
-  static GType type;
   static const gchar *tags[] = { NULL };
 
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_meta_api_type_register ("BenchBareMetaAPI",
-            tags));
-  return type;
-}
-
-static GType
-ref_meta_api_get_type (void)
-{
-  static GType type;
-  static const gchar *tags[] = { NULL };
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, gst_meta_api_type_register ("BenchRefMetaAPI",
-            tags));
-  return type;
+  return gst_meta_api_type_register (name, tags);
 }
 
 static gboolean
@@ -200,10 +184,10 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   gst_cv_analyze_meta_register ();
-  bare_info = gst_meta_register (bare_meta_api_get_type (), "BenchBareMeta",
-      sizeof (GstMeta), bare_meta_init, NULL, NULL);
-  ref_info = gst_meta_register (ref_meta_api_get_type (), "BenchRefMeta",
-      sizeof (RefMeta), ref_meta_init, ref_meta_free, NULL);
+  bare_info = gst_meta_register (register_api ("BenchBareMetaAPI"),
+      "BenchBareMeta", sizeof (GstMeta), bare_meta_init, NULL, NULL);
+  ref_info = gst_meta_register (register_api ("BenchRefMetaAPI"),
+      "BenchRefMeta", sizeof (RefMeta), ref_meta_init, ref_meta_free, NULL);
   face_quark = g_quark_from_static_string ("face");
   sample = gst_sample_new (NULL, NULL, NULL,
       gst_structure_new ("cvanalyze-result", "caption", G_TYPE_STRING,
