@@ -114,9 +114,9 @@ typedef struct
   GstCvAnalyzeOutcome retried;  /* the failure being retried (its kind,
                                  * status and texts) */
 
-  /* The response body, read into a buffer that never grows beyond
-   * body_limit + BODY_MIN_READ bytes: reading beyond the limit tells an
-   * oversized body. */
+  /* The response body, read into a buffer allocated once at its final
+   * size (the announced length, or body_limit, plus BODY_MIN_READ bytes):
+   * reading beyond the limit tells an oversized body. */
   GInputStream *stream;
   gchar *body;
   gsize body_len;
@@ -126,8 +126,6 @@ typedef struct
   gboolean body_overflow;       /* longer than body_limit: not kept */
 } Request;
 
-/* Bytes read at first when the body's length is not announced. */
-#define BODY_FIRST_READ (16 * 1024)
 /* Fewest bytes asked for at once: libsoup 3.2 reads a chunked body's
  * trailer line into the caller's buffer and fails on one of 1 or 2 bytes. */
 #define BODY_MIN_READ 4096
@@ -645,25 +643,22 @@ on_body_read (GObject * source, GAsyncResult * res, gpointer user_data)
     req->body_complete = TRUE;
     finish_request (req, NULL);
   } else if ((req->body_len += n) > req->body_limit) {
-    /* Not a byte more: the service may send without end. */
+    /* Not a byte more: the service may send without end. Freed before
+     * finish_request () gives the slot back, so that no more than
+     * max-in-flight bodies ever exist at once. */
     req->body_overflow = TRUE;
+    g_clear_pointer (&req->body, g_free);
     finish_request (req, NULL);
   } else {
     read_body (req);
   }
 }
 
-/* Reads on into the buffer, doubling it when short of room, up to
- * BODY_MIN_READ bytes beyond the limit (so there is room for that much
- * whenever body_len <= body_limit). */
+/* Reads on into the buffer, which has room for BODY_MIN_READ bytes
+ * beyond the limit (so for that much whenever body_len <= body_limit). */
 static void
 read_body (Request * req)
 {
-  if (req->body_alloc - req->body_len < BODY_MIN_READ) {
-    req->body_alloc = MIN (MAX (req->body_alloc * 2,
-            req->body_len + BODY_MIN_READ), req->body_limit + BODY_MIN_READ);
-    req->body = g_realloc (req->body, req->body_alloc);
-  }
   g_input_stream_read_async (req->stream, req->body + req->body_len,
       req->body_alloc - req->body_len, G_PRIORITY_DEFAULT, req->cancellable,
       on_body_read, req);
@@ -701,9 +696,14 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
     return;
   }
 
-  /* Room for the announced body and the read that finds its end. */
-  req->body_alloc = length >= 0 ? (gsize) length + BODY_MIN_READ :
-      BODY_FIRST_READ;
+  /* Room for the announced body, or the largest one kept, and the read
+   * that finds its end, at once: a buffer grown by doubling leaves blocks
+   * of every size up to the limit behind, which glibc keeps in the heap
+   * once freeing an mmap()ed body has raised its mmap threshold, so peak
+   * memory grew beyond max-in-flight bodies. Pages never written to are
+   * never resident. */
+  req->body_alloc = (length >= 0 ? (gsize) length : req->body_limit) +
+      BODY_MIN_READ;
   req->body = g_malloc (req->body_alloc);
   read_body (req);
 }
