@@ -1102,13 +1102,20 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * max-in-flight was reached or the service asked to back off),
    * `failed` (requests that gave no result), `results` (results attached),
    * `last-latency` and `mean-latency` (nanoseconds, sampling to answer).
+   * With #GstCvAnalyze:sample-mode=scene, `saved` (frames due that were
+   * looked at and not sent) and `scene-changes`; with thumbnails,
+   * `thumbnails` (posted), `thumbnails-skipped` (due while one was
+   * pending, or held back) and `thumbnails-failed`. README.md lists
+   * the others.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Counters: samples, requests, skipped, failed, results, "
-          "last-latency, mean-latency", GST_TYPE_STRUCTURE,
+          "Counters: samples, requests, skipped, failed, results, latencies, "
+          "tokens, retries, the budget's and the breaker's, saved and "
+          "scene-changes (sample-mode=scene), thumbnails, "
+          "thumbnails-skipped, thumbnails-failed", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
