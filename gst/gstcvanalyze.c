@@ -28,9 +28,10 @@
  * What the service answers (caption, tags, categories, colour, image type,
  * adult content, faces, objects, brands, the text read in the frame) is
  * attached to the buffers that follow as a #GstCustomMeta named
- * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects and
- * lines of text (type `text`) also as #GstVideoRegionOfInterestMeta, and
- * posted as an element message.
+ * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects,
+ * lines of text (type `text`) and smart crops or the area of interest
+ * (type `crop`) also as #GstVideoRegionOfInterestMeta in the buffer's
+ * pixels, and posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
  * #GstCvAnalyze:key properties, or else from the service's environment
