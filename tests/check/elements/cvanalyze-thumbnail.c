@@ -177,18 +177,24 @@ thumbnail_jpeg (GstMessage * m, gint width, gint height, guint8 ** rgb)
   return jpeg;
 }
 
-/* The sample's buffer carries the analysed frame's PTS and duration. */
+/* The sample's buffer carries the analysed frame's PTS and duration, and
+ * its segment puts that PTS at the message's running time (checked by the
+ * caller against where the scene starts). */
 static void
 assert_sample_times (GstMessage * m, GstClockTime duration)
 {
   const GstStructure *s = gst_message_get_structure (m);
   GstSample *sample = NULL;
-  guint64 timestamp = 0;
+  guint64 timestamp = 0, running_time = 0;
 
   fail_unless (gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &sample,
-          "timestamp", G_TYPE_UINT64, &timestamp, NULL));
+          "timestamp", G_TYPE_UINT64, &timestamp, "running-time",
+          G_TYPE_UINT64, &running_time, NULL));
   fail_unless_equals_uint64 (GST_BUFFER_PTS (gst_sample_get_buffer (sample)),
       timestamp);
+  fail_unless_equals_uint64 (gst_segment_to_running_time
+      (gst_sample_get_segment (sample), GST_FORMAT_TIME, timestamp),
+      running_time);
   fail_unless_equals_uint64 (GST_BUFFER_DURATION (gst_sample_get_buffer
           (sample)), duration);
   gst_sample_unref (sample);
