@@ -558,6 +558,58 @@ GST_START_TEST (test_read_malformed)
 
 GST_END_TEST;
 
+/* An operation the service ends as failed is a warning that says so, not
+ * a retry: Read alone attaches nothing; after a good Analyze its caption
+ * still goes on the frames, without text. */
+GST_START_TEST (test_read_failed_warns)
+{
+  const gchar *const features[] = { "features=Read",
+    "features=Description,Read"
+  };
+  guint i, b;
+
+  cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_FAIL);
+  for (i = 0; i < G_N_ELEMENTS (features); i++) {
+    Seen *seen = seen_new ();
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, features[i], seen, NULL);
+    guint posts_before = count_requests ("POST", "/read/analyze");
+    GList *messages = cv_test_run_pipeline (pipeline);
+    GstMessage *warning = cv_test_find_message (messages,
+        GST_MESSAGE_WARNING);
+    GList *results = cv_test_filter_results (messages);
+    gchar *text, *debug = NULL;
+
+    fail_unless (warning != NULL, "%s: no warning", features[i]);
+    text = cv_test_message_text (warning, &debug);
+    fail_unless (strstr (text, "ended with status 'failed'") != NULL, "%s",
+        text);
+    /* one operation for the one frame analysed: a failed one is final */
+    fail_unless_equals_int (count_requests ("POST", "/read/analyze") -
+        posts_before, 1);
+    if (i == 0) {
+      fail_if (results);
+    } else {
+      fail_unless_equals_int (g_list_length (results), 1);
+      fail_unless (strstr (gst_structure_get_string (result_of
+                  (results->data), "caption"), "white") != NULL);
+      fail_if (gst_structure_has_field (result_of (results->data),
+              "text-lines"));
+    }
+    for (b = 0; b < seen->rois->len; b++)
+      fail_unless_equals_int (((GArray *) g_ptr_array_index (seen->rois,
+                  b))->len, 0);
+
+    g_free (text);
+    g_free (debug);
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    seen_free (seen);
+  }
+}
+
+GST_END_TEST;
+
 /* Read text with terminal escapes, control characters and lone
  * surrogates in it (both APIs) reaches the message, the result, the
  * regions and text_src as safe text: the words read, without a control
@@ -826,6 +878,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_show_text);
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
+  tcase_add_test (tc, test_read_failed_warns);
   tcase_add_test (tc, test_read_hostile_text);
   tcase_add_test (tc, test_flush_cancels_polling);
   tcase_add_test (tc, test_poll_redirect_not_followed);
