@@ -28,9 +28,10 @@
  * What the service answers (caption, tags, categories, colour, image type,
  * adult content, faces, objects, brands, the text read in the frame) is
  * attached to the buffers that follow as a #GstCustomMeta named
- * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects and
- * lines of text (type `text`) also as #GstVideoRegionOfInterestMeta, and
- * posted as an element message.
+ * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects,
+ * lines of text (type `text`) and smart crops or the area of interest
+ * (type `crop`) also as #GstVideoRegionOfInterestMeta in the buffer's
+ * pixels, and posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
  * #GstCvAnalyze:key properties, or else from the service's environment
@@ -1102,13 +1103,20 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * max-in-flight was reached or the service asked to back off),
    * `failed` (requests that gave no result), `results` (results attached),
    * `last-latency` and `mean-latency` (nanoseconds, sampling to answer).
+   * With #GstCvAnalyze:sample-mode=scene, `saved` (frames due that were
+   * looked at and not sent) and `scene-changes`; with thumbnails,
+   * `thumbnails` (posted), `thumbnails-skipped` (due while one was
+   * pending, or held back) and `thumbnails-failed`. README.md lists
+   * the others.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Counters: samples, requests, skipped, failed, results, "
-          "last-latency, mean-latency", GST_TYPE_STRUCTURE,
+          "Counters: samples, requests, skipped, failed, results, latencies, "
+          "tokens, retries, the budget's and the breaker's, saved and "
+          "scene-changes (sample-mode=scene), thumbnails, "
+          "thumbnails-skipped, thumbnails-failed", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**

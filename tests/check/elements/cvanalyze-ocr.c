@@ -507,32 +507,38 @@ GST_START_TEST (test_read_never_succeeds)
 
 GST_END_TEST;
 
-/* A Read answer that does not parse is a warning naming the member at
- * fault, and attaches no text; after a good Analyze, the analysis still
- * goes on the frames, with that warning. */
-GST_START_TEST (test_read_malformed)
+/* Runs Read alone, then after Analyze, with the server ending each
+ * operation as @ending and cvanalyze given @settings: one warning that
+ * says @said (and @said_too, if set), one operation per frame analysed,
+ * no text on any frame; Read alone posts no result, after a good Analyze
+ * its caption still goes on, without text. */
+static void
+check_read_ending_warns (CvLocalServerReadEnding ending,
+    const gchar * settings, const gchar * said, const gchar * said_too)
 {
   const gchar *const features[] = { "features=Read",
     "features=Description,Read"
   };
   guint i, b;
 
-  cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_MALFORMED);
+  cv_local_server_set_read_ending (server, ending);
   for (i = 0; i < G_N_ELEMENTS (features); i++) {
     Seen *seen = seen_new ();
-    gchar *settings = g_strdup_printf ("%s timeout=60000000000 "
-        "max-retries=0", features[i]);
-    GstElement *pipeline = text_pipeline (EXIT_SIGN, settings, seen, NULL);
+    gchar *all = g_strdup_printf ("%s %s", features[i], settings);
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, all, seen, NULL);
+    guint posts_before = count_requests ("POST", "/read/analyze");
     GList *messages = cv_test_run_pipeline (pipeline);
     GstMessage *warning = cv_test_find_message (messages,
         GST_MESSAGE_WARNING);
     GList *results = cv_test_filter_results (messages);
     gchar *text, *debug = NULL;
 
-    fail_unless (warning != NULL, "%s: no warning", features[i]);
+    fail_unless (warning != NULL, "%s: no warning", all);
     text = cv_test_message_text (warning, &debug);
-    fail_unless (strstr (text, "Read result cannot be used") != NULL
-        && strstr (text, "lines[0].text") != NULL, "%s", text);
+    fail_unless (strstr (text, said) != NULL && (!said_too
+            || strstr (text, said_too) != NULL), "%s", text);
+    fail_unless_equals_int (count_requests ("POST", "/read/analyze") -
+        posts_before, 1);
     if (i == 0) {
       fail_if (results);
     } else {
@@ -548,12 +554,33 @@ GST_START_TEST (test_read_malformed)
 
     g_free (text);
     g_free (debug);
-    g_free (settings);
+    g_free (all);
     g_list_free (results);
     cv_test_free_messages (messages);
     gst_object_unref (pipeline);
     seen_free (seen);
   }
+}
+
+/* A Read answer that does not parse is a warning naming the member at
+ * fault, and attaches no text; after a good Analyze, the analysis still
+ * goes on the frames, with that warning. */
+GST_START_TEST (test_read_malformed)
+{
+  check_read_ending_warns (CV_LOCAL_SERVER_READ_MALFORMED,
+      "timeout=60000000000 max-retries=0", "Read result cannot be used",
+      "lines[0].text");
+}
+
+GST_END_TEST;
+
+/* An operation the service ends as failed is a warning that says so, and
+ * final (retries allowed, the default: still one operation); Read alone
+ * attaches nothing, after a good Analyze its caption still goes on. */
+GST_START_TEST (test_read_failed_warns)
+{
+  check_read_ending_warns (CV_LOCAL_SERVER_READ_FAIL, "",
+      "ended with status 'failed'", NULL);
 }
 
 GST_END_TEST;
@@ -826,6 +853,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_show_text);
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
+  tcase_add_test (tc, test_read_failed_warns);
   tcase_add_test (tc, test_read_hostile_text);
   tcase_add_test (tc, test_flush_cancels_polling);
   tcase_add_test (tc, test_poll_redirect_not_followed);

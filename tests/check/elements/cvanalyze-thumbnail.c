@@ -177,18 +177,24 @@ thumbnail_jpeg (GstMessage * m, gint width, gint height, guint8 ** rgb)
   return jpeg;
 }
 
-/* The sample's buffer carries the analysed frame's PTS and duration. */
+/* The sample's buffer carries the analysed frame's PTS and duration, and
+ * its segment puts that PTS at the message's running time (checked by the
+ * caller against where the scene starts). */
 static void
 assert_sample_times (GstMessage * m, GstClockTime duration)
 {
   const GstStructure *s = gst_message_get_structure (m);
   GstSample *sample = NULL;
-  guint64 timestamp = 0;
+  guint64 timestamp = 0, running_time = 0;
 
   fail_unless (gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &sample,
-          "timestamp", G_TYPE_UINT64, &timestamp, NULL));
+          "timestamp", G_TYPE_UINT64, &timestamp, "running-time",
+          G_TYPE_UINT64, &running_time, NULL));
   fail_unless_equals_uint64 (GST_BUFFER_PTS (gst_sample_get_buffer (sample)),
       timestamp);
+  fail_unless_equals_uint64 (gst_segment_to_running_time
+      (gst_sample_get_segment (sample), GST_FORMAT_TIME, timestamp),
+      running_time);
   fail_unless_equals_uint64 (GST_BUFFER_DURATION (gst_sample_get_buffer
           (sample)), duration);
   gst_sample_unref (sample);
@@ -714,6 +720,35 @@ GST_START_TEST (test_one_thumbnail_pending_live)
 
 GST_END_TEST;
 
+/* Proves a thumbnail takes from the max-rate budget like any request:
+ * with one request a minute, the first frame's analysis takes it, so its
+ * thumbnail is skipped and counted, and none reaches the server. */
+GST_START_TEST (test_thumbnail_within_max_rate)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=10 ! video/x-raw,width=160,height=120,framerate=10/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY interval=100000000 "
+      "max-rate=1 thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-interval=100000000 ! fakesink");
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GPtrArray *thumbnails = requests_to ("/generateThumbnail");
+  GPtrArray *analyses = requests_to ("/vision/v3.2/analyze");
+
+  assert_no_warning (messages);
+  fail_unless_equals_int (analyses->len, 1);
+  fail_unless_equals_int (thumbnails->len, 0);
+  fail_unless (filter (messages, "cvanalyze-thumbnail") == NULL);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails"), 0);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails-skipped"), 1);
+
+  g_ptr_array_unref (analyses);
+  g_ptr_array_unref (thumbnails);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* A gray I420 frame of 160x120 at @pts. */
 static GstBuffer *
 gray_frame (GstClockTime pts)
@@ -849,6 +884,7 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_bad_settings_refused);
   tcase_add_test (tc, test_location_patterns);
   tcase_add_test (tc, test_one_thumbnail_pending_live);
+  tcase_add_test (tc, test_thumbnail_within_max_rate);
   tcase_add_test (tc, test_flush_drops_pending_thumbnail);
   tcase_add_test (tc, test_stop_with_thumbnail_pending);
   suite_add_tcase (s, tc);
