@@ -50,6 +50,7 @@
 
 #include "cvlocalserver.h"
 #include "cvprocsockets.h"
+#include "cvquota.h"
 #include "cvreply.h"
 #include "cvroute.h"
 
@@ -123,9 +124,17 @@ struct _CvLocalServer
   guint fail_every;             /* every nth request fails with... */
   guint fail_every_status;      /* ...this status; 0: none */
   guint fail_every_count;
+  guint reset_every;            /* every nth request is reset; 0: none */
+  guint reset_every_count;
+  CvQuota *quota;               /* NULL: no request quota */
+  guint quota_limit;
+  gboolean ratelimit_headers;   /* send x-ratelimit-*-requests */
+  guint throttled;              /* requests the quota refused */
   guint releases_requested;
   guint releases_done;
 };
+
+static guint read_counter (CvLocalServer * self, const guint * counter);
 
 /* Retry-After: @seconds in the @form asked for. */
 static void
@@ -461,6 +470,43 @@ request_started (SoupServer * soup, SoupServerMessage * msg,
       (msg), "Connection", "close");
 }
 
+/* The quota's verdict on @req (called with the lock): a request beyond
+ * it is answered 429 with the wait until one more would be admitted in
+ * Retry-After (whole seconds, rounded up, in the form asked for); with
+ * ratelimit_headers every answer says what is left, as OpenAI's do. */
+static gboolean
+admit_by_quota (CvLocalServer * self, SoupServerMessage * msg,
+    const CvLocalServerRequest * req, Config * cfg)
+{
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  gint64 now_us = req->received_monotonic_us, wait_us = 0;
+  gboolean admitted;
+  gchar *value;
+
+  if (self->quota == NULL)
+    return TRUE;
+  admitted = cv_quota_take (self->quota, now_us, &wait_us);
+  if (!admitted) {
+    self->throttled++;
+    cfg->reply.status = 429;
+    cfg->reply.retry_after = MAX (1, (wait_us + G_USEC_PER_SEC - 1) /
+        G_USEC_PER_SEC);
+  }
+  if (!self->ratelimit_headers)
+    return admitted;
+  value = g_strdup_printf ("%u", self->quota_limit);
+  soup_message_headers_replace (hdrs, "x-ratelimit-limit-requests", value);
+  g_free (value);
+  value = g_strdup_printf ("%u", cv_quota_remaining (self->quota, now_us));
+  soup_message_headers_replace (hdrs, "x-ratelimit-remaining-requests",
+      value);
+  g_free (value);
+  value = cv_quota_format_duration (cv_quota_reset_us (self->quota, now_us));
+  soup_message_headers_replace (hdrs, "x-ratelimit-reset-requests", value);
+  g_free (value);
+  return admitted;
+}
+
 static void
 handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -472,6 +518,7 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   Pending *p;
   gchar *canned_body;
   gchar **models;
+  gboolean throttled;
 
   req = request_record_new (self, msg, path, query);
 
@@ -483,8 +530,13 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   self->in_progress++;
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
   cfg = self->config;
-  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0)
+  throttled = !admit_by_quota (self, msg, req, &cfg);
+  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0
+      && !throttled)
     cfg.reply.status = self->fail_every_status;
+  if (self->reset_every > 0
+      && ++self->reset_every_count % self->reset_every == 0 && !throttled)
+    cfg.reply.mode = CV_LOCAL_SERVER_MODE_RESET;
   canned_body = g_strdup (self->canned_body);
   models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
@@ -763,6 +815,69 @@ cv_local_server_set_retry_after_form (CvLocalServer * self,
   g_mutex_lock (&self->lock);
   self->config.reply.retry_after_form = form;
   g_mutex_unlock (&self->lock);
+}
+
+/* Every @n-th request from now on (the n-th, 2n-th, ...) gets a TCP
+ * reset instead of an answer (#CV_LOCAL_SERVER_MODE_RESET); @n 0: none. */
+void
+cv_local_server_set_reset_every (CvLocalServer * self, guint n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->reset_every = n;
+  self->reset_every_count = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_set_quota:
+ * @limit: requests admitted in any window of @window_ms (cvquota.h); 0:
+ *   no quota
+ * @window_ms: the window, e.g. 60000 for Azure's "20 calls per minute"
+ *
+ * Requests beyond the quota are answered 429 with Retry-After (in the
+ * form of cv_local_server_set_retry_after_form()): the whole seconds,
+ * rounded up, until one more would be admitted. Refused requests do not
+ * count against it. Starts afresh; quota refusals come before the other
+ * faults (a refused request is not also failed or reset).
+ */
+void
+cv_local_server_set_quota (CvLocalServer * self, guint limit, guint window_ms)
+{
+  CvQuota *quota = limit > 0 ? cv_quota_new (limit,
+      (gint64) MAX (window_ms, 1) * 1000) : NULL;
+
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  cv_quota_free (self->quota);
+  self->quota = quota;
+  self->quota_limit = limit;
+  g_mutex_unlock (&self->lock);
+}
+
+/* With a quota, whether every answer carries OpenAI's
+ * x-ratelimit-limit-requests, x-ratelimit-remaining-requests (after this
+ * request) and x-ratelimit-reset-requests (a duration such as "1s",
+ * "6m0s" or "20ms": until the quota is whole again). */
+void
+cv_local_server_set_ratelimit_headers (CvLocalServer * self, gboolean send)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->ratelimit_headers = send;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Requests the quota refused with 429, since start. */
+guint
+cv_local_server_get_throttled_count (CvLocalServer * self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return read_counter (self, &self->throttled);
 }
 
 void
@@ -1102,6 +1217,7 @@ cv_local_server_free (CvLocalServer * self)
   g_strfreev (self->models);
   g_free (self->key);
   g_free (self->canned_body);
+  cv_quota_free (self->quota);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);
