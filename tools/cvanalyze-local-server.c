@@ -164,9 +164,10 @@ main (int argc, char **argv)
         "Reset the TCP connection (RST) of every Nth request instead of "
           "answering it", "N"},
     {"quota", 0, 0, G_OPTION_ARG_INT, &quota,
-        "Admit at most N requests in any --quota-window-ms, as a "
-          "rate-limited tier does (Azure F0: 20 a minute); answer the others "
-          "429 with Retry-After until one more would be admitted", "N"},
+        "Admit N requests per --quota-window-ms (a token bucket of N, "
+          "refilled continuously), as a rate-limited tier does (Azure F0: 20 "
+          "a minute); answer the others 429 with Retry-After until one more "
+          "would be admitted", "N"},
     {"quota-window-ms", 0, 0, G_OPTION_ARG_INT, &quota_window_ms,
         "The window of --quota (default 60000: a minute)", "MS"},
     {"ratelimit-headers", 0, 0, G_OPTION_ARG_NONE, &ratelimit_headers,

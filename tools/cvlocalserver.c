@@ -130,6 +130,8 @@ struct _CvLocalServer
   guint quota_limit;
   gboolean ratelimit_headers;   /* send x-ratelimit-*-requests */
   guint throttled;              /* requests the quota refused */
+  gint64 outage_until_us;       /* monotonic: fail everything till then */
+  guint outage_status;
   guint releases_requested;
   guint releases_done;
 };
@@ -537,6 +539,8 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   if (self->reset_every > 0
       && ++self->reset_every_count % self->reset_every == 0 && !throttled)
     cfg.reply.mode = CV_LOCAL_SERVER_MODE_RESET;
+  if (req->received_monotonic_us < self->outage_until_us)
+    cfg.reply.status = self->outage_status;
   canned_body = g_strdup (self->canned_body);
   models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
@@ -832,8 +836,8 @@ cv_local_server_set_reset_every (CvLocalServer * self, guint n)
 
 /**
  * cv_local_server_set_quota:
- * @limit: requests admitted in any window of @window_ms (cvquota.h); 0:
- *   no quota
+ * @limit: requests admitted per window of @window_ms, a token bucket
+ *   that holds @limit and refills continuously (cvquota.h); 0: no quota
  * @window_ms: the window, e.g. 60000 for Azure's "20 calls per minute"
  *
  * Requests beyond the quota are answered 429 with Retry-After (in the
@@ -868,6 +872,24 @@ cv_local_server_set_ratelimit_headers (CvLocalServer * self, gboolean send)
 
   g_mutex_lock (&self->lock);
   self->ratelimit_headers = send;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Every request received in the next @duration_ms is answered with
+ * @status (an outage of that length, e.g. 503 for 20 s), then the server
+ * recovers by itself: the outage's length does not depend on when a test
+ * gets to run. */
+void
+cv_local_server_set_outage (CvLocalServer * self, guint status,
+    guint duration_ms)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (status >= 100 && status <= 599);
+
+  g_mutex_lock (&self->lock);
+  self->outage_status = status;
+  self->outage_until_us = g_get_monotonic_time () + duration_ms * (gint64)
+      1000;
   g_mutex_unlock (&self->lock);
 }
 

@@ -197,6 +197,9 @@ void cv_local_server_set_ratelimit_headers (CvLocalServer * server,
 
 guint cv_local_server_get_throttled_count (CvLocalServer * server);
 
+void cv_local_server_set_outage (CvLocalServer * server, guint status,
+    guint duration_ms);
+
 void cv_local_server_set_mode (CvLocalServer * server, CvLocalServerMode mode);
 
 guint cv_local_server_get_request_count (CvLocalServer * server);

@@ -8,9 +8,10 @@
  */
 
 /*
- * The local server's request quota: the times of the requests admitted in
- * the last window, oldest first, in a ring of 'limit' entries (the memory
- * is fixed whatever the clients send).
+ * The local server's request quota: a token bucket, the model OpenAI
+ * describes its limits with. It holds 'limit' requests and refills
+ * continuously, 'limit' per window: a client may burst the whole bucket,
+ * then go at limit / window. Fixed memory whatever the clients send.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -19,20 +20,20 @@
 
 #include "cvquota.h"
 
+#include <math.h>
 #include <string.h>
 
 struct _CvQuota
 {
   guint limit;
-  gint64 window_us;
-  gint64 *admitted;             /* ring of limit entries */
-  guint first;
-  guint count;
+  gdouble per_us;               /* refill: limit / window */
+  gdouble tokens;               /* requests admissible now, up to limit */
+  gint64 last_us;               /* when tokens was true */
 };
 
 /**
  * cv_quota_new:
- * @limit: requests admitted in any window (at least 1)
+ * @limit: requests the bucket holds, and admits per window (at least 1)
  * @window_us: the window, in microseconds (at least 1)
  */
 CvQuota *
@@ -41,36 +42,34 @@ cv_quota_new (guint limit, gint64 window_us)
   CvQuota *quota = g_new0 (CvQuota, 1);
 
   quota->limit = MAX (limit, 1);
-  quota->window_us = MAX (window_us, 1);
-  quota->admitted = g_new0 (gint64, quota->limit);
+  quota->per_us = (gdouble) quota->limit / MAX (window_us, 1);
+  quota->tokens = quota->limit;
+  quota->last_us = G_MININT64;
   return quota;
 }
 
 void
 cv_quota_free (CvQuota * quota)
 {
-  if (quota == NULL)
-    return;
-  g_free (quota->admitted);
   g_free (quota);
 }
 
-/* Forgets the requests that left the window by @now_us. */
+/* Refills the bucket up to @now_us. */
 static void
-expire (CvQuota * quota, gint64 now_us)
+refill (CvQuota * quota, gint64 now_us)
 {
-  while (quota->count > 0
-      && quota->admitted[quota->first] + quota->window_us <= now_us) {
-    quota->first = (quota->first + 1) % quota->limit;
-    quota->count--;
-  }
+  if (quota->last_us != G_MININT64 && now_us > quota->last_us)
+    quota->tokens = MIN (quota->limit, quota->tokens +
+        (now_us - quota->last_us) * quota->per_us);
+  if (quota->last_us == G_MININT64 || now_us > quota->last_us)
+    quota->last_us = now_us;
 }
 
 /**
  * cv_quota_take:
- * @now_us: the time of the request (never earlier than the last one's)
+ * @now_us: the time of the request
  * @wait_us: (out) (optional): when refused, how long until a request
- *   would be admitted: until the oldest admitted one leaves the window
+ *   would be admitted
  *
  * Returns: whether the request is admitted (and counted); a refused one
  *   is not counted.
@@ -78,14 +77,13 @@ expire (CvQuota * quota, gint64 now_us)
 gboolean
 cv_quota_take (CvQuota * quota, gint64 now_us, gint64 * wait_us)
 {
-  expire (quota, now_us);
-  if (quota->count == quota->limit) {
+  refill (quota, now_us);
+  if (quota->tokens < 1.0) {
     if (wait_us)
-      *wait_us = quota->admitted[quota->first] + quota->window_us - now_us;
+      *wait_us = (gint64) ceil ((1.0 - quota->tokens) / quota->per_us);
     return FALSE;
   }
-  quota->admitted[(quota->first + quota->count) % quota->limit] = now_us;
-  quota->count++;
+  quota->tokens -= 1.0;
   return TRUE;
 }
 
@@ -93,23 +91,18 @@ cv_quota_take (CvQuota * quota, gint64 now_us, gint64 * wait_us)
 guint
 cv_quota_remaining (CvQuota * quota, gint64 now_us)
 {
-  expire (quota, now_us);
-  return quota->limit - quota->count;
+  refill (quota, now_us);
+  return (guint) floor (quota->tokens);
 }
 
-/* How long until the quota is whole again, as OpenAI's
- * x-ratelimit-reset-requests says: until the newest admitted request
- * leaves the window; 0 when it is whole. */
+/* How long until the bucket is full again: what OpenAI's
+ * x-ratelimit-reset-requests says ("the time until the rate limit resets
+ * to its initial state"); 0 when it is full. */
 gint64
 cv_quota_reset_us (CvQuota * quota, gint64 now_us)
 {
-  guint newest;
-
-  expire (quota, now_us);
-  if (quota->count == 0)
-    return 0;
-  newest = (quota->first + quota->count - 1) % quota->limit;
-  return quota->admitted[newest] + quota->window_us - now_us;
+  refill (quota, now_us);
+  return (gint64) ceil ((quota->limit - quota->tokens) / quota->per_us);
 }
 
 /**

@@ -17,12 +17,14 @@ G_BEGIN_DECLS
 /**
  * CvQuota:
  *
- * A request quota as a rate-limited service enforces it: at most a limit
- * of requests in any window of time (a sliding window, Azure's "N calls
- * per minute"), the requests beyond it refused with 429 and the wait
- * until one more would be admitted. It also says what a service tells
- * its clients in x-ratelimit-* headers. The time is passed in, so that
- * tests can drive it with a clock of their own. Not thread-safe.
+ * A request quota as a rate-limited service enforces it: a limit of
+ * requests per window of time (Azure's "20 calls per minute", OpenAI's
+ * requests per minute), as a token bucket of that many requests refilled
+ * continuously over the window; the requests beyond it are refused (429)
+ * with the wait until one more would be admitted. It also says what a
+ * service tells its clients in x-ratelimit-* headers. The time is passed
+ * in, so that tests can drive it with a clock of their own. Not
+ * thread-safe.
  */
 typedef struct _CvQuota CvQuota;
 
