@@ -27,6 +27,7 @@
 
 #include "gstcvanalyzeclient.h"
 #include "gstcvanalyzeencoder.h"
+#include "gstcvanalyzeratelimit.h"
 #include "gstcvanalyzesafetext.h"
 
 GST_DEBUG_CATEGORY_STATIC (cv_analyze_client_debug);
@@ -58,6 +59,7 @@ struct _GstCvAnalyzeClient
   guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
   guint64 retries;              /* frames sent again after a failure */
+  guint64 throttled;            /* answers 429 */
   GstCvAnalyzeBreaker breaker;
 
   /* The client's thread only: the JPEGs of the last frames, oldest first,
@@ -84,6 +86,7 @@ typedef struct
   gboolean tunnelling;          /* a proxy's CONNECT is not answered yet */
   gboolean holds_slot;          /* under the lock; a flush releases it early */
   guint epoch;                  /* the client's, when the frame was taken */
+  gint64 sent_us;               /* when the last exchange went out */
 
   /* What the service is asked about, kept to ask again (RESEND, POLL). */
   GstCvAnalyzeImage images[GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST];
@@ -364,6 +367,51 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
   return NEXT_DELIVER;
 }
 
+/* What an answer of the service's says of its rate limit, for the whole
+ * group: its 429 or not (the budget learns a rate from them), and what
+ * its x-ratelimit-* headers say is left. */
+static void
+learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (req->msg);
+  const gchar *remaining_text = soup_message_headers_get_one (headers,
+      "x-ratelimit-remaining-requests");
+  const gchar *reset_text = soup_message_headers_get_one (headers,
+      "x-ratelimit-reset-requests");
+  gint64 now_us = g_get_monotonic_time (), reset_us;
+  gboolean throttled = req->outcome.status == 429;
+  guint64 remaining;
+
+  if (throttled) {
+    g_mutex_lock (&self->lock);
+    self->throttled++;
+    g_mutex_unlock (&self->lock);
+  }
+  if (self->config.budget == NULL)
+    return;
+  gst_cv_analyze_budget_answered (self->config.budget, req->sent_us, now_us,
+      throttled);
+  if (remaining_text == NULL)
+    return;
+  if (gst_cv_analyze_rate_limit_read (remaining_text, reset_text,
+          &remaining, &reset_us)) {
+    GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " requests left for %"
+        G_GINT64_FORMAT " ms", remaining, reset_us / 1000);
+    gst_cv_analyze_budget_spread (self->config.budget, now_us, remaining,
+        reset_us);
+  } else {
+    gchar *said = g_strdup_printf ("%s / %s", remaining_text,
+        reset_text ? reset_text : "(none)");
+    gchar *safe = gst_cv_analyze_safe_text (said, -1,
+        GST_CV_ANALYZE_RATE_LIMIT_MAX_VALUE * 2 + 8);
+
+    GST_DEBUG_OBJECT (self, "x-ratelimit-*-requests not understood, "
+        "ignored: %s", safe);
+    g_free (safe);
+    g_free (said);
+  }
+}
+
 /* The outcome of a request whose status line and body (as far as it is
  * kept) are in, or what to send next. */
 static NextStep
@@ -403,6 +451,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     return NEXT_DELIVER;
   }
 
+  learn_rate_limit (self, req);
   if (req->body_overflow) {
     gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
 
@@ -507,7 +556,9 @@ service_unavailable (const Request * req)
     case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
       return TRUE;
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
-      return gst_cv_analyze_retry_status_is_transient (req->outcome.status);
+      /* A 429 is an answer: the rate is the budget's business. */
+      return req->outcome.status != 429
+          && gst_cv_analyze_retry_status_is_transient (req->outcome.status);
     default:
       return FALSE;
   }
@@ -754,6 +805,7 @@ start_request (GstCvAnalyzeClient * self, Request * req)
   self->requests = g_list_prepend (self->requests, req);
   self->requests_sent++;
   g_mutex_unlock (&self->lock);
+  req->sent_us = g_get_monotonic_time ();
 
   GST_DEBUG_OBJECT (self, "sending %s %s", req->poll_url ? "a poll of" :
       "a request for", req->poll_url ? "an operation" : "a frame");
@@ -1337,6 +1389,30 @@ gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * self)
   n = self->retries;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+/* Answers 429 (Too Many Requests), retried or not, since the start. */
+guint64
+gst_cv_analyze_client_get_throttled (GstCvAnalyzeClient * self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->throttled;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* The breaker's state now. */
+GstCvAnalyzeBreakerState
+gst_cv_analyze_client_get_breaker_state (GstCvAnalyzeClient * self)
+{
+  GstCvAnalyzeBreakerState state;
+
+  g_mutex_lock (&self->lock);
+  state = self->breaker.state;
+  g_mutex_unlock (&self->lock);
+  return state;
 }
 
 /* Times the breaker opened, and the time it has been open in all. */

@@ -403,6 +403,248 @@ GST_START_TEST (test_breaker_opens_and_recovers)
 
 GST_END_TEST;
 
+/* A 400 for one frame (the server refuses the second request only) skips
+ * that frame only: it is not retried, the frames before and after it get
+ * their results, and one warning says so. */
+GST_START_TEST (test_bad_request_skips_one_frame)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
+  GList *messages, *results, *l;
+  GstClockTime pts[2];
+  guint warnings = 0, i = 0;
+
+  cv_local_server_set_fail_every (server, 2, 400);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  for (l = messages; l; l = l->next)
+    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 2);
+  for (l = results; l; l = l->next)
+    pts[i++] = cv_test_message_timestamp (l->data);
+  /* samples at 0 and 200 ms (interval 100 ms at 10 fps): the one at
+   * 100 ms was refused */
+  fail_unless_equals_uint64 (pts[0], 0);
+  fail_unless_equals_uint64 (pts[1], 200 * GST_MSECOND);
+  g_list_free (results);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), 1);
+  fail_unless_equals_uint64 (stat (pipeline, "results"), 2);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A service down for 20 s (503 to everything) and then back: requests
+ * during the outage are bounded (breaker-threshold, then one probe per
+ * doubling cool-down: 1, 2, 4, 8 s; at most threshold + 5), one warning
+ * says the breaker opened, one info message says the service answers
+ * again, and results resume within one cool-down (16 s at most, shorter
+ * than the outage) of the outage's end. */
+GST_START_TEST (test_breaker_twenty_second_outage)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
+      "breaker-threshold=3 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint breaker_warnings = 0, other_warnings = 0, infos = 0, during = 0;
+  gint64 end_us, resumed_us = 0;
+  gboolean eos = FALSE;
+  GstMessage *m;
+  guint i, n;
+
+  end_us = g_get_monotonic_time () + 20 * SECOND_US;
+  cv_local_server_set_outage (server, 503, 20000);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
+        GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "no recovery");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err;
+
+      gst_message_parse_warning (m, &err, NULL);
+      if (strstr (err->message, "times in a row"))
+        breaker_warnings++;
+      else
+        other_warnings++;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
+      infos++;
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
+        && gst_message_has_name (m, "cvanalyze") && resumed_us == 0) {
+      resumed_us = g_get_monotonic_time ();
+      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  n = cv_local_server_get_request_count (server);
+  for (i = 0; i < n; i++) {
+    CvLocalServerRequest *r = cv_local_server_get_request (server, i);
+
+    during += r->received_monotonic_us < end_us;
+    cv_local_server_request_free (r);
+  }
+  GST_INFO ("%u requests during the outage, results %" G_GINT64_FORMAT
+      " us after it", during, resumed_us - end_us);
+  fail_unless (during >= 3 + 4 && during <= 3 + 5, "%u requests during the "
+      "outage", during);
+  fail_unless_equals_int (breaker_warnings, 1);
+  fail_unless_equals_int (other_warnings, 1);   /* the 503 itself */
+  fail_unless_equals_int (infos, 1);
+  fail_unless (resumed_us > end_us);
+  fail_unless (resumed_us - end_us <= 16 * SECOND_US + SECOND_US / 2,
+      "results resumed %" G_GINT64_FORMAT " us after the outage",
+      resumed_us - end_us);
+  fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The requests the server received from @from on, and over how long. */
+static guint
+requests_since (guint from, gint64 * span_us)
+{
+  guint n = cv_local_server_get_request_count (server);
+  CvLocalServerRequest *first = cv_local_server_get_request (server, from);
+  CvLocalServerRequest *last = cv_local_server_get_request (server, n - 1);
+
+  *span_us = last->received_monotonic_us - first->received_monotonic_us;
+  cv_local_server_request_free (first);
+  cv_local_server_request_free (last);
+  return n - from;
+}
+
+static gdouble
+stat_double (GstElement * pipeline, const gchar * name)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstStructure *stats;
+  gdouble value = -1;
+
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_double (stats, name, &value), "%s", name);
+  gst_structure_free (stats);
+  gst_object_unref (a);
+  return value;
+}
+
+/* With default settings but interval=0 (every frame: 1800 a minute), a
+ * service that allows 240 a minute (4 a second, a short window so that
+ * the test is quick) answers 429 beyond it: the repeated 429s lower the
+ * rate in effect to what the service allows, after which 429s all but
+ * stop (at most 3 of the next 30 requests) while requests go on at no
+ * less than half the allowed rate; and of all the 429s one warning is
+ * posted. */
+GST_START_TEST (test_aimd_learns_service_rate)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=0 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint n = 0, converged_at, throttled_then, admitted, warnings = 0;
+  gdouble rate = 0;
+  gint64 span_us;
+  GstMessage *m;
+
+  cv_local_server_set_quota (server, 4, 1000);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* Request by request until the rate in effect is what the service
+   * allows. */
+  while (rate == 0 || rate > 240) {
+    fail_unless (cv_local_server_wait_for_requests (server, ++n,
+            30 * SECOND_US), "%u requests, rate %g", n, rate);
+    fail_unless (n < 200, "not converged after %u requests", n);
+    rate = stat_double (pipeline, "rate");
+  }
+  converged_at = cv_local_server_get_request_count (server);
+  throttled_then = cv_local_server_get_throttled_count (server);
+  fail_unless (throttled_then >= 2, "%u 429s", throttled_then);
+  fail_unless (cv_local_server_wait_for_requests (server, converged_at + 30,
+          60 * SECOND_US));
+  admitted = requests_since (converged_at, &span_us) -
+      (cv_local_server_get_throttled_count (server) - throttled_then);
+  fail_unless (cv_local_server_get_throttled_count (server) -
+      throttled_then <= 3, "%u more 429s",
+      cv_local_server_get_throttled_count (server) - throttled_then);
+  rate = stat_double (pipeline, "rate");
+  fail_unless (rate > 0 && rate <= 240, "rate %g", rate);
+  GST_INFO ("converged after %u requests (%u 429s) at %g/min; then %u "
+      "admitted in %" G_GINT64_FORMAT " us", converged_at, throttled_then,
+      rate, admitted, span_us);
+  fail_unless (admitted * SECOND_US >= 2 * span_us, "%u admitted in %"
+      G_GINT64_FORMAT " us", admitted, span_us);
+  /* Before NULL, which flushes the bus. */
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    warnings++;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_uint64 (stat (pipeline, "throttled"),
+      cv_local_server_get_throttled_count (server));
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+#define HEADER_CAMERA(name) "videotestsrc is-live=true ! " \
+  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
+  " endpoint=ENDPOINT key=KEY interval=0 rate-group=openai ! fakesink "
+
+/* Two cameras of one rate-group, each asking for every frame (60 a
+ * second together), against a service that allows 5 a second (a bucket
+ * of 10) and says in its x-ratelimit-* headers what is left: the group
+ * slows down before any 429 comes. Not one request of 40 is refused,
+ * and the last 20 come at the service's rate, not the cameras'. */
+GST_START_TEST (test_ratelimit_headers_slow_group)
+{
+  GstElement *pipeline = cv_test_make_pipeline (HEADER_CAMERA ("a")
+      HEADER_CAMERA ("b"));
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 span_us;
+  guint n;
+
+  cv_local_server_set_quota (server, 10, 2000);
+  cv_local_server_set_ratelimit_headers (server, TRUE);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 40,
+          60 * SECOND_US));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (cv_local_server_get_throttled_count (server), 0);
+  n = requests_since (20, &span_us);
+  GST_INFO ("%u requests in %" G_GINT64_FORMAT " us", n, span_us);
+  /* 5 a second at most, with two requests of slack for arrival jitter */
+  fail_unless ((n - 3) * SECOND_US <= 5 * span_us, "%u requests in %"
+      G_GINT64_FORMAT " us", n, span_us);
+  fail_unless_equals_uint64 (stat (pipeline, "throttled"), 0);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_retry_suite (void)
 {
@@ -420,6 +662,10 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_breaker_opens_and_recovers);
   tcase_add_test (tc, test_429_pauses_rate_group);
   tcase_add_test (tc, test_stop_during_retry_wait);
+  tcase_add_test (tc, test_bad_request_skips_one_frame);
+  tcase_add_test (tc, test_breaker_twenty_second_outage);
+  tcase_add_test (tc, test_aimd_learns_service_rate);
+  tcase_add_test (tc, test_ratelimit_headers_slow_group);
   return s;
 }
 
