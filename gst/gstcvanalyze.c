@@ -3061,7 +3061,8 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
             *detail ? ": " : "", detail, o->status == 429 ?
             "; cvanalyze now slows down to the rate the service allows and "
             "warns no more about it ('stats': rate, throttled); set "
-            "'max-rate' to your tier's limit to avoid these" : "",
+            "'max-rate' to your tier's limit, or a longer 'interval', to avoid "
+            "these" : "",
             *hint ? "; " : "", hint, repeats),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,

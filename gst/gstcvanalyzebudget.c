@@ -182,6 +182,13 @@ gst_cv_analyze_budget_release (GstCvAnalyzeBudget * budget)
   g_free (budget);
 }
 
+/* Whether this is a rate-group's budget, not an element's own. */
+gboolean
+gst_cv_analyze_budget_is_shared (GstCvAnalyzeBudget * budget)
+{
+  return budget->group != NULL;
+}
+
 /* Takes the first request time the budget allows at or after
  * @earliest_us, if it comes before @latest_us, and returns it; else -1,
  * and nothing is taken. Requests are at least 60 s / rate apart, so no

@@ -47,6 +47,8 @@ GstCvAnalyzeBudget *gst_cv_analyze_budget_ref (GstCvAnalyzeBudget * budget);
 
 void     gst_cv_analyze_budget_release (GstCvAnalyzeBudget * budget);
 
+gboolean gst_cv_analyze_budget_is_shared (GstCvAnalyzeBudget * budget);
+
 gint64   gst_cv_analyze_budget_reserve (GstCvAnalyzeBudget * budget,
     gint64 earliest_us, gint64 latest_us);
 

@@ -80,6 +80,8 @@ typedef struct
   SoupMessage *msg;
   GCancellable *cancellable;    /* cancels sending and reading the body */
   GSource *timeout_source;      /* the whole request, 'timeout' */
+  GstClockTime timeout;         /* its length (a retry's ends by the
+                                 * frame's deadline) */
   GSource *handshake_source;    /* the TLS handshake, while it runs */
   gboolean timed_out;           /* one of the two cancelled it */
   gboolean handshaking;         /* a TLS handshake is under way */
@@ -297,7 +299,7 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
     req->retryable = TRUE;
     outcome->message = g_strdup_printf ("no answer within %g s",
-        (gdouble) self->config.timeout / GST_SECOND);
+        (gdouble) req->timeout / GST_SECOND);
   } else if (cancelled) {
     GST_DEBUG_OBJECT (self, "request cancelled");
     return FALSE;
@@ -487,8 +489,11 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     g_mutex_lock (&self->lock);
     self->backoff_until_us = until_us;
     g_mutex_unlock (&self->lock);
-    /* One subscription: every element of the rate group waits. */
-    if (self->config.budget)
+    /* One subscription: every element of the rate group waits (an
+     * element of its own waits by its back-off above, which counts the
+     * samples it skips meanwhile). */
+    if (self->config.budget && gst_cv_analyze_budget_is_shared
+        (self->config.budget))
       gst_cv_analyze_budget_pause_until (self->config.budget, until_us);
   }
   return next;
@@ -906,8 +911,9 @@ on_retry_due (gpointer user_data)
   self->requests = g_list_remove (self->requests, req);
   g_mutex_unlock (&self->lock);
 
-  req->timeout_source = start_timer (self, req, MIN (self->config.timeout,
-          (GstClockTime) MAX (left_us, 1000) * GST_USECOND));
+  req->timeout = MIN (self->config.timeout,
+      (GstClockTime) MAX (left_us, 1000) * GST_USECOND);
+  req->timeout_source = start_timer (self, req, req->timeout);
   if (!start_request (self, req)) {
     finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
     request_free (req);
@@ -1105,7 +1111,8 @@ process_pending (gpointer user_data)
 
   take_images (self, req, jpeg);
   req->cancellable = g_cancellable_new ();
-  req->timeout_source = start_timer (self, req, self->config.timeout);
+  req->timeout = self->config.timeout;
+  req->timeout_source = start_timer (self, req, req->timeout);
   if (!start_request (self, req)) {
     /* Flushed while encoding, nobody wants this answer; or a URL that
      * cannot be used, which is said. */
