@@ -645,6 +645,50 @@ GST_START_TEST (test_ratelimit_headers_slow_group)
 
 GST_END_TEST;
 
+/* The waits between the tries of one frame follow the stated formula
+ * within its jitter: with retry-backoff-factor=0.4 and max-retries=3
+ * against a service that answers 503 throughout, retry 1 goes at once,
+ * retry 2 after 0.4 × 2 = 0.8 s and retry 3 after 0.4 × 4 = 1.6 s, each
+ * shortened by at most a quarter (at least 0.6 s and 1.2 s; the upper
+ * bounds allow 0.3 s of scheduling), all with the same JPEG; then the
+ * frame fails with one warning. */
+GST_START_TEST (test_backoff_follows_formula)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=ball "
+      "num-buffers=1 ! video/x-raw,width=160,height=120,framerate=10/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY timeout=10000000000 "
+      "max-retries=3 retry-backoff-factor=0.4 ! fakesink sync=false");
+  static const gint64 nominal_us[] = { 0, 800000, 1600000 };
+  GList *messages, *l;
+  guint warnings = 0, i;
+
+  cv_local_server_set_failure (server, 503, 0);
+  messages = cv_test_run_pipeline (pipeline);
+  for (l = messages; l; l = l->next)
+    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 4);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), 3);
+  for (i = 0; i < 3; i++) {
+    CvLocalServerRequest *a = cv_local_server_get_request (server, i);
+    CvLocalServerRequest *b = cv_local_server_get_request (server, i + 1);
+    gint64 gap_us = b->received_monotonic_us - a->received_monotonic_us;
+
+    GST_INFO ("retry %u after %" G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (gap_us >= nominal_us[i] * 3 / 4, "retry %u after %"
+        G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (gap_us <= nominal_us[i] + 300000, "retry %u after %"
+        G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (same_body (i, i + 1));
+    cv_local_server_request_free (a);
+    cv_local_server_request_free (b);
+  }
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_retry_suite (void)
 {
@@ -666,6 +710,7 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_breaker_twenty_second_outage);
   tcase_add_test (tc, test_aimd_learns_service_rate);
   tcase_add_test (tc, test_ratelimit_headers_slow_group);
+  tcase_add_test (tc, test_backoff_follows_formula);
   return s;
 }
 
