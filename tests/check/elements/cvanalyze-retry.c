@@ -49,6 +49,25 @@ same_body (guint i, guint j)
   return same;
 }
 
+/* What a run came to: warnings posted, requests the server received, and
+ * the element's retries and failures. */
+static void
+check_run (GstElement * pipeline, GList * messages, guint warnings,
+    guint requests, guint64 retries, guint64 failed)
+{
+  guint posted = 0;
+  GList *l;
+
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  for (l = messages; l; l = l->next)
+    posted += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (posted, warnings);
+  fail_unless_equals_int (cv_local_server_get_request_count (server),
+      requests);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), retries);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), failed);
+}
+
 /* A moving ball, so that each sample's JPEG differs from the last. */
 #define NON_LIVE(n) "videotestsrc pattern=ball num-buffers=" #n " ! " \
   "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a " \
@@ -156,18 +175,11 @@ GST_END_TEST;
 GST_START_TEST (test_bad_request_not_retried)
 {
   GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
-  GList *messages, *l;
-  guint warnings = 0;
+  GList *messages;
 
   cv_local_server_set_failure (server, 400, 0);
   messages = cv_test_run_pipeline (pipeline);
-  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
-  for (l = messages; l; l = l->next)
-    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
-  fail_unless_equals_int (warnings, 1);
-  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
-  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
-  fail_unless_equals_uint64 (stat (pipeline, "failed"), 3);
+  check_run (pipeline, messages, 1, 3, 0, 3);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -286,9 +298,13 @@ GST_START_TEST (test_stop_during_retry_wait)
 
 GST_END_TEST;
 
-#define PAUSED_CAMERA(name) "videotestsrc is-live=true ! " \
+/* One live camera of a pipeline with several. */
+#define LIVE_CAMERA(name, settings) "videotestsrc is-live=true ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
-  " endpoint=ENDPOINT key=KEY interval=100000000 rate-group=sub ! fakesink "
+  " endpoint=ENDPOINT key=KEY " settings " ! fakesink "
+
+#define PAUSED_CAMERA(name) \
+  LIVE_CAMERA (name, "interval=100000000 rate-group=sub")
 
 /* A 429 with Retry-After (1 s) to one camera of a rate-group pauses both:
  * from 200 ms after the first 429 (time for requests already on their way)
@@ -333,6 +349,53 @@ GST_START_TEST (test_429_pauses_rate_group)
 
 GST_END_TEST;
 
+typedef struct
+{
+  guint breaker_warnings;       /* "failed N times in a row" */
+  guint other_warnings;
+  guint infos;                  /* "answers again" */
+  gint64 resumed_us;            /* the first result after that */
+} Recovery;
+
+/* Reads @pipeline's bus through a breaker's recovery: counts its
+ * messages, and at the first result after the recovery message ends the
+ * stream. */
+static void
+watch_recovery (GstElement * pipeline, GstBus * bus, Recovery * r)
+{
+  gboolean eos = FALSE;
+  GstMessage *m;
+
+  memset (r, 0, sizeof (*r));
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
+        GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "no recovery");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err;
+
+      gst_message_parse_warning (m, &err, NULL);
+      if (strstr (err->message, "times in a row"))
+        r->breaker_warnings++;
+      else
+        r->other_warnings++;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
+      r->infos++;
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && r->infos > 0
+        && gst_message_has_name (m, "cvanalyze") && r->resumed_us == 0) {
+      r->resumed_us = g_get_monotonic_time ();
+      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+}
+
 /* Against a service that answers 503 and then recovers: after
  * breaker-threshold (3) failures nothing is sent for the 1 s cool-down,
  * then one probe, which fails and doubles it; requests during the outage
@@ -347,10 +410,9 @@ GST_START_TEST (test_breaker_opens_and_recovers)
       "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
       "breaker-threshold=3 ! fakesink");
   GstBus *bus = gst_element_get_bus (pipeline);
-  guint warnings = 0, breaker_warnings = 0, infos = 0, outage_requests;
-  gint64 recovered_us = 0, resumed_us = 0;
-  gboolean eos = FALSE;
-  GstMessage *m;
+  guint outage_requests;
+  gint64 recovered_us;
+  Recovery r;
 
   cv_local_server_set_failure (server, 503, 0);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
@@ -361,39 +423,15 @@ GST_START_TEST (test_breaker_opens_and_recovers)
   recovered_us = g_get_monotonic_time ();
   outage_requests = cv_local_server_get_request_count (server);
 
-  while (!eos) {
-    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
-        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
-        GST_MESSAGE_ELEMENT);
-    fail_unless (m != NULL, "no recovery");
-    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
-      GError *err;
-
-      gst_message_parse_warning (m, &err, NULL);
-      warnings++;
-      breaker_warnings += strstr (err->message, "times in a row") != NULL;
-      g_error_free (err);
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
-      infos++;
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && infos > 0
-        && resumed_us == 0) {
-      resumed_us = g_get_monotonic_time ();
-      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
-    }
-    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
-    gst_message_unref (m);
-  }
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
+  watch_recovery (pipeline, bus, &r);
 
   fail_unless_equals_int (outage_requests, 4);
-  fail_unless_equals_int (breaker_warnings, 1);
-  fail_unless_equals_int (warnings, 2);
-  fail_unless_equals_int (infos, 1);
-  fail_unless (resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
+  fail_unless_equals_int (r.breaker_warnings, 1);
+  fail_unless_equals_int (r.other_warnings, 1);
+  fail_unless_equals_int (r.infos, 1);
+  fail_unless (r.resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
       "results resumed %" G_GINT64_FORMAT " us after the recovery",
-      resumed_us - recovered_us);
+      r.resumed_us - recovered_us);
   fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
   fail_unless (stat (pipeline, "breaker-open-time") >= 3 * GST_SECOND);
   cv_test_drop_bus_messages (bus);
@@ -411,15 +449,11 @@ GST_START_TEST (test_bad_request_skips_one_frame)
   GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
   GList *messages, *results, *l;
   GstClockTime pts[2];
-  guint warnings = 0, i = 0;
+  guint i = 0;
 
   cv_local_server_set_fail_every (server, 2, 400);
   messages = cv_test_run_pipeline (pipeline);
-  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
-  for (l = messages; l; l = l->next)
-    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
-  fail_unless_equals_int (warnings, 1);
-  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
+  check_run (pipeline, messages, 1, 3, 0, 1);
   results = cv_test_filter_results (messages);
   fail_unless_equals_int (g_list_length (results), 2);
   for (l = results; l; l = l->next)
@@ -429,8 +463,6 @@ GST_START_TEST (test_bad_request_skips_one_frame)
   fail_unless_equals_uint64 (pts[0], 0);
   fail_unless_equals_uint64 (pts[1], 200 * GST_MSECOND);
   g_list_free (results);
-  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
-  fail_unless_equals_uint64 (stat (pipeline, "failed"), 1);
   fail_unless_equals_uint64 (stat (pipeline, "results"), 2);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
@@ -451,43 +483,15 @@ GST_START_TEST (test_breaker_twenty_second_outage)
       "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
       "breaker-threshold=3 ! fakesink");
   GstBus *bus = gst_element_get_bus (pipeline);
-  guint breaker_warnings = 0, other_warnings = 0, infos = 0, during = 0;
-  gint64 end_us, resumed_us = 0;
-  gboolean eos = FALSE;
-  GstMessage *m;
-  guint i, n;
+  guint during = 0, i, n;
+  gint64 end_us;
+  Recovery r;
 
   end_us = g_get_monotonic_time () + 20 * SECOND_US;
   cv_local_server_set_outage (server, 503, 20000);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  while (!eos) {
-    m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
-        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
-        GST_MESSAGE_ELEMENT);
-    fail_unless (m != NULL, "no recovery");
-    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
-      GError *err;
-
-      gst_message_parse_warning (m, &err, NULL);
-      if (strstr (err->message, "times in a row"))
-        breaker_warnings++;
-      else
-        other_warnings++;
-      g_error_free (err);
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
-      infos++;
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
-        && gst_message_has_name (m, "cvanalyze") && resumed_us == 0) {
-      resumed_us = g_get_monotonic_time ();
-      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
-    }
-    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
-    gst_message_unref (m);
-  }
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
+  watch_recovery (pipeline, bus, &r);
 
   n = cv_local_server_get_request_count (server);
   for (i = 0; i < n; i++) {
@@ -497,16 +501,16 @@ GST_START_TEST (test_breaker_twenty_second_outage)
     cv_local_server_request_free (r);
   }
   GST_INFO ("%u requests during the outage, results %" G_GINT64_FORMAT
-      " us after it", during, resumed_us - end_us);
+      " us after it", during, r.resumed_us - end_us);
   fail_unless (during >= 3 + 4 && during <= 3 + 5, "%u requests during the "
       "outage", during);
-  fail_unless_equals_int (breaker_warnings, 1);
-  fail_unless_equals_int (other_warnings, 1);   /* the 503 itself */
-  fail_unless_equals_int (infos, 1);
-  fail_unless (resumed_us > end_us);
-  fail_unless (resumed_us - end_us <= 16 * SECOND_US + SECOND_US / 2,
+  fail_unless_equals_int (r.breaker_warnings, 1);
+  fail_unless_equals_int (r.other_warnings, 1); /* the 503 itself */
+  fail_unless_equals_int (r.infos, 1);
+  fail_unless (r.resumed_us > end_us);
+  fail_unless (r.resumed_us - end_us <= 16 * SECOND_US + SECOND_US / 2,
       "results resumed %" G_GINT64_FORMAT " us after the outage",
-      resumed_us - end_us);
+      r.resumed_us - end_us);
   fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
   cv_test_drop_bus_messages (bus);
   gst_object_unref (bus);
@@ -606,9 +610,7 @@ GST_START_TEST (test_aimd_learns_service_rate)
 
 GST_END_TEST;
 
-#define HEADER_CAMERA(name) "videotestsrc is-live=true ! " \
-  "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
-  " endpoint=ENDPOINT key=KEY interval=0 rate-group=openai ! fakesink "
+#define HEADER_CAMERA(name) LIVE_CAMERA (name, "interval=0 rate-group=openai")
 
 /* Two cameras of one rate-group, each asking for every frame (60 a
  * second together), against a service that allows 5 a second (a bucket
@@ -659,16 +661,12 @@ GST_START_TEST (test_backoff_follows_formula)
       "cvanalyze name=a endpoint=ENDPOINT key=KEY timeout=10000000000 "
       "max-retries=3 retry-backoff-factor=0.4 ! fakesink sync=false");
   static const gint64 nominal_us[] = { 0, 800000, 1600000 };
-  GList *messages, *l;
-  guint warnings = 0, i;
+  GList *messages;
+  guint i;
 
   cv_local_server_set_failure (server, 503, 0);
   messages = cv_test_run_pipeline (pipeline);
-  for (l = messages; l; l = l->next)
-    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
-  fail_unless_equals_int (warnings, 1);
-  fail_unless_equals_int (cv_local_server_get_request_count (server), 4);
-  fail_unless_equals_uint64 (stat (pipeline, "retries"), 3);
+  check_run (pipeline, messages, 1, 4, 3, 1);
   for (i = 0; i < 3; i++) {
     CvLocalServerRequest *a = cv_local_server_get_request (server, i);
     CvLocalServerRequest *b = cv_local_server_get_request (server, i + 1);
