@@ -60,6 +60,7 @@ struct _GstCvAnalyzeClient
   guint64 requests_sent;
   guint64 retries;              /* frames sent again after a failure */
   guint64 throttled;            /* answers 429 */
+  gint64 last_answer_us;        /* how long the last answer took */
   GstCvAnalyzeBreaker breaker;
 
   /* The client's thread only: the JPEGs of the last frames, oldest first,
@@ -126,6 +127,10 @@ typedef struct
 /* Between two polls of an operation (Azure's Read API asks for about one
  * a second); all of them stay within the request's timeout. */
 #define POLL_INTERVAL (GST_SECOND)
+/* Least time a retry needs before the frame's deadline (or as long as the
+ * service's last answer took, if longer): a retry with less would only
+ * time out, and cost a request of the budget. */
+#define RETRY_MIN_WINDOW_US (50 * G_TIME_SPAN_MILLISECOND)
 /* Longest Retry-After honoured: longer is a quota, not a pause, and is
  * reported as such (the OpenAI SDK draws the line at 120 s too). */
 #define MAX_RETRY_AFTER_S 3600
@@ -384,11 +389,10 @@ learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
   gboolean throttled = req->outcome.status == 429;
   guint64 remaining;
 
-  if (throttled) {
-    g_mutex_lock (&self->lock);
-    self->throttled++;
-    g_mutex_unlock (&self->lock);
-  }
+  g_mutex_lock (&self->lock);
+  self->throttled += throttled;
+  self->last_answer_us = now_us - req->sent_us;
+  g_mutex_unlock (&self->lock);
   if (self->config.budget == NULL)
     return;
   gst_cv_analyze_budget_answered (self->config.budget, req->sent_us, now_us,
@@ -929,18 +933,23 @@ static gboolean
 retry_later (GstCvAnalyzeClient * self, Request * req)
 {
   gint64 now_us = g_get_monotonic_time ();
-  gint64 delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
-      req->retries, (gint64) req->retry_after_ms * 1000, now_us,
-      req->retry_deadline_us, g_random_double ());
+  gint64 deadline_us, delay_us;
   gboolean flushed;
 
+  g_mutex_lock (&self->lock);
+  deadline_us = req->retry_deadline_us - MAX (RETRY_MIN_WINDOW_US,
+      self->last_answer_us);
+  g_mutex_unlock (&self->lock);
+  delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
+      req->retries, (gint64) req->retry_after_ms * 1000, now_us, deadline_us,
+      g_random_double ());
   if (delay_us < 0)
     return FALSE;
   /* A retry is a request like any other: within the budget, or not at
    * all. */
   if (self->config.budget) {
     gint64 at_us = gst_cv_analyze_budget_reserve (self->config.budget,
-        now_us + delay_us, req->retry_deadline_us);
+        now_us + delay_us, deadline_us);
 
     if (at_us < 0)
       return FALSE;
