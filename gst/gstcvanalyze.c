@@ -995,7 +995,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * `requests` (requests sent), `skipped` (samples dropped because
    * max-in-flight was reached or the service asked to back off),
    * `failed` (requests that gave no result), `results` (results attached),
-   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer).
+   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
+   * for the budget and the breaker `retries`, `rate` (requests a minute in
+   * effect), `held-back`, `throttled` (answers 429), `breaker-openings`,
+   * `breaker-open-time` and `breaker-state`; README.md lists them all.
    *
    * Since: 0.1
    */
