@@ -24,8 +24,8 @@ G_BEGIN_DECLS
 typedef struct _GstCvAnalyzeBudget GstCvAnalyzeBudget;
 
 /* Learning the service's limit from its 429s (AIMD, as TCP learns a
- * link's): a 429 that repeats one less than GST_CV_ANALYZE_BUDGET_REPEAT_US
- * before it, or comes once a rate has been learned, lowers the rate to
+ * link's): a 429 that comes less than GST_CV_ANALYZE_BUDGET_REPEAT_US after
+ * the one before it, or once a rate has been learned, lowers the rate to
  *   max (DECREASE * rate, the requests the service admitted in the last
  *   minute)
  * (multiplicative decrease, but never below what the service just showed
