@@ -687,6 +687,41 @@ GST_START_TEST (test_backoff_follows_formula)
 
 GST_END_TEST;
 
+/* The budget holds on a real live stream: with max-rate=60 and
+ * interval=250000000 over 30 s, about 30 requests reach the server, not
+ * 120, none less than a second after the one before (50 ms of slack for
+ * arrival jitter), so no 60 s window could hold more than 60; the rest of
+ * the samples due are held back. */
+GST_START_TEST (test_budget_holds_on_live_stream)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=900 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY max-rate=60 "
+      "interval=250000000 ! fakesink");
+  GList *messages;
+  guint n, i;
+
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  n = cv_local_server_get_request_count (server);
+  fail_unless (n >= 28 && n <= 31, "%u requests in 30 s", n);
+  for (i = 1; i < n; i++) {
+    CvLocalServerRequest *a = cv_local_server_get_request (server, i - 1);
+    CvLocalServerRequest *b = cv_local_server_get_request (server, i);
+    gint64 gap_us = b->received_monotonic_us - a->received_monotonic_us;
+
+    fail_unless (gap_us >= SECOND_US - 50000, "request %u came %"
+        G_GINT64_FORMAT " us after the one before", i, gap_us);
+    cv_local_server_request_free (a);
+    cv_local_server_request_free (b);
+  }
+  fail_unless (stat (pipeline, "held-back") >= n - 1);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_retry_suite (void)
 {
@@ -709,6 +744,7 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_aimd_learns_service_rate);
   tcase_add_test (tc, test_ratelimit_headers_slow_group);
   tcase_add_test (tc, test_backoff_follows_formula);
+  tcase_add_test (tc, test_budget_holds_on_live_stream);
   return s;
 }
 
