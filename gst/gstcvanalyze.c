@@ -343,6 +343,7 @@ struct _GstCvAnalyze
   gboolean held;                /* streaming thread: this one is counted */
   GstCvAnalyzeBudget *budget;   /* of this run (the group's, or its own) */
   gdouble budget_rate;          /* its rate when the run stopped */
+  gdouble learned_rate;         /* and the rate it had learned */
   guint64 throttled;            /* 429s to clients already stopped */
   gboolean throttle_reported;   /* the 429 warning of this run is out */
   guint generation;             /* bumped by every flush and stop */
@@ -997,8 +998,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * `failed` (requests that gave no result), `results` (results attached),
    * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
    * for the budget and the breaker `retries`, `rate` (requests a minute in
-   * effect), `held-back`, `throttled` (answers 429), `breaker-openings`,
-   * `breaker-open-time` and `breaker-state`; README.md lists them all.
+   * effect), `held-back`, `throttled` (answers 429), `learned-rate`,
+   * `breaker-openings`, `breaker-open-time` and `breaker-state`; README.md
+   * lists them all.
    *
    * Since: 0.1
    */
@@ -1526,7 +1528,10 @@ get_stats (GstCvAnalyze * self)
       gst_cv_analyze_client_get_throttled (self->client) : self->throttled,
       "breaker-state", G_TYPE_STRING, breaker_state_names[self->client ?
           gst_cv_analyze_client_get_breaker_state (self->client) :
-          GST_CV_ANALYZE_BREAKER_CLOSED], NULL);
+          GST_CV_ANALYZE_BREAKER_CLOSED],
+      "learned-rate", G_TYPE_DOUBLE, self->budget ?
+      gst_cv_analyze_budget_get_learned_rate (self->budget) :
+      self->learned_rate, NULL);
   g_mutex_unlock (&self->state_lock);
   return s;
 }
@@ -2016,6 +2021,8 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   g_mutex_lock (&self->state_lock);
   budget = g_steal_pointer (&self->budget);
   self->budget_rate = budget ? gst_cv_analyze_budget_get_rate (budget) : 0;
+  self->learned_rate = budget ?
+      gst_cv_analyze_budget_get_learned_rate (budget) : 0;
   g_mutex_unlock (&self->state_lock);
   gst_cv_analyze_budget_release (budget);
   return TRUE;

@@ -77,6 +77,7 @@ def main():
               f"requests={g('requests')} retries={g('retries')} "
               f"failed={g('failed')} throttled={g('throttled')} "
               f"held-back={g('held-back')} rate={g('rate'):.1f}/min "
+              f"learned={g('learned-rate') or 0:.1f}/min "
               f"breaker={g('breaker-state')} "
               f"openings={g('breaker-openings')}", flush=True)
         return st, rt

@@ -16,6 +16,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
 
@@ -552,8 +553,8 @@ stat_double (GstElement * pipeline, const gchar * name)
  * the test is quick) answers 429 beyond it: the repeated 429s lower the
  * rate in effect to what the service allows, after which 429s all but
  * stop (at most 3 of the next 30 requests) while requests go on at no
- * less than half the allowed rate; and of all the 429s one warning is
- * posted. */
+ * less than half the allowed rate; stats say the rate learned; and of
+ * all the 429s one warning is posted. */
 GST_START_TEST (test_aimd_learns_service_rate)
 {
   GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
@@ -588,6 +589,9 @@ GST_START_TEST (test_aimd_learns_service_rate)
       cv_local_server_get_throttled_count (server) - throttled_then);
   rate = stat_double (pipeline, "rate");
   fail_unless (rate > 0 && rate <= 240, "rate %g", rate);
+  /* with interval=0 and no max-rate, the rate in effect is the learned
+   * (answers since may have raised it by 1 / rate each) */
+  fail_unless (fabs (stat_double (pipeline, "learned-rate") - rate) < 1);
   GST_INFO ("converged after %u requests (%u 429s) at %g/min; then %u "
       "admitted in %" G_GINT64_FORMAT " us", converged_at, throttled_then,
       rate, admitted, span_us);
