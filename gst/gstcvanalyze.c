@@ -26,10 +26,11 @@
  * are read up to #GstCvAnalyze:max-response-size.
  *
  * What the service answers (caption, tags, categories, colour, image type,
- * adult content, faces, objects, brands) is attached to the buffers that
- * follow as a #GstCustomMeta named `GstCvAnalyzeMeta` (see
- * gstcvanalyzemeta.h), with faces and objects also as
- * #GstVideoRegionOfInterestMeta, and posted as an element message.
+ * adult content, faces, objects, brands, the text read in the frame) is
+ * attached to the buffers that follow as a #GstCustomMeta named
+ * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects and
+ * lines of text (type `text`) also as #GstVideoRegionOfInterestMeta, and
+ * posted as an element message.
  *
  * The endpoint and key come from the #GstCvAnalyze:endpoint and
  * #GstCvAnalyze:key properties, or else from the service's environment
@@ -57,9 +58,25 @@
  *   frame.
  * - `latency` (guint64): nanoseconds from sampling the frame to the answer.
  * - `request-id` (string): the service's request id ("" if none).
+ * - `text` (string): the text read in the frame (features Read, read or
+ *   text), its lines joined by spaces ("" if none).
  * - `json` (string): the response text as received.
  * - `result` (structure `cvanalyze-result`): the whole parsed result, see
  *   README.md for its fields.
+ *
+ * ## Scene messages
+ *
+ * With #GstCvAnalyze:sample-mode=scene, one message per scene change
+ * (the first frame sent, and each frame sent because it changed by more
+ * than #GstCvAnalyze:scene-threshold; not the re-sends of
+ * #GstCvAnalyze:max-interval), structure name `cvanalyze-scene`, posted
+ * as the frame goes to the service:
+ *
+ * - `timestamp`, `stream-time`, `running-time` (guint64): of the frame.
+ * - `duration` (guint64): the frame's duration (from the caps' framerate
+ *   if the buffer has none; GST_CLOCK_TIME_NONE if neither says).
+ * - `distance` (double): how much it differs from the last frame sent, 0
+ *   to 1 (1 for the first frame of a stream, or after a flush).
  *
  * ## Captions out of the pipeline
  *
@@ -122,6 +139,10 @@
  * |[
  * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
  * ]| Records a camera with its captions as a subtitle track.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
+ * ]| Looks at a camera four times a second, and captions it only when the
+ * view has changed: at most once a second, and at least once a minute.
  *
  * Since: 0.1
  */
@@ -141,6 +162,7 @@
 #include "gstcvanalyzemeta.h"
 #include "gstcvanalyzeoverlay.h"
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzescene.h"
 #include "gstcvanalyzetext.h"
 
 GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
@@ -205,6 +227,11 @@ enum
   PROP_CAPTION_SIMILARITY,
   PROP_CAPTION_DURATION,
   PROP_TEXT_TIMING,
+  PROP_SHOW_TEXT,
+  PROP_SAMPLE_MODE,
+  PROP_SCENE_THRESHOLD,
+  PROP_MIN_INTERVAL,
+  PROP_MAX_INTERVAL,
 };
 
 #define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
@@ -238,10 +265,19 @@ enum
 #define DEFAULT_VALIGNMENT GST_CV_ANALYZE_VALIGN_BOTTOM
 #define DEFAULT_HALIGNMENT GST_CV_ANALYZE_HALIGN_CENTER
 #define DEFAULT_SHOW_TAGS 0
+#define DEFAULT_SHOW_TEXT FALSE
 #define DEFAULT_MIN_CONFIDENCE 0.0
 #define DEFAULT_CAPTION_SIMILARITY 0.8
 #define DEFAULT_CAPTION_DURATION 0
 #define DEFAULT_TEXT_TIMING GST_CV_ANALYZE_TEXT_TIMING_PER_FRAME
+#define DEFAULT_SAMPLE_MODE GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
+/* Sends when about a tenth of the picture changed (a person walking into
+ * a corridor camera's view), not for a flicker of light. */
+#define DEFAULT_SCENE_THRESHOLD 0.1
+#define DEFAULT_MIN_INTERVAL 0  /* 'interval' */
+/* A static scene is captioned once a minute: 1440 requests a day, not
+ * 86 400. */
+#define DEFAULT_MAX_INTERVAL (60 * GST_SECOND)
 
 /* What is attached to each buffer while a result is current. Immutable
  * once built and shared by reference (g_atomic_rc_box), so the streaming
@@ -265,6 +301,24 @@ typedef struct
   GstStructure *param;
   gint x, y, width, height;
 } Roi;
+
+/* sample-mode=scene, on the streaming thread: what the last frame sent
+ * looked like, and a check's verdict until a frame is taken on it (the
+ * budget may hold it back for a few frames, which are not measured
+ * again). */
+typedef struct
+{
+  GstCvAnalyzeSampleMode mode;  /* of this run */
+  GstCvAnalyzeScene *measure;   /* of this run, scene mode only */
+  gboolean have_sent;
+  GstCvAnalyzeSceneThumb sent;  /* the last frame sent */
+  GstClockTime sent_at;         /* its time on the sampling cadence */
+  gboolean verdict;             /* a check said: send the next frame due */
+  gboolean change;              /* ... as a new scene */
+  gdouble distance;             /* ... this far from the last one sent */
+  GstCvAnalyzeSceneThumb checked;       /* the frame that was checked */
+  GstClockTime checked_at;
+} SceneState;
 
 struct _GstCvAnalyze
 {
@@ -309,6 +363,7 @@ struct _GstCvAnalyze
   gdouble caption_similarity;
   GstClockTime caption_duration;
   GstCvAnalyzeTextTiming text_timing;
+  gboolean show_text;
   guint32 last_seek_seqnum;     /* a seek goes upstream once, not per pad */
 
   /* streaming thread only */
@@ -369,6 +424,16 @@ struct _GstCvAnalyze
   guint64 completion_tokens;
   gchar *last_advice;           /* posted with a result, once until it
                                  * changes */
+
+  /* sample-mode=scene: properties under the object lock, the state on the
+   * streaming thread, the counts under state_lock */
+  GstCvAnalyzeSampleMode sample_mode;
+  gdouble scene_threshold;
+  GstClockTime min_interval;
+  GstClockTime max_interval;
+  SceneState scene;
+  guint64 saved;                /* checks that sent nothing */
+  guint64 scene_changes;
 };
 
 static void gst_cv_analyze_set_property (GObject * object, guint prop_id,
@@ -567,7 +632,10 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    *
    * What to ask for, comma-separated, in the service's own names (any
    * case). azure-cv: Categories, Tags, Description, Faces, ImageType,
-   * Color, Adult, Objects, Brands (default Description,Tags).
+   * Color, Adult, Objects, Brands (default Description,Tags), and Read:
+   * the text in the frame, by the asynchronous Read API, called after
+   * Analyze (or alone, when Read is the only feature) and polled about
+   * once a second within #GstCvAnalyze:timeout.
    * azure-image-analysis: caption, denseCaptions, tags, objects, read,
    * people, smartCrops (default caption,tags). openai, azure-openai:
    * caption, tags, text (the text visible in the frame; default caption).
@@ -578,7 +646,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       g_param_spec_string ("features", "Features",
           "Comma-separated features to ask for, the service's names. "
           "azure-cv: Categories, Tags, Description, Faces, ImageType, "
-          "Color, Adult, Objects, Brands; azure-image-analysis: caption, "
+          "Color, Adult, Objects, Brands, Read (text, by the Read API); "
+          "azure-image-analysis: caption, "
           "denseCaptions, tags, objects, read, people, smartCrops; openai, "
           "azure-openai: caption, tags, text. Unset: the service's default",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1179,6 +1248,102 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           GST_TYPE_CV_ANALYZE_TEXT_TIMING, DEFAULT_TEXT_TIMING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:show-text:
+   *
+   * Shows the text read in the frame (features Read with azure-cv, read
+   * with azure-image-analysis, text with the chat services), its lines
+   * joined by spaces, under the caption (or instead of it when there is
+   * none) in the overlay and on the text pad. Metas and messages carry it
+   * either way.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_SHOW_TEXT,
+      g_param_spec_boolean ("show-text", "Show text",
+          "Show the text read in the frame (features Read, read or text) "
+          "under the caption, or instead of it when there is none, drawn "
+          "and on text_src", DEFAULT_SHOW_TEXT, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:sample-mode:
+   *
+   * Which of the frames due by #GstCvAnalyze:interval are sent:
+   *
+   * - `interval`: every one.
+   * - `scene`: only those that changed since the last frame sent by more
+   *   than #GstCvAnalyze:scene-threshold, at most one per
+   *   #GstCvAnalyze:min-interval, and one at least every
+   *   #GstCvAnalyze:max-interval however static the picture. The change
+   *   is measured on the frames due only (a 32x32 luma thumbnail: about
+   *   16 us for a 1080p frame, a millisecond for a 720p JPEG, whose
+   *   entropy decoding cannot be skipped), never on every frame. The current result stays
+   *   attached to the frames meanwhile. Each frame sent for a new scene
+   *   is posted as a `cvanalyze-scene` element message, and #GstCvAnalyze:stats
+   *   counts the checks that sent nothing (`saved`) and the scene changes.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_SAMPLE_MODE,
+      g_param_spec_enum ("sample-mode", "Sample mode",
+          "interval: send one frame per interval; scene: look at one frame "
+          "per interval and send it only when the picture changed by more "
+          "than scene-threshold since the last frame sent (or max-interval "
+          "passed)", GST_TYPE_CV_ANALYZE_SAMPLE_MODE, DEFAULT_SAMPLE_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:scene-threshold:
+   *
+   * With #GstCvAnalyze:sample-mode=scene, how much a frame must differ
+   * from the last frame sent to be sent. The difference goes from 0 (alike)
+   * to 1 (no tone in common): the mean, over the four quarters of a 32x32
+   * luma thumbnail, of the total variation distance of their 8-bin
+   * (soft-binned) luma histograms. That is about the fraction of the
+   * picture that changed, where new content has tones of its own; a
+   * uniform change of light by d levels (of 255) counts d/32 at most. Cuts
+   * between videotestsrc's patterns measure 0.36 to 1.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_SCENE_THRESHOLD,
+      g_param_spec_double ("scene-threshold", "Scene threshold",
+          "sample-mode=scene: how much a frame must differ from the last one "
+          "sent to be sent, 0 (any change) to 1 (no tone in common); about "
+          "the fraction of the picture that changed", 0.0, 1.0,
+          DEFAULT_SCENE_THRESHOLD, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+          | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:min-interval:
+   *
+   * With #GstCvAnalyze:sample-mode=scene, the shortest running time
+   * between two frames sent: a picture that keeps changing is sent at most
+   * once per min-interval (0: once per #GstCvAnalyze:interval). A scene
+   * that starts sooner is sent once min-interval has passed.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_INTERVAL,
+      g_param_spec_uint64 ("min-interval", "Minimum interval",
+          "sample-mode=scene: shortest time between two frames sent, in "
+          "nanoseconds, however much the picture changes (0: interval)", 0,
+          G_MAXINT64, DEFAULT_MIN_INTERVAL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCvAnalyze:max-interval:
+   *
+   * With #GstCvAnalyze:sample-mode=scene, the longest running time
+   * between two frames sent: a static scene is still sent again this often,
+   * so that a slow change (daylight, a parked car) is caught (0: never).
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_INTERVAL,
+      g_param_spec_uint64 ("max-interval", "Maximum interval",
+          "sample-mode=scene: longest time between two frames sent, in "
+          "nanoseconds: a static scene is sent again this often (0: never)",
+          0, G_MAXINT64, DEFAULT_MAX_INTERVAL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1207,6 +1372,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_TEXT_TIMING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_VALIGN, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_HALIGN, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CV_ANALYZE_SAMPLE_MODE, 0);
   GST_DEBUG_CATEGORY_INIT (gst_cv_analyze_debug, "cvanalyze", 0,
       "cvanalyze image analysis");
 }
@@ -1240,10 +1406,15 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->valignment = DEFAULT_VALIGNMENT;
   self->halignment = DEFAULT_HALIGNMENT;
   self->show_tags = DEFAULT_SHOW_TAGS;
+  self->show_text = DEFAULT_SHOW_TEXT;
   self->min_confidence = DEFAULT_MIN_CONFIDENCE;
   self->caption_similarity = DEFAULT_CAPTION_SIMILARITY;
   self->caption_duration = DEFAULT_CAPTION_DURATION;
   self->text_timing = DEFAULT_TEXT_TIMING;
+  self->sample_mode = DEFAULT_SAMPLE_MODE;
+  self->scene_threshold = DEFAULT_SCENE_THRESHOLD;
+  self->min_interval = DEFAULT_MIN_INTERVAL;
+  self->max_interval = DEFAULT_MAX_INTERVAL;
   g_mutex_init (&self->state_lock);
   gst_cv_analyze_warn_limit_init (&self->warn_limit);
   g_cond_init (&self->outcome_cond);
@@ -1462,6 +1633,21 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
     case PROP_TEXT_TIMING:
       self->text_timing = g_value_get_enum (value);
       break;
+    case PROP_SHOW_TEXT:
+      self->show_text = g_value_get_boolean (value);
+      break;
+    case PROP_SAMPLE_MODE:
+      self->sample_mode = g_value_get_enum (value);
+      break;
+    case PROP_SCENE_THRESHOLD:
+      self->scene_threshold = g_value_get_double (value);
+      break;
+    case PROP_MIN_INTERVAL:
+      self->min_interval = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_INTERVAL:
+      self->max_interval = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1524,6 +1710,8 @@ get_stats (GstCvAnalyze * self)
       "held-back", G_TYPE_UINT64, self->held_back,
       "breaker-openings", G_TYPE_UINT64, openings,
       "breaker-open-time", G_TYPE_UINT64, open_time,
+      "saved", G_TYPE_UINT64, self->saved,
+      "scene-changes", G_TYPE_UINT64, self->scene_changes,
       "throttled", G_TYPE_UINT64, self->client ?
       gst_cv_analyze_client_get_throttled (self->client) : self->throttled,
       "breaker-state", G_TYPE_STRING, breaker_state_names[self->client ?
@@ -1666,6 +1854,21 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
     case PROP_TEXT_TIMING:
       g_value_set_enum (value, self->text_timing);
       break;
+    case PROP_SHOW_TEXT:
+      g_value_set_boolean (value, self->show_text);
+      break;
+    case PROP_SAMPLE_MODE:
+      g_value_set_enum (value, self->sample_mode);
+      break;
+    case PROP_SCENE_THRESHOLD:
+      g_value_set_double (value, self->scene_threshold);
+      break;
+    case PROP_MIN_INTERVAL:
+      g_value_set_uint64 (value, self->min_interval);
+      break;
+    case PROP_MAX_INTERVAL:
+      g_value_set_uint64 (value, self->max_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1685,6 +1888,8 @@ getenv_nonempty (const gchar * name)
 static void on_outcome (const GstCvAnalyzeOutcome * outcome,
     gpointer user_data);
 static gchar *prompt_for_request (gpointer user_data);
+static void scene_start (GstCvAnalyze * self);
+static void scene_forget (GstCvAnalyze * self);
 
 /* Drops the full stop that ends @text, where our own sentence follows. */
 static void
@@ -1966,6 +2171,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->live_known = FALSE;
   self->last_frame_end = GST_CLOCK_TIME_NONE;
   gst_cv_analyze_caption_track_reset (&self->captions);
+  scene_start (self);
   /* Exact mode attaches to the very frame it waits on: that buffer must be
    * writable, so no passthrough. */
   gst_base_transform_set_passthrough (trans, idle_passthrough (self));
@@ -2001,6 +2207,7 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   gst_cv_analyze_caption_track_reset (&self->captions);
   gst_cv_analyze_text_output_reset (&self->text);
   g_clear_pointer (&self->overlay_renderer, gst_cv_analyze_overlay_free);
+  g_clear_pointer (&self->scene.measure, gst_cv_analyze_scene_free);
   g_mutex_lock (&self->state_lock);
   client = g_steal_pointer (&self->client);
   if (client) {
@@ -2182,6 +2389,7 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->next_sample = GST_CLOCK_TIME_NONE;
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_caption_track_reset (&self->captions);
+      scene_forget (self);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
       break;
@@ -2409,6 +2617,165 @@ retry_window (GstCvAnalyze * self)
   return interval;
 }
 
+/* --- sample-mode=scene, on the streaming thread --- */
+
+/* A new run: its mode, and nothing sent yet. */
+static void
+scene_start (GstCvAnalyze * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->scene.mode = self->sample_mode;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&self->scene.measure, gst_cv_analyze_scene_free);
+  if (self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_SCENE)
+    self->scene.measure = gst_cv_analyze_scene_new ();
+  scene_forget (self);
+  g_mutex_lock (&self->state_lock);
+  self->saved = self->scene_changes = 0;
+  g_mutex_unlock (&self->state_lock);
+}
+
+/* After a flush the result is gone: the next frame due starts a scene. */
+static void
+scene_forget (GstCvAnalyze * self)
+{
+  self->scene.have_sent = FALSE;
+  self->scene.verdict = FALSE;
+}
+
+/* Scene mode: whether the frame due at @now (on the sampling cadence) is
+ * to be sent: the first of a stream; one that differs from the last frame
+ * sent by more than scene-threshold, once min-interval has passed since
+ * it; any, once max-interval has. Measures the frame (a 32x32 thumbnail)
+ * only when the times leave the answer open; a frame that cannot be
+ * measured is sent, as in interval mode. Always TRUE in interval mode. */
+static gboolean
+scene_wants_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime now)
+{
+  SceneState *scene = &self->scene;
+  GstClockTime min_interval, max_interval, since;
+  gdouble threshold;
+  GError *err = NULL;
+
+  if (scene->mode != GST_CV_ANALYZE_SAMPLE_MODE_SCENE || scene->verdict)
+    return TRUE;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->scene_threshold;
+  min_interval = MAX (self->min_interval, self->interval);
+  max_interval = self->max_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  scene->checked_at = now;
+  scene->change = !scene->have_sent;
+  scene->distance = 1.0;
+  since = scene->have_sent && now > scene->sent_at ? now - scene->sent_at : 0;
+  if (scene->have_sent && since < min_interval)
+    goto not_sent;              /* too soon to send anything */
+  if (!gst_cv_analyze_scene_measure (scene->measure, buf, &self->info,
+          &scene->checked, &err)) {
+    GST_DEBUG_OBJECT (self, "frame not measured, sent: %s", err->message);
+    g_clear_error (&err);
+    scene->change = FALSE;
+    scene->have_sent = FALSE;   /* nothing to compare the next one with */
+    scene->verdict = TRUE;
+    return TRUE;
+  }
+  if (scene->have_sent) {
+    scene->distance = gst_cv_analyze_scene_distance (&scene->sent,
+        &scene->checked);
+    scene->change = scene->distance > threshold;
+  }
+  GST_LOG_OBJECT (self, "frame at %" GST_TIME_FORMAT ": distance %.3f",
+      GST_TIME_ARGS (now), scene->distance);
+  if (scene->change || (max_interval && since >= max_interval)) {
+    scene->verdict = TRUE;
+    return TRUE;
+  }
+
+not_sent:
+  g_mutex_lock (&self->state_lock);
+  self->saved++;
+  g_mutex_unlock (&self->state_lock);
+  return FALSE;
+}
+
+/* Scene mode: the frame going to the client (which may drop it at once),
+ * and its timestamps should it start a scene; NULL in interval mode. */
+static GstBuffer *
+scene_keep_frame (GstCvAnalyze * self, const GstCvAnalyzeFrame * frame,
+    GstCvAnalyzeSceneChange * change)
+{
+  GstBuffer *buf = frame->buffer;
+
+  if (self->scene.mode != GST_CV_ANALYZE_SAMPLE_MODE_SCENE)
+    return NULL;
+  change->pts = frame->pts;
+  change->running_time = frame->running_time;
+  change->stream_time = frame->stream_time;
+  change->duration = GST_BUFFER_DURATION_IS_VALID (buf) ?
+      GST_BUFFER_DURATION (buf) : self->frame_duration;
+  change->distance = self->scene.distance;
+  return gst_buffer_ref (buf);
+}
+
+static void
+post_scene_message (GstCvAnalyze * self, const GstCvAnalyzeSceneChange * c)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("cvanalyze-scene",
+              "timestamp", G_TYPE_UINT64, c->pts,
+              "stream-time", G_TYPE_UINT64, c->stream_time,
+              "running-time", G_TYPE_UINT64, c->running_time,
+              "duration", G_TYPE_UINT64, c->duration,
+              "distance", G_TYPE_DOUBLE, c->distance, NULL)));
+}
+
+/* Called on the streaming thread for each scene change: the first frame
+ * sent, and each frame sent because it differed by more than
+ * scene-threshold (not the re-checks of max-interval). @buf is the frame
+ * as the client got it (read-only: the client holds it until its JPEG is
+ * made; without the drawn caption), in self->info's format. Whatever is
+ * done per scene hangs here. */
+static void
+on_scene_change (GstCvAnalyze * self, GstBuffer * buf,
+    const GstCvAnalyzeSceneChange * change)
+{
+  GST_DEBUG_OBJECT (self, "scene change at %" GST_TIME_FORMAT
+      " (distance %.3f)", GST_TIME_ARGS (change->pts), change->distance);
+  post_scene_message (self, change);
+}
+
+/* Scene mode: the frame a check said to send went to the client (@queued),
+ * or was skipped (no slot: the next check decides again). A frame sent is
+ * what the next ones are compared with. Takes @sent. */
+static void
+scene_frame_taken (GstCvAnalyze * self, GstBuffer * sent,
+    const GstCvAnalyzeSceneChange * change, gboolean queued)
+{
+  SceneState *scene = &self->scene;
+
+  if (!sent)
+    return;
+  scene->verdict = FALSE;
+  if (queued) {
+    /* A frame that could not be measured leaves have_sent unset. */
+    if (scene->change || scene->have_sent) {
+      scene->sent = scene->checked;
+      scene->have_sent = TRUE;
+    }
+    scene->sent_at = scene->checked_at;
+    if (scene->change) {
+      g_mutex_lock (&self->state_lock);
+      self->scene_changes++;
+      g_mutex_unlock (&self->state_lock);
+      on_scene_change (self, sent, change);
+    }
+  }
+  gst_buffer_unref (sent);
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
@@ -2416,6 +2783,8 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
   GstCvAnalyzeSubmitResult res;
+  GstCvAnalyzeSceneChange change;
+  GstBuffer *sent;
 
   /* Normally a reference, not a copy: the client maps it read-only on its
    * thread and drops it as soon as the JPEG is made. */
@@ -2438,11 +2807,13 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   g_mutex_unlock (&self->state_lock);
   if (id)
     *id = frame->id;
+  sent = scene_keep_frame (self, frame, &change);
 
   res = gst_cv_analyze_client_submit (self->client, frame, wait);
 
   GST_LOG_OBJECT (self, "sampled frame %" GST_TIME_FORMAT ": %d",
       GST_TIME_ARGS (running_time), res);
+  scene_frame_taken (self, sent, &change, res == GST_CV_ANALYZE_SUBMIT_QUEUED);
   if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
     return TRUE;
   g_mutex_lock (&self->state_lock);
@@ -2520,14 +2891,33 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   }
 }
 
+/* The next frame due, one interval after the frame at @cadence. Stays on
+ * the first sample's grid so the cadence does not drift, but never samples
+ * twice to catch up after a gap. */
+static void
+schedule_next_sample (GstCvAnalyze * self, GstClockTime cadence)
+{
+  GstClockTime interval;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->next_sample == GST_CLOCK_TIME_NONE)
+    self->next_sample = cadence;
+  self->next_sample += interval;
+  if (self->next_sample <= cadence)
+    self->next_sample = cadence + interval;
+}
+
 /* Whether this frame is due for analysis: the first, then one per
- * interval of running time. */
+ * interval of running time (in scene mode, of those one that changed). */
 static gboolean
 is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
     GstClockTime * running_time)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  GstClockTime cadence, interval;
+  GstClockTime cadence;
   gboolean on_wall;
 
   *running_time = gst_segment_to_running_time (&trans->segment,
@@ -2546,6 +2936,13 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
   if (self->next_sample != GST_CLOCK_TIME_NONE && cadence < self->next_sample)
     return FALSE;
 
+  /* Scene mode: due, but too like the last frame sent. Before the budget,
+   * which only frames that are sent take from. */
+  if (!scene_wants_frame (self, buf, cadence)) {
+    schedule_next_sample (self, cadence);
+    return FALSE;
+  }
+
   /* Due by 'interval', but beyond the budget: held back (counted once),
    * and the next frame asks again. */
   if (self->budget && !gst_cv_analyze_budget_try_take (self->budget,
@@ -2558,17 +2955,7 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
   }
   self->held = FALSE;
 
-  GST_OBJECT_LOCK (self);
-  interval = self->interval;
-  GST_OBJECT_UNLOCK (self);
-
-  /* Stay on the first sample's grid so the cadence does not drift, but
-   * never sample twice to catch up after a gap. */
-  if (self->next_sample == GST_CLOCK_TIME_NONE)
-    self->next_sample = cadence;
-  self->next_sample += interval;
-  if (self->next_sample <= cadence)
-    self->next_sample = cadence + interval;
+  schedule_next_sample (self, cadence);
   return TRUE;
 }
 
@@ -2792,6 +3179,15 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * field,
   }
 }
 
+/* The lines read in the frame, as regions of type "text" (a fixed quark:
+ * never one made from what a service sent), each with its text. */
+static void
+collect_text_rois (GArray * rois, const GstStructure * result, gdouble sx,
+    gdouble sy)
+{
+  collect_rois (rois, result, "text-lines", "text", "text", sx, sy);
+}
+
 static Attachment *
 make_attachment (const GstCvAnalyzeOutcome * o)
 {
@@ -2816,7 +3212,18 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   collect_rois (a->rois, o->result, "dense-captions", "dense-caption", "text",
       sx, sy);
   collect_rois (a->rois, o->result, "people", "person", NULL, sx, sy);
+  collect_text_rois (a->rois, o->result, sx, sy);
   return a;
+}
+
+/* The message's "text": the lines read in the frame, joined by spaces
+ * ("" when nothing was read or asked for). */
+static void
+add_read_text_field (GstStructure * s, const GstStructure * result)
+{
+  const gchar *text = gst_structure_get_string (result, "text");
+
+  gst_structure_set (s, "text", G_TYPE_STRING, text ? text : "", NULL);
 }
 
 static GstMessage *
@@ -2847,6 +3254,7 @@ make_result_message (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
     g_value_init (&empty, GST_TYPE_ARRAY);
     gst_structure_take_value (s, "tags", &empty);
   }
+  add_read_text_field (s, o->result);
   return gst_message_new_element (GST_OBJECT (self), s);
 }
 
@@ -2872,13 +3280,16 @@ handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   Attachment *a = make_attachment (o), *old = NULL;
   GstMessage *msg = NULL;
   gboolean post, advise = FALSE;
-  /* Outside the lock: its cost follows the result's size. */
-  gchar *caption = gst_cv_analyze_caption_text_from_result (o->result,
-      self->entries.min_confidence, self->entries.show_tags);
+  gchar *caption;
+  gboolean show_text;
 
   GST_OBJECT_LOCK (self);
   post = self->post_messages;
+  show_text = self->show_text;
   GST_OBJECT_UNLOCK (self);
+  /* Outside the lock: its cost follows the result's size. */
+  caption = gst_cv_analyze_caption_text_full (o->result,
+      self->entries.min_confidence, self->entries.show_tags, show_text);
   if (post)
     msg = make_result_message (self, o);
 

@@ -10,7 +10,15 @@
 /* The azure-cv service: Azure Computer Vision's Analyze Image, v3.2 (v2.0
  * and v2.1 are still accepted with a warning: Microsoft retired them on
  * 2026-09-13). POST {endpoint}/vision/{version}/analyze with the JPEG; the
- * answer's schema is gstcvanalyzeparser.c's. */
+ * answer's schema is gstcvanalyzeparser.c's.
+ *
+ * "Read" in features is no visual feature but the asynchronous Read API
+ * (v3.2), called after Analyze for the same frame (or alone, when it is
+ * the only feature): POST {endpoint}/vision/v3.2/read/analyze answers 202
+ * with an Operation-Location, which the client polls (GET, about once a
+ * second, within the sample's timeout) until it says succeeded or failed.
+ * The Operation-Location is followed only when it is on the endpoint's
+ * scheme, host and port: the key goes nowhere else. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,7 +26,9 @@
 
 #include <string.h>
 
+#include "gstcvanalyzejson.h"
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzesafetext.h"
 #include "gstcvanalyzeservice.h"
 #include "gstcvanalyzeurl.h"
 
@@ -30,8 +40,10 @@ static const gchar *const known_versions[] = { "v2.0", "v2.1", "v3.2", NULL };
 
 static const gchar *const known_features[] = { "Categories", "Tags",
   "Description", "Faces", "ImageType", "Color", "Adult", "Objects", "Brands",
-  NULL
+  "Read", NULL
 };
+
+#define READ_FEATURE "Read"
 
 static const gchar *const known_details[] = { "Celebrities", "Landmarks",
   NULL
@@ -47,8 +59,32 @@ static const gchar *const key_env[] = { "AZURE_VISION_KEY", "VISION_KEY",
 
 typedef struct
 {
-  gchar *url;
+  gchar *url;                   /* Analyze; NULL when only Read is asked */
+  gchar *read_url;              /* Read; NULL when it is not asked */
+  GUri *endpoint;               /* where an Operation-Location may point */
 } AzureCv;
+
+/* @features (normalized) without Read; whether it was there. */
+static gchar *
+take_read (const gchar * features, gboolean * read)
+{
+  gchar **names = g_strsplit (features, ",", -1);
+  GString *rest = g_string_new (NULL);
+  guint i;
+
+  *read = FALSE;
+  for (i = 0; names[i] != NULL; i++) {
+    if (strcmp (names[i], READ_FEATURE) == 0) {
+      *read = TRUE;
+    } else if (*names[i]) {
+      if (rest->len)
+        g_string_append_c (rest, ',');
+      g_string_append (rest, names[i]);
+    }
+  }
+  g_strfreev (names);
+  return g_string_free (rest, FALSE);
+}
 
 static gpointer
 azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
@@ -56,7 +92,8 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
 {
   const gchar *version = settings->api_version && *settings->api_version ?
       settings->api_version : DEFAULT_VERSION;
-  gchar *features = NULL, *details = NULL, *bad = NULL;
+  gchar *features = NULL, *details = NULL, *bad = NULL, *visual;
+  gboolean read;
   GString *url;
   AzureCv *self;
 
@@ -78,9 +115,21 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "Unknown analysis feature or detail '%s'. With api=azure-cv, "
         "'features' takes a comma-separated list of Categories, Tags, "
-        "Description, Faces, ImageType, Color, Adult, Objects, Brands; "
-        "'details' takes Celebrities, Landmarks.", bad ? bad : "(empty)");
+        "Description, Faces, ImageType, Color, Adult, Objects, Brands, Read "
+        "(text, by the Read API); 'details' takes Celebrities, Landmarks.",
+        bad ? bad : "(empty)");
     g_free (bad);
+    g_free (features);
+    g_free (details);
+    return NULL;
+  }
+
+  visual = take_read (features, &read);
+  g_free (features);
+  features = visual;
+  if (read && strcmp (version, "v3.2") != 0) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "The Read feature needs api-version=v3.2 (the default).");
     g_free (features);
     g_free (details);
     return NULL;
@@ -90,6 +139,24 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
     *notice = g_strdup_printf ("Computer Vision %s was retired by Microsoft "
         "on 2026-09-13: set api-version=v3.2 (the default), or "
         "api=azure-image-analysis.", version);
+
+  self = g_new0 (AzureCv, 1);
+  self->endpoint = g_uri_parse (settings->endpoint, G_URI_FLAGS_NONE, NULL);
+  if (read) {
+    url = gst_cv_analyze_url_new (settings->endpoint,
+        "/vision/v3.2/read/analyze");
+    if (settings->language && *settings->language)
+      gst_cv_analyze_url_append_query (url, "language", settings->language);
+    if (settings->model_version && *settings->model_version)
+      gst_cv_analyze_url_append_query (url, "model-version",
+          settings->model_version);
+    self->read_url = g_string_free (url, FALSE);
+  }
+  if (*features == '\0') {
+    g_free (features);
+    g_free (details);
+    return self;
+  }
 
   url = gst_cv_analyze_url_new (settings->endpoint, "/vision/");
   g_string_append_printf (url, "%s/analyze", version);
@@ -105,7 +172,6 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
   g_free (features);
   g_free (details);
 
-  self = g_new0 (AzureCv, 1);
   self->url = g_string_free (url, FALSE);
   return self;
 }
@@ -116,6 +182,8 @@ azure_cv_free (gpointer state)
   AzureCv *self = state;
 
   g_free (self->url);
+  g_free (self->read_url);
+  g_clear_pointer (&self->endpoint, g_uri_unref);
   g_free (self);
 }
 
@@ -124,19 +192,152 @@ azure_cv_build_request (gpointer state, const GstCvAnalyzeRequestInput * input)
 {
   AzureCv *self = state;
 
-  return gst_cv_analyze_http_request_new_image (self->url, input);
+  /* Step 0 is Analyze, if asked for; Read comes after it. */
+  return gst_cv_analyze_http_request_new_image (input->step == 0
+      && self->url ? self->url : self->read_url, input);
+}
+
+static gint
+uri_port (GUri * uri)
+{
+  gint port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return port;
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* The Operation-Location to poll, if it is on the endpoint's scheme, host
+ * and port; else NULL with a message that quotes it as safe text. */
+static gchar *
+check_operation_location (AzureCv * self, const gchar * location,
+    gchar ** message)
+{
+  GUri *uri = location ? g_uri_parse (location, G_URI_FLAGS_NONE, NULL) :
+      NULL;
+  gchar *url = NULL, *quoted;
+
+  if (uri && self->endpoint
+      && g_ascii_strcasecmp (g_uri_get_scheme (uri),
+          g_uri_get_scheme (self->endpoint)) == 0
+      && g_uri_get_host (uri) && g_uri_get_host (self->endpoint)
+      && g_ascii_strcasecmp (g_uri_get_host (uri),
+          g_uri_get_host (self->endpoint)) == 0
+      && uri_port (uri) == uri_port (self->endpoint)
+      && g_uri_get_userinfo (uri) == NULL)
+    url = g_uri_to_string (uri);
+  if (url == NULL) {
+    quoted = gst_cv_analyze_safe_text (location ? location : "", -1,
+        GST_CV_ANALYZE_MAX_NAME_CHARS);
+    *message = location ? g_strdup_printf ("the Read call answered with "
+        "an Operation-Location that is not on the endpoint's scheme, host "
+        "and port, and was not followed: '%s'", quoted) :
+        g_strdup ("the Read call answered without an Operation-Location "
+        "header");
+    g_free (quoted);
+  }
+  g_clear_pointer (&uri, g_uri_unref);
+  return url;
+}
+
+static gboolean
+copy_field (GQuark field, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field, value);
+  return TRUE;
+}
+
+/* A Read that failed after Analyze succeeded loses nothing: Analyze's
+ * result goes on, with the failure as a warning. */
+static void
+keep_analysis (GstCvAnalyzeReply * reply)
+{
+  gchar *advice;
+
+  if (reply->partial == NULL)
+    return;
+  advice = g_strdup_printf ("%s%s%s", reply->message,
+      reply->advice ? "; " : "", reply->advice ? reply->advice : "");
+  reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
+  reply->result = g_steal_pointer (&reply->partial);
+  g_free (reply->advice);
+  reply->advice = advice;
+  g_clear_pointer (&reply->message, g_free);
+  g_clear_pointer (&reply->code, g_free);
+}
+
+/* The Read operation's state: poll again, or the result (joined to
+ * Analyze's, if there was one, within the same item budget). */
+static void
+read_operation_reply (const gchar * body, gsize length,
+    GstCvAnalyzeReply * reply)
+{
+  GstStructure *partial = reply->partial;
+  guint used = partial ? gst_cv_analyze_json_count_items (partial) : 0;
+  GError *err = NULL;
+  gchar *status = NULL;
+  GstStructure *read = gst_cv_analyze_parse_read_operation (body, length,
+      used < GST_CV_ANALYZE_MAX_RESULT_ITEMS ?
+      GST_CV_ANALYZE_MAX_RESULT_ITEMS - used : 0, &status, &err);
+
+  if (read == NULL) {
+    reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+    reply->message = g_strdup_printf ("the Read result cannot be used: %s",
+        err->message);
+    g_clear_error (&err);
+    keep_analysis (reply);
+  } else if (strcmp (status, "notStarted") == 0
+      || strcmp (status, "running") == 0) {
+    reply->kind = GST_CV_ANALYZE_REPLY_POLL;    /* the client keeps partial */
+  } else if (strcmp (status, "succeeded") == 0) {
+    reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
+    if (partial) {
+      gst_structure_foreach (read, copy_field, partial);
+      reply->result = g_steal_pointer (&reply->partial);
+    } else {
+      gst_structure_set (read, "api", G_TYPE_STRING, "azure-cv", NULL);
+      reply->result = g_steal_pointer (&read);
+    }
+  } else {
+    reply->kind = GST_CV_ANALYZE_REPLY_FAILED;
+    reply->code = g_strdup (status);
+    reply->message = g_strdup_printf ("the Read operation ended with status "
+        "'%s'", status);
+    reply->advice = g_strdup ("the image may have no readable text, or be "
+        "too small or too large for the Read API");
+    keep_analysis (reply);
+  }
+  g_free (status);
+  g_clear_pointer (&read, gst_structure_free);
 }
 
 static void
 azure_cv_handle_reply (gpointer state, guint status, const gchar * body,
     gsize length, GstCvAnalyzeReply * reply)
 {
+  AzureCv *self = state;
   GError *err = NULL;
+
+  if (status >= 200 && status < 300 && (reply->step > 0 || !self->url)) {
+    /* Read: the 202 of the POST, then the answers of the polls */
+    if (status == 202) {
+      reply->poll_url = check_operation_location (self,
+          reply->operation_location, &reply->message);
+      reply->kind = reply->poll_url ? GST_CV_ANALYZE_REPLY_POLL :
+          GST_CV_ANALYZE_REPLY_FAILED;
+      if (reply->kind == GST_CV_ANALYZE_REPLY_FAILED)
+        keep_analysis (reply);
+      return;
+    }
+    read_operation_reply (body, length, reply);
+    return;
+  }
 
   if (status >= 200 && status < 300) {
     reply->result = gst_cv_analyze_parse_response (body, length, &err);
     if (reply->result != NULL) {
-      reply->kind = GST_CV_ANALYZE_REPLY_RESULT;
+      reply->kind = self->read_url ? GST_CV_ANALYZE_REPLY_NEXT :
+          GST_CV_ANALYZE_REPLY_RESULT;
       gst_structure_set (reply->result, "api", G_TYPE_STRING, "azure-cv",
           NULL);
       return;

@@ -66,7 +66,28 @@ gchar *
 gst_cv_analyze_caption_text_from_result (const GstStructure * result,
     gdouble min_confidence, guint show_tags)
 {
+  return gst_cv_analyze_caption_text_full (result, min_confidence,
+      show_tags, FALSE);
+}
+
+/**
+ * gst_cv_analyze_caption_text_full:
+ * @result: a `cvanalyze-result` structure
+ * @min_confidence: as gst_cv_analyze_caption_text_from_result()'s
+ * @show_tags: as gst_cv_analyze_caption_text_from_result()'s
+ * @show_text: whether to add the text read in the frame ("text": its
+ *   lines joined by spaces) on a line under the caption, before the tags
+ *
+ * Returns: (transfer full) (nullable): the text to show for @result, or
+ * %NULL when there is nothing to show.
+ */
+gchar *
+gst_cv_analyze_caption_text_full (const GstStructure * result,
+    gdouble min_confidence, guint show_tags, gboolean show_text)
+{
   const gchar *caption = gst_structure_get_string (result, "caption");
+  const gchar *text = show_text ? gst_structure_get_string (result, "text")
+      : NULL;
   const GValue *tags = gst_structure_get_value (result, "tags");
   /* Chat models give no confidence: their captions are always shown. */
   gdouble confidence = 1.0;
@@ -76,6 +97,14 @@ gst_cv_analyze_caption_text_from_result (const GstStructure * result,
   gst_structure_get_double (result, "confidence", &confidence);
   if (caption && confidence >= min_confidence)
     append_clean (out, caption);
+  if (text) {
+    gsize mark = out->len;
+
+    if (out->len)
+      g_string_append_c (out, '\n');
+    if (!append_clean (out, text))
+      g_string_truncate (out, mark);
+  }
 
   /* The first show_tags tags that have something to show, after a newline
    * and separated by commas. */

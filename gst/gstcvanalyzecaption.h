@@ -59,6 +59,9 @@ typedef enum
 gchar   *gst_cv_analyze_caption_text_from_result (const GstStructure * result,
     gdouble min_confidence, guint show_tags);
 
+gchar   *gst_cv_analyze_caption_text_full (const GstStructure * result,
+    gdouble min_confidence, guint show_tags, gboolean show_text);
+
 GPtrArray *gst_cv_analyze_caption_words (const gchar * text);
 
 gdouble  gst_cv_analyze_caption_similarity (const gchar * a, const gchar * b);

@@ -98,6 +98,9 @@ typedef struct
   gboolean resent;              /* the service changed how it asks, once */
   gchar *poll_url;              /* GET this next, after POLL_INTERVAL */
   GSource *poll_source;
+  GSource *poll_cancel_source;  /* a flush or stop ends that wait */
+  guint step;                   /* of the service's requests for the frames */
+  GstStructure *partial;        /* the result of the earlier steps */
 
   /* Sending the same frames again after a transient failure. */
   gint64 retry_deadline_us;     /* the frame's */
@@ -141,6 +144,7 @@ typedef enum
   NEXT_DELIVER,
   NEXT_RESEND,
   NEXT_POLL,
+  NEXT_STEP,
 } NextStep;
 
 void
@@ -302,8 +306,11 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
         "within %g s", (gdouble) handshake_timeout (self) / GST_SECOND);
   } else if (cancelled && req->timed_out) {
     outcome->kind = GST_CV_ANALYZE_OUTCOME_TIMEOUT;
-    req->retryable = TRUE;
-    outcome->message = g_strdup_printf ("no answer within %g s",
+    /* An operation still running is slow, not lost: asking again would
+     * only stretch 'timeout'. */
+    req->retryable = req->poll_url == NULL;
+    outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
+        "started was still running after %g s" : "no answer within %g s",
         (gdouble) req->timeout / GST_SECOND);
   } else if (cancelled) {
     GST_DEBUG_OBJECT (self, "request cancelled");
@@ -353,9 +360,21 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
           GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
       break;
     case GST_CV_ANALYZE_REPLY_POLL:
-      g_free (req->poll_url);
-      req->poll_url = g_steal_pointer (&reply->poll_url);
-      return NEXT_POLL;
+      /* The result of the earlier steps waits for the operation's. */
+      req->partial = g_steal_pointer (&reply->partial);
+      if (reply->poll_url) {
+        g_free (req->poll_url);
+        req->poll_url = g_steal_pointer (&reply->poll_url);
+      }
+      if (req->poll_url != NULL)
+        return NEXT_POLL;
+      outcome->kind = GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE;
+      break;
+    case GST_CV_ANALYZE_REPLY_NEXT:
+      req->partial = g_steal_pointer (&reply->result);
+      req->step++;
+      g_clear_pointer (&req->poll_url, g_free);
+      return NEXT_STEP;
     case GST_CV_ANALYZE_REPLY_FATAL:
       outcome->kind = GST_CV_ANALYZE_OUTCOME_CONFIG_ERROR;
       break;
@@ -469,8 +488,11 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     g_free (reason);
     next = NEXT_DELIVER;
   } else {
-    gst_cv_analyze_service_handle_reply (self->config.service,
-        outcome->status, outcome->body, size, &reply);
+    gst_cv_analyze_service_handle_reply (self->config.service, req->step,
+        soup_message_headers_get_one (soup_message_get_response_headers
+            (req->msg), "Operation-Location"),
+        g_steal_pointer (&req->partial), outcome->status, outcome->body,
+        size, &reply);
     next = take_reply (req, &reply);
     gst_cv_analyze_reply_clear (&reply);
     if (next != NEXT_DELIVER)
@@ -534,12 +556,14 @@ request_free (Request * req)
   destroy_source (&req->timeout_source);
   destroy_source (&req->handshake_source);
   destroy_source (&req->poll_source);
+  destroy_source (&req->poll_cancel_source);
   destroy_source (&req->retry_source);
   destroy_source (&req->retry_cancel_source);
   for (i = 0; i < req->n_images; i++)
     g_bytes_unref (req->images[i].jpeg);
   g_free (req->prompt);
   g_free (req->poll_url);
+  g_clear_pointer (&req->partial, gst_structure_free);
   if (req->msg)
     g_signal_handlers_disconnect_by_data (req->msg, req);
   g_clear_object (&req->msg);
@@ -551,6 +575,7 @@ request_free (Request * req)
 
 static gboolean send_again (GstCvAnalyzeClient * self, Request * req,
     NextStep next);
+static void drop_waiting_retry (GstCvAnalyzeClient * self, Request * req);
 static gboolean retry_later (GstCvAnalyzeClient * self, Request * req);
 
 /* Whether @req's failure says the service cannot be reached or cannot
@@ -704,6 +729,17 @@ on_request_timeout (gpointer user_data)
   GST_DEBUG_OBJECT (req->client, "request timed out%s", req->handshaking ?
       " in the TLS handshake" : "");
   req->timed_out = TRUE;
+  if (req->poll_source) {
+    /* Between two polls nothing is on the wire: the operation ends now. */
+    GError *err = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+        "the operation did not finish in time");
+
+    destroy_source (&req->poll_source);
+    destroy_source (&req->poll_cancel_source);
+    finish_request (req, err);
+    g_error_free (err);
+    return G_SOURCE_REMOVE;
+  }
   g_cancellable_cancel (req->cancellable);
   return G_SOURCE_REMOVE;
 }
@@ -763,7 +799,7 @@ make_message (GstCvAnalyzeClient * self, Request * req)
 {
   const GstCvAnalyzeServiceClass *klass = self->config.service->klass;
   GstCvAnalyzeRequestInput input = { req->images, req->n_images,
-    req->prompt
+    req->prompt, req->step
   };
   GstCvAnalyzeHttpRequest *http = NULL;
   SoupMessage *msg;
@@ -778,6 +814,10 @@ make_message (GstCvAnalyzeClient * self, Request * req)
       soup_message_set_request_body_from_bytes (msg, http->content_type,
           http->body);
   }
+  /* A redirect would take the key wherever it points: answered as it
+   * is, an HTTP error. */
+  if (msg)
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   if (msg && self->config.key && *self->config.key) {
     gchar *value = g_strconcat (klass->auth_prefix, self->config.key, NULL);
 
@@ -827,10 +867,32 @@ static gboolean
 on_poll_due (gpointer user_data)
 {
   Request *req = user_data;
+  GstCvAnalyzeClient *self = req->client;
 
   destroy_source (&req->poll_source);
-  if (!start_request (req->client, req))
-    finish_request (req, NULL);
+  destroy_source (&req->poll_cancel_source);
+  g_mutex_lock (&self->lock);
+  self->requests = g_list_remove (self->requests, req);
+  g_mutex_unlock (&self->lock);
+  if (!start_request (self, req)) {
+    /* Flushed meanwhile (nothing to say), or a URL that cannot be used */
+    finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
+    request_free (req);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* A flush or stop during the wait between two polls: the operation is
+ * abandoned and nothing is delivered. */
+static gboolean
+on_poll_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  Request *req = user_data;
+
+  GST_DEBUG_OBJECT (req->client, "poll abandoned: flushed");
+  destroy_source (&req->poll_source);
+  destroy_source (&req->poll_cancel_source);
+  drop_waiting_retry (req->client, req);
   return G_SOURCE_REMOVE;
 }
 
@@ -867,13 +929,18 @@ send_again (GstCvAnalyzeClient * self, Request * req, NextStep next)
     return FALSE;
 
   reset_exchange (req);
-  if (next == NEXT_RESEND) {
-    GST_DEBUG_OBJECT (self, "the service asks to send again differently");
+  if (next == NEXT_RESEND || next == NEXT_STEP) {
+    GST_DEBUG_OBJECT (self, next == NEXT_STEP ? "step %u of the sample" :
+        "the service asks to send again differently", req->step);
     if (start_request (self, req))
       return TRUE;
     return FALSE;
   }
   req->poll_source = start_timer_full (self, req, POLL_INTERVAL, on_poll_due);
+  req->poll_cancel_source = g_cancellable_source_new (req->cancellable);
+  g_source_set_callback (req->poll_cancel_source,
+      (GSourceFunc) on_poll_cancelled, req, NULL);
+  g_source_attach (req->poll_cancel_source, self->context);
   return TRUE;
 }
 

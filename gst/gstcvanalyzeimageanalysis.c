@@ -523,42 +523,6 @@ add_caption_list (GstStructure * result)
   gst_structure_take_value (result, "captions", &captions);
 }
 
-/* All lines' text as one, joined by spaces and capped as a caption is;
- * lines past the cap are not looked at. */
-static void
-add_read_text (GstStructure * result)
-{
-  const GValue *lines = gst_structure_get_value (result, "text-lines");
-  GValue text = G_VALUE_INIT;
-  GString *joined;
-  glong chars = 0;
-  guint i, n;
-
-  if (lines == NULL)
-    return;
-  joined = g_string_new (NULL);
-  n = gst_value_array_get_size (lines);
-  for (i = 0; i < n && chars <= GST_CV_ANALYZE_MAX_CAPTION_CHARS; i++) {
-    const gchar *line =
-        gst_structure_get_string (gst_value_get_structure
-        (gst_value_array_get_value (lines, i)), "text");
-
-    if (*line == '\0')
-      continue;
-    if (joined->len) {
-      g_string_append_c (joined, ' ');
-      chars++;
-    }
-    g_string_append (joined, line);
-    chars += g_utf8_strlen (line, -1);
-  }
-  g_value_init (&text, G_TYPE_STRING);
-  g_value_take_string (&text, gst_cv_analyze_safe_text (joined->str,
-          joined->len, GST_CV_ANALYZE_MAX_CAPTION_CHARS));
-  g_string_free (joined, TRUE);
-  gst_structure_take_value (result, "text", &text);
-}
-
 static void
 read_result (const gchar * body, gsize length, GstCvAnalyzeReply * reply)
 {
@@ -576,7 +540,7 @@ read_result (const gchar * body, gsize length, GstCvAnalyzeReply * reply)
 
   add_caption_list (result);
   gst_cv_analyze_result_add_tags (result);
-  add_read_text (result);
+  gst_cv_analyze_result_add_read_text (result);
   gst_structure_set (result, "api", G_TYPE_STRING,
       gst_cv_analyze_image_analysis_service.name, NULL);
   GST_LOG ("parsed %" GST_PTR_FORMAT, result);

@@ -129,6 +129,7 @@ kind_name (FieldKind kind)
     case KIND_STRUCT_ARRAY:
     case KIND_FIRST_INLINE:
     case KIND_POLYGON:
+    case KIND_FLAT_POLYGON:
       return "array";
     case KIND_STRUCT:
     case KIND_INLINE:
@@ -341,6 +342,7 @@ convert_node (JsonNode * node, const gchar * path, FieldKind kind,
     case KIND_INLINE:
     case KIND_FIRST_INLINE:
     case KIND_POLYGON:
+    case KIND_FLAT_POLYGON:
       g_assert_not_reached ();  /* fill_member()'s: they write the owner */
       return FALSE;
     default:
@@ -423,6 +425,22 @@ set_bounds (GstStructure * s, const Bounds * b, const gchar * path,
   return TRUE;
 }
 
+/* Point @i of a polygon: two more ints in @points, and into @bounds. */
+static void
+append_point (GValue * points, Bounds * bounds, guint i, const gint xy[2])
+{
+  guint c;
+
+  bounds_add (bounds, i, xy);
+  for (c = 0; c < 2; c++) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, G_TYPE_INT);
+    g_value_set_int (&v, xy[c]);
+    gst_value_array_append_and_take_value (points, &v);
+  }
+}
+
 /* A polygon of {x, y} points becomes one int array, x0, y0, x1, y1...,
  * (a structure per point would cost more than the text it locates), and
  * its bounding rectangle lands in the owner so that everything located has
@@ -434,7 +452,7 @@ fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
   GValue points = G_VALUE_INIT;
   Bounds bounds = { {0, 0}, {0, 0} };
   JsonArray *array;
-  guint i, c, kept;
+  guint i, kept;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
     return set_wrong_type (node, path, "array", error);
@@ -457,14 +475,76 @@ fill_polygon (GstStructure * s, JsonNode * node, const gchar * path,
     gst_structure_get (gst_value_get_structure (&point), "x", G_TYPE_INT,
         &xy[0], "y", G_TYPE_INT, &xy[1], NULL);
     g_value_unset (&point);
-    bounds_add (&bounds, i, xy);
-    for (c = 0; c < 2; c++) {
-      GValue v = G_VALUE_INIT;
+    append_point (&points, &bounds, i, xy);
+  }
 
-      g_value_init (&v, G_TYPE_INT);
-      g_value_set_int (&v, xy[c]);
-      gst_value_array_append_and_take_value (&points, &v);
+  gst_structure_take_value (s, spec->field, &points);
+  return kept == 0 || set_bounds (s, &bounds, path, error);
+}
+
+/* One coordinate of a flat polygon: a number, rounded (Read writes
+ * pixels as integers, but its schema says number), that fits an int. */
+static gboolean
+convert_coordinate (JsonNode * node, const gchar * path, gint * out,
+    GError ** error)
+{
+  GValue v = G_VALUE_INIT;
+  gdouble d;
+
+  if (!convert_number (node, path, KIND_DOUBLE, &v, error))
+    return FALSE;
+  d = g_value_get_double (&v);
+  if (d < G_MININT || d > G_MAXINT) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "field '%s' is out of range: %g does not fit a 32-bit integer",
+        path, d);
+    return FALSE;
+  }
+  /* Rounded half away from zero, without libm (the fuzzers link none). */
+  *out = (gint) CLAMP ((gint64) (d + (d < 0 ? -0.5 : 0.5)), G_MININT,
+      G_MAXINT);
+  return TRUE;
+}
+
+/* v3.2 Read's boundingBox, [x0, y0, x1, y1, ...]: the same int array and
+ * rectangle as fill_polygon()'s, within the same budget (a point costs
+ * two items either way). */
+static gboolean
+fill_flat_polygon (GstStructure * s, JsonNode * node, const gchar * path,
+    const FieldSpec * spec, Budget * budget, GError ** error)
+{
+  GValue points = G_VALUE_INIT;
+  Bounds bounds = { {0, 0}, {0, 0} };
+  JsonArray *array;
+  guint i, c, n, kept;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return set_wrong_type (node, path, "array", error);
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n % 2 != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "field '%s' has an odd number of coordinates (%u)", path, n);
+    return FALSE;
+  }
+  kept = keep_items (path, n / 2, 2, budget);
+
+  g_value_init (&points, GST_TYPE_ARRAY);
+  for (i = 0; i < kept; i++) {
+    gint xy[2];
+
+    for (c = 0; c < 2; c++) {
+      gchar *point_path = g_strdup_printf ("%s[%u]", path, 2 * i + c);
+      gboolean ok = convert_coordinate (json_array_get_element (array,
+              2 * i + c), point_path, &xy[c], error);
+
+      g_free (point_path);
+      if (!ok) {
+        g_value_unset (&points);
+        return FALSE;
+      }
     }
+    append_point (&points, &bounds, i, xy);
   }
 
   gst_structure_take_value (s, spec->field, &points);
@@ -484,6 +564,8 @@ fill_member (GstStructure * s, JsonNode * node, const gchar * path,
       return fill_first_inline (s, node, path, spec->schema, budget, error);
     case KIND_POLYGON:
       return fill_polygon (s, node, path, spec, budget, error);
+    case KIND_FLAT_POLYGON:
+      return fill_flat_polygon (s, node, path, spec, budget, error);
     default:
       break;
   }
@@ -539,12 +621,70 @@ gboolean
 gst_cv_analyze_json_fill (GstStructure * s, JsonObject * obj,
     const Schema * schema, GError ** error)
 {
-  Budget budget = { GST_CV_ANALYZE_MAX_RESULT_ITEMS };
+  return gst_cv_analyze_json_fill_within (s, obj, schema,
+      GST_CV_ANALYZE_MAX_RESULT_ITEMS, error);
+}
+
+/**
+ * gst_cv_analyze_json_fill_within:
+ * @max_items: the most array items the result may have (what is left of
+ *   GST_CV_ANALYZE_MAX_RESULT_ITEMS when it joins an earlier result)
+ *
+ * gst_cv_analyze_json_fill() with a smaller budget.
+ */
+gboolean
+gst_cv_analyze_json_fill_within (GstStructure * s, JsonObject * obj,
+    const Schema * schema, guint max_items, GError ** error)
+{
+  Budget budget = { MIN (max_items, GST_CV_ANALYZE_MAX_RESULT_ITEMS) };
 
   g_return_val_if_fail (s != NULL && obj != NULL && schema != NULL, FALSE);
 
   ensure_debug_category ();
   return fill_structure (s, obj, "", schema, &budget, error);
+}
+
+static guint count_value_items (const GValue * value);
+
+static gboolean
+count_field_items (GQuark field, const GValue * value, gpointer user_data)
+{
+  *(guint *) user_data += count_value_items (value);
+  return TRUE;
+}
+
+static guint
+count_value_items (const GValue * value)
+{
+  guint n = 0, i, size;
+
+  if (GST_VALUE_HOLDS_STRUCTURE (value)) {
+    gst_structure_foreach (gst_value_get_structure (value),
+        count_field_items, &n);
+  } else if (GST_VALUE_HOLDS_ARRAY (value)) {
+    size = gst_value_array_get_size (value);
+    for (i = 0; i < size; i++)
+      n += 1 + count_value_items (gst_value_array_get_value (value, i));
+  }
+  return n;
+}
+
+/**
+ * gst_cv_analyze_json_count_items:
+ * @s: a result
+ *
+ * Returns: the array items in @s, nested ones too: what a
+ *   gst_cv_analyze_json_fill() of it spent of its budget (or less: an
+ *   array that is not nested may keep more than the budget, see
+ *   keep_items())
+ */
+guint
+gst_cv_analyze_json_count_items (const GstStructure * s)
+{
+  guint n = 0;
+
+  gst_structure_foreach (s, count_field_items, &n);
+  return n;
 }
 
 /* json-glib 1.6 silently wraps integers that do not fit 64 bits

@@ -30,10 +30,13 @@ typedef enum
   KIND_INLINE,                  /* object whose members land in the owner */
   KIND_FIRST_INLINE,            /* array of objects: the first one's members
                                  * land in the owner (none if it is empty) */
-  KIND_POLYGON                  /* array of {x, y} integer points -> int
+  KIND_POLYGON,                 /* array of {x, y} integer points -> int
                                  * array x0, y0, x1, y1...; the smallest
                                  * rectangle around them lands in the owner
                                  * as x, y, width, height */
+  KIND_FLAT_POLYGON             /* array of numbers x0, y0, x1, y1... (v3.2
+                                 * Read's boundingBox) -> as KIND_POLYGON,
+                                 * each rounded to the nearest integer */
 } FieldKind;
 
 typedef struct _Schema Schema;
@@ -67,6 +70,12 @@ JsonObject * gst_cv_analyze_json_load (JsonParser * parser, const gchar * body,
 
 gboolean     gst_cv_analyze_json_fill (GstStructure * s, JsonObject * obj,
                                        const Schema * schema, GError ** error);
+
+gboolean     gst_cv_analyze_json_fill_within (GstStructure * s,
+                                       JsonObject * obj, const Schema * schema,
+                                       guint max_items, GError ** error);
+
+guint        gst_cv_analyze_json_count_items (const GstStructure * s);
 
 G_END_DECLS
 

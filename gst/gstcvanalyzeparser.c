@@ -35,6 +35,8 @@
 #include "gstcvanalyzejson.h"
 #include "gstcvanalyzesafetext.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 GST_DEBUG_CATEGORY_STATIC (cv_analyze_parser_debug);
@@ -445,6 +447,21 @@ GstStructure *
 gst_cv_analyze_parse_with_schema (const gchar * body, gssize length,
     const Schema * schema, GError ** error)
 {
+  return gst_cv_analyze_parse_with_schema_within (body, length, schema,
+      GST_CV_ANALYZE_MAX_RESULT_ITEMS, error);
+}
+
+/**
+ * gst_cv_analyze_parse_with_schema_within:
+ * @max_items: the most array items the result may have
+ *
+ * gst_cv_analyze_parse_with_schema() with a smaller budget
+ * (gst_cv_analyze_json_fill_within()).
+ */
+GstStructure *
+gst_cv_analyze_parse_with_schema_within (const gchar * body, gssize length,
+    const Schema * schema, guint max_items, GError ** error)
+{
   JsonParser *parser;
   JsonObject *root;
   JsonNode *error_node;
@@ -473,7 +490,8 @@ gst_cv_analyze_parse_with_schema (const gchar * body, gssize length,
   }
 
   result = gst_structure_new_empty (schema->name);
-  if (!gst_cv_analyze_json_fill (result, root, schema, &local_error))
+  if (!gst_cv_analyze_json_fill_within (result, root, schema, max_items,
+          &local_error))
     g_clear_pointer (&result, gst_structure_free);
 
 done:
@@ -508,6 +526,134 @@ gst_cv_analyze_parse_response (const gchar * body, gssize length,
     gst_cv_analyze_result_add_tags (result);
     GST_LOG ("parsed %" GST_PTR_FORMAT, result);
   }
+  return result;
+}
+
+/**
+ * gst_cv_analyze_result_add_read_text:
+ * @result: a result with "text-lines"
+ *
+ * Adds "text": all lines' text as one, joined by spaces and capped as a
+ * caption is; lines past the cap are not looked at.
+ */
+void
+gst_cv_analyze_result_add_read_text (GstStructure * result)
+{
+  const GValue *lines = gst_structure_get_value (result, "text-lines");
+  GValue text = G_VALUE_INIT;
+  GString *joined;
+  glong chars = 0;
+  guint i, n;
+
+  if (lines == NULL)
+    return;
+  joined = g_string_new (NULL);
+  n = gst_value_array_get_size (lines);
+  for (i = 0; i < n && chars <= GST_CV_ANALYZE_MAX_CAPTION_CHARS; i++) {
+    const gchar *line =
+        gst_structure_get_string (gst_value_get_structure
+        (gst_value_array_get_value (lines, i)), "text");
+
+    if (*line == '\0')
+      continue;
+    if (joined->len) {
+      g_string_append_c (joined, ' ');
+      chars++;
+    }
+    g_string_append (joined, line);
+    chars += g_utf8_strlen (line, -1);
+  }
+  g_value_init (&text, G_TYPE_STRING);
+  g_value_take_string (&text, gst_cv_analyze_safe_text (joined->str,
+          joined->len, GST_CV_ANALYZE_MAX_CAPTION_CHARS));
+  g_string_free (joined, TRUE);
+  gst_structure_take_value (result, "text", &text);
+}
+
+/* v3.2 Read (GET {Operation-Location}): the operation's status and, once
+ * it succeeded, the first page's lines (one image is one page), read into
+ * the same "text-lines" as Image Analysis 4.0's readResult. */
+static const FieldSpec read_word_fields[] = {
+  {"text", "text", KIND_STRING, REQUIRED, NULL,
+      GST_CV_ANALYZE_MAX_CAPTION_CHARS},
+  {"confidence", "confidence", KIND_DOUBLE, REQUIRED, NULL},
+  {"boundingBox", "polygon", KIND_FLAT_POLYGON, REQUIRED, NULL},
+  {NULL}
+};
+
+static const Schema read_word_schema = { "text-word", read_word_fields };
+
+static const FieldSpec read_line_fields[] = {
+  {"text", "text", KIND_STRING, REQUIRED, NULL,
+      GST_CV_ANALYZE_MAX_CAPTION_CHARS},
+  {"boundingBox", "polygon", KIND_FLAT_POLYGON, REQUIRED, NULL},
+  {"words", "words", KIND_STRUCT_ARRAY, OPTIONAL, &read_word_schema},
+  {NULL}
+};
+
+static const Schema read_line_schema = { "text-line", read_line_fields };
+
+static const FieldSpec read_page_fields[] = {
+  {"lines", "text-lines", KIND_STRUCT_ARRAY, REQUIRED, &read_line_schema},
+  {NULL}
+};
+
+static const Schema read_page_schema = { NULL, read_page_fields };
+
+static const FieldSpec read_analyze_result_fields[] = {
+  {"modelVersion", "read-model-version", KIND_STRING, OPTIONAL, NULL},
+  {"readResults", NULL, KIND_FIRST_INLINE, REQUIRED, &read_page_schema},
+  {NULL}
+};
+
+static const Schema read_analyze_result_schema =
+    { NULL, read_analyze_result_fields };
+
+static const FieldSpec read_operation_fields[] = {
+  {"status", "read-status", KIND_STRING, REQUIRED, NULL},
+  {"analyzeResult", NULL, KIND_INLINE, OPTIONAL,
+      &read_analyze_result_schema},
+  {NULL}
+};
+
+static const Schema read_operation_schema =
+    { GST_CV_ANALYZE_RESULT_NAME, read_operation_fields };
+
+/**
+ * gst_cv_analyze_parse_read_operation:
+ * @body: the answer to a GET of a v3.2 Read operation
+ * @length: length of @body in bytes, or -1 if it is NUL-terminated
+ * @max_items: the most array items the result may have
+ * @status: (out) (transfer full): the operation's status (safe text):
+ *   notStarted, running, failed or succeeded
+ * @error: return location for a #GError (G_IO_ERROR_INVALID_DATA)
+ *
+ * Returns: (transfer full) (nullable): a "cvanalyze-result" with the
+ *   "text-lines", "text" and "read-model-version" of a succeeded
+ *   operation, nothing of one that is not; %NULL with @error set when
+ *   @body is not such an answer, or a succeeded one has no text lines
+ */
+GstStructure *
+gst_cv_analyze_parse_read_operation (const gchar * body, gssize length,
+    guint max_items, gchar ** status, GError ** error)
+{
+  GstStructure *result = gst_cv_analyze_parse_with_schema_within (body,
+      length, &read_operation_schema, max_items, error);
+
+  if (result == NULL)
+    return NULL;
+  *status = g_strdup (gst_structure_get_string (result, "read-status"));
+  gst_structure_remove_field (result, "read-status");
+  if (g_strcmp0 (*status, "succeeded") == 0
+      && !gst_structure_has_field (result, "text-lines")) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "field 'analyzeResult' is missing from a succeeded operation");
+    g_clear_pointer (status, g_free);
+    gst_structure_free (result);
+    return NULL;
+  }
+  if (gst_structure_has_field (result, "text-lines"))
+    gst_cv_analyze_result_add_read_text (result);
   return result;
 }
 

@@ -45,7 +45,21 @@ GstStructure * gst_cv_analyze_parse_with_schema (const gchar * body,
                                                  const Schema * schema,
                                                  GError ** error);
 
+GstStructure * gst_cv_analyze_parse_with_schema_within (const gchar * body,
+                                                 gssize length,
+                                                 const Schema * schema,
+                                                 guint max_items,
+                                                 GError ** error);
+
 void           gst_cv_analyze_result_add_tags (GstStructure * result);
+
+void           gst_cv_analyze_result_add_read_text (GstStructure * result);
+
+GstStructure * gst_cv_analyze_parse_read_operation (const gchar * body,
+                                                 gssize length,
+                                                 guint max_items,
+                                                 gchar ** status,
+                                                 GError ** error);
 
 G_END_DECLS
 

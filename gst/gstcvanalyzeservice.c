@@ -94,14 +94,30 @@ gst_cv_analyze_service_build_request (GstCvAnalyzeService * service,
   return service->klass->build_request (service->state, input);
 }
 
+/**
+ * gst_cv_analyze_service_handle_reply:
+ * @service: the service
+ * @step: the step of the request answered (#GstCvAnalyzeRequestInput)
+ * @operation_location: (nullable): the answer's Operation-Location header
+ * @partial: (transfer full) (nullable): the result of the earlier steps
+ * @status: the HTTP status
+ * @body: (nullable): what was read of the answer
+ * @length: its length
+ * @reply: (out caller-allocates): what @service made of it
+ */
 void
 gst_cv_analyze_service_handle_reply (GstCvAnalyzeService * service,
+    guint step, const gchar * operation_location, GstStructure * partial,
     guint status, const gchar * body, gsize length, GstCvAnalyzeReply * reply)
 {
   memset (reply, 0, sizeof (*reply));
+  reply->step = step;
+  reply->operation_location = operation_location;
+  reply->partial = partial;
   service->klass->handle_reply (service->state, status, body ? body : "",
       body ? length : 0, reply);
-  g_assert (reply->kind != GST_CV_ANALYZE_REPLY_RESULT
+  g_assert ((reply->kind != GST_CV_ANALYZE_REPLY_RESULT
+          && reply->kind != GST_CV_ANALYZE_REPLY_NEXT)
       || reply->result != NULL);
 }
 
@@ -141,6 +157,7 @@ gst_cv_analyze_http_request_free (GstCvAnalyzeHttpRequest * request)
 void
 gst_cv_analyze_reply_clear (GstCvAnalyzeReply * reply)
 {
+  g_clear_pointer (&reply->partial, gst_structure_free);
   g_clear_pointer (&reply->result, gst_structure_free);
   g_clear_pointer (&reply->poll_url, g_free);
   g_clear_pointer (&reply->code, g_free);

@@ -80,6 +80,9 @@ typedef struct
   guint n_images;               /* at least 1 */
   const gchar *prompt;          /* chat services: the prompt to send, with
                                  * {previous-caption} already replaced */
+  guint step;                   /* which of the sample's requests this is:
+                                 * 0, then one more after each
+                                 * GST_CV_ANALYZE_REPLY_NEXT */
 } GstCvAnalyzeRequestInput;
 
 /* One HTTP request as the service wants it; the client adds the key. */
@@ -99,8 +102,13 @@ void gst_cv_analyze_http_request_free (GstCvAnalyzeHttpRequest * request);
 /**
  * GstCvAnalyzeReplyKind:
  * @GST_CV_ANALYZE_REPLY_RESULT: @result is set
- * @GST_CV_ANALYZE_REPLY_POLL: GET @poll_url next, within the same slot
- *   and timeout (the v3.2 Read API)
+ * @GST_CV_ANALYZE_REPLY_POLL: GET @poll_url next (%NULL: the URL polled
+ *   last, again), after about a second, within the same slot and timeout
+ *   (the v3.2 Read API)
+ * @GST_CV_ANALYZE_REPLY_NEXT: @result is what the sample has so far; build
+ *   the request of the next step (@step + 1) for the same frames, within
+ *   the same slot and timeout, and hand @result to its reply as @partial
+ *   (Analyze, then Read)
  * @GST_CV_ANALYZE_REPLY_RESEND: the service refused something it can do
  *   without (a parameter, structured output) and has changed how it asks:
  *   build the request again for the same frames, once
@@ -116,14 +124,24 @@ typedef enum
   GST_CV_ANALYZE_REPLY_RESEND,
   GST_CV_ANALYZE_REPLY_FAILED,
   GST_CV_ANALYZE_REPLY_FATAL,
+  GST_CV_ANALYZE_REPLY_NEXT,
 } GstCvAnalyzeReplyKind;
 
-/* What a service made of one answer. Every string is safe text
- * (gstcvanalyzesafetext.h). */
+/* What a service made of one answer. Every string it sets is safe text
+ * (gstcvanalyzesafetext.h). The first three fields are the client's, set
+ * before handle_reply. */
 typedef struct
 {
+  guint step;                   /* the step of the request answered */
+  const gchar *operation_location;      /* nullable: the answer's
+                                         * Operation-Location header as sent:
+                                         * untrusted, check it before use */
+  GstStructure *partial;        /* nullable: the result of the sample's
+                                 * earlier steps (NEXT); the service may
+                                 * take it into @result */
+
   GstCvAnalyzeReplyKind kind;
-  GstStructure *result;         /* RESULT: a "cvanalyze-result" */
+  GstStructure *result;         /* RESULT, NEXT: a "cvanalyze-result" */
   gchar *poll_url;              /* POLL */
   gchar *code;                  /* FAILED, FATAL: the service's error code */
   gchar *message;               /* FAILED, FATAL: what went wrong */
@@ -181,6 +199,7 @@ GstCvAnalyzeHttpRequest *gst_cv_analyze_service_build_request (
     GstCvAnalyzeService * service, const GstCvAnalyzeRequestInput * input);
 
 void gst_cv_analyze_service_handle_reply (GstCvAnalyzeService * service,
+    guint step, const gchar * operation_location, GstStructure * partial,
     guint status, const gchar * body, gsize length,
     GstCvAnalyzeReply * reply);
 

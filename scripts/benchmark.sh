@@ -189,3 +189,13 @@ rm -f "$jpeg"
 d=$(printf '%s\n' "${dir[@]}" | median); v=$(printf '%s\n' "${dec[@]}" | median)
 echo "jpegdec ! cvanalyze ! jpegenc: ${v}s  cvanalyze on JPEG: ${d}s  for $frames frames"
 echo "mjpeg-stream-ratio: $(ratio "$d" "$v") (cvanalyze on image/jpeg / jpegdec ! cvanalyze ! jpegenc)"
+
+echo "== 11. sample-mode=scene: requests saved on cuts and static scenes; one check's CPU vs a frame through identity"
+# Requests the element sent (stats) in interval and scene mode, a frame
+# due each second: a clip with three cuts (four 10 s shots), and 10
+# minutes of a static scene, still and with sensor-like noise. Then one
+# check (the 32x32 thumbnail the element measures a frame due by) on
+# frames not in the cache, against one frame through identity, in the same
+# run.
+start_server
+build/tests/bench/scene-bench "$url" "$quick"

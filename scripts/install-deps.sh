@@ -13,6 +13,8 @@ packages=(
   # textoverlay (pango plugin), webvttenc and srtenc: what text_src feeds
   gstreamer1.0-x gstreamer1.0-plugins-bad
   valgrind
+  # the local server's Read answers: real OCR (tools/cvread.c)
+  libtesseract-dev tesseract-ocr-eng
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   ca-certificates
 )

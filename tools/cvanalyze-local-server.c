@@ -22,9 +22,11 @@
 static const gchar summary[] =
     "A local development server for image analysis: it speaks four services'\n"
     "protocols on 127.0.0.1 and answers all of them from the same\n"
-    "deterministic colour analysis of the posted JPEG, not from a model.\n"
+    "deterministic colour analysis of the posted JPEG, not from a model;\n"
+    "text is read by tesseract (real OCR, English).\n"
     "\n"
-    "Routes (any other path answers 404, any other method than POST 405):\n"
+    "Routes (any other path answers 404, any other method than POST 405,\n"
+    "but GET for Read results):\n"
     "  POST /vision/{v2.0|v2.1|v3.2}/analyze?visualFeatures=Color,...\n"
     "      Azure Computer Vision; body: the JPEG (application/octet-stream);\n"
     "      key in Ocp-Apim-Subscription-Key. Computes Color, Description,\n"
@@ -34,8 +36,21 @@ static const gchar summary[] =
     "      body: the JPEG (application/octet-stream); key in\n"
     "      Ocp-Apim-Subscription-Key. caption, tags, denseCaptions (the whole\n"
     "      image, then its centre), smartCrops (the centred crop of each\n"
-    "      smartcrops-aspect-ratios value, or of the image's own ratio), and\n"
-    "      empty objects, people and read (no detection, no OCR yet).\n"
+    "      smartcrops-aspect-ratios value, or of the image's own ratio),\n"
+    "      read (readResult.blocks[].lines[].words[], boundingPolygon and\n"
+    "      word confidence, by tesseract; modelVersion then ends in\n"
+    "      +tesseract-VERSION), and empty objects and people.\n"
+    "  POST /vision/v3.2/read/analyze\n"
+    "      Azure Computer Vision's Read; body: the JPEG. Reads it with\n"
+    "      tesseract and answers 202 with Operation-Location:\n"
+    "      http://HOST/vision/v3.2/read/analyzeResults/ID (HOST: the\n"
+    "      request's Host header).\n"
+    "  GET /vision/v3.2/read/analyzeResults/ID\n"
+    "      {\"status\":\"running\"} --read-running times, then \"succeeded\"\n"
+    "      with analyzeResult.readResults[].lines[].words[] (8-number\n"
+    "      boundingBox, word confidence, modelVersion tesseract-VERSION),\n"
+    "      or as --read-ending says. The newest 64 operations are kept,\n"
+    "      for 10 minutes at most; any other ID answers 404 NotFound.\n"
     "  POST /v1/chat/completions\n"
     "      OpenAI-compatible chat completions (OpenAI, Ollama, llama-server,\n"
     "      vLLM, LM Studio); key as Authorization: Bearer KEY.\n"
@@ -116,6 +131,24 @@ parse_retry_after_form (const gchar * value, CvLocalServerRetryAfter * form)
   return FALSE;
 }
 
+/* --read-ending's value (NULL: the default, succeeded). */
+static gboolean
+parse_read_ending (const gchar * value, CvLocalServerReadEnding * ending)
+{
+  static const gchar *const names[] = { "succeeded", "never", "failed",
+    "malformed"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    if (g_str_equal (value ? value : "succeeded", names[i])) {
+      *ending = (CvLocalServerReadEnding) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +165,9 @@ main (int argc, char **argv)
   gboolean no_caption_region = FALSE, reasoning = FALSE;
   gboolean refuse_response_format = FALSE, refuse_max_tokens = FALSE;
   gchar **model_args = NULL, **models;
+  gint read_running = 0;
+  gchar *read_ending = NULL;
+  CvLocalServerReadEnding ending = CV_LOCAL_SERVER_READ_SUCCEED;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1 (default 0: a free port)", "PORT"},
@@ -188,10 +224,10 @@ main (int argc, char **argv)
         "Reset the TCP connection (RST) instead of answering", NULL},
     {"lone-surrogates", 0, 0, G_OPTION_ARG_NONE, &lone_surrogates,
         "Put lone UTF-16 surrogate escapes (\\ud800, \\udfff) in the "
-          "caption and tags", NULL},
+          "caption, tags and read text", NULL},
     {"control-chars", 0, 0, G_OPTION_ARG_NONE, &control_chars,
         "Put terminal escapes, C0/C1 controls, U+202E and NUL in the "
-          "caption, tags, ids and error codes and messages", NULL},
+          "caption, tags, read text, ids and error codes and messages", NULL},
     {"tags", 0, 0, G_OPTION_ARG_INT, &tags,
         "Answer with exactly N tags, tag1..tagN (default 0: as analysed)",
         "N"},
@@ -211,6 +247,13 @@ main (int argc, char **argv)
     {"refuse-max-tokens", 0, 0, G_OPTION_ARG_NONE, &refuse_max_tokens,
         "Chat: refuse max_tokens (not max_completion_tokens) with OpenAI's "
           "400 unsupported_parameter", NULL},
+    {"read-running", 0, 0, G_OPTION_ARG_INT, &read_running,
+        "Read: polls of each operation that find it still running (default "
+          "0)", "N"},
+    {"read-ending", 0, 0, G_OPTION_ARG_STRING, &read_ending,
+        "Read: what the poll after those finds: succeeded (default), never "
+          "(running for ever), failed, or malformed (lines of the wrong "
+          "types)", "ENDING"},
     {NULL}
   };
   GOptionContext *ctx;
@@ -260,6 +303,15 @@ main (int argc, char **argv)
     return 2;
   }
   g_free (retry_after_form);
+  if (!parse_read_ending (read_ending, &ending) || read_running < 0) {
+    g_printerr ("cvanalyze-local-server: --read-ending takes succeeded, "
+        "never, failed or malformed; --read-running is not negative.\n");
+    g_free (key);
+    g_free (read_ending);
+    g_strfreev (model_args);
+    return 2;
+  }
+  g_free (read_ending);
   if (malformed + wrong_types + drop + hang + endless + reset > 1) {
     g_printerr ("cvanalyze-local-server: choose only one of --malformed, "
         "--wrong-types, --drop, --hang, --endless and --reset.\n");
@@ -328,6 +380,8 @@ main (int argc, char **argv)
   cv_local_server_set_caption_words (server, caption_words);
   cv_local_server_set_error_message_size (server, error_message_bytes);
   cv_local_server_set_quirks (server, quirks);
+  cv_local_server_set_read_running (server, read_running);
+  cv_local_server_set_read_ending (server, ending);
   if (body)
     cv_local_server_set_canned_body (server, body);
   g_free (body);

@@ -397,43 +397,47 @@ pick_scaling_factor (guint width, guint height)
 }
 
 /**
- * cv_colour_analysis_analyse_jpeg:
+ * cv_colour_analysis_decode_jpeg:
  * @data: the request body
  * @size: its size in bytes
  * @limits: (nullable): the service's input limits, %NULL for none
- * @analysis: (out caller-allocates): the result
+ * @reduce: decode at a reduced scale, enough for colours (not for text)
+ * @width: (out): the image's width
+ * @height: (out): its height
+ * @decoded_width: (out): the width of the pixels returned
+ * @decoded_height: (out): their height
  * @error: a #CV_COLOUR_ANALYSIS_ERROR on failure, its message in
  *   Computer Vision v3.2's words (other protocols word it from the code)
  *
  * Applies @limits in the order Azure reports them (bytes, then format,
- * then dimensions), decodes the JPEG, and analyses it. Without limits an
- * empty body is an invalid format.
+ * then dimensions) and decodes the JPEG. Without limits an empty body is
+ * an invalid format.
  *
- * Returns: %TRUE on success.
+ * Returns: (transfer full) (nullable): packed RGB pixels, 3 bytes each
  */
-gboolean
-cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
-    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
+guint8 *
+cv_colour_analysis_decode_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, gboolean reduce, guint * width,
+    guint * height, guint * decoded_width, guint * decoded_height,
     GError ** error)
 {
   tjhandle tj;
-  int width = 0, height = 0, subsamp = 0, colorspace = 0;
+  int w = 0, h = 0, subsamp = 0, colorspace = 0;
   int scaled_w, scaled_h;
-  tjscalingfactor f;
-  guint8 *rgb;
-  gboolean ok = FALSE;
+  tjscalingfactor f = { 1, 1 };
+  guint8 *rgb = NULL;
 
   if (limits != NULL && size > limits->max_bytes) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_FILE_TOO_BIG,
         "Image size is too big. The image file must be smaller than 4 MB.");
-    return FALSE;
+    return NULL;
   }
   if (limits != NULL && size == 0) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_EMPTY,
         "Image size is too small. The image must not be empty.");
-    return FALSE;
+    return NULL;
   }
 
   tj = tjInitDecompress ();
@@ -441,37 +445,38 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT,
         "Input data is not a valid image (decoder unavailable).");
-    return FALSE;
+    return NULL;
   }
 
-  if (tjDecompressHeader3 (tj, data, size, &width, &height, &subsamp,
-          &colorspace) != 0 || width <= 0 || height <= 0) {
+  if (tjDecompressHeader3 (tj, data, size, &w, &h, &subsamp,
+          &colorspace) != 0 || w <= 0 || h <= 0) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT,
         "Input data is not a valid image.");
     goto out;
   }
 
-  if (limits != NULL && ((guint) width < limits->min_side
-          || (guint) height < limits->min_side)) {
+  if (limits != NULL && ((guint) w < limits->min_side
+          || (guint) h < limits->min_side)) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_SMALL,
         "Image size is too small. The image must be greater than 50 x 50 "
-        "pixels (it is %d x %d).", width, height);
+        "pixels (it is %d x %d).", w, h);
     goto out;
   }
-  if (limits != NULL && ((guint) width > limits->max_side
-          || (guint) height > limits->max_side)) {
+  if (limits != NULL && ((guint) w > limits->max_side
+          || (guint) h > limits->max_side)) {
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_DIMENSIONS_TOO_BIG,
         "Image size is too big. The image must be less than 16000 x 16000 "
-        "pixels (it is %d x %d).", width, height);
+        "pixels (it is %d x %d).", w, h);
     goto out;
   }
 
-  f = pick_scaling_factor (width, height);
-  scaled_w = TJSCALED (width, f);
-  scaled_h = TJSCALED (height, f);
+  if (reduce)
+    f = pick_scaling_factor (w, h);
+  scaled_w = TJSCALED (w, f);
+  scaled_h = TJSCALED (h, f);
   rgb = g_malloc ((gsize) scaled_w * scaled_h * 3);
 
   /* A warning (e.g. extraneous bytes after a camera's EOI) still leaves a
@@ -481,20 +486,48 @@ cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     g_set_error (error, CV_COLOUR_ANALYSIS_ERROR,
         CV_COLOUR_ANALYSIS_ERROR_INVALID_FORMAT,
         "Input data is not a valid image (%s).", tjGetErrorStr2 (tj));
-    g_free (rgb);
+    g_clear_pointer (&rgb, g_free);
     goto out;
   }
+  *width = w;
+  *height = h;
+  *decoded_width = scaled_w;
+  *decoded_height = scaled_h;
 
+out:
+  tjDestroy (tj);
+  return rgb;
+}
+
+/**
+ * cv_colour_analysis_analyse_jpeg:
+ * @data: the request body
+ * @size: its size in bytes
+ * @limits: (nullable): the service's input limits, %NULL for none
+ * @analysis: (out caller-allocates): the result
+ * @error: as cv_colour_analysis_decode_jpeg()'s
+ *
+ * Decodes the JPEG (cv_colour_analysis_decode_jpeg()) and analyses it.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
+    GError ** error)
+{
+  guint width, height, scaled_w, scaled_h;
+  guint8 *rgb = cv_colour_analysis_decode_jpeg (data, size, limits, TRUE,
+      &width, &height, &scaled_w, &scaled_h, error);
+
+  if (rgb == NULL)
+    return FALSE;
   cv_colour_analysis_analyse_rgb (rgb, scaled_w, scaled_h, scaled_w * 3,
       analysis);
   analysis->width = width;
   analysis->height = height;
   g_free (rgb);
-  ok = TRUE;
-
-out:
-  tjDestroy (tj);
-  return ok;
+  return TRUE;
 }
 
 /* Azure writes the accent colour as six upper-case hex digits, no '#'. */

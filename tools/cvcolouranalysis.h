@@ -170,6 +170,11 @@ gboolean cv_visual_features_parse (const gchar * list,
 void cv_colour_analysis_analyse_rgb (const guint8 * rgb, guint width,
     guint height, gsize stride, CvColourAnalysis * analysis);
 
+guint8 *cv_colour_analysis_decode_jpeg (const guint8 * data, gsize size,
+    const CvColourAnalysisLimits * limits, gboolean reduce, guint * width,
+    guint * height, guint * decoded_width, guint * decoded_height,
+    GError ** error);
+
 gboolean cv_colour_analysis_analyse_jpeg (const guint8 * data, gsize size,
     const CvColourAnalysisLimits * limits, CvColourAnalysis * analysis,
     GError ** error);

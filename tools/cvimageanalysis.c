@@ -26,6 +26,7 @@
 #include "cvcolouranalysis.h"
 #include "cvcomputervision.h"
 #include "cverrors.h"
+#include "cvread.h"
 
 #include <string.h>
 
@@ -71,6 +72,8 @@ static const CvHostileRule hostile_rules[] = {
   {"captionResult.text", CV_HOSTILE_CAPTION},
   {"denseCaptionsResult.values[].text", CV_HOSTILE_CAPTION},
   {"tagsResult.values[].name", CV_HOSTILE_TAG},
+  {"readResult.blocks[].lines[].text", CV_HOSTILE_TAG},
+  {"readResult.blocks[].lines[].words[].text", CV_HOSTILE_TAG},
   {"modelVersion", CV_HOSTILE_LABEL},
   {"tagsResult.values", CV_HOSTILE_TAG_OBJECTS},
   {NULL, 0}
@@ -268,7 +271,7 @@ add_empty_list (JsonBuilder * b, const gchar * name, const gchar * list)
  * (AnalyzeFromBuffer_MaximumSet.json). */
 static JsonNode *
 answer_to_json (const CvColourAnalysis * a, guint features,
-    const gdouble * ratios, guint n_ratios)
+    const gdouble * ratios, guint n_ratios, const CvReadResult * read)
 {
   JsonBuilder *b = json_builder_new ();
   gchar *caption = cv_colour_analysis_describe (a);
@@ -276,7 +279,15 @@ answer_to_json (const CvColourAnalysis * a, guint features,
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "modelVersion");
-  json_builder_add_string_value (b, CV_COLOUR_ANALYSIS_MODEL_VERSION);
+  if (read) {
+    gchar *version = g_strconcat (CV_COLOUR_ANALYSIS_MODEL_VERSION "+",
+        cv_reader_model_version (), NULL);
+
+    json_builder_add_string_value (b, version);
+    g_free (version);
+  } else {
+    json_builder_add_string_value (b, CV_COLOUR_ANALYSIS_MODEL_VERSION);
+  }
   if (features & FEATURE_CAPTION) {
     json_builder_set_member_name (b, "captionResult");
     json_builder_begin_object (b);
@@ -306,8 +317,12 @@ answer_to_json (const CvColourAnalysis * a, guint features,
   }
   if (features & FEATURE_OBJECTS)
     add_empty_list (b, "objectsResult", "values");
-  if (features & FEATURE_READ)
-    add_empty_list (b, "readResult", "blocks");
+  if (read) {
+    json_builder_set_member_name (b, "readResult");
+    json_builder_begin_object (b);
+    cv_read_result_add_v4_blocks (read, b);
+    json_builder_end_object (b);
+  }
   if (features & FEATURE_SMART_CROPS) {
     json_builder_set_member_name (b, "smartCropsResult");
     json_builder_begin_object (b);
@@ -350,6 +365,7 @@ image_analysis_answer (const CvReplyContext * ctx)
   gdouble ratios[MAX_ASPECT_RATIOS];
   guint features, n_ratios;
   CvColourAnalysis analysis;
+  CvReadResult *read = NULL;
   GError *error = NULL;
   gconstpointer data;
   gsize size;
@@ -398,8 +414,19 @@ image_analysis_answer (const CvReplyContext * ctx)
     return reply;
   }
 
-  return cv_reply_new_answer (ctx, answer_to_json (&analysis, features,
-          ratios, n_ratios), hostile_rules, &ctx->cfg->hostile);
+  /* The text, from the same bytes, by tesseract (cvread.c). */
+  if ((features & FEATURE_READ) && (read = cv_reader_read_jpeg
+          (ctx->cfg->reader, data, size, NULL, &error)) == NULL) {
+    reply = cv_reply_new_error (ctx, 500, cv_errors_azure
+        ("InternalServerError", error->message, NULL, NULL));
+    g_error_free (error);
+    return reply;
+  }
+
+  reply = cv_reply_new_answer (ctx, answer_to_json (&analysis, features,
+          ratios, n_ratios, read), hostile_rules, &ctx->cfg->hostile);
+  cv_read_result_free (read);
+  return reply;
 }
 
 const CvProtocol cv_image_analysis_protocol = {

@@ -52,6 +52,7 @@
 #include "cvprocsockets.h"
 #include "cvquota.h"
 #include "cvreply.h"
+#include "cvreadapi.h"
 #include "cvroute.h"
 
 #include <errno.h>
@@ -183,6 +184,9 @@ apply_reply (SoupServerMessage * msg, CvReply * reply)
     set_retry_after (hdrs, reply->retry_after, reply->retry_after_form);
   if (reply->allow_post)
     soup_message_headers_replace (hdrs, "Allow", "POST");
+  if (reply->operation_location)
+    soup_message_headers_replace (hdrs, "Operation-Location",
+        reply->operation_location);
 
   /* libsoup 3.2 has no phrase for 429 and would send "Unknown Error". */
   soup_server_message_set_status (msg, reply->status,
@@ -241,6 +245,7 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   g_free (segment);
   req->content_type = g_strdup (soup_message_headers_get_one (hdrs,
           "Content-Type"));
+  req->host = g_strdup (soup_message_headers_get_one (hdrs, "Host"));
   request_record_key (self, req, hdrs, route);
 
   req->query_params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -714,6 +719,8 @@ cv_local_server_new_full (const gchar * key, guint port, GError ** error)
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->models = g_strdupv ((gchar **) default_models);
+  self->config.reply.reader = cv_reader_new ();
+  self->config.reply.read_operations = cv_read_operations_new ();
 
   self->thread = g_thread_try_new ("cvlocalserver", server_thread, self, error);
   if (self->thread == NULL) {
@@ -1003,6 +1010,55 @@ cv_local_server_set_models (CvLocalServer * self, const gchar * const *models)
 }
 
 /**
+ * cv_local_server_set_read_running:
+ * @n: how many polls of a v3.2 Read operation answer "running" before
+ *   it ends (as cv_local_server_set_read_ending() says); 0 by default
+ *
+ * Applies to the operations posted from now on.
+ */
+void
+cv_local_server_set_read_running (CvLocalServer * self, guint n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.read_running = n;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_set_read_ending:
+ * @ending: what the poll after the "running" ones finds;
+ *   %CV_LOCAL_SERVER_READ_SUCCEED by default
+ *
+ * Applies to the operations posted from now on.
+ */
+void
+cv_local_server_set_read_ending (CvLocalServer * self,
+    CvLocalServerReadEnding ending)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->config.reply.read_ending = ending;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_set_read_lifetime:
+ * @seconds: how long a v3.2 Read operation is kept after its POST
+ *   (CV_READ_OPERATION_LIFETIME_S by default; 0: gone at once)
+ */
+void
+cv_local_server_set_read_lifetime (CvLocalServer * self, guint seconds)
+{
+  g_return_if_fail (self != NULL);
+
+  cv_read_operations_set_lifetime (self->config.reply.read_operations,
+      seconds);
+}
+
+/**
  * cv_local_server_release:
  *
  * Answers every request that HANG is holding, as NORMAL would (with the
@@ -1115,6 +1171,7 @@ request_copy (const CvLocalServerRequest * req)
   copy->query = g_strdup (req->query);
   copy->api_version = g_strdup (req->api_version);
   copy->content_type = g_strdup (req->content_type);
+  copy->host = g_strdup (req->host);
   copy->auth_header = g_strdup (req->auth_header);
   copy->has_key = req->has_key;
   copy->key_matches = req->key_matches;
@@ -1163,6 +1220,7 @@ cv_local_server_request_free (CvLocalServerRequest * req)
   g_free (req->query);
   g_free (req->api_version);
   g_free (req->content_type);
+  g_free (req->host);
   g_free (req->auth_header);
   g_clear_pointer (&req->query_params, g_hash_table_unref);
   g_clear_pointer (&req->body, g_bytes_unref);
@@ -1237,6 +1295,8 @@ cv_local_server_free (CvLocalServer * self)
   g_main_context_unref (self->context);
   g_ptr_array_unref (self->requests);
   g_strfreev (self->models);
+  cv_reader_free (self->config.reply.reader);
+  cv_read_operations_free (self->config.reply.read_operations);
   g_free (self->key);
   g_free (self->canned_body);
   cv_quota_free (self->quota);

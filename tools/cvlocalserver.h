@@ -123,6 +123,16 @@ typedef enum
   CV_LOCAL_SERVER_RETRY_AFTER_MS
 } CvLocalServerRetryAfter;
 
+/* How a v3.2 Read operation ends, after its `running` answers. */
+typedef enum
+{
+  CV_LOCAL_SERVER_READ_SUCCEED = 0,
+  CV_LOCAL_SERVER_READ_NEVER,   /* running for ever */
+  CV_LOCAL_SERVER_READ_FAIL,    /* status "failed" */
+  CV_LOCAL_SERVER_READ_MALFORMED        /* "succeeded" with lines of the
+                                         * wrong types */
+} CvLocalServerReadEnding;
+
 /* The one model the chat routes know unless told otherwise. */
 #define CV_LOCAL_SERVER_DEFAULT_MODEL "local-vision"
 
@@ -158,6 +168,7 @@ typedef struct
   gchar *query;
   gchar *api_version;
   gchar *content_type;
+  gchar *host;                  /* the Host header, as sent */
   gchar *auth_header;
   gboolean has_key;
   gboolean key_matches;
@@ -234,6 +245,14 @@ void cv_local_server_set_quirks (CvLocalServer * server,
 
 void cv_local_server_set_models (CvLocalServer * server,
     const gchar * const *models);
+
+void cv_local_server_set_read_running (CvLocalServer * server, guint n);
+
+void cv_local_server_set_read_ending (CvLocalServer * server,
+    CvLocalServerReadEnding ending);
+
+void cv_local_server_set_read_lifetime (CvLocalServer * server,
+    guint seconds);
 
 void cv_local_server_release (CvLocalServer * server);
 

@@ -26,6 +26,7 @@
 #include "cvcomputervision.h"
 #include "cverrors.h"
 #include "cvimageanalysis.h"
+#include "cvreadapi.h"
 
 #include <string.h>
 
@@ -34,6 +35,7 @@ cv_reply_free (CvReply * reply)
 {
   g_free (reply->body);
   g_free (reply->request_id);
+  g_free (reply->operation_location);
   g_free (reply);
 }
 
@@ -97,6 +99,10 @@ protocol_for_route (CvRoute route)
       return &cv_computer_vision_protocol;
     case CV_ROUTE_IMAGE_ANALYSIS:
       return &cv_image_analysis_protocol;
+    case CV_ROUTE_READ:
+      return &cv_read_protocol;
+    case CV_ROUTE_READ_RESULT:
+      return &cv_read_result_protocol;
     case CV_ROUTE_OPENAI_CHAT:
     case CV_ROUTE_AZURE_CHAT:
     case CV_ROUTE_AZURE_DEPLOYMENT_CHAT:
@@ -211,9 +217,10 @@ cv_reply_decide (const CvLocalServerRequest * req, const CvReplyConfig * cfg,
     reply = cv_reply_new_error (&ctx, 404, not_found_body (req));
   } else if (route_error != NULL) {
     reply = cv_reply_new_error (&ctx, status, route_error);
-  } else if (g_strcmp0 (req->method, "POST") != 0) {
+  } else if (g_strcmp0 (req->method, protocol->takes_get ? "GET" : "POST")
+      != 0) {
     reply = cv_reply_new_error (&ctx, 405, protocol->error (&ctx, 405));
-    reply->allow_post = TRUE;
+    reply->allow_post = !protocol->takes_get;
   } else if (!req->key_matches) {
     reply = cv_reply_new_error (&ctx, 401, protocol->error (&ctx, 401));
   } else {

@@ -16,6 +16,7 @@
 #include "cvlocalserver.h"
 #include "cvhostile.h"
 #include "cvroute.h"
+#include "cvread.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,7 @@ typedef struct
   gboolean allow_post;
   const gchar *stream_head;
   const gchar *stream_item;
+  gchar *operation_location;
 } CvReply;
 
 /**
@@ -74,6 +76,10 @@ typedef struct
  * @hostile: the distortions of well-formed answers
  * @quirks: the services' refusals and habits to imitate
  * @models: the model (and deployment) names the chat routes know
+ * @reader: the OCR engine of the Read answers
+ * @read_operations: the v3.2 Read operations posted and not yet expired
+ * @read_running: how many polls of each find it still running
+ * @read_ending: what the poll after those finds
  *
  * The server settings an answer depends on.
  */
@@ -86,6 +92,10 @@ typedef struct
   CvHostileConfig hostile;
   CvLocalServerQuirks quirks;
   const gchar *const *models;
+  CvReader *reader;
+  struct _CvReadOperations *read_operations;
+  guint read_running;
+  CvLocalServerReadEnding read_ending;
 } CvReplyConfig;
 
 /**
@@ -121,6 +131,7 @@ typedef struct
  * @endless_head: the start of %CV_LOCAL_SERVER_MODE_ENDLESS's body
  * @endless_item: what repeats after it for ever
  * @request_id_header: the response header with the request id
+ * @takes_get: the operation is a GET (not a POST)
  *
  * What differs between the protocols; cvreply.c does the rest.
  */
@@ -134,6 +145,7 @@ typedef struct
   const gchar *endless_head;
   const gchar *endless_item;
   const gchar *request_id_header;
+  gboolean takes_get;
 } CvProtocol;
 
 CvReply *cv_reply_decide (const CvLocalServerRequest * req,

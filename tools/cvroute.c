@@ -48,7 +48,8 @@ middle_segment (const gchar * path, const gchar * prefix,
  * @path: (nullable): the request path, without the query
  * @segment: (out) (optional) (transfer full): the variable part of the
  *   path: the version ("v3.2") of a Computer Vision path, the deployment
- *   of an Azure OpenAI classic path, else %NULL
+ *   of an Azure OpenAI classic path, the operation id of a Read result,
+ *   else %NULL
  *
  * Returns: the route, %CV_ROUTE_UNKNOWN for any other path (including a
  *   Computer Vision version the server does not speak).
@@ -61,6 +62,11 @@ cv_route_from_path (const gchar * path, gchar ** segment)
 
   if (path == NULL) {
     route = CV_ROUTE_UNKNOWN;
+  } else if (strcmp (path, "/vision/v3.2/read/analyze") == 0) {
+    route = CV_ROUTE_READ;
+  } else if ((middle = middle_segment (path,
+              "/vision/v3.2/read/analyzeResults/", ""))) {
+    route = CV_ROUTE_READ_RESULT;
   } else if ((middle = middle_segment (path, "/vision/", "/analyze"))) {
     if (cv_api_version_from_string (middle) != CV_API_VERSION_UNKNOWN)
       route = CV_ROUTE_COMPUTER_VISION;

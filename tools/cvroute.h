@@ -34,7 +34,9 @@ typedef enum
   CV_ROUTE_IMAGE_ANALYSIS,
   CV_ROUTE_OPENAI_CHAT,
   CV_ROUTE_AZURE_CHAT,
-  CV_ROUTE_AZURE_DEPLOYMENT_CHAT
+  CV_ROUTE_AZURE_DEPLOYMENT_CHAT,
+  CV_ROUTE_READ,
+  CV_ROUTE_READ_RESULT
 } CvRoute;
 
 CvRoute cv_route_from_path (const gchar * path, gchar ** segment);

@@ -27,15 +27,7 @@
 static guint64
 stat (GstElement * pipeline, const gchar * name)
 {
-  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
-  GstStructure *stats;
-  guint64 value = 0;
-
-  g_object_get (a, "stats", &stats, NULL);
-  fail_unless (gst_structure_get_uint64 (stats, name, &value), "%s", name);
-  gst_structure_free (stats);
-  gst_object_unref (a);
-  return value;
+  return cv_test_get_stat (pipeline, "a", name);
 }
 
 static gboolean

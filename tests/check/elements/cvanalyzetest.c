@@ -259,3 +259,19 @@ cv_test_stop_log_capture (void)
   fail_unless (debug_log->len > 1000, "debug log not captured");
   return g_string_free (g_steal_pointer (&debug_log), FALSE);
 }
+
+/* The @name field of the stats of the element named @element. */
+guint64
+cv_test_get_stat (GstElement * pipeline, const gchar * element,
+    const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  GstStructure *stats;
+  guint64 value = 0;
+
+  g_object_get (e, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, name, &value), "%s", name);
+  gst_structure_free (stats);
+  gst_object_unref (e);
+  return value;
+}

@@ -42,6 +42,8 @@ void        cv_test_check_secret_not_in_messages (GList * messages,
 guint8     *cv_test_decode_jpeg (GBytes * jpeg, gint * width, gint * height);
 void        cv_test_start_log_capture (void);
 gchar      *cv_test_stop_log_capture (void);
+guint64     cv_test_get_stat (GstElement * pipeline, const gchar * element,
+    const gchar * name);
 
 G_END_DECLS
 

@@ -422,8 +422,10 @@ GST_START_TEST (test_image_analysis_answer)
   JsonArray *values;
   CvLocalServerRequest *req;
 
-  fail_unless_equals_string (json_object_get_string_member (o,
-          "modelVersion"), CV_COLOUR_ANALYSIS_MODEL_VERSION);
+  /* read was asked for: tesseract did that part */
+  fail_unless (g_str_has_prefix (json_object_get_string_member (o,
+              "modelVersion"), CV_COLOUR_ANALYSIS_MODEL_VERSION
+          "+tesseract-"));
   fail_unless_equals_int64 (json_object_get_int_member (get_object (o,
               "metadata"), "width"), 160);
   fail_unless_equals_int64 (json_object_get_int_member (get_object (o,
