@@ -429,8 +429,11 @@ struct _GstCvAnalyze
   guint64 breaker_openings;     /* of clients already stopped */
   GstClockTime breaker_open_time;
   gboolean held;                /* streaming thread: this one is counted */
-  GstCvAnalyzeBudget *budget;   /* of this run; NULL: no budget, no group */
-  guint budget_rate;            /* its rate when the run stopped */
+  GstCvAnalyzeBudget *budget;   /* of this run (the group's, or its own) */
+  gdouble budget_rate;          /* its rate when the run stopped */
+  gdouble learned_rate;         /* and the rate it had learned */
+  guint64 throttled;            /* 429s to clients already stopped */
+  gboolean throttle_reported;   /* the 429 warning of this run is out */
   guint generation;             /* bumped by every flush and stop */
   Attachment *current;
   gboolean stopping;            /* PAUSED->READY under way */
@@ -928,7 +931,12 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * (Azure's F0 tier: 20) is not met with 429s. The interval in effect is
    * the larger of #GstCvAnalyze:interval and what the budget allows: a
    * sample due that the budget holds back is counted (`held-back` in
-   * #GstCvAnalyze:stats) and the next frame tries again. 0: no limit.
+   * #GstCvAnalyze:stats) and the next frame tries again. 0: no limit set;
+   * the rate is then learned from the service's 429s (AIMD: halved, but
+   * never below what the service admitted in the last minute, on 429s
+   * that repeat; raised by one request a minute per minute while it
+   * answers) and slowed by its x-ratelimit-* headers, see README.md. A
+   * set max-rate caps what is learned.
    *
    * Since: 0.3
    */
@@ -1102,12 +1110,15 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * `requests` (requests sent), `skipped` (samples dropped because
    * max-in-flight was reached or the service asked to back off),
    * `failed` (requests that gave no result), `results` (results attached),
-   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer).
+   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
+   * for the budget and the breaker `retries`, `rate` (requests a minute in
+   * effect), `held-back`, `throttled` (answers 429), `learned-rate`,
+   * `breaker-openings`, `breaker-open-time` and `breaker-state`.
    * With #GstCvAnalyze:sample-mode=scene, `saved` (frames due that were
    * looked at and not sent) and `scene-changes`; with thumbnails,
    * `thumbnails` (posted), `thumbnails-skipped` (due while one was
    * pending, or held back) and `thumbnails-failed`. README.md lists
-   * the others.
+   * them all.
    *
    * Since: 0.1
    */
@@ -1789,7 +1800,8 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Requests a minute at most, by 'interval' and the budget; 0: no limit.
+/* Requests a minute at most, by 'interval' and the budget (max-rate, or
+ * the rate learned from the service); 0: no limit.
  * Called with the state lock (the budget is set at start, under it). */
 static gdouble
 rate_in_effect (GstCvAnalyze * self)
@@ -1819,6 +1831,11 @@ add_thumbnail_stats (GstCvAnalyze * self, GstStructure * stats)
       "thumbnails-skipped", G_TYPE_UINT64, skipped,
       "thumbnails-failed", G_TYPE_UINT64, failed, NULL);
 }
+
+/* 'stats' breaker-state, by GstCvAnalyzeBreakerState. */
+static const gchar *const breaker_state_names[] = { "closed", "open",
+  "probing"
+};
 
 static GstStructure *
 get_stats (GstCvAnalyze * self)
@@ -1853,7 +1870,15 @@ get_stats (GstCvAnalyze * self)
       "breaker-openings", G_TYPE_UINT64, openings,
       "breaker-open-time", G_TYPE_UINT64, open_time,
       "saved", G_TYPE_UINT64, self->saved,
-      "scene-changes", G_TYPE_UINT64, self->scene_changes, NULL);
+      "scene-changes", G_TYPE_UINT64, self->scene_changes,
+      "throttled", G_TYPE_UINT64, self->client ?
+      gst_cv_analyze_client_get_throttled (self->client) : self->throttled,
+      "breaker-state", G_TYPE_STRING, breaker_state_names[self->client ?
+          gst_cv_analyze_client_get_breaker_state (self->client) :
+          GST_CV_ANALYZE_BREAKER_CLOSED],
+      "learned-rate", G_TYPE_DOUBLE, self->budget ?
+      gst_cv_analyze_budget_get_learned_rate (self->budget) :
+      self->learned_rate, NULL);
   g_mutex_unlock (&self->state_lock);
   add_thumbnail_stats (self, s);
   return s;
@@ -2274,9 +2299,10 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;
   config.breaker_threshold = self->breaker_threshold;
-  if (self->max_rate > 0 || (self->rate_group && *self->rate_group))
-    config.budget = gst_cv_analyze_budget_acquire (self->rate_group,
-        self->max_rate);
+  /* Always one, the group's or its own: a rate is learned from the
+   * service even with no max-rate set. */
+  config.budget = gst_cv_analyze_budget_acquire (self->rate_group,
+      self->max_rate);
   config.max_dimension = self->max_dimension;
   config.jpeg_quality = self->jpeg_quality;
   config.max_response_size = self->max_response_size;
@@ -2333,6 +2359,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->missed = 0;
   self->sample_id = self->answered_id = self->wanted_from = 0;
   self->requests = self->retries = self->held_back = 0;
+  self->throttled = 0;
+  self->throttle_reported = FALSE;
   self->breaker_openings = self->breaker_open_time = 0;
   self->held = FALSE;
   self->last_latency = GST_CLOCK_TIME_NONE;
@@ -2387,6 +2415,7 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   if (client) {
     self->requests = gst_cv_analyze_client_get_requests_sent (client);
     self->retries = gst_cv_analyze_client_get_retries (client);
+    self->throttled = gst_cv_analyze_client_get_throttled (client);
     gst_cv_analyze_client_get_breaker_stats (client, &self->breaker_openings,
         &self->breaker_open_time);
   }
@@ -2401,6 +2430,8 @@ gst_cv_analyze_stop (GstBaseTransform * trans)
   g_mutex_lock (&self->state_lock);
   budget = g_steal_pointer (&self->budget);
   self->budget_rate = budget ? gst_cv_analyze_budget_get_rate (budget) : 0;
+  self->learned_rate = budget ?
+      gst_cv_analyze_budget_get_learned_rate (budget) : 0;
   g_mutex_unlock (&self->state_lock);
   gst_cv_analyze_budget_release (budget);
   return TRUE;
@@ -3633,6 +3664,13 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
      * down for a week must not flood the bus; the count is in 'stats'. */
     report = gst_cv_analyze_warn_limit_check (&self->warn_limit,
         o->kind * 1000 + o->status, g_get_monotonic_time (), &suppressed);
+    /* 429s teach the budget the service's rate: one warning says so, the
+     * rest is the budget's work ('stats': throttled, rate). */
+    if (o->status == 429) {
+      report = !self->throttle_reported;
+      self->throttle_reported = TRUE;
+      suppressed = 0;
+    }
     /* Requests still in flight after a refused key fail the same way:
      * one error is enough. */
     if (o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR
@@ -3681,7 +3719,10 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
         ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
             "recovers%s%s%s.%s", what, o->status, *code ? ", " : "", code,
             *detail ? ": " : "", detail, o->status == 429 ?
-            "; lower the rate with a longer 'interval' or 'max-rate'" : "",
+            "; cvanalyze now slows down to the rate the service allows and "
+            "warns no more about it ('stats': rate, throttled); set "
+            "'max-rate' to your tier's limit, or a longer 'interval', to avoid "
+            "these" : "",
             *hint ? "; " : "", hint, repeats),
         ("endpoint %s: %s; retry-after %u s", endpoint, detail,
             o->retry_after), ("http-status-code", G_TYPE_UINT, o->status,

@@ -27,6 +27,7 @@
 
 #include "gstcvanalyzeclient.h"
 #include "gstcvanalyzeencoder.h"
+#include "gstcvanalyzeratelimit.h"
 #include "gstcvanalyzesafetext.h"
 
 GST_DEBUG_CATEGORY_STATIC (cv_analyze_client_debug);
@@ -60,6 +61,8 @@ struct _GstCvAnalyzeClient
   guint epoch;                  /* bumped by every flush */
   guint64 requests_sent;
   guint64 retries;              /* frames sent again after a failure */
+  guint64 throttled;            /* answers 429 */
+  gint64 last_answer_us;        /* how long the last answer took */
   GstCvAnalyzeBreaker breaker;
 
   /* The client's thread only: the JPEGs of the last frames, oldest first,
@@ -80,6 +83,8 @@ typedef struct
   SoupMessage *msg;
   GCancellable *cancellable;    /* cancels sending and reading the body */
   GSource *timeout_source;      /* the whole request, 'timeout' */
+  GstClockTime timeout;         /* its length (a retry's ends by the
+                                 * frame's deadline) */
   GSource *handshake_source;    /* the TLS handshake, while it runs */
   gboolean timed_out;           /* one of the two cancelled it */
   gboolean handshaking;         /* a TLS handshake is under way */
@@ -90,6 +95,7 @@ typedef struct
                                  * flush releases it early) */
   guint thumbnail_width, thumbnail_height;
   guint epoch;                  /* the client's, when the frame was taken */
+  gint64 sent_us;               /* when the last exchange went out */
 
   /* What the service is asked about, kept to ask again (RESEND, POLL). */
   GstCvAnalyzeImage images[GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST];
@@ -132,6 +138,10 @@ typedef struct
 /* Between two polls of an operation (Azure's Read API asks for about one
  * a second); all of them stay within the request's timeout. */
 #define POLL_INTERVAL (GST_SECOND)
+/* Least time a retry needs before the frame's deadline (or as long as the
+ * service's last answer took, if longer): a retry with less would only
+ * time out, and cost a request of the budget. */
+#define RETRY_MIN_WINDOW_US (50 * G_TIME_SPAN_MILLISECOND)
 /* Longest Retry-After honoured: longer is a quota, not a pause, and is
  * reported as such (the OpenAI SDK draws the line at 120 s too). */
 #define MAX_RETRY_AFTER_S 3600
@@ -338,7 +348,7 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
     req->retryable = req->poll_url == NULL;
     outcome->message = g_strdup_printf (req->poll_url ? "the operation it "
         "started was still running after %g s" : "no answer within %g s",
-        (gdouble) self->config.timeout / GST_SECOND);
+        (gdouble) req->timeout / GST_SECOND);
   } else if (cancelled) {
     GST_DEBUG_OBJECT (self, "request cancelled");
     return FALSE;
@@ -421,6 +431,50 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
   return NEXT_DELIVER;
 }
 
+/* What an answer of the service's says of its rate limit, for the whole
+ * group: its 429 or not (the budget learns a rate from them), and what
+ * its x-ratelimit-* headers say is left. */
+static void
+learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (req->msg);
+  const gchar *remaining_text = soup_message_headers_get_one (headers,
+      "x-ratelimit-remaining-requests");
+  const gchar *reset_text = soup_message_headers_get_one (headers,
+      "x-ratelimit-reset-requests");
+  gint64 now_us = g_get_monotonic_time (), reset_us;
+  gboolean throttled = req->outcome.status == 429;
+  guint64 remaining;
+
+  g_mutex_lock (&self->lock);
+  self->throttled += throttled;
+  self->last_answer_us = now_us - req->sent_us;
+  g_mutex_unlock (&self->lock);
+  if (self->config.budget == NULL)
+    return;
+  gst_cv_analyze_budget_answered (self->config.budget, req->sent_us, now_us,
+      throttled);
+  if (remaining_text == NULL)
+    return;
+  if (gst_cv_analyze_rate_limit_read (remaining_text, reset_text,
+          &remaining, &reset_us)) {
+    GST_LOG_OBJECT (self, "%" G_GUINT64_FORMAT " requests left for %"
+        G_GINT64_FORMAT " ms", remaining, reset_us / 1000);
+    gst_cv_analyze_budget_spread (self->config.budget, now_us, remaining,
+        reset_us);
+  } else {
+    gchar *said = g_strdup_printf ("%s / %s", remaining_text,
+        reset_text ? reset_text : "(none)");
+    gchar *safe = gst_cv_analyze_safe_text (said, -1,
+        GST_CV_ANALYZE_RATE_LIMIT_MAX_VALUE * 2 + 8);
+
+    GST_DEBUG_OBJECT (self, "x-ratelimit-*-requests not understood, "
+        "ignored: %s", safe);
+    g_free (safe);
+    g_free (said);
+  }
+}
+
 /* The outcome of a request whose status line and body (as far as it is
  * kept) are in, or what to send next. */
 static NextStep
@@ -460,6 +514,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     return NEXT_DELIVER;
   }
 
+  learn_rate_limit (self, req);
   if (req->body_overflow) {
     gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
 
@@ -506,8 +561,11 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     g_mutex_lock (&self->lock);
     self->backoff_until_us = until_us;
     g_mutex_unlock (&self->lock);
-    /* One subscription: every element of the rate group waits. */
-    if (self->config.budget)
+    /* One subscription: every element of the rate group waits (an
+     * element of its own waits by its back-off above, which counts the
+     * samples it skips meanwhile). */
+    if (self->config.budget && gst_cv_analyze_budget_is_shared
+        (self->config.budget))
       gst_cv_analyze_budget_pause_until (self->config.budget, until_us);
   }
   return next;
@@ -579,7 +637,9 @@ service_unavailable (const Request * req)
     case GST_CV_ANALYZE_OUTCOME_TLS_ERROR:
       return TRUE;
     case GST_CV_ANALYZE_OUTCOME_HTTP_ERROR:
-      return gst_cv_analyze_retry_status_is_transient (req->outcome.status);
+      /* A 429 is an answer: the rate is the budget's business. */
+      return req->outcome.status != 429
+          && gst_cv_analyze_retry_status_is_transient (req->outcome.status);
     default:
       return FALSE;
   }
@@ -845,6 +905,7 @@ start_request (GstCvAnalyzeClient * self, Request * req)
   self->requests = g_list_prepend (self->requests, req);
   self->requests_sent++;
   g_mutex_unlock (&self->lock);
+  req->sent_us = g_get_monotonic_time ();
 
   GST_DEBUG_OBJECT (self, "sending %s %s", req->poll_url ? "a poll of" :
       "a request for", req->poll_url ? "an operation" : "a frame");
@@ -974,8 +1035,9 @@ on_retry_due (gpointer user_data)
   self->requests = g_list_remove (self->requests, req);
   g_mutex_unlock (&self->lock);
 
+  req->timeout = timeout;
   req->cut_short = timeout < self->config.timeout;
-  req->timeout_source = start_timer (self, req, timeout);
+  req->timeout_source = start_timer (self, req, req->timeout);
   if (!start_request (self, req)) {
     finish_slot (self, req->outcome.message ? &req->outcome : NULL, req);
     request_free (req);
@@ -991,18 +1053,23 @@ static gboolean
 retry_later (GstCvAnalyzeClient * self, Request * req)
 {
   gint64 now_us = g_get_monotonic_time ();
-  gint64 delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
-      req->retries, (gint64) req->retry_after_ms * 1000, now_us,
-      req->retry_deadline_us, g_random_double ());
+  gint64 deadline_us, delay_us;
   gboolean flushed;
 
+  g_mutex_lock (&self->lock);
+  deadline_us = req->retry_deadline_us - MAX (RETRY_MIN_WINDOW_US,
+      self->last_answer_us);
+  g_mutex_unlock (&self->lock);
+  delay_us = gst_cv_analyze_retry_delay_us (&self->config.retry,
+      req->retries, (gint64) req->retry_after_ms * 1000, now_us, deadline_us,
+      g_random_double ());
   if (delay_us < 0)
     return FALSE;
   /* A retry is a request like any other: within the budget, or not at
    * all. */
   if (self->config.budget) {
     gint64 at_us = gst_cv_analyze_budget_reserve (self->config.budget,
-        now_us + delay_us, req->retry_deadline_us);
+        now_us + delay_us, deadline_us);
 
     if (at_us < 0)
       return FALSE;
@@ -1173,7 +1240,8 @@ start_frame (GstCvAnalyzeClient * self, GstCvAnalyzeFrame * frame,
     take_images (self, req, jpeg);
   }
   req->cancellable = g_cancellable_new ();
-  req->timeout_source = start_timer (self, req, self->config.timeout);
+  req->timeout = self->config.timeout;
+  req->timeout_source = start_timer (self, req, req->timeout);
   if (!start_request (self, req)) {
     /* Flushed while encoding, nobody wants this answer; or a URL that
      * cannot be used, which is said. */
@@ -1584,6 +1652,30 @@ gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * self)
   n = self->retries;
   g_mutex_unlock (&self->lock);
   return n;
+}
+
+/* Answers 429 (Too Many Requests), retried or not, since the start. */
+guint64
+gst_cv_analyze_client_get_throttled (GstCvAnalyzeClient * self)
+{
+  guint64 n;
+
+  g_mutex_lock (&self->lock);
+  n = self->throttled;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* The breaker's state now. */
+GstCvAnalyzeBreakerState
+gst_cv_analyze_client_get_breaker_state (GstCvAnalyzeClient * self)
+{
+  GstCvAnalyzeBreakerState state;
+
+  g_mutex_lock (&self->lock);
+  state = self->breaker.state;
+  g_mutex_unlock (&self->lock);
+  return state;
 }
 
 /* Times the breaker opened, and the time it has been open in all. */

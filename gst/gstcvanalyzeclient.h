@@ -174,6 +174,11 @@ guint64  gst_cv_analyze_client_get_requests_sent (GstCvAnalyzeClient * client);
 
 guint64  gst_cv_analyze_client_get_retries (GstCvAnalyzeClient * client);
 
+guint64  gst_cv_analyze_client_get_throttled (GstCvAnalyzeClient * client);
+
+GstCvAnalyzeBreakerState gst_cv_analyze_client_get_breaker_state (
+    GstCvAnalyzeClient * client);
+
 void     gst_cv_analyze_client_get_breaker_stats (GstCvAnalyzeClient * client,
     guint64 * openings, GstClockTime * open_time);
 

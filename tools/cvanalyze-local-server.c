@@ -98,7 +98,9 @@ static const gchar description[] =
     "--error-message-bytes change otherwise well-formed answers and combine\n"
     "with each other and with --status. --no-caption-region, --reasoning,\n"
     "--refuse-response-format and --refuse-max-tokens imitate real\n"
-    "services' refusals and habits, and combine.";
+    "services' refusals and habits, and combine. --fail-every, --reset-every\n"
+    "and --quota combine with each other (a request the quota refuses is\n"
+    "not also failed or reset), for soak tests.";
 
 /* The names of every --model, each of which may be a comma list. */
 static gchar **
@@ -168,6 +170,9 @@ main (int argc, char **argv)
 {
   gint port = 0, delay_ms = 0, status = 0, retry_after = 0;
   gint tags = 0, caption_words = 0;
+  gint fail_every = 0, fail_every_status = 503, reset_every = 0;
+  gint quota = 0, quota_window_ms = 60000;
+  gboolean ratelimit_headers = FALSE;
   gint64 error_message_bytes = 0;
   gchar *key = NULL, *body_file = NULL, *body = NULL, *retry_after_form = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
@@ -202,6 +207,25 @@ main (int argc, char **argv)
     {"retry-after-form", 0, 0, G_OPTION_ARG_STRING, &retry_after_form,
         "Send --retry-after as seconds (the default), as an HTTP date, or "
           "as retry-after-ms alone: seconds, date or ms", "FORM"},
+    {"fail-every", 0, 0, G_OPTION_ARG_INT, &fail_every,
+        "Answer every Nth request with --fail-every-status (the Nth, 2Nth, "
+          "...), the others as usual", "N"},
+    {"fail-every-status", 0, 0, G_OPTION_ARG_INT, &fail_every_status,
+        "The status of --fail-every (default 503)", "STATUS"},
+    {"reset-every", 0, 0, G_OPTION_ARG_INT, &reset_every,
+        "Reset the TCP connection (RST) of every Nth request instead of "
+          "answering it", "N"},
+    {"quota", 0, 0, G_OPTION_ARG_INT, &quota,
+        "Admit N requests per --quota-window-ms (a token bucket of N, "
+          "refilled continuously), as a rate-limited tier does (Azure F0: 20 "
+          "a minute); answer the others 429 with Retry-After until one more "
+          "would be admitted", "N"},
+    {"quota-window-ms", 0, 0, G_OPTION_ARG_INT, &quota_window_ms,
+        "The window of --quota (default 60000: a minute)", "MS"},
+    {"ratelimit-headers", 0, 0, G_OPTION_ARG_NONE, &ratelimit_headers,
+        "With --quota, send OpenAI's x-ratelimit-limit-requests, "
+          "x-ratelimit-remaining-requests and x-ratelimit-reset-requests "
+          "(\"1s\", \"6m0s\", \"20ms\") with every answer", NULL},
     {"malformed", 0, 0, G_OPTION_ARG_NONE, &malformed,
         "Answer 200 with a truncated, unparsable JSON body", NULL},
     {"wrong-types", 0, 0, G_OPTION_ARG_NONE, &wrong_types,
@@ -273,10 +297,14 @@ main (int argc, char **argv)
 
   if (port < 0 || port > 65535 || delay_ms < 0 || retry_after < 0
       || (status != 0 && (status < 100 || status > 599)) || tags < 0
-      || caption_words < 0 || error_message_bytes < 0) {
+      || caption_words < 0 || error_message_bytes < 0 || fail_every < 0
+      || fail_every_status < 100 || fail_every_status > 599 || reset_every < 0
+      || quota < 0 || quota_window_ms < 1) {
     g_printerr ("cvanalyze-local-server: --port must be 0-65535, --status "
-        "100-599, --delay-ms, --retry-after, --tags, --caption-words and "
-        "--error-message-bytes not negative.\n");
+        "and --fail-every-status 100-599, --quota-window-ms at least 1, "
+        "--delay-ms, --retry-after, --tags, --caption-words, "
+        "--error-message-bytes, --fail-every, --reset-every and --quota "
+        "not negative.\n");
     g_free (key);
     g_free (retry_after_form);
     g_strfreev (model_args);
@@ -359,6 +387,10 @@ main (int argc, char **argv)
   cv_local_server_set_failure (server, status, retry_after);
   cv_local_server_set_retry_after_form (server, form);
   cv_local_server_set_mode (server, mode);
+  cv_local_server_set_fail_every (server, fail_every, fail_every_status);
+  cv_local_server_set_reset_every (server, reset_every);
+  cv_local_server_set_quota (server, quota, quota_window_ms);
+  cv_local_server_set_ratelimit_headers (server, ratelimit_headers);
   cv_local_server_set_hostile (server, hostile);
   cv_local_server_set_tag_count (server, tags);
   cv_local_server_set_caption_words (server, caption_words);

@@ -50,6 +50,7 @@
 
 #include "cvlocalserver.h"
 #include "cvprocsockets.h"
+#include "cvquota.h"
 #include "cvreply.h"
 #include "cvreadapi.h"
 #include "cvroute.h"
@@ -124,9 +125,19 @@ struct _CvLocalServer
   guint fail_every;             /* every nth request fails with... */
   guint fail_every_status;      /* ...this status; 0: none */
   guint fail_every_count;
+  guint reset_every;            /* every nth request is reset; 0: none */
+  guint reset_every_count;
+  CvQuota *quota;               /* NULL: no request quota */
+  guint quota_limit;
+  gboolean ratelimit_headers;   /* send x-ratelimit-*-requests */
+  guint throttled;              /* requests the quota refused */
+  gint64 outage_until_us;       /* monotonic: fail everything till then */
+  guint outage_status;
   guint releases_requested;
   guint releases_done;
 };
+
+static guint read_counter (CvLocalServer * self, const guint * counter);
 
 /* Retry-After: @seconds in the @form asked for. */
 static void
@@ -474,6 +485,43 @@ request_started (SoupServer * soup, SoupServerMessage * msg,
       (msg), "Connection", "close");
 }
 
+/* The quota's verdict on @req (called with the lock): a request beyond
+ * it is answered 429 with the wait until one more would be admitted in
+ * Retry-After (whole seconds, rounded up, in the form asked for); with
+ * ratelimit_headers every answer says what is left, as OpenAI's do. */
+static gboolean
+admit_by_quota (CvLocalServer * self, SoupServerMessage * msg,
+    const CvLocalServerRequest * req, Config * cfg)
+{
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  gint64 now_us = req->received_monotonic_us, wait_us = 0;
+  gboolean admitted;
+  gchar *value;
+
+  if (self->quota == NULL)
+    return TRUE;
+  admitted = cv_quota_take (self->quota, now_us, &wait_us);
+  if (!admitted) {
+    self->throttled++;
+    cfg->reply.status = 429;
+    cfg->reply.retry_after = MAX (1, (wait_us + G_USEC_PER_SEC - 1) /
+        G_USEC_PER_SEC);
+  }
+  if (!self->ratelimit_headers)
+    return admitted;
+  value = g_strdup_printf ("%u", self->quota_limit);
+  soup_message_headers_replace (hdrs, "x-ratelimit-limit-requests", value);
+  g_free (value);
+  value = g_strdup_printf ("%u", cv_quota_remaining (self->quota, now_us));
+  soup_message_headers_replace (hdrs, "x-ratelimit-remaining-requests",
+      value);
+  g_free (value);
+  value = cv_quota_format_duration (cv_quota_reset_us (self->quota, now_us));
+  soup_message_headers_replace (hdrs, "x-ratelimit-reset-requests", value);
+  g_free (value);
+  return admitted;
+}
+
 static void
 handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -485,6 +533,7 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   Pending *p;
   gchar *canned_body;
   gchar **models;
+  gboolean throttled;
 
   req = request_record_new (self, msg, path, query);
 
@@ -496,8 +545,15 @@ handle_request (SoupServer * soup, SoupServerMessage * msg, const char *path,
   self->in_progress++;
   self->max_in_progress = MAX (self->max_in_progress, self->in_progress);
   cfg = self->config;
-  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0)
+  throttled = !admit_by_quota (self, msg, req, &cfg);
+  if (self->fail_every > 0 && ++self->fail_every_count % self->fail_every == 0
+      && !throttled)
     cfg.reply.status = self->fail_every_status;
+  if (self->reset_every > 0
+      && ++self->reset_every_count % self->reset_every == 0 && !throttled)
+    cfg.reply.mode = CV_LOCAL_SERVER_MODE_RESET;
+  if (req->received_monotonic_us < self->outage_until_us)
+    cfg.reply.status = self->outage_status;
   canned_body = g_strdup (self->canned_body);
   models = g_strdupv (self->models);
   g_cond_broadcast (&self->cond);
@@ -778,6 +834,87 @@ cv_local_server_set_retry_after_form (CvLocalServer * self,
   g_mutex_lock (&self->lock);
   self->config.reply.retry_after_form = form;
   g_mutex_unlock (&self->lock);
+}
+
+/* Every @n-th request from now on (the n-th, 2n-th, ...) gets a TCP
+ * reset instead of an answer (#CV_LOCAL_SERVER_MODE_RESET); @n 0: none. */
+void
+cv_local_server_set_reset_every (CvLocalServer * self, guint n)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->reset_every = n;
+  self->reset_every_count = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * cv_local_server_set_quota:
+ * @limit: requests admitted per window of @window_ms, a token bucket
+ *   that holds @limit and refills continuously (cvquota.h); 0: no quota
+ * @window_ms: the window, e.g. 60000 for Azure's "20 calls per minute"
+ *
+ * Requests beyond the quota are answered 429 with Retry-After (in the
+ * form of cv_local_server_set_retry_after_form()): the whole seconds,
+ * rounded up, until one more would be admitted. Refused requests do not
+ * count against it. Starts afresh; quota refusals come before the other
+ * faults (a refused request is not also failed or reset).
+ */
+void
+cv_local_server_set_quota (CvLocalServer * self, guint limit, guint window_ms)
+{
+  CvQuota *quota = limit > 0 ? cv_quota_new (limit,
+      (gint64) MAX (window_ms, 1) * 1000) : NULL;
+
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  cv_quota_free (self->quota);
+  self->quota = quota;
+  self->quota_limit = limit;
+  g_mutex_unlock (&self->lock);
+}
+
+/* With a quota, whether every answer carries OpenAI's
+ * x-ratelimit-limit-requests, x-ratelimit-remaining-requests (after this
+ * request) and x-ratelimit-reset-requests (a duration such as "1s",
+ * "6m0s" or "20ms": until the quota is whole again). */
+void
+cv_local_server_set_ratelimit_headers (CvLocalServer * self, gboolean send)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->ratelimit_headers = send;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Every request received in the next @duration_ms is answered with
+ * @status (an outage of that length, e.g. 503 for 20 s), then the server
+ * recovers by itself: the outage's length does not depend on when a test
+ * gets to run. */
+void
+cv_local_server_set_outage (CvLocalServer * self, guint status,
+    guint duration_ms)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (status >= 100 && status <= 599);
+
+  g_mutex_lock (&self->lock);
+  self->outage_status = status;
+  self->outage_until_us = g_get_monotonic_time () + duration_ms * (gint64)
+      1000;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Requests the quota refused with 429, since start. */
+guint
+cv_local_server_get_throttled_count (CvLocalServer * self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return read_counter (self, &self->throttled);
 }
 
 void
@@ -1185,6 +1322,7 @@ cv_local_server_free (CvLocalServer * self)
   cv_read_operations_free (self->config.reply.read_operations);
   g_free (self->key);
   g_free (self->canned_body);
+  cv_quota_free (self->quota);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);

@@ -198,6 +198,19 @@ void cv_local_server_set_retry_after_form (CvLocalServer * server,
 void cv_local_server_set_fail_every (CvLocalServer * server, guint n,
     guint status);
 
+void cv_local_server_set_reset_every (CvLocalServer * server, guint n);
+
+void cv_local_server_set_quota (CvLocalServer * server, guint limit,
+    guint window_ms);
+
+void cv_local_server_set_ratelimit_headers (CvLocalServer * server,
+    gboolean send);
+
+guint cv_local_server_get_throttled_count (CvLocalServer * server);
+
+void cv_local_server_set_outage (CvLocalServer * server, guint status,
+    guint duration_ms);
+
 void cv_local_server_set_mode (CvLocalServer * server, CvLocalServerMode mode);
 
 guint cv_local_server_get_request_count (CvLocalServer * server);

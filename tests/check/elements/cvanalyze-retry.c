@@ -16,6 +16,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
 
@@ -39,6 +40,25 @@ same_body (guint i, guint j)
   cv_local_server_request_free (a);
   cv_local_server_request_free (b);
   return same;
+}
+
+/* What a run came to: warnings posted, requests the server received, and
+ * the element's retries and failures. */
+static void
+check_run (GstElement * pipeline, GList * messages, guint warnings,
+    guint requests, guint64 retries, guint64 failed)
+{
+  guint posted = 0;
+  GList *l;
+
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  for (l = messages; l; l = l->next)
+    posted += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
+  fail_unless_equals_int (posted, warnings);
+  fail_unless_equals_int (cv_local_server_get_request_count (server),
+      requests);
+  fail_unless_equals_uint64 (stat (pipeline, "retries"), retries);
+  fail_unless_equals_uint64 (stat (pipeline, "failed"), failed);
 }
 
 /* A moving ball, so that each sample's JPEG differs from the last. */
@@ -148,18 +168,11 @@ GST_END_TEST;
 GST_START_TEST (test_bad_request_not_retried)
 {
   GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
-  GList *messages, *l;
-  guint warnings = 0;
+  GList *messages;
 
   cv_local_server_set_failure (server, 400, 0);
   messages = cv_test_run_pipeline (pipeline);
-  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
-  for (l = messages; l; l = l->next)
-    warnings += GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING;
-  fail_unless_equals_int (warnings, 1);
-  fail_unless_equals_int (cv_local_server_get_request_count (server), 3);
-  fail_unless_equals_uint64 (stat (pipeline, "retries"), 0);
-  fail_unless_equals_uint64 (stat (pipeline, "failed"), 3);
+  check_run (pipeline, messages, 1, 3, 0, 3);
   cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
@@ -311,9 +324,13 @@ GST_START_TEST (test_stop_during_retry_wait)
 
 GST_END_TEST;
 
-#define PAUSED_CAMERA(name) "videotestsrc is-live=true ! " \
+/* One live camera of a pipeline with several. */
+#define LIVE_CAMERA(name, settings) "videotestsrc is-live=true ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=" name \
-  " endpoint=ENDPOINT key=KEY interval=100000000 rate-group=sub ! fakesink "
+  " endpoint=ENDPOINT key=KEY " settings " ! fakesink "
+
+#define PAUSED_CAMERA(name) \
+  LIVE_CAMERA (name, "interval=100000000 rate-group=sub")
 
 /* A 429 with Retry-After (1 s) to one camera of a rate-group pauses both:
  * from 200 ms after the first 429 (time for requests already on their way)
@@ -358,6 +375,53 @@ GST_START_TEST (test_429_pauses_rate_group)
 
 GST_END_TEST;
 
+typedef struct
+{
+  guint breaker_warnings;       /* "failed N times in a row" */
+  guint other_warnings;
+  guint infos;                  /* "answers again" */
+  gint64 resumed_us;            /* the first result after that */
+} Recovery;
+
+/* Reads @pipeline's bus through a breaker's recovery: counts its
+ * messages, and at the first result after the recovery message ends the
+ * stream. */
+static void
+watch_recovery (GstElement * pipeline, GstBus * bus, Recovery * r)
+{
+  gboolean eos = FALSE;
+  GstMessage *m;
+
+  memset (r, 0, sizeof (*r));
+  while (!eos) {
+    m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
+        GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "no recovery");
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
+      GError *err;
+
+      gst_message_parse_warning (m, &err, NULL);
+      if (strstr (err->message, "times in a row"))
+        r->breaker_warnings++;
+      else
+        r->other_warnings++;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
+      r->infos++;
+    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && r->infos > 0
+        && gst_message_has_name (m, "cvanalyze") && r->resumed_us == 0) {
+      r->resumed_us = g_get_monotonic_time ();
+      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+    }
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+}
+
 /* Against a service that answers 503 and then recovers: after
  * breaker-threshold (3) failures nothing is sent for the 1 s cool-down,
  * then one probe, which fails and doubles it; requests during the outage
@@ -372,10 +436,9 @@ GST_START_TEST (test_breaker_opens_and_recovers)
       "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
       "breaker-threshold=3 ! fakesink");
   GstBus *bus = gst_element_get_bus (pipeline);
-  guint warnings = 0, breaker_warnings = 0, infos = 0, outage_requests;
-  gint64 recovered_us = 0, resumed_us = 0;
-  gboolean eos = FALSE;
-  GstMessage *m;
+  guint outage_requests;
+  gint64 recovered_us;
+  Recovery r;
 
   cv_local_server_set_failure (server, 503, 0);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
@@ -386,43 +449,303 @@ GST_START_TEST (test_breaker_opens_and_recovers)
   recovered_us = g_get_monotonic_time ();
   outage_requests = cv_local_server_get_request_count (server);
 
-  while (!eos) {
-    m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS |
-        GST_MESSAGE_WARNING | GST_MESSAGE_INFO | GST_MESSAGE_ERROR |
-        GST_MESSAGE_ELEMENT);
-    fail_unless (m != NULL, "no recovery");
-    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
-      GError *err;
-
-      gst_message_parse_warning (m, &err, NULL);
-      warnings++;
-      breaker_warnings += strstr (err->message, "times in a row") != NULL;
-      g_error_free (err);
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO) {
-      infos++;
-    } else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT && infos > 0
-        && resumed_us == 0) {
-      resumed_us = g_get_monotonic_time ();
-      fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
-    }
-    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
-    gst_message_unref (m);
-  }
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
+  watch_recovery (pipeline, bus, &r);
 
   fail_unless_equals_int (outage_requests, 4);
-  fail_unless_equals_int (breaker_warnings, 1);
-  fail_unless_equals_int (warnings, 2);
-  fail_unless_equals_int (infos, 1);
-  fail_unless (resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
+  fail_unless_equals_int (r.breaker_warnings, 1);
+  fail_unless_equals_int (r.other_warnings, 1);
+  fail_unless_equals_int (r.infos, 1);
+  fail_unless (r.resumed_us - recovered_us <= 2 * SECOND_US + SECOND_US / 2,
       "results resumed %" G_GINT64_FORMAT " us after the recovery",
-      resumed_us - recovered_us);
+      r.resumed_us - recovered_us);
   fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
   fail_unless (stat (pipeline, "breaker-open-time") >= 3 * GST_SECOND);
   cv_test_drop_bus_messages (bus);
   gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A 400 for one frame (the server refuses the second request only) skips
+ * that frame only: it is not retried, the frames before and after it get
+ * their results, and one warning says so. */
+GST_START_TEST (test_bad_request_skips_one_frame)
+{
+  GstElement *pipeline = cv_test_make_pipeline (NON_LIVE (3));
+  GList *messages, *results, *l;
+  GstClockTime pts[2];
+  guint i = 0;
+
+  cv_local_server_set_fail_every (server, 2, 400);
+  messages = cv_test_run_pipeline (pipeline);
+  check_run (pipeline, messages, 1, 3, 0, 1);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 2);
+  for (l = results; l; l = l->next)
+    pts[i++] = cv_test_message_timestamp (l->data);
+  /* samples at 0 and 200 ms (interval 100 ms at 10 fps): the one at
+   * 100 ms was refused */
+  fail_unless_equals_uint64 (pts[0], 0);
+  fail_unless_equals_uint64 (pts[1], 200 * GST_MSECOND);
+  g_list_free (results);
+  fail_unless_equals_uint64 (stat (pipeline, "results"), 2);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* A service down for 20 s (503 to everything) and then back: requests
+ * during the outage are bounded (breaker-threshold, then one probe per
+ * doubling cool-down: 1, 2, 4, 8 s; at most threshold + 5), one warning
+ * says the breaker opened, one info message says the service answers
+ * again, and results resume within one cool-down (16 s at most, shorter
+ * than the outage) of the outage's end. */
+GST_START_TEST (test_breaker_twenty_second_outage)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=100000000 max-retries=0 "
+      "breaker-threshold=3 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint during = 0, i, n;
+  gint64 end_us;
+  Recovery r;
+
+  end_us = g_get_monotonic_time () + 20 * SECOND_US;
+  cv_local_server_set_outage (server, 503, 20000);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  watch_recovery (pipeline, bus, &r);
+
+  n = cv_local_server_get_request_count (server);
+  for (i = 0; i < n; i++) {
+    CvLocalServerRequest *r = cv_local_server_get_request (server, i);
+
+    during += r->received_monotonic_us < end_us;
+    cv_local_server_request_free (r);
+  }
+  GST_INFO ("%u requests during the outage, results %" G_GINT64_FORMAT
+      " us after it", during, r.resumed_us - end_us);
+  fail_unless (during >= 3 + 4 && during <= 3 + 5, "%u requests during the "
+      "outage", during);
+  fail_unless_equals_int (r.breaker_warnings, 1);
+  fail_unless_equals_int (r.other_warnings, 1); /* the 503 itself */
+  fail_unless_equals_int (r.infos, 1);
+  fail_unless (r.resumed_us > end_us);
+  fail_unless (r.resumed_us - end_us <= 16 * SECOND_US + SECOND_US / 2,
+      "results resumed %" G_GINT64_FORMAT " us after the outage",
+      r.resumed_us - end_us);
+  fail_unless_equals_uint64 (stat (pipeline, "breaker-openings"), 1);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The requests the server received from @from on, and over how long. */
+static guint
+requests_since (guint from, gint64 * span_us)
+{
+  guint n = cv_local_server_get_request_count (server);
+  CvLocalServerRequest *first = cv_local_server_get_request (server, from);
+  CvLocalServerRequest *last = cv_local_server_get_request (server, n - 1);
+
+  *span_us = last->received_monotonic_us - first->received_monotonic_us;
+  cv_local_server_request_free (first);
+  cv_local_server_request_free (last);
+  return n - from;
+}
+
+static gdouble
+stat_double (GstElement * pipeline, const gchar * name)
+{
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstStructure *stats;
+  gdouble value = -1;
+
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_double (stats, name, &value), "%s", name);
+  gst_structure_free (stats);
+  gst_object_unref (a);
+  return value;
+}
+
+/* With default settings but interval=0 (every frame: 1800 a minute), a
+ * service that allows 240 a minute (4 a second, a short window so that
+ * the test is quick) answers 429 beyond it: the repeated 429s lower the
+ * rate in effect to what the service allows, after which 429s all but
+ * stop (at most 3 of the next 30 requests) while requests go on at no
+ * less than half the allowed rate; stats say the rate learned; and of
+ * all the 429s one warning is posted. */
+GST_START_TEST (test_aimd_learns_service_rate)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY interval=0 ! fakesink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  guint n = 0, converged_at, throttled_then, admitted, warnings = 0;
+  gdouble rate = 0;
+  gint64 span_us;
+  GstMessage *m;
+
+  cv_local_server_set_quota (server, 4, 1000);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* Request by request until the rate in effect is what the service
+   * allows. */
+  while (rate == 0 || rate > 240) {
+    fail_unless (cv_local_server_wait_for_requests (server, ++n,
+            30 * SECOND_US), "%u requests, rate %g", n, rate);
+    fail_unless (n < 200, "not converged after %u requests", n);
+    rate = stat_double (pipeline, "rate");
+  }
+  converged_at = cv_local_server_get_request_count (server);
+  throttled_then = cv_local_server_get_throttled_count (server);
+  fail_unless (throttled_then >= 2, "%u 429s", throttled_then);
+  fail_unless (cv_local_server_wait_for_requests (server, converged_at + 30,
+          60 * SECOND_US));
+  admitted = requests_since (converged_at, &span_us) -
+      (cv_local_server_get_throttled_count (server) - throttled_then);
+  fail_unless (cv_local_server_get_throttled_count (server) -
+      throttled_then <= 3, "%u more 429s",
+      cv_local_server_get_throttled_count (server) - throttled_then);
+  rate = stat_double (pipeline, "rate");
+  fail_unless (rate > 0 && rate <= 240, "rate %g", rate);
+  /* with interval=0 and no max-rate, the rate in effect is the learned
+   * (answers since may have raised it by 1 / rate each) */
+  fail_unless (fabs (stat_double (pipeline, "learned-rate") - rate) < 1);
+  GST_INFO ("converged after %u requests (%u 429s) at %g/min; then %u "
+      "admitted in %" G_GINT64_FORMAT " us", converged_at, throttled_then,
+      rate, admitted, span_us);
+  fail_unless (admitted * SECOND_US >= 2 * span_us, "%u admitted in %"
+      G_GINT64_FORMAT " us", admitted, span_us);
+  /* Before NULL, which flushes the bus. */
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    warnings++;
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_uint64 (stat (pipeline, "throttled"),
+      cv_local_server_get_throttled_count (server));
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+#define HEADER_CAMERA(name) LIVE_CAMERA (name, "interval=0 rate-group=openai")
+
+/* Two cameras of one rate-group, each asking for every frame (60 a
+ * second together), against a service that allows 5 a second (a bucket
+ * of 10) and says in its x-ratelimit-* headers what is left: the group
+ * slows down before any 429 comes. Not one request of 40 is refused,
+ * and the last 20 come at the service's rate, not the cameras'. */
+GST_START_TEST (test_ratelimit_headers_slow_group)
+{
+  GstElement *pipeline = cv_test_make_pipeline (HEADER_CAMERA ("a")
+      HEADER_CAMERA ("b"));
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 span_us;
+  guint n;
+
+  cv_local_server_set_quota (server, 10, 2000);
+  cv_local_server_set_ratelimit_headers (server, TRUE);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (cv_local_server_wait_for_requests (server, 40,
+          60 * SECOND_US));
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (cv_local_server_get_throttled_count (server), 0);
+  n = requests_since (20, &span_us);
+  GST_INFO ("%u requests in %" G_GINT64_FORMAT " us", n, span_us);
+  /* 5 a second at most, with two requests of slack for arrival jitter */
+  fail_unless ((n - 3) * SECOND_US <= 5 * span_us, "%u requests in %"
+      G_GINT64_FORMAT " us", n, span_us);
+  fail_unless_equals_uint64 (stat (pipeline, "throttled"), 0);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The waits between the tries of one frame follow the stated formula
+ * within its jitter: with retry-backoff-factor=0.4 and max-retries=3
+ * against a service that answers 503 throughout, retry 1 goes at once,
+ * retry 2 after 0.4 × 2 = 0.8 s and retry 3 after 0.4 × 4 = 1.6 s, each
+ * shortened by at most a quarter (at least 0.6 s and 1.2 s; the upper
+ * bounds allow 0.3 s of scheduling), all with the same JPEG; then the
+ * frame fails with one warning. */
+GST_START_TEST (test_backoff_follows_formula)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc pattern=ball "
+      "num-buffers=1 ! video/x-raw,width=160,height=120,framerate=10/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY timeout=10000000000 "
+      "max-retries=3 retry-backoff-factor=0.4 ! fakesink sync=false");
+  static const gint64 nominal_us[] = { 0, 800000, 1600000 };
+  GList *messages;
+  guint i;
+
+  cv_local_server_set_failure (server, 503, 0);
+  messages = cv_test_run_pipeline (pipeline);
+  check_run (pipeline, messages, 1, 4, 3, 1);
+  for (i = 0; i < 3; i++) {
+    CvLocalServerRequest *a = cv_local_server_get_request (server, i);
+    CvLocalServerRequest *b = cv_local_server_get_request (server, i + 1);
+    gint64 gap_us = b->received_monotonic_us - a->received_monotonic_us;
+
+    GST_INFO ("retry %u after %" G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (gap_us >= nominal_us[i] * 3 / 4, "retry %u after %"
+        G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (gap_us <= nominal_us[i] + 300000, "retry %u after %"
+        G_GINT64_FORMAT " us", i + 1, gap_us);
+    fail_unless (same_body (i, i + 1));
+    cv_local_server_request_free (a);
+    cv_local_server_request_free (b);
+  }
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* The budget holds on a real live stream: with max-rate=60 and
+ * interval=250000000 over 30 s, about 30 requests reach the server, not
+ * 120, none less than a second after the one before (50 ms of slack for
+ * arrival jitter), so no 60 s window could hold more than 60; the rest of
+ * the samples due are held back. */
+GST_START_TEST (test_budget_holds_on_live_stream)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc is-live=true "
+      "num-buffers=900 ! video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "cvanalyze name=a endpoint=ENDPOINT key=KEY max-rate=60 "
+      "interval=250000000 ! fakesink");
+  GList *messages;
+  guint n, i;
+
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  n = cv_local_server_get_request_count (server);
+  fail_unless (n >= 28 && n <= 31, "%u requests in 30 s", n);
+  for (i = 1; i < n; i++) {
+    CvLocalServerRequest *a = cv_local_server_get_request (server, i - 1);
+    CvLocalServerRequest *b = cv_local_server_get_request (server, i);
+    gint64 gap_us = b->received_monotonic_us - a->received_monotonic_us;
+
+    fail_unless (gap_us >= SECOND_US - 50000, "request %u came %"
+        G_GINT64_FORMAT " us after the one before", i, gap_us);
+    cv_local_server_request_free (a);
+    cv_local_server_request_free (b);
+  }
+  fail_unless (stat (pipeline, "held-back") >= n - 1);
+  cv_test_free_messages (messages);
   gst_object_unref (pipeline);
 }
 
@@ -446,6 +769,12 @@ cvanalyze_retry_suite (void)
   tcase_add_test (tc, test_breaker_opens_and_recovers);
   tcase_add_test (tc, test_429_pauses_rate_group);
   tcase_add_test (tc, test_stop_during_retry_wait);
+  tcase_add_test (tc, test_bad_request_skips_one_frame);
+  tcase_add_test (tc, test_breaker_twenty_second_outage);
+  tcase_add_test (tc, test_aimd_learns_service_rate);
+  tcase_add_test (tc, test_ratelimit_headers_slow_group);
+  tcase_add_test (tc, test_backoff_follows_formula);
+  tcase_add_test (tc, test_budget_holds_on_live_stream);
   return s;
 }
 
