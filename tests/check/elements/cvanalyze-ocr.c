@@ -441,6 +441,99 @@ GST_START_TEST (test_show_text)
 
 GST_END_TEST;
 
+/* The frames entering and leaving cvanalyze, to see what it drew. */
+typedef struct
+{
+  GQueue inputs;                /* deep copies, not yet compared */
+  gint most_changed_rows;
+} Drawn;
+
+static GstPadProbeReturn
+keep_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Drawn *drawn = user_data;
+
+  g_queue_push_tail (&drawn->inputs,
+      gst_buffer_copy_deep (GST_PAD_PROBE_INFO_BUFFER (info)));
+  return GST_PAD_PROBE_OK;
+}
+
+/* How many luma rows of the output frame differ from its input frame:
+ * the height of what the overlay drew. */
+static GstPadProbeReturn
+count_changed_rows (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Drawn *drawn = user_data;
+  GstBuffer *input = g_queue_pop_head (&drawn->inputs);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstVideoInfo vinfo;
+  GstVideoFrame in, out;
+  gint y, rows = 0;
+
+  fail_unless (input != NULL);
+  fail_unless (gst_video_info_from_caps (&vinfo, caps));
+  gst_caps_unref (caps);
+  fail_unless (gst_video_frame_map (&in, &vinfo, input, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&out, &vinfo,
+          GST_PAD_PROBE_INFO_BUFFER (info), GST_MAP_READ));
+  for (y = 0; y < GST_VIDEO_FRAME_HEIGHT (&out); y++) {
+    gsize offset = y * GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+
+    rows += memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&in, 0) + offset,
+        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&out, 0) + offset,
+        GST_VIDEO_FRAME_WIDTH (&out)) != 0;
+  }
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&in);
+  gst_buffer_unref (input);
+  drawn->most_changed_rows = MAX (drawn->most_changed_rows, rows);
+  return GST_PAD_PROBE_OK;
+}
+
+/* show-text draws the text read on the overlay too, as a second line under
+ * the caption: show-text=false draws exactly the caption's rows. */
+GST_START_TEST (test_show_text_on_overlay)
+{
+  const gchar *const settings[] = {
+    "api=azure-image-analysis features=caption overlay=true",
+    "api=azure-image-analysis features=caption,read overlay=true",
+    "api=azure-image-analysis features=caption,read overlay=true "
+        "show-text=true",
+  };
+  gint rows[G_N_ELEMENTS (settings)];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (settings); i++) {
+    Seen *seen = seen_new ();
+    Drawn drawn = { G_QUEUE_INIT, 0 };
+    GstElement *pipeline = text_pipeline (EXIT_SIGN, settings[i], seen,
+        NULL);
+    GList *messages, *results;
+
+    probe_sink (pipeline, "a", keep_input, &drawn);
+    probe_sink (pipeline, "sink", count_changed_rows, &drawn);
+    messages = cv_test_run_pipeline (pipeline);
+    fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+    results = cv_test_filter_results (messages);
+    fail_unless_equals_int (g_list_length (results), 1);
+    fail_unless_equals_int (seen->buffers, 3);
+    fail_unless (g_queue_is_empty (&drawn.inputs));
+    rows[i] = drawn.most_changed_rows;
+
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    seen_free (seen);
+  }
+  fail_unless (rows[0] > 10, "no caption drawn: %d rows", rows[0]);
+  fail_unless_equals_int (rows[1], rows[0]);
+  /* here 42 rows of caption (one line and margins), 24 more per line */
+  fail_unless (rows[2] >= rows[0] * 5 / 4, "caption %d rows, with the text "
+      "read %d rows: no second line", rows[0], rows[2]);
+}
+
+GST_END_TEST;
+
 /* An operation that never succeeds ends at 'timeout' with a warning that
  * says so: polled about once a second until then, not retried, no result,
  * no text region on any frame. */
@@ -851,6 +944,7 @@ cvanalyze_ocr_suite (void)
   tcase_add_test (tc, test_read_v32_after_analyze);
   tcase_add_test (tc, test_read_v40);
   tcase_add_test (tc, test_show_text);
+  tcase_add_test (tc, test_show_text_on_overlay);
   tcase_add_test (tc, test_read_never_succeeds);
   tcase_add_test (tc, test_read_malformed);
   tcase_add_test (tc, test_read_failed_warns);
