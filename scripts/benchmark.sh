@@ -123,7 +123,9 @@ echo "== 7. a 1080p YUY2 camera straight into cvanalyze, vs through videoconvert
 # process, median of alternating runs.
 start_server
 frames=$(( quick ? 300 : 900 ))
-src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=YUY2,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$frames"
+# The caps after imagefreeze hold it to 30/1 (left alone it negotiates its
+# default 25/1, and 900 frames would be 36 s: 36 samples, not 30).
+src="videotestsrc num-buffers=1 pattern=smpte ! video/x-raw,format=YUY2,width=1920,height=1080,framerate=30/1 ! imagefreeze num-buffers=$frames ! video/x-raw,framerate=30/1"
 dir=(); cnv=()
 for i in 1 2 3; do
   dir+=("$($bench "$src ! cvanalyze endpoint=$url ! fakesink name=sink sync=false" | field cpu)")
