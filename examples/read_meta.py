@@ -1,9 +1,15 @@
 #!/usr/bin/python3
 """Reads cvanalyze results from buffers in Python: the GstCvAnalyzeMeta on
-each buffer, via a pad probe. Use Debian's /usr/bin/python3 (python3-gi,
-python3-gst-1.0).
+each buffer, via a pad probe, through the meta library's GObject
+introspection data (the GstCvAnalyze-1.0 typelib). Use Debian's
+/usr/bin/python3 (python3-gi, python3-gst-1.0).
 
     read_meta.py http://127.0.0.1:PORT/     # e.g. cvanalyze-local-server's URL
+
+From a build tree, point GObject introspection and the loader at it:
+
+    GI_TYPELIB_PATH=build/gst LD_LIBRARY_PATH=build/gst \
+        GST_PLUGIN_PATH=build/gst /usr/bin/python3 examples/read_meta.py URL
 """
 import sys
 
@@ -11,24 +17,20 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstVideo  # noqa: E402
-
-
-# The result's arrays that cvanalyze's region-of-interest metas index.
-REGION_ARRAYS = {"face": "faces", "object": "objects", "person": "people",
-                 "dense-caption": "dense-captions", "crop": "smart-crops",
-                 "text": "text-lines"}
+gi.require_version("GstCvAnalyze", "1.0")
+from gi.repository import GLib, Gst, GstCvAnalyze, GstVideo  # noqa: E402
 
 
 def on_buffer(pad, info, seen):
     buf = info.get_buffer()
-    meta = buf.get_custom_meta("GstCvAnalyzeMeta")
+    meta = GstCvAnalyze.buffer_get_cv_analyze_meta(buf)
     if meta is not None:
-        # The result is shared by every buffer it is attached to: a
-        # Gst.Sample whose info structure is the result model, with the
-        # analysed frame's fields (frame-pts, latency...).
-        result = meta.get_structure().get_value("result").get_info()
-        frame = result.get_value("frame-pts")
+        # The result is shared by every buffer it is attached to: the
+        # result model, with the analysed frame's fields (frame-pts,
+        # latency...). meta.get_sample() gives the Gst.Sample holding it,
+        # to keep it after the buffer is gone.
+        result = meta.get_result()
+        frame = meta.get_frame_pts()
         if frame not in seen:
             seen.add(frame)
             print("buffer %.2f s: \"%s\" (frame %.2f s, %d ms)" % (
@@ -39,7 +41,7 @@ def on_buffer(pad, info, seen):
             roi = GstVideo.buffer_get_video_region_of_interest_meta_id(buf, 0)
             if roi is not None:
                 kind = GLib.quark_to_string(roi.roi_type)
-                entry = result.get_value(REGION_ARRAYS[kind])[roi.id]
+                entry = meta.get_region(roi.roi_type, roi.id)
                 print("  %s at %d,%d %dx%d: %s" % (
                     kind, roi.x, roi.y, roi.w, roi.h, entry.to_string()))
     return Gst.PadProbeReturn.OK

@@ -27,8 +27,9 @@
  *
  * What the service answers (caption, tags, categories, colour, image type,
  * adult content, faces, objects, brands, the text read in the frame) is
- * attached to the buffers that follow as a #GstCustomMeta named
- * `GstCvAnalyzeMeta` (see gstcvanalyzemeta.h), with faces, objects,
+ * attached to the buffers that follow as a #GstCvAnalyzeMeta (see
+ * gstcvanalyzemeta.h; readable from Python through the `GstCvAnalyze-1.0`
+ * typelib), with faces, objects,
  * lines of text (type `text`) and smart crops or the area of interest
  * (type `crop`) also as #GstVideoRegionOfInterestMeta in the buffer's
  * pixels, and posted as an element message.
@@ -1483,7 +1484,7 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
       "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
       "Captions and tags sampled frames with Azure Computer Vision's Analyze "
       "Image API (or a compatible local server). Results go on the buffers "
-      "that follow as a GstCustomMeta named GstCvAnalyzeMeta (faces and "
+      "that follow as a GstCvAnalyzeMeta (faces and "
       "objects also as GstVideoRegionOfInterestMeta) and on the bus as "
       "'cvanalyze' element messages", "cvanalyze developers");
 
@@ -3117,7 +3118,7 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
   gint height = GST_VIDEO_INFO_HEIGHT (&self->info);
   guint i;
 
-  gst_buffer_add_cv_analyze_meta_shared (buf, a->result, NULL);
+  gst_buffer_add_cv_analyze_meta_shared (buf, a->result);
 
   /* Region metas are in the buffer's pixels; the caps may have changed
    * size since the frame was analysed. They refer to the result's entries
@@ -3127,11 +3128,17 @@ attach_result (GstCvAnalyze * self, GstBuffer * buf, Attachment * a)
     Roi *roi = &g_array_index (a->rois, Roi, i);
     GstVideoRegionOfInterestMeta *meta;
 
-    meta = gst_buffer_add_video_region_of_interest_meta_id (buf, roi->type,
-        gst_util_uint64_scale_int (roi->x, width, a->frame_width),
-        gst_util_uint64_scale_int (roi->y, height, a->frame_height),
-        gst_util_uint64_scale_int (roi->width, width, a->frame_width),
-        gst_util_uint64_scale_int (roi->height, height, a->frame_height));
+    /* The caps have not changed size, as on almost every frame: nothing
+     * to scale. */
+    if (width == a->frame_width && height == a->frame_height)
+      meta = gst_buffer_add_video_region_of_interest_meta_id (buf, roi->type,
+          roi->x, roi->y, roi->width, roi->height);
+    else
+      meta = gst_buffer_add_video_region_of_interest_meta_id (buf, roi->type,
+          gst_util_uint64_scale_int (roi->x, width, a->frame_width),
+          gst_util_uint64_scale_int (roi->y, height, a->frame_height),
+          gst_util_uint64_scale_int (roi->width, width, a->frame_width),
+          gst_util_uint64_scale_int (roi->height, height, a->frame_height));
     meta->id = roi->id;
   }
 }

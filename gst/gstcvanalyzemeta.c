@@ -12,13 +12,12 @@
  * @title: GstCvAnalyzeMeta
  * @short_description: image-analysis results attached to video buffers
  *
- * cvanalyze attaches its results to video buffers as a #GstCustomMeta named
- * %GST_CV_ANALYZE_META_NAME. A result is shared, never copied: it is an
- * immutable #GstSample whose info structure is the whole result model (the
- * `cvanalyze-result` structure documented in README.md), and the meta's
- * structure (named like the meta, as every custom meta's is) holds nothing
- * but a reference to it, in its `result` field. What belongs to the
- * analysed frame is in the result too, next to the model's fields:
+ * cvanalyze attaches its results to video buffers as a #GstCvAnalyzeMeta.
+ * A result is shared, never copied: it is an immutable #GstSample whose
+ * info structure is the whole result model (the `cvanalyze-result`
+ * structure documented in README.md), and the meta holds nothing but a
+ * reference to it. What belongs to the analysed frame is in the result
+ * too, next to the model's fields:
  *
  * - `frame-pts` (#guint64): PTS of the frame that was analysed; compare it
  *   with the buffer's own PTS to tell how old the result is.
@@ -29,25 +28,35 @@
  *   analysed; rectangles in the result are in these coordinates.
  *
  * Attaching a result to a buffer, and every copy of the meta downstream
- * (#GstCustomMeta's transform copies the structure, which refs the sample),
- * costs one reference, however big the result is.
+ * (its transform takes another reference), costs one reference, however
+ * big the result is: no structure is made or copied per buffer.
  *
- * Faces, objects, dense captions and people are also attached as
- * #GstVideoRegionOfInterestMeta, in the buffer's own pixels, which refer to
- * the shared result instead of copying from it: `roi_type` is the quark of
- * `face`, `object`, `dense-caption` or `person` and `id` the index of the
- * region in the result's `faces`, `objects`, `dense-captions` or `people`
- * array; gst_cv_analyze_meta_get_region() gives that entry.
+ * Faces, objects, dense captions, people, smart crops and lines of text are
+ * also attached as #GstVideoRegionOfInterestMeta, in the buffer's own
+ * pixels, which refer to the shared result instead of copying from it:
+ * `roi_type` is the quark of `face`, `object`, `dense-caption`, `person`,
+ * `crop` or `text`, and `id` the index of the region in the result's array
+ * (gst_cv_analyze_meta_region_field()); gst_cv_analyze_meta_get_region()
+ * gives that entry.
  *
  * The meta carries no pixel coordinates of the buffer, so it has no tags:
- * videoconvert, videoscale and other transforms copy it unchanged.
+ * videoconvert, videoscale and other transforms keep it unchanged.
  *
- * A custom meta backed by a #GstStructure is readable from every language
- * with GObject introspection, e.g. in Python:
+ * From C:
  * |[
- * meta = buf.get_custom_meta ("GstCvAnalyzeMeta")
+ * GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (buffer);
+ * if (meta)
+ *   g_print ("%s\n", gst_cv_analyze_meta_get_caption (meta, NULL));
+ * ]|
+ *
+ * From Python and other languages, through this library's GObject
+ * introspection data (the `GstCvAnalyze-1.0` typelib):
+ * |[
+ * gi.require_version ("GstCvAnalyze", "1.0")
+ * from gi.repository import GstCvAnalyze
+ * meta = GstCvAnalyze.buffer_get_cv_analyze_meta (buf)
  * if meta:
- *     result = meta.get_structure ().get_value ("result").get_info ()
+ *     result = meta.get_result ()
  *     print (result.get_string ("caption"), result.get_value ("frame-pts"))
  *     for face in result.get_value ("faces") or []:
  *         print (face.get_int ("x"), face.get_string ("gender"))
@@ -61,35 +70,83 @@
 #include "gstcvanalyzemeta.h"
 
 /**
- * gst_cv_analyze_meta_register:
+ * gst_cv_analyze_meta_api_get_type:
  *
- * Registers the meta. Safe to call more than once, from any thread; the
- * other functions call it themselves.
+ * Returns: the API type of #GstCvAnalyzeMeta.
  */
-static const GstMetaInfo *meta_info;
-static GQuark result_quark;
-
-void
-gst_cv_analyze_meta_register (void)
+GType
+gst_cv_analyze_meta_api_get_type (void)
 {
-  static gsize registered = 0;
+  static GType type = 0;
+  static const gchar *tags[] = { NULL };
 
-  if (g_once_init_enter (&registered)) {
-    static const gchar *tags[] = { NULL };
+  if (g_once_init_enter (&type)) {
+    GType api = gst_meta_api_type_register ("GstCvAnalyzeMetaAPI", tags);
 
-    /* Kept, so that adding a meta per buffer looks nothing up by name. */
-    meta_info = gst_meta_register_custom (GST_CV_ANALYZE_META_NAME, tags,
-        NULL, NULL, NULL);
-    result_quark = g_quark_from_static_string ("result");
-    g_once_init_leave (&registered, 1);
+    g_once_init_leave (&type, api);
   }
+  return type;
 }
 
 static gboolean
-copy_field (GQuark field_id, const GValue * value, gpointer user_data)
+cv_analyze_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
 {
-  gst_structure_id_set_value (user_data, field_id, value);
+  ((GstCvAnalyzeMeta *) meta)->result = NULL;
   return TRUE;
+}
+
+static void
+cv_analyze_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstCvAnalyzeMeta *m = (GstCvAnalyzeMeta *) meta;
+
+  g_clear_pointer (&m->result, gst_sample_unref);
+}
+
+/* Nothing in the meta is in the buffer's bytes or pixels: a copy, a region
+ * copy, a scale or a conversion all keep the same result, by reference. */
+static gboolean
+cv_analyze_meta_transform (GstBuffer * dest, GstMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data)
+{
+  GstCvAnalyzeMeta *m = (GstCvAnalyzeMeta *) meta;
+
+  return gst_buffer_add_cv_analyze_meta_shared (dest, m->result) != NULL;
+}
+
+/**
+ * gst_cv_analyze_meta_get_info:
+ *
+ * Returns: the #GstMetaInfo of #GstCvAnalyzeMeta, registered on the first
+ * call.
+ */
+const GstMetaInfo *
+gst_cv_analyze_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *registered =
+        gst_meta_register (GST_CV_ANALYZE_META_API_TYPE, "GstCvAnalyzeMeta",
+        sizeof (GstCvAnalyzeMeta), cv_analyze_meta_init, cv_analyze_meta_free,
+        cv_analyze_meta_transform);
+
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) registered);
+  }
+  return info;
+}
+
+/**
+ * gst_cv_analyze_meta_register:
+ *
+ * Registers the meta; the same as gst_cv_analyze_meta_get_info(). Safe to
+ * call more than once, from any thread; the other functions call it
+ * themselves.
+ */
+void
+gst_cv_analyze_meta_register (void)
+{
+  gst_cv_analyze_meta_get_info ();
 }
 
 /**
@@ -98,36 +155,24 @@ copy_field (GQuark field_id, const GValue * value, gpointer user_data)
  * @result: the result: a #GstSample whose info structure is the result
  *   model and the frame fields; the meta takes a reference, so it must not
  *   change any more
- * @fields: (nullable): fields of this attachment alone, copied into the
- *   meta's structure on every call; cvanalyze passes %NULL, as each copy
- *   costs per buffer what the reference to @result does not
  *
  * Attaches @result to @buffer by reference: the way to attach one result
  * to many buffers.
  *
  * Returns: (transfer none): the new meta.
  */
-GstCustomMeta *
-gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer, GstSample * result,
-    const GstStructure * fields)
+GstCvAnalyzeMeta *
+gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer, GstSample * result)
 {
-  GstCustomMeta *meta;
-  GstStructure *s;
-  GValue v = G_VALUE_INIT;
+  GstCvAnalyzeMeta *meta;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   g_return_val_if_fail (GST_IS_SAMPLE (result), NULL);
 
-  gst_cv_analyze_meta_register ();
-  meta = (GstCustomMeta *) gst_buffer_add_meta (buffer, meta_info, NULL);
-  if (meta) {
-    s = gst_custom_meta_get_structure (meta);
-    if (fields)
-      gst_structure_foreach (fields, copy_field, s);
-    g_value_init (&v, GST_TYPE_SAMPLE);
-    g_value_set_boxed (&v, result);
-    gst_structure_id_take_value (s, result_quark, &v);
-  }
+  meta = (GstCvAnalyzeMeta *) gst_buffer_add_meta (buffer,
+      GST_CV_ANALYZE_META_INFO, NULL);
+  if (meta)
+    meta->result = gst_sample_ref (result);
   return meta;
 }
 
@@ -141,17 +186,17 @@ gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer, GstSample * result,
  *
  * Returns: (transfer none): the new meta.
  */
-GstCustomMeta *
+GstCvAnalyzeMeta *
 gst_buffer_add_cv_analyze_meta (GstBuffer * buffer, const GstStructure * result)
 {
-  GstCustomMeta *meta;
+  GstCvAnalyzeMeta *meta;
   GstSample *sample;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
   g_return_val_if_fail (result != NULL, NULL);
 
   sample = gst_sample_new (NULL, NULL, NULL, gst_structure_copy (result));
-  meta = gst_buffer_add_cv_analyze_meta_shared (buffer, sample, NULL);
+  meta = gst_buffer_add_cv_analyze_meta_shared (buffer, sample);
   gst_sample_unref (sample);
   return meta;
 }
@@ -162,13 +207,13 @@ gst_buffer_add_cv_analyze_meta (GstBuffer * buffer, const GstStructure * result)
  *
  * Returns: (transfer none) (nullable): the cvanalyze meta on @buffer.
  */
-GstCustomMeta *
+GstCvAnalyzeMeta *
 gst_buffer_get_cv_analyze_meta (GstBuffer * buffer)
 {
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
 
-  gst_cv_analyze_meta_register ();
-  return gst_buffer_get_custom_meta (buffer, GST_CV_ANALYZE_META_NAME);
+  return (GstCvAnalyzeMeta *) gst_buffer_get_meta (buffer,
+      GST_CV_ANALYZE_META_API_TYPE);
 }
 
 /**
@@ -176,18 +221,15 @@ gst_buffer_get_cv_analyze_meta (GstBuffer * buffer)
  * @meta: a cvanalyze meta
  *
  * Returns: (transfer none): the shared result, the same object on every
- * buffer it was attached to; valid as long as the meta.
+ * buffer it was attached to; valid as long as the meta (take a reference
+ * to keep it longer).
  */
 GstSample *
-gst_cv_analyze_meta_get_sample (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_sample (GstCvAnalyzeMeta * meta)
 {
-  const GValue *v;
-
   g_return_val_if_fail (meta != NULL, NULL);
 
-  v = gst_structure_get_value (gst_custom_meta_get_structure (meta), "result");
-  g_return_val_if_fail (v && GST_VALUE_HOLDS_SAMPLE (v), NULL);
-  return gst_value_get_sample (v);
+  return meta->result;
 }
 
 /**
@@ -198,7 +240,7 @@ gst_cv_analyze_meta_get_sample (GstCustomMeta * meta)
  * valid as long as the meta. It is shared: do not change it.
  */
 const GstStructure *
-gst_cv_analyze_meta_get_result (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_result (GstCvAnalyzeMeta * meta)
 {
   GstSample *sample = gst_cv_analyze_meta_get_sample (meta);
 
@@ -216,7 +258,7 @@ gst_cv_analyze_meta_get_result (GstCustomMeta * meta)
  * service gave none (Description not requested, or no caption found).
  */
 const gchar *
-gst_cv_analyze_meta_get_caption (GstCustomMeta * meta, gdouble * confidence)
+gst_cv_analyze_meta_get_caption (GstCvAnalyzeMeta * meta, gdouble * confidence)
 {
   const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
   const gchar *caption;
@@ -240,7 +282,7 @@ gst_cv_analyze_meta_get_caption (GstCustomMeta * meta, gdouble * confidence)
  * confident first; free with g_strfreev().
  */
 gchar **
-gst_cv_analyze_meta_get_tags (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_tags (GstCvAnalyzeMeta * meta)
 {
   const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
   const GValue *tags;
@@ -263,7 +305,7 @@ gst_cv_analyze_meta_get_tags (GstCustomMeta * meta)
 }
 
 static GstClockTime
-get_time_field (GstCustomMeta * meta, const gchar * field)
+get_time_field (GstCvAnalyzeMeta * meta, const gchar * field)
 {
   const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
   guint64 t = GST_CLOCK_TIME_NONE;
@@ -282,7 +324,7 @@ get_time_field (GstCustomMeta * meta, const gchar * field)
  * Returns: the PTS of the frame the result describes.
  */
 GstClockTime
-gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_frame_pts (GstCvAnalyzeMeta * meta)
 {
   return get_time_field (meta, "frame-pts");
 }
@@ -296,7 +338,7 @@ gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta)
  * gst_cv_analyze_meta_get_frame_pts().
  */
 GstClockTime
-gst_cv_analyze_meta_get_first_frame_pts (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_first_frame_pts (GstCvAnalyzeMeta * meta)
 {
   return get_time_field (meta, "first-frame-pts");
 }
@@ -308,7 +350,7 @@ gst_cv_analyze_meta_get_first_frame_pts (GstCustomMeta * meta)
  * Returns: the time from sampling the frame to receiving the result.
  */
 GstClockTime
-gst_cv_analyze_meta_get_latency (GstCustomMeta * meta)
+gst_cv_analyze_meta_get_latency (GstCvAnalyzeMeta * meta)
 {
   return get_time_field (meta, "latency");
 }
@@ -369,7 +411,7 @@ gst_cv_analyze_meta_region_field (const gchar * roi_type)
  * meta, or %NULL when @roi_type and @id name none.
  */
 const GstStructure *
-gst_cv_analyze_meta_get_region (GstCustomMeta * meta, GQuark roi_type, gint id)
+gst_cv_analyze_meta_get_region (GstCvAnalyzeMeta * meta, GQuark roi_type, gint id)
 {
   const GstStructure *s = gst_cv_analyze_meta_get_result (meta);
   const gchar *field;

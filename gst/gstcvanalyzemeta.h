@@ -20,56 +20,87 @@ G_BEGIN_DECLS
 #define GST_CV_ANALYZE_META_API
 #endif
 
+typedef struct _GstCvAnalyzeMeta GstCvAnalyzeMeta;
+
 /**
- * GST_CV_ANALYZE_META_NAME:
+ * GstCvAnalyzeMeta:
+ * @meta: the parent #GstMeta
+ * @result: the shared result: an immutable #GstSample whose info structure
+ *   is the result model (`cvanalyze-result`); read it with
+ *   gst_cv_analyze_meta_get_result() and never change it
  *
- * Name of the #GstCustomMeta that cvanalyze attaches to video buffers.
- * From Python: `buffer.get_custom_meta ("GstCvAnalyzeMeta").get_structure ()`.
+ * What cvanalyze learned about a frame, attached to the buffers that follow
+ * it. One result is one object on every buffer it is attached to.
  */
-#define GST_CV_ANALYZE_META_NAME "GstCvAnalyzeMeta"
+struct _GstCvAnalyzeMeta
+{
+  GstMeta meta;
+
+  GstSample *result;
+};
+
+/**
+ * GST_CV_ANALYZE_META_API_TYPE:
+ *
+ * The API type of #GstCvAnalyzeMeta, for gst_buffer_get_meta() and
+ * allocation queries.
+ */
+#define GST_CV_ANALYZE_META_API_TYPE (gst_cv_analyze_meta_api_get_type ())
+
+/**
+ * GST_CV_ANALYZE_META_INFO:
+ *
+ * The #GstMetaInfo of #GstCvAnalyzeMeta.
+ */
+#define GST_CV_ANALYZE_META_INFO (gst_cv_analyze_meta_get_info ())
+
+GST_CV_ANALYZE_META_API
+GType           gst_cv_analyze_meta_api_get_type  (void);
+
+GST_CV_ANALYZE_META_API
+const GstMetaInfo * gst_cv_analyze_meta_get_info  (void);
 
 GST_CV_ANALYZE_META_API
 void            gst_cv_analyze_meta_register      (void);
 
 GST_CV_ANALYZE_META_API
-GstCustomMeta * gst_buffer_add_cv_analyze_meta    (GstBuffer * buffer,
+GstCvAnalyzeMeta * gst_buffer_add_cv_analyze_meta (GstBuffer * buffer,
                                                    const GstStructure * result);
 
 GST_CV_ANALYZE_META_API
-GstCustomMeta * gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer,
-                                                   GstSample * result,
-                                                   const GstStructure * fields);
+GstCvAnalyzeMeta * gst_buffer_add_cv_analyze_meta_shared (GstBuffer * buffer,
+                                                   GstSample * result);
 
 GST_CV_ANALYZE_META_API
-GstCustomMeta * gst_buffer_get_cv_analyze_meta    (GstBuffer * buffer);
+GstCvAnalyzeMeta * gst_buffer_get_cv_analyze_meta (GstBuffer * buffer);
 
 GST_CV_ANALYZE_META_API
-GstSample *     gst_cv_analyze_meta_get_sample    (GstCustomMeta * meta);
+GstSample *     gst_cv_analyze_meta_get_sample    (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
-const GstStructure * gst_cv_analyze_meta_get_result (GstCustomMeta * meta);
+const GstStructure * gst_cv_analyze_meta_get_result (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
-const gchar *   gst_cv_analyze_meta_get_caption   (GstCustomMeta * meta,
+const gchar *   gst_cv_analyze_meta_get_caption   (GstCvAnalyzeMeta * meta,
                                                    gdouble * confidence);
 
 GST_CV_ANALYZE_META_API
-gchar **        gst_cv_analyze_meta_get_tags      (GstCustomMeta * meta);
+gchar **        gst_cv_analyze_meta_get_tags      (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
-GstClockTime    gst_cv_analyze_meta_get_frame_pts (GstCustomMeta * meta);
+GstClockTime    gst_cv_analyze_meta_get_frame_pts (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
-GstClockTime    gst_cv_analyze_meta_get_first_frame_pts (GstCustomMeta * meta);
+GstClockTime    gst_cv_analyze_meta_get_first_frame_pts (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
-GstClockTime    gst_cv_analyze_meta_get_latency   (GstCustomMeta * meta);
+GstClockTime    gst_cv_analyze_meta_get_latency   (GstCvAnalyzeMeta * meta);
 
 GST_CV_ANALYZE_META_API
 const gchar *   gst_cv_analyze_meta_region_field  (const gchar * roi_type);
 
 GST_CV_ANALYZE_META_API
-const GstStructure * gst_cv_analyze_meta_get_region (GstCustomMeta * meta,
+const GstStructure * gst_cv_analyze_meta_get_region (GstCvAnalyzeMeta * meta,
                                                    GQuark roi_type,
                                                    gint id);
 

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
-  meson setup build
+  # Introspection enabled: the Python tests read the meta through it.
+  meson setup build -Dintrospection=enabled
 fi
 meson compile -C build

@@ -16,6 +16,8 @@ packages=(
   # the local server's Read answers: real OCR (tools/cvread.c)
   libtesseract-dev tesseract-ocr-eng
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  # the meta library's typelib, through which Python reads the meta
+  gobject-introspection libgirepository1.0-dev
   ca-certificates
 )
 

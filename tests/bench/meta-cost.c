@@ -5,11 +5,13 @@
  *   - a bare gst_buffer_add_meta() of a meta with an empty init and no
  *     free or transform: the least any element that attaches a meta can
  *     cost;
- *   - a GstMeta of our own holding one reference to the shared result (the
- *     design of a real GstMetaInfo, which would need a typelib for Python);
- *   - gst_buffer_add_cv_analyze_meta_shared(): a GstCustomMeta whose
- *     structure holds only the shared result;
- *   - the same with six fields copied into it per buffer (before);
+ *   - gst_buffer_add_cv_analyze_meta_shared(): cvanalyze's meta, a real
+ *     GstMetaInfo holding one reference to the shared result;
+ *   - the same, then the buffer copied (the meta's transform, as each
+ *     downstream copy of the buffer runs it), against a bare buffer copied;
+ *   - a GstCustomMeta whose structure holds only the shared result (the
+ *     design before), and the same with six fields copied into it per
+ *     buffer (the design before that);
  *   - two region-of-interest metas that refer to the result's entries by
  *     id, and the same with a copied param each (before).
  *
@@ -36,12 +38,6 @@
 
 #define ROUNDS 5
 
-typedef struct
-{
-  GstMeta meta;
-  GstSample *result;
-} RefMeta;
-
 static GType
 register_api (const gchar * name)
 {
@@ -56,20 +52,7 @@ bare_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   return TRUE;
 }
 
-static gboolean
-ref_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
-{
-  ((RefMeta *) meta)->result = NULL;
-  return TRUE;
-}
-
-static void
-ref_meta_free (GstMeta * meta, GstBuffer * buffer)
-{
-  g_clear_pointer (&((RefMeta *) meta)->result, gst_sample_unref);
-}
-
-static const GstMetaInfo *bare_info, *ref_info;
+static const GstMetaInfo *bare_info, *custom_info;
 static GstSample *sample;
 static GstStructure *fields, *param;
 static GQuark face_quark;
@@ -88,23 +71,55 @@ attach_bare (GstBuffer * buf)
 }
 
 static void
-attach_ref (GstBuffer * buf)
+attach_cv_analyze_meta (GstBuffer * buf)
 {
-  RefMeta *meta = (RefMeta *) gst_buffer_add_meta (buf, ref_info, NULL);
-
-  meta->result = gst_sample_ref (sample);
+  gst_buffer_add_cv_analyze_meta_shared (buf, sample);
 }
 
 static void
-attach_shared (GstBuffer * buf)
+copy_bare_buffer (GstBuffer * buf)
 {
-  gst_buffer_add_cv_analyze_meta_shared (buf, sample, NULL);
+  gst_buffer_unref (gst_buffer_copy (buf));
 }
 
 static void
-attach_shared_fields (GstBuffer * buf)
+attach_cv_analyze_meta_and_copy (GstBuffer * buf)
 {
-  gst_buffer_add_cv_analyze_meta_shared (buf, sample, fields);
+  gst_buffer_add_cv_analyze_meta_shared (buf, sample);
+  gst_buffer_unref (gst_buffer_copy (buf));
+}
+
+static gboolean
+copy_field (GQuark field_id, const GValue * value, gpointer user_data)
+{
+  gst_structure_id_set_value (user_data, field_id, value);
+  return TRUE;
+}
+
+/* The design before: a GstCustomMeta whose structure holds the sample
+ * (and, before that, @extra's fields copied in per buffer too). */
+static void
+attach_custom (GstBuffer * buf, const GstStructure * extra)
+{
+  GstCustomMeta *meta =
+      (GstCustomMeta *) gst_buffer_add_meta (buf, custom_info, NULL);
+  GstStructure *s = gst_custom_meta_get_structure (meta);
+
+  if (extra)
+    gst_structure_foreach (extra, copy_field, s);
+  gst_structure_set (s, "result", GST_TYPE_SAMPLE, sample, NULL);
+}
+
+static void
+attach_custom_shared (GstBuffer * buf)
+{
+  attach_custom (buf, NULL);
+}
+
+static void
+attach_custom_shared_fields (GstBuffer * buf)
+{
+  attach_custom (buf, fields);
 }
 
 static void
@@ -172,9 +187,11 @@ main (int argc, char **argv)
   } variants[] = {
     {"nothing", attach_nothing},
     {"bare-meta", attach_bare},
-    {"ref-meta", attach_ref},
-    {"custom-meta-shared", attach_shared},
-    {"custom-meta-shared+6-fields", attach_shared_fields},
+    {"cvanalyze-meta", attach_cv_analyze_meta},
+    {"buffer-copied", copy_bare_buffer},
+    {"cvanalyze-meta+buffer-copied", attach_cv_analyze_meta_and_copy},
+    {"custom-meta-shared (before)", attach_custom_shared},
+    {"custom-meta-shared+6-fields (before that)", attach_custom_shared_fields},
     {"2-region-metas-by-id", attach_rois},
     {"2-region-metas-with-param", attach_rois_param},
   };
@@ -186,8 +203,12 @@ main (int argc, char **argv)
   gst_cv_analyze_meta_register ();
   bare_info = gst_meta_register (register_api ("BenchBareMetaAPI"),
       "BenchBareMeta", sizeof (GstMeta), bare_meta_init, NULL, NULL);
-  ref_info = gst_meta_register (register_api ("BenchRefMetaAPI"),
-      "BenchRefMeta", sizeof (RefMeta), ref_meta_init, ref_meta_free, NULL);
+  {
+    static const gchar *tags[] = { NULL };
+
+    custom_info = gst_meta_register_custom ("BenchCustomMeta", tags, NULL,
+        NULL, NULL);
+  }
   face_quark = g_quark_from_static_string ("face");
   sample = gst_sample_new (NULL, NULL, NULL,
       gst_structure_new ("cvanalyze-result", "caption", G_TYPE_STRING,

@@ -13,7 +13,10 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstVideo  # noqa: E402
+# The meta library's typelib (the test environment points GI_TYPELIB_PATH
+# and LD_LIBRARY_PATH at the build tree).
+gi.require_version("GstCvAnalyze", "1.0")
+from gi.repository import GLib, Gst, GstCvAnalyze, GstVideo  # noqa: E402
 
 
 PR_SET_PDEATHSIG = 1
@@ -57,7 +60,8 @@ class PipelineTest(unittest.TestCase):
     def run_pipeline(self, source, options="interval=1000000000",
                      on_buffer=None):
         """Runs SOURCE ! cvanalyze OPTIONS ! fakesink to EOS; returns the
-        metas' structures by buffer PTS and the result messages. ON_BUFFER,
+        metas' shared results (Gst.Sample) by buffer PTS and the result
+        messages. ON_BUFFER,
         if given, is called with each buffer at the sink."""
         pipeline = Gst.parse_launch(
             "%s ! cvanalyze endpoint=%s key=py-test-key %s "
@@ -67,9 +71,16 @@ class PipelineTest(unittest.TestCase):
 
         def probe(pad, info):
             buf = info.get_buffer()
-            meta = buf.get_custom_meta("GstCvAnalyzeMeta")
+            meta = GstCvAnalyze.buffer_get_cv_analyze_meta(buf)
             if meta is not None:
-                metas[buf.pts] = meta.get_structure().copy()
+                # The accessors read the shared result itself.
+                result = meta.get_result()
+                self.assertEqual(meta.get_frame_pts(),
+                                 result.get_value("frame-pts"))
+                self.assertEqual(meta.get_caption()[0],
+                                 result.get_string("caption"))
+                # A reference: valid after the buffer is gone.
+                metas[buf.pts] = meta.get_sample()
             if on_buffer:
                 on_buffer(buf)
             return Gst.PadProbeReturn.OK
@@ -107,12 +118,9 @@ class MetaFromPython(PipelineTest):
                          [0, Gst.SECOND])
         self.assertTrue(metas, "no buffer carried a GstCvAnalyzeMeta")
         shared = {}
-        for pts, s in metas.items():
-            self.assertEqual(s.get_name(), "GstCvAnalyzeMeta")
-            # The meta holds the shared Gst.Sample alone; its info is the
-            # result, with the analysed frame's fields.
-            self.assertEqual(s.n_fields(), 1)
-            sample = s.get_value("result")
+        for pts, sample in metas.items():
+            # The meta holds the shared Gst.Sample; its info is the result,
+            # with the analysed frame's fields.
             result = sample.get_info()
             self.assertEqual(result.get_name(), "cvanalyze-result")
             frame = result.get_value("frame-pts")
@@ -125,8 +133,8 @@ class MetaFromPython(PipelineTest):
             # hash() of a boxed wrapper is its C pointer.
             shared.setdefault(frame, set()).add(hash(sample))
         # The last buffers carry the second frame's result.
-        self.assertEqual(metas[max(metas)].get_value("result").get_info()
-                         .get_value("frame-pts"), Gst.SECOND)
+        self.assertEqual(metas[max(metas)].get_info().get_value("frame-pts"),
+                         Gst.SECOND)
         # Each result is one object on all of its buffers, not a copy each.
         self.assertEqual([len(p) for p in shared.values()], [1] * len(shared))
         self.assertGreater(len(metas), len(shared))
@@ -182,16 +190,23 @@ class RegionsFromPython(PipelineTest):
         seen = []
 
         def on_buffer(buf):
-            meta = buf.get_custom_meta("GstCvAnalyzeMeta")
+            meta = GstCvAnalyze.buffer_get_cv_analyze_meta(buf)
             if meta is None:
                 return
-            result = meta.get_structure().get_value("result").get_info()
+            result = meta.get_result()
             for i in range(2):
                 # The first region meta with id i: the faces come first.
                 roi = GstVideo.buffer_get_video_region_of_interest_meta_id(
                     buf, i)
                 roi_type = GLib.quark_to_string(roi.roi_type)
                 entry = result.get_value(arrays[roi_type])[roi.id]
+                # The library's accessor finds the same entry.
+                self.assertEqual(
+                    meta.get_region(roi.roi_type, roi.id).to_string(),
+                    entry.to_string())
+                self.assertEqual(
+                    GstCvAnalyze.CvAnalyzeMeta.region_field(roi_type),
+                    arrays[roi_type])
                 seen.append((roi_type, roi.x, roi.y, roi.w, roi.h,
                              entry.get_int("x")[1], entry.get_int("y")[1],
                              entry.get_int("width")[1],
@@ -258,10 +273,8 @@ class HostileFromPython(PipelineTest):
             self.assertIn('"captions"', s.get_string("json"))
             self.assert_safe(s, "message")
         self.assertEqual(len(metas), 3)
-        for s in metas.values():
-            self.assertEqual(s.get_name(), "GstCvAnalyzeMeta")
-            self.assert_safe(s, "meta")
-            result = s.get_value("result").get_info()
+        for sample in metas.values():
+            result = sample.get_info()
             self.assert_safe(result, "meta.result")
             self.assertIn("pwned", result.get_string("caption"))
 

@@ -55,7 +55,7 @@ static GstPadProbeReturn
 check_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Seen *seen = user_data;
-  GstCustomMeta *meta =
+  GstCvAnalyzeMeta *meta =
       gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
   const gchar *caption;
   gchar **tags, **tag;

@@ -282,7 +282,7 @@ GST_START_TEST (test_results_on_jpeg_meta_and_text)
   GstPad *tpad = gst_element_get_static_pad (textsink, "sink");
   GList *messages;
   const gchar *caption;
-  GstCustomMeta *meta;
+  GstCvAnalyzeMeta *meta;
   guint i;
 
   gst_pad_add_probe (tpad, GST_PAD_PROBE_TYPE_BUFFER, keep_text, texts, NULL);

@@ -153,7 +153,7 @@ record_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   while ((meta = (GstVideoRegionOfInterestMeta *)
           gst_buffer_iterate_meta_filtered (buf, &state,
               GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstCustomMeta *result = gst_buffer_get_cv_analyze_meta (buf);
+    GstCvAnalyzeMeta *result = gst_buffer_get_cv_analyze_meta (buf);
     const GstStructure *line;
     TextRoi roi;
 

@@ -22,6 +22,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "cvanalyzetest.h"
+#include "gstcvanalyzemeta.h"
 
 #define FPS 20
 #define FRAME (GST_SECOND / FPS)
@@ -322,7 +323,7 @@ count_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   guint *counts = user_data;    /* with meta, without after the first */
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
-  if (gst_buffer_get_custom_meta (buf, "GstCvAnalyzeMeta"))
+  if (gst_buffer_get_cv_analyze_meta (buf))
     counts[0]++;
   else if (counts[0] > 0)
     counts[1]++;

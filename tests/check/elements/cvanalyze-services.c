@@ -118,7 +118,7 @@ static GstPadProbeReturn
 record_meta (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
+  GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
   GstStructure *seen;
 
   if (meta == NULL) {

@@ -85,7 +85,7 @@ record_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Frames *frames = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
+  GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
   GstCaps *caps = gst_pad_get_current_caps (pad);
   GstVideoInfo vinfo;
   GstVideoFrame vframe;
@@ -1488,7 +1488,7 @@ static GstPadProbeReturn
 record_arrival (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   Arrivals *a = user_data;
-  GstCustomMeta *meta =
+  GstCvAnalyzeMeta *meta =
       gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
   gint64 now = g_get_monotonic_time ();
 

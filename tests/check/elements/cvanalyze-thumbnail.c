@@ -407,7 +407,7 @@ analyse_square (const gchar * props, GList ** messages)
 static void
 assert_crop_region (GstBuffer * buffer)
 {
-  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buffer);
+  GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (buffer);
   GstVideoRegionOfInterestMeta *roi = NULL, *r;
   const GstStructure *box;
   gpointer state = NULL;

@@ -563,7 +563,7 @@ GST_START_TEST (test_result_meta_and_message)
   GstBus *bus;
   GstHarness *h = make_harness ("interval=10000000000", FALSE, &bus);
   GstClockTime pts0 = 5 * GST_SECOND;
-  GstCustomMeta *meta;
+  GstCvAnalyzeMeta *meta;
   GstMessage *m;
   const GstStructure *s, *result;
   const gchar *caption, *json;
@@ -599,10 +599,12 @@ GST_START_TEST (test_result_meta_and_message)
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_first_frame_pts (meta),
       pts0);
   fail_unless_equals_uint64 (gst_cv_analyze_meta_get_latency (meta), latency);
-  /* The frame's fields are in the shared result: the meta's own structure
+  /* The frame's fields are in the shared result: the meta is our own, and
    * holds nothing but the reference, so attaching copies nothing. */
-  fail_unless_equals_int (gst_structure_n_fields (gst_custom_meta_get_structure
-          (meta)), 1);
+  fail_unless (meta->meta.info == GST_CV_ANALYZE_META_INFO);
+  fail_unless (meta->result == gst_cv_analyze_meta_get_sample (meta));
+  fail_unless (gst_sample_get_info (meta->result) ==
+      gst_cv_analyze_meta_get_result (meta));
   tags = gst_cv_analyze_meta_get_tags (meta);
   fail_unless (tags && tags[0] && g_str_equal (tags[0], "red"));
   g_strfreev (tags);
@@ -1090,7 +1092,7 @@ keep_last_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static void
 check_rois (GstBuffer * buf, gint scale)
 {
-  GstCustomMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
+  GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (buf);
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
   guint faces = 0, objects = 0;
@@ -1147,7 +1149,7 @@ GST_START_TEST (test_meta_survives_convert_and_scale)
   GstPad *apad = gst_element_get_static_pad (a, "src");
   GstBuffer *last = NULL, *last_a = NULL;
   gchar *body = load_fixture_body ("SuccessfulAnalyzeImageWithStream.json");
-  GstCustomMeta *meta;
+  GstCvAnalyzeMeta *meta;
   GList *messages;
 
   cv_local_server_set_canned_body (server, body);
@@ -1193,7 +1195,7 @@ static GstPadProbeReturn
 count_shared_result (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   SharedCount *c = user_data;
-  GstCustomMeta *meta =
+  GstCvAnalyzeMeta *meta =
       gst_buffer_get_cv_analyze_meta (GST_PAD_PROBE_INFO_BUFFER (info));
 
   c->buffers++;
@@ -1288,7 +1290,7 @@ GST_START_TEST (test_region_ids_name_their_entries)
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
   GstBuffer *last = NULL;
-  GstCustomMeta *meta;
+  GstCvAnalyzeMeta *meta;
   guint found = 0, i;
   GList *messages;
 

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""examples/read_meta.py run as a user runs it, from /usr/bin/python3,
+against the bundled local server: it must exit 0 and print each result it
+read from the buffers' GstCvAnalyzeMeta, with a region's entry."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_meta import LocalServer  # noqa: E402
+
+
+class ReadMetaExample(unittest.TestCase):
+    def test_example_prints_results_and_regions(self):
+        body = os.path.join(os.environ["FIXTURES_DIR"], "ComputerVision",
+                            "v3.2", "SuccessfulAnalyzeImageWithStream.json")
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            with open(body) as example:
+                json.dump(json.load(example)["responses"]["200"]["body"], f)
+            f.flush()
+            server = LocalServer("--body-file", f.name)
+            try:
+                out = subprocess.run(
+                    ["/usr/bin/python3", os.environ["READ_META_EXAMPLE"],
+                     server.url], capture_output=True, text=True,
+                    timeout=120)
+            finally:
+                server.close()
+        self.assertEqual(out.returncode, 0, out.stderr)
+        # 90 frames at 30 fps, sampled once a second: three results, each
+        # first seen on a buffer at or after its own frame.
+        results = re.findall(r'buffer ([0-9.]+) s: "(.*)" \(frame ([0-9.]+) s',
+                             out.stdout)
+        self.assertEqual([r[2] for r in results], ["0.00", "1.00", "2.00"],
+                         out.stdout)
+        for pts, caption, frame in results:
+            self.assertEqual(caption, "Satya Nadella sitting on a bench")
+            self.assertGreaterEqual(float(pts), float(frame))
+        # The fixture's one face, found through its region meta's id.
+        self.assertEqual(out.stdout.count(
+            "face at 593,160 250x250: face, x=(int)593"), 3, out.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
