@@ -144,11 +144,12 @@ echo "== 8. per-frame cost with a result attached, 1080p, vs identity; and throu
 # for it, and one sample only. imagefreeze hands out the same 1920x1080
 # frame, so the figures are the per-buffer work, not pixels. Per-frame CPU
 # is the difference between a long and a short run (which cancels start-up
-# and the one JPEG), median of alternating runs. The floor: identity with
-# every buffer made writable (imagefreeze keeps a reference to it, so an
-# element that adds a meta must copy the buffer first) and given a bare
-# meta, the least any per-buffer meta costs here; then meta-cost times the
-# pieces on their own.
+# and the one JPEG), median of alternating runs. imagefreeze pushes a new
+# buffer (sharing the frame's memory) each time, so buffers arrive writable
+# and no element copies one to add a meta. The floor: identity with a bare
+# meta (no init, free or transform) added to every buffer in a pad probe,
+# the least any per-buffer meta costs here (the probe's own call
+# included); then meta-cost times the pieces on their own.
 body=$(mktemp)
 python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["responses"]["200"]["body"]))' \
   tests/fixtures/azure-api-examples/ComputerVision/v3.2/SuccessfulAnalyzeImageWithStream.json >"$body"
@@ -183,7 +184,7 @@ read -r i1 c1 < <(per_frames $n "identity ! $conv" "$cva ! $conv")
 rm -f "$body"
 echo "identity: ${i0} ns  cvanalyze with a result: ${c0} ns  per frame"
 echo "meta-ratio: $(ratio "$c0" "$i0") (cvanalyze / identity; goal <= 1.05)"
-echo "identity + writable copy + bare meta: ${f0} ns per frame"
+echo "identity + a bare meta (in a probe): ${f0} ns per frame"
 echo "bare-meta-ratio: $(ratio "$f0" "$i0") (the floor of any per-buffer meta / identity)"
 build/tests/bench/meta-cost $(( quick ? 50000 : 200000 ))
 echo "identity ! videoconvert: ${i1} ns  cvanalyze ! videoconvert: ${c1} ns  per frame"
