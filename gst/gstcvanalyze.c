@@ -867,14 +867,20 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:max-dimension:
    *
    * Longest side of the JPEG sent; frames are scaled down to fit, never up,
-   * and to at least 51x51 (Azure refuses 50x50 and smaller).
+   * and to at least 51x51 (Azure refuses 50x50 and smaller). When an exact
+   * 3/4, 1/2, 3/8 or 1/4 of the frame fits and is at most a tenth under
+   * this, the frame is scaled by that instead, which libyuv does several
+   * times faster: 1280x720 and 1920x1080 (and 2560x1440, 3840x2160) are
+   * sent as 960x540 at the default 1024.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MAX_DIMENSION,
       g_param_spec_uint ("max-dimension", "Maximum dimension",
           "Longest side of the image sent, in pixels; frames are scaled "
-          "down (never up) to fit", GST_CV_ANALYZE_MIN_DIMENSION, 16000,
+          "down (never up) to fit, by an exact 3/4, 1/2, 3/8 or 1/4 when "
+          "that is at most a tenth under it (faster)",
+          GST_CV_ANALYZE_MIN_DIMENSION, 16000,
           DEFAULT_MAX_DIMENSION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**

@@ -1,6 +1,7 @@
 /* encode-ratio: what preparing one sampled frame costs. Times, in one
  * process and on the same 1920x1080 I420 frame:
- *   - gst_cv_analyze_encoder_encode() to 1024x576 at quality 85;
+ *   - gst_cv_analyze_encoder_encode() at max-dimension 1024 (960x540, an
+ *     exact half) at quality 85;
  *   - the same done by appsrc ! videoscale ! jpegenc quality=85 ! fakesink,
  *     from the first push to EOS;
  *   - the scaling alone, by libyuv (box and bilinear filters) and by
@@ -37,15 +38,17 @@
 
 #define IN_WIDTH 1920
 #define IN_HEIGHT 1080
-#define OUT_WIDTH 1024
-#define OUT_HEIGHT 576
+/* What gst_cv_analyze_encoder_target_size() gives for IN_WIDTH x IN_HEIGHT
+ * at MAX_DIMENSION (main() checks): the reference scales to the same. */
+#define OUT_WIDTH 960
+#define OUT_HEIGHT 540
 #define MAX_DIMENSION 1024
 #define QUALITY 85
 
 typedef struct
 {
   GstVideoFrame in;             /* the 1920x1080 source, mapped */
-  GstVideoFrame out;            /* a 1024x576 I420 destination, mapped */
+  GstVideoFrame out;            /* the OUT_WIDTH x OUT_HEIGHT destination */
   GstVideoConverter *converter;
   tjhandle tj;
   enum FilterMode filter;
@@ -453,6 +456,17 @@ main (int argc, char **argv)
     return 2;
   }
 
+  {
+    gint w, h;
+
+    gst_cv_analyze_encoder_target_size (IN_WIDTH, IN_HEIGHT, MAX_DIMENSION,
+        &w, &h);
+    if (w != OUT_WIDTH || h != OUT_HEIGHT) {
+      fprintf (stderr, "the encoder sends %dx%d, not %dx%d: update "
+          "OUT_WIDTH and OUT_HEIGHT\n", w, h, OUT_WIDTH, OUT_HEIGHT);
+      return 1;
+    }
+  }
   source = make_source (&in_info);
   gst_video_info_set_format (&out_info, GST_VIDEO_FORMAT_I420, OUT_WIDTH,
       OUT_HEIGHT);

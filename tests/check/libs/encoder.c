@@ -192,8 +192,11 @@ GST_START_TEST (test_all_formats_colours)
 
 GST_END_TEST;
 
-/* The target size keeps the aspect ratio, never enlarges, rounds to the
- * nearest pixel and raises each short side to the service's minimum. */
+/* The target size keeps the aspect ratio, never enlarges, takes an exact
+ * 3/4, 1/2, 3/8 or 1/4 (libyuv's own kernels) when that fits and gives up
+ * at most a tenth of max-dimension, else fits max-dimension rounding to
+ * the nearest pixel, and raises each short side to the service's
+ * minimum. */
 GST_START_TEST (test_target_size)
 {
   static const struct
@@ -202,13 +205,21 @@ GST_START_TEST (test_target_size)
     guint max;
     gint out_w, out_h;
   } cases[] = {
-    {1920, 1080, 1024, 1024, 576},
-    {1080, 1920, 1024, 576, 1024},
+    {1920, 1080, 1024, 960, 540},       /* 1/2: 6.25 % under 1024 */
+    {1080, 1920, 1024, 540, 960},
+    {1280, 720, 1024, 960, 540},        /* 3/4 */
+    {2560, 1440, 1024, 960, 540},       /* 3/8 */
+    {3840, 2160, 1024, 960, 540},       /* 1/4 */
+    {1280, 720, 1000, 960, 540},        /* 3/4: 4 % under 1000 */
+    {1600, 1200, 1024, 1024, 768},      /* 1/2 would give up 22 % */
+    {1366, 768, 1024, 1024, 576},       /* no exact ratio: 576.28 */
+    {1281, 720, 1024, 1024, 576},       /* 3/4 of 1281 is no pixel */
     {640, 480, 1024, 640, 480},
     {1024, 576, 1024, 1024, 576},
     {30, 20, 1024, 51, 51},
-    {4000, 60, 1024, 1024, 51},
-    {60, 4000, 1024, 51, 1024},
+    {4000, 60, 1024, 1000, 51},         /* 1/4, then raised to 51 */
+    {60, 4000, 1024, 51, 1000},
+    {4000, 61, 1024, 1024, 51},         /* no exact ratio */
     {1920, 1080, 51, 51, 51},
     {703, 395, 500, 500, 281},  /* 280.87 rounds up */
     {1000, 333, 500, 500, 167}, /* 166.5 rounds half up */
