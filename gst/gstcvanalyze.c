@@ -189,6 +189,7 @@
 #include "gstcvanalyzescene.h"
 #include "gstcvanalyzetext.h"
 #include "gstcvanalyzethumbnail.h"
+#include "gstcvanalyzeurl.h"
 
 GST_DEBUG_CATEGORY (gst_cv_analyze_debug);
 #define GST_CAT_DEFAULT gst_cv_analyze_debug
@@ -2322,6 +2323,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint ? endpoint :
       "https://api.openai.com/v1");
+  config.direct = gst_cv_analyze_url_is_loopback (self->endpoint_in_use);
   self->stream_timeout = config.timeout;
   self->stream_mode = self->mode;
   self->stream_text_timing = self->text_timing;

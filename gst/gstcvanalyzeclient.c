@@ -1321,12 +1321,16 @@ thread_func (gpointer user_data)
   g_main_context_push_thread_default (self->context);
   /* Created here so that every libsoup callback runs on this thread.
    * Proxies are GIO's default resolver's business (with glib-networking's
-   * libproxy module: http_proxy, https_proxy, no_proxy; see README.md).
-   * Certificates are always verified, against the system's trust store or
-   * the one given. */
+   * libproxy module: http_proxy, https_proxy, no_proxy; see README.md),
+   * except for an endpoint on loopback, which no proxy can reach: no
+   * resolver then, which also saves the lookup libproxy makes on a
+   * thread of its own for every connection. Certificates are always
+   * verified, against the system's trust store or the one given. */
   self->session = soup_session_new_with_options ("user-agent",
       "cvanalyze/" VERSION, "max-conns-per-host", conns, "max-conns", conns,
       "idle-timeout", 60, NULL);
+  if (self->config.direct)
+    soup_session_set_proxy_resolver (self->session, NULL);
   if (self->config.tls_database)
     soup_session_set_tls_database (self->session, self->config.tls_database);
 

@@ -125,6 +125,7 @@ typedef struct
   gint jpeg_quality;
   gsize max_response_size;      /* bytes of a 2xx body kept at most */
   GTlsDatabase *tls_database;   /* nullable: the system's trust store */
+  gboolean direct;              /* no proxy: the endpoint is on loopback */
   GstCvAnalyzeRetryPolicy retry;        /* transient failures */
   guint breaker_threshold;      /* transient failures in a row that open
                                  * the breaker; 0: never */

@@ -19,6 +19,8 @@
 
 #include "gstcvanalyzeurl.h"
 
+#include <gio/gio.h>
+
 /**
  * gst_cv_analyze_url_new:
  * @endpoint: the user's base URL, with or without trailing slashes
@@ -105,4 +107,27 @@ gst_cv_analyze_names_normalize (const gchar * list,
   }
   g_strfreev (names);
   return g_string_free (out, FALSE);
+}
+
+/* Whether @url's host is this machine's loopback: `localhost` (RFC 6761
+ * reserves it for that) or an address in 127.0.0.0/8 or ::1. A proxy
+ * cannot reach this machine's loopback, so such an endpoint (the local
+ * server, a self-hosted Ollama or llama-server) is always reached
+ * directly. */
+gboolean
+gst_cv_analyze_url_is_loopback (const gchar * url)
+{
+  GUri *uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
+  GInetAddress *address;
+  gboolean loopback = FALSE;
+
+  if (host && g_ascii_strcasecmp (host, "localhost") == 0) {
+    loopback = TRUE;
+  } else if (host && (address = g_inet_address_new_from_string (host))) {
+    loopback = g_inet_address_get_is_loopback (address);
+    g_object_unref (address);
+  }
+  g_clear_pointer (&uri, g_uri_unref);
+  return loopback;
 }

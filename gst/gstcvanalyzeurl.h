@@ -23,6 +23,8 @@ void         gst_cv_analyze_url_append_query (GString * url,
                                               const gchar * name,
                                               const gchar * value);
 
+gboolean     gst_cv_analyze_url_is_loopback  (const gchar * url);
+
 const gchar *gst_cv_analyze_names_find       (const gchar * name,
                                               const gchar * const *known);
 

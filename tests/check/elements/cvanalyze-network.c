@@ -719,6 +719,46 @@ GST_START_TEST (test_proxy_from_environment)
 
 GST_END_TEST;
 
+/* A proxy cannot reach this machine's loopback: an endpoint on it (the
+ * local server, a self-hosted model server) is reached directly whatever
+ * http_proxy says, here a port where nothing listens. */
+GST_START_TEST (test_loopback_endpoint_skips_proxy)
+{
+  static const gchar *const hosts[] = { "127.0.0.1", "localhost" };
+  const gchar *const *v;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (hosts); i++) {
+    gchar *endpoint = g_strdup_printf ("http://%s:%u/", hosts[i],
+        cv_local_server_get_port (server));
+    gchar *props = g_strdup_printf ("endpoint=%s", endpoint);
+    GstElement *pipeline;
+    GList *messages, *results;
+    guint before = cv_local_server_get_request_count (server);
+
+    for (v = proxy_variables; *v; v++)
+      g_unsetenv (*v);
+    g_setenv ("http_proxy", "http://127.0.0.1:1/", TRUE);
+    pipeline = make_live_pipeline (5, props);
+    messages = run_to_eos (pipeline, 5);
+    results = cv_test_filter_results (messages);
+    fail_unless_equals_int (g_list_length (results), 1);
+    fail_if (cv_test_find_message (messages, GST_MESSAGE_WARNING),
+        "%s went to the proxy", endpoint);
+    fail_unless_equals_int (cv_local_server_get_request_count (server),
+        before + 1);
+
+    g_unsetenv ("http_proxy");
+    g_list_free (results);
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (props);
+    g_free (endpoint);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_network_suite (void)
 {
@@ -738,6 +778,7 @@ cvanalyze_network_suite (void)
   tcase_add_test (tc, test_connection_reset_warns);
   tcase_add_loop_test (tc, test_proxy_from_environment, 0,
       G_N_ELEMENTS (proxy_cases));
+  tcase_add_test (tc, test_loopback_endpoint_skips_proxy);
   return s;
 }
 
