@@ -866,9 +866,14 @@ make_message (GstCvAnalyzeClient * self, Request * req)
           http->body);
   }
   /* A redirect would take the key wherever it points: answered as it
-   * is, an HTTP error. */
+   * is, an HTTP error. Idempotent: libsoup sends any other POST on a new
+   * connection, a TCP (and TLS) handshake per request. An analysis changes
+   * nothing at the service (cvanalyze retries them itself), so a
+   * kept-alive connection may carry it, and libsoup may resend it if that
+   * connection turns out closed. */
   if (msg)
-    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT |
+        SOUP_MESSAGE_IDEMPOTENT);
   if (msg && self->config.key && *self->config.key) {
     gchar *value = g_strconcat (klass->auth_prefix, self->config.key, NULL);
 

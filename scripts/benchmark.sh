@@ -204,9 +204,11 @@ echo "== 9. CPU that cvanalyze adds per live 1280x720 30 fps stream analysed onc
 # JPEG's caches), printed apart as start-up; medians of alternating runs.
 # Every frame must arrive: a sink that syncs to the clock counts what it
 # renders. The caps after imagefreeze hold it to 30/1 (left alone it sends
-# 25/1). Then sample-cost: what the JPEG of one sample costs alone, with
+# 25/1). The server keeps connections alive between answers, as a real
+# service does (by default it closes each, for libsoup 3.2's sake: see its
+# --help). Then sample-cost: what the JPEG of one sample costs alone, with
 # the defaults.
-start_server
+start_server --keep-alive
 long=$(( quick ? 12 : 30 )) short=$(( quick ? 4 : 10 ))
 streams() {  # streams N SECONDS ELEMENT: the pipeline description
   local i name src desc=""

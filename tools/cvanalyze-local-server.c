@@ -86,7 +86,7 @@ static const gchar summary[] =
     "Each service's limits, error codes and error bodies apply. Answers say\n"
     "modelVersion (or system_fingerprint) \"local-colour-analysis\" and carry\n"
     "the header X-Cvanalyze-Server: local colour analysis (not Azure). Every\n"
-    "answer carries Connection: close.";
+    "answer carries Connection: close, unless --keep-alive.";
 
 static const gchar description[] =
     "On start it prints one line, \"cvanalyze-local-server listening on "
@@ -173,6 +173,7 @@ main (int argc, char **argv)
   gint fail_every = 0, fail_every_status = 503, reset_every = 0;
   gint quota = 0, quota_window_ms = 60000;
   gboolean ratelimit_headers = FALSE;
+  gboolean keep_alive = FALSE;
   gint64 error_message_bytes = 0;
   gchar *key = NULL, *body_file = NULL, *body = NULL, *retry_after_form = NULL;
   gboolean malformed = FALSE, wrong_types = FALSE, drop = FALSE, hang = FALSE;
@@ -226,6 +227,11 @@ main (int argc, char **argv)
         "With --quota, send OpenAI's x-ratelimit-limit-requests, "
           "x-ratelimit-remaining-requests and x-ratelimit-reset-requests "
           "(\"1s\", \"6m0s\", \"20ms\") with every answer", NULL},
+    {"keep-alive", 0, 0, G_OPTION_ARG_NONE, &keep_alive,
+        "Keep connections open between answers, as a real service does "
+          "(the benchmark's live streams), instead of Connection: close; "
+          "libsoup 3.2 then holds a connection its client closed while "
+          "idle until the server stops", NULL},
     {"malformed", 0, 0, G_OPTION_ARG_NONE, &malformed,
         "Answer 200 with a truncated, unparsable JSON body", NULL},
     {"wrong-types", 0, 0, G_OPTION_ARG_NONE, &wrong_types,
@@ -391,6 +397,7 @@ main (int argc, char **argv)
   cv_local_server_set_reset_every (server, reset_every);
   cv_local_server_set_quota (server, quota, quota_window_ms);
   cv_local_server_set_ratelimit_headers (server, ratelimit_headers);
+  cv_local_server_set_keep_alive (server, keep_alive);
   cv_local_server_set_hostile (server, hostile);
   cv_local_server_set_tag_count (server, tags);
   cv_local_server_set_caption_words (server, caption_words);

@@ -130,6 +130,7 @@ struct _CvLocalServer
   CvQuota *quota;               /* NULL: no request quota */
   guint quota_limit;
   gboolean ratelimit_headers;   /* send x-ratelimit-*-requests */
+  gboolean keep_alive;          /* no Connection: close (see the top) */
   guint throttled;              /* requests the quota refused */
   gint64 outage_until_us;       /* monotonic: fail everything till then */
   guint outage_status;
@@ -241,6 +242,7 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
   GUri *uri = soup_server_message_get_uri (msg);
   gchar *segment = NULL;
   CvRoute route = cv_route_from_path (path, &segment);
+  GSocketAddress *remote;
 
   req->method = g_strdup (soup_server_message_get_method (msg));
   req->path = g_strdup (path);
@@ -271,6 +273,10 @@ request_record_new (CvLocalServer * self, SoupServerMessage * msg,
       (msg));
   req->received_monotonic_us = g_get_monotonic_time ();
   req->received_real_us = g_get_real_time ();
+  remote = soup_server_message_get_remote_address (msg);
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    req->remote_port =
+        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
 
   return req;
 }
@@ -476,13 +482,21 @@ pending_fire (gpointer data)
 }
 
 /* Asks for the connection to be closed after every answer (see the top of
- * the file); the earliest moment a message's headers can be set. */
+ * the file) unless keep-alive was asked for; the earliest moment a
+ * message's headers can be set. */
 static void
 request_started (SoupServer * soup, SoupServerMessage * msg,
     gpointer user_data)
 {
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "Connection", "close");
+  CvLocalServer *self = user_data;
+  gboolean keep_alive;
+
+  g_mutex_lock (&self->lock);
+  keep_alive = self->keep_alive;
+  g_mutex_unlock (&self->lock);
+  if (!keep_alive)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
 }
 
 /* The quota's verdict on @req (called with the lock): a request beyond
@@ -657,7 +671,7 @@ server_thread (gpointer data)
       NULL);
   soup_server_add_handler (self->soup, NULL, handle_request, self, NULL);
   g_signal_connect (self->soup, "request-started",
-      G_CALLBACK (request_started), NULL);
+      G_CALLBACK (request_started), self);
   ok = soup_server_listen_local (self->soup, self->requested_port,
       SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   if (ok) {
@@ -887,6 +901,20 @@ cv_local_server_set_ratelimit_headers (CvLocalServer * self, gboolean send)
 
   g_mutex_lock (&self->lock);
   self->ratelimit_headers = send;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Keeps connections open between answers, as a real service does, instead
+ * of answering each with Connection: close. For benchmarks and for tests
+ * of connection reuse: libsoup 3.2's server then keeps a connection its
+ * client closes while idle open until the server stops (see the top). */
+void
+cv_local_server_set_keep_alive (CvLocalServer * self, gboolean keep_alive)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->keep_alive = keep_alive;
   g_mutex_unlock (&self->lock);
 }
 
@@ -1206,6 +1234,7 @@ request_copy (const CvLocalServerRequest * req)
   copy->body = g_bytes_ref (req->body);
   copy->received_monotonic_us = req->received_monotonic_us;
   copy->received_real_us = req->received_real_us;
+  copy->remote_port = req->remote_port;
 
   return copy;
 }

@@ -176,6 +176,7 @@ typedef struct
   GBytes *body;
   gint64 received_monotonic_us;
   gint64 received_real_us;
+  guint16 remote_port;          /* the client's: one per connection */
 } CvLocalServerRequest;
 
 CvLocalServer *cv_local_server_new (const gchar * key, GError ** error);
@@ -207,6 +208,9 @@ void cv_local_server_set_ratelimit_headers (CvLocalServer * server,
     gboolean send);
 
 guint cv_local_server_get_throttled_count (CvLocalServer * server);
+
+void cv_local_server_set_keep_alive (CvLocalServer * server,
+    gboolean keep_alive);
 
 void cv_local_server_set_outage (CvLocalServer * server, guint status,
     guint duration_ms);

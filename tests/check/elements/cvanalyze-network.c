@@ -759,6 +759,36 @@ GST_START_TEST (test_loopback_endpoint_skips_proxy)
 
 GST_END_TEST;
 
+/* Against a service that keeps connections alive, one connection carries
+ * every request (libsoup sends a POST on a new one unless it is marked
+ * idempotent): each request came from the same client port. */
+GST_START_TEST (test_requests_reuse_a_kept_alive_connection)
+{
+  GstElement *pipeline;
+  GList *messages;
+  CvLocalServerRequest *req0;
+  guint i, n;
+
+  cv_local_server_set_keep_alive (server, TRUE);
+  pipeline = make_live_pipeline (30, "endpoint=ENDPOINT interval=100000000 "
+      "max-in-flight=1");
+  messages = run_to_eos (pipeline, 30);
+  n = cv_local_server_get_request_count (server);
+  fail_unless (n >= 3, "only %u requests", n);
+  req0 = cv_local_server_get_request (server, 0);
+  for (i = 1; i < n; i++) {
+    CvLocalServerRequest *req = cv_local_server_get_request (server, i);
+
+    fail_unless_equals_int (req->remote_port, req0->remote_port);
+    cv_local_server_request_free (req);
+  }
+  cv_local_server_request_free (req0);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_network_suite (void)
 {
@@ -779,6 +809,7 @@ cvanalyze_network_suite (void)
   tcase_add_loop_test (tc, test_proxy_from_environment, 0,
       G_N_ELEMENTS (proxy_cases));
   tcase_add_test (tc, test_loopback_endpoint_skips_proxy);
+  tcase_add_test (tc, test_requests_reuse_a_kept_alive_connection);
   return s;
 }
 
