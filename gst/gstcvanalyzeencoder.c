@@ -34,7 +34,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_cv_analyze_encoder_debug);
 
 /* Box averages every source pixel; bilinear samples 2x2 and aliases on
  * large reductions. For 1920x1080 -> 1024x576 I420 both took 0.72-0.73 ms
- * (tests/bench/encode-ratio), so the better picture costs nothing. */
+ * (tests/bench/encode-ratio), so the better picture costs nothing; at the
+ * exact ratios of fast_ratios below libyuv box-filters with kernels of its
+ * own, faster still. */
 #define SCALE_FILTER kFilterBox
 
 /* TJFLAG_FASTDCT measured no faster (0.93-0.96 ms either way for a
@@ -174,8 +176,8 @@ fast_ratio_size (gint w, gint h, guint max_dimension, gint * out_w,
  * default); else the longest side is @max_dimension, the other rounded to
  * the nearest pixel. The service rejects images with a side
  * under %GST_CV_ANALYZE_MIN_DIMENSION, so each side is then raised to at
- * least that on its own: a 30x20 frame is sent as 51x51, a 4000x60 one at
- * max 1024 as 1024x51. Those few frames are stretched, which the results'
+ * least that on its own: a 30x20 frame is sent as 51x51, a 4000x61 one at
+ * max 1024 as 1024x51 (4000x60, exactly 4 times 1000x15, as 1000x51). Those few frames are stretched, which the results'
  * coordinates account for since they are scaled per axis.
  */
 void

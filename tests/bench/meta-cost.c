@@ -38,12 +38,13 @@
 
 #define ROUNDS 5
 
+/* No tags, as cvanalyze's own meta. */
+static const gchar *no_tags[] = { NULL };
+
 static GType
 register_api (const gchar * name)
 {
-  static const gchar *tags[] = { NULL };
-
-  return gst_meta_api_type_register (name, tags);
+  return gst_meta_api_type_register (name, no_tags);
 }
 
 static gboolean
@@ -203,12 +204,8 @@ main (int argc, char **argv)
   gst_cv_analyze_meta_register ();
   bare_info = gst_meta_register (register_api ("BenchBareMetaAPI"),
       "BenchBareMeta", sizeof (GstMeta), bare_meta_init, NULL, NULL);
-  {
-    static const gchar *tags[] = { NULL };
-
-    custom_info = gst_meta_register_custom ("BenchCustomMeta", tags, NULL,
-        NULL, NULL);
-  }
+  custom_info = gst_meta_register_custom ("BenchCustomMeta", no_tags, NULL,
+      NULL, NULL);
   face_quark = g_quark_from_static_string ("face");
   sample = gst_sample_new (NULL, NULL, NULL,
       gst_structure_new ("cvanalyze-result", "caption", G_TYPE_STRING,
