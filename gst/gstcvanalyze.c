@@ -1116,7 +1116,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    *
    * Counters, readable while running: `samples` (frames sampled),
    * `requests` (requests sent), `skipped` (samples dropped because
-   * max-in-flight was reached or the service asked to back off),
+   * max-in-flight was reached, the service asked to back off or the
+   * circuit breaker was open),
    * `failed` (requests that gave no result), `results` (results attached),
    * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
    * for the budget and the breaker `retries`, `rate` (requests a minute in
@@ -1125,7 +1126,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * With #GstCvAnalyze:sample-mode=scene, `saved` (frames due that were
    * looked at and not sent) and `scene-changes`; with thumbnails,
    * `thumbnails` (posted), `thumbnails-skipped` (due while one was
-   * pending, or held back) and `thumbnails-failed`. README.md lists
+   * pending or the breaker was open, or held back) and
+   * `thumbnails-failed`. README.md lists
    * them all.
    *
    * Since: 0.1
@@ -1414,7 +1416,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * `api=azure-cv` (generateThumbnail with smartCropping), or with
    * `api=azure-image-analysis` cut here from the analysed JPEG to the box
    * the service's smartCrops gives for the thumbnail's aspect ratio. At
-   * most one thumbnail request is pending; one due meanwhile is skipped
+   * most one thumbnail request is pending; one due meanwhile, or while
+   * the circuit breaker is open (#GstCvAnalyze:breaker-threshold: a
+   * service that is down gets no thumbnail requests either), is skipped
    * and counted in #GstCvAnalyze:stats (`thumbnails-skipped`, beside
    * `thumbnails` posted and `thumbnails-failed`). Each
    * thumbnail is posted as a `cvanalyze-thumbnail` element message whose
@@ -3059,16 +3063,19 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   GST_LOG_OBJECT (self, "sampled frame %" GST_TIME_FORMAT ": %d",
       GST_TIME_ARGS (running_time), res);
   scene_frame_taken (self, sent, &change, res == GST_CV_ANALYZE_SUBMIT_QUEUED);
-  if (res == GST_CV_ANALYZE_SUBMIT_QUEUED) {
-    /* In scene mode thumbnails come per scene (on_scene_change()). */
-    if (self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
-        && gst_cv_analyze_thumbnails_due (&self->thumbnails, running_time))
-      request_thumbnail (self, buf, GST_BUFFER_PTS (buf), running_time,
-          gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
-              GST_BUFFER_PTS (buf)), GST_BUFFER_DURATION_IS_VALID (buf) ?
-          GST_BUFFER_DURATION (buf) : self->frame_duration);
+  /* In scene mode thumbnails come per scene (on_scene_change()). One due
+   * while the breaker is open is asked for too, so that it is counted as
+   * skipped (the client sends none then), and the cadence goes on. */
+  if ((res == GST_CV_ANALYZE_SUBMIT_QUEUED
+          || res == GST_CV_ANALYZE_SUBMIT_BREAKER_OPEN)
+      && self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
+      && gst_cv_analyze_thumbnails_due (&self->thumbnails, running_time))
+    request_thumbnail (self, buf, GST_BUFFER_PTS (buf), running_time,
+        gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
+            GST_BUFFER_PTS (buf)), GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : self->frame_duration);
+  if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
     return TRUE;
-  }
   g_mutex_lock (&self->state_lock);
   self->skipped++;
   g_mutex_unlock (&self->state_lock);

@@ -156,8 +156,9 @@ gst_cv_analyze_thumbnails_due (GstCvAnalyzeThumbnails * t,
  *   a live stream, up to the timeout for a file (so that a recording gets
  *   every thumbnail, as it gets every analysis)
  *
- * On the streaming thread: asks for a thumbnail of @buffer; unless the one
- * before is still pending after @wait (or the budget says no), which is
+ * On the streaming thread: asks for a thumbnail of @buffer; unless the
+ * circuit breaker is open (the service gets no thumbnails either), the one
+ * before is still pending after @wait, or the budget says no, which is
  * counted as skipped.
  */
 void
@@ -172,11 +173,15 @@ gst_cv_analyze_thumbnails_submit (GstCvAnalyzeThumbnails * t,
 
   if (t->width == 0)
     return;
-  if ((wait == 0 && gst_cv_analyze_client_thumbnail_busy (client)) || (budget
+  /* The breaker first: a thumbnail that cannot go takes no budget. */
+  if (gst_cv_analyze_client_get_breaker_state (client) !=
+      GST_CV_ANALYZE_BREAKER_CLOSED || (wait == 0
+          && gst_cv_analyze_client_thumbnail_busy (client)) || (budget
           && !gst_cv_analyze_budget_try_take (budget,
               g_get_monotonic_time ()))) {
-    GST_DEBUG ("thumbnail of %" GST_TIME_FORMAT " skipped: one is pending, "
-        "or the budget says no", GST_TIME_ARGS (frame->pts));
+    GST_DEBUG ("thumbnail of %" GST_TIME_FORMAT " skipped: the breaker is "
+        "open, one is pending, or the budget says no",
+        GST_TIME_ARGS (frame->pts));
     g_mutex_lock (&t->lock);
     t->skipped++;
     g_mutex_unlock (&t->lock);

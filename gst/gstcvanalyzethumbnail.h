@@ -71,8 +71,9 @@ typedef struct
   guint index;                  /* the next file's number */
   GstCvAnalyzeWarnLimit warn_limit;
   guint64 made;
-  guint64 skipped;              /* due while one was pending, or held back
-                                 * by the rate budget */
+  guint64 skipped;              /* due while one was pending, while the
+                                 * breaker was open, or held back by the
+                                 * rate budget */
   guint64 failed;
 } GstCvAnalyzeThumbnails;
 

@@ -761,22 +761,33 @@ gray_frame (GstClockTime pts)
   return buf;
 }
 
-/* The next cvanalyze-thumbnail message on @bus, within 30 s. */
+/* The next cvanalyze-thumbnail message on @bus within @timeout, or NULL;
+ * other element messages before it are dropped. */
 static GstMessage *
-pop_thumbnail (GstBus * bus)
+pop_thumbnail_within (GstBus * bus, GstClockTime timeout)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  gint64 left;
 
-  while (g_get_monotonic_time () < deadline) {
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_SECOND,
+  while ((left = deadline - g_get_monotonic_time ()) > 0) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
         GST_MESSAGE_ELEMENT);
 
     if (m && gst_message_has_name (m, "cvanalyze-thumbnail"))
       return m;
     g_clear_pointer (&m, gst_message_unref);
   }
-  fail ("no thumbnail within 30 s");
   return NULL;
+}
+
+/* The next cvanalyze-thumbnail message on @bus, within 30 s. */
+static GstMessage *
+pop_thumbnail (GstBus * bus)
+{
+  GstMessage *m = pop_thumbnail_within (bus, 30 * GST_SECOND);
+
+  fail_unless (m != NULL, "no thumbnail within 30 s");
+  return m;
 }
 
 /* Proves a flush drops the thumbnail pending before it (never posted,
@@ -866,6 +877,171 @@ GST_START_TEST (test_stop_with_thumbnail_pending)
 
 GST_END_TEST;
 
+/* Whether request @index of the server's log asked for a thumbnail. */
+static gboolean
+is_thumbnail_request (guint index)
+{
+  CvLocalServerRequest *req = cv_local_server_get_request (server, index);
+  gboolean thumbnail = g_str_has_suffix (req->path, "/generateThumbnail");
+
+  cv_local_server_request_free (req);
+  return thumbnail;
+}
+
+/* Whether the circuit breaker's warning ("... times in a row") comes on
+ * @bus within @timeout; other warnings before it are dropped. */
+static gboolean
+pop_breaker_warning (GstBus * bus, GstClockTime timeout)
+{
+  GstMessage *m;
+  gboolean found = FALSE;
+
+  while (!found && (m = gst_bus_timed_pop_filtered (bus, timeout,
+              GST_MESSAGE_WARNING))) {
+    gchar *text = cv_test_message_text (m, NULL);
+
+    found = strstr (text, "times in a row") != NULL;
+    g_free (text);
+    gst_message_unref (m);
+  }
+  return found;
+}
+
+/* The breaker-state of element "a" in @bin, to free. */
+static gchar *
+breaker_state (GstElement * bin)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (bin), "a");
+  GstStructure *stats;
+  gchar *state;
+
+  g_object_get (e, "stats", &stats, NULL);
+  state = g_strdup (gst_structure_get_string (stats, "breaker-state"));
+  gst_structure_free (stats);
+  gst_object_unref (e);
+  return state;
+}
+
+/* Pushes one gray frame @step after the last, through the element. */
+static void
+push_frame (GstHarness * h, GstClockTime * pts, GstClockTime step)
+{
+  *pts += step;
+  gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (*pts)));
+}
+
+/* Proves a service whose breaker is open gets no thumbnail requests:
+ * after breaker-threshold (3) failures none reaches the server until a
+ * probe is answered (the first probe fails, the second not), every
+ * thumbnail due meanwhile is counted in thumbnails-skipped, and once the
+ * service answers again thumbnails resume as decodable JPEGs. */
+GST_START_TEST (test_no_thumbnail_while_breaker_open)
+{
+  /* A thumbnail due once per 1000 s of running time: none while the
+   * failures add up (frames 100 ms apart), one with each frame while the
+   * breaker is open (frames 1000 s apart). */
+  gchar *desc = g_strdup_printf ("cvanalyze name=a endpoint=%s key=%s "
+      "interval=100000000 max-retries=0 breaker-threshold=3 "
+      "thumbnail-width=32 thumbnail-height=32 "
+      "thumbnail-interval=1000000000000", server_url, TEST_KEY);
+  const GstClockTime step = 1000 * GST_SECOND;
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  GstClockTime pts = 0, probe_pts;
+  guint opened_at, pushed = 0, i, n;
+  guint64 skipped;
+  gboolean resumed = FALSE;
+  GstMessage *m;
+  gchar *state;
+
+  gst_harness_set_live (h, TRUE);
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=I420, width=160, "
+      "height=120, framerate=10/1");
+  gst_element_set_bus (h->element, bus);
+
+  /* Up: the first frame's analysis and thumbnail. */
+  gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (0)));
+  gst_message_unref (pop_thumbnail (bus));
+  fail_unless (cv_local_server_wait_for_requests (server, 2,
+          30 * G_USEC_PER_SEC));
+
+  /* Down: the analyses fail until the breaker opens. */
+  cv_local_server_set_failure (server, 503, 0);
+  do {
+    fail_unless (g_get_monotonic_time () < deadline, "the breaker never "
+        "opened");
+    push_frame (h, &pts, GST_SECOND / 10);
+  } while (!pop_breaker_warning (bus, 50 * GST_MSECOND));
+  opened_at = cv_local_server_get_request_count (server);
+  state = breaker_state (h->element);
+  fail_unless_equals_string (state, "open");
+  g_free (state);
+  fail_unless_equals_uint64 (STAT (h->element, "breaker-openings"), 1);
+  fail_unless_equals_uint64 (STAT (h->element, "thumbnails-skipped"), 0);
+
+  /* Open (1 s): every frame has a thumbnail due, skipped and counted,
+   * until the first probe reaches the server; it still fails. */
+  do {
+    fail_unless (g_get_monotonic_time () < deadline, "no probe");
+    push_frame (h, &pts, step);
+    pushed++;
+  } while (!cv_local_server_wait_for_requests (server, opened_at + 1,
+          50 * 1000));
+  probe_pts = pts;
+  skipped = STAT (h->element, "thumbnails-skipped");
+  fail_if (is_thumbnail_request (opened_at), "a thumbnail request while the "
+      "breaker was open");
+  fail_unless (pushed >= 3, "the breaker let a probe go after %u frames",
+      pushed);
+
+  /* Back: after the doubled cool-down (2 s) the second probe is
+   * answered, and the next frame's thumbnail goes. */
+  cv_local_server_set_failure (server, 0, 0);
+  while (!resumed) {
+    fail_unless (g_get_monotonic_time () < deadline, "no thumbnail after "
+        "the recovery");
+    push_frame (h, &pts, step);
+    m = pop_thumbnail_within (bus, 50 * GST_MSECOND);
+    if (m) {
+      fail_unless (cv_test_message_timestamp (m) > probe_pts);
+      g_bytes_unref (thumbnail_jpeg (m, 32, 32, NULL));
+      gst_message_unref (m);
+      resumed = TRUE;
+    }
+  }
+
+  /* The log: the first frame's two requests, the failed analyses, the
+   * two probes and only then a thumbnail request. */
+  n = cv_local_server_get_request_count (server);
+  fail_unless (n > opened_at + 2, "%u requests", n);
+  fail_unless (is_thumbnail_request (0) != is_thumbnail_request (1));
+  for (i = 2; i < opened_at + 2; i++)
+    fail_if (is_thumbnail_request (i), "request %u (of %u; the breaker "
+        "opened after %u) is a thumbnail's", i, n, opened_at);
+  for (i = opened_at + 2; i < n && !is_thumbnail_request (i); i++);
+  fail_unless (i < n, "no thumbnail request after the recovery");
+
+  /* The stats: every thumbnail due while open was counted. The first
+   * frame may still have found the third failure's slot taken (its
+   * warning is posted before the slot is freed): no analysis went, so no
+   * thumbnail was due. */
+  fail_unless (skipped <= pushed && skipped + 1 >= pushed, "%" G_GUINT64_FORMAT
+      " thumbnails skipped of %u frames while open", skipped, pushed);
+  fail_unless_equals_uint64 (STAT (h->element, "thumbnails"), 2);
+  fail_unless_equals_uint64 (STAT (h->element, "thumbnails-failed"), 0);
+  state = breaker_state (h->element);
+  fail_unless_equals_string (state, "closed");
+  g_free (state);
+
+  gst_harness_teardown (h);
+  cv_test_drop_bus_messages (bus);
+  gst_object_unref (bus);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_thumbnail_suite (void)
 {
@@ -887,6 +1063,7 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_thumbnail_within_max_rate);
   tcase_add_test (tc, test_flush_drops_pending_thumbnail);
   tcase_add_test (tc, test_stop_with_thumbnail_pending);
+  tcase_add_test (tc, test_no_thumbnail_while_breaker_open);
   suite_add_tcase (s, tc);
   return s;
 }
