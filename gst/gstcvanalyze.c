@@ -129,7 +129,7 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! cvanalyze endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
  * ]| Captions a camera with Azure; the key is read from AZURE_VISION_KEY.
  * Run with `-m` to print each result message.
  * |[
@@ -137,17 +137,17 @@
  * ]| Analyses a test pattern once a second with the local server
  * (`cvanalyze-local-server --port 8080`).
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze api=openai endpoint=http://localhost:11434/v1 model=qwen2.5vl:3b overlay=true ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! cvanalyze api=openai endpoint=http://localhost:11434/v1 model=qwen2.5vl:3b overlay=true ! videoconvert ! autovideosink
  * ]| Captions a camera with a vision model running in Ollama on this
  * machine: no frame leaves it.
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze api=azure-image-analysis features=caption,tags,objects endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! cvanalyze api=azure-image-analysis features=caption,tags,objects endpoint=https://myresource.cognitiveservices.azure.com/ ! videoconvert ! autovideosink
  * ]| Captions, tags and finds objects with Azure Image Analysis 4.0.
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze overlay=true show-tags=3 ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! cvanalyze overlay=true show-tags=3 ! videoconvert ! autovideosink
  * ]| Shows the camera with the scene described at the bottom.
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze name=a ! textoverlay name=o ! videoconvert ! autovideosink  a.text_src ! queue ! o.text_sink
+ * gst-launch-1.0 v4l2src ! cvanalyze name=a ! textoverlay name=o ! videoconvert ! autovideosink  a.text_src ! queue ! o.text_sink
  * ]| The same with textoverlay drawing the captions from the text pad.
  * |[
  * gst-launch-1.0 v4l2src ! image/jpeg,width=1280,height=720 ! cvanalyze ! jpegdec ! videoconvert ! autovideosink
@@ -157,14 +157,14 @@
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! cvanalyze name=a mode=exact text-timing=on-end ! fakesink  a.text_src ! queue ! webvttenc ! filesink location=captions.vtt
  * ]| Writes frame-exact WebVTT captions of a recording (srtenc for SRT).
  * |[
- * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
+ * gst-launch-1.0 -e v4l2src ! cvanalyze name=a ! videoconvert ! vp8enc deadline=1 ! queue ! matroskamux name=m ! filesink location=captioned.mkv  a.text_src ! queue ! m.
  * ]| Records a camera with its captions as a subtitle track.
  * |[
- * gst-launch-1.0 -e v4l2src ! videoconvert ! cvanalyze sample-mode=scene thumbnail-width=320 thumbnail-height=180 thumbnail-location=scene-%05d.jpg ! fakesink
+ * gst-launch-1.0 -e v4l2src ! cvanalyze sample-mode=scene thumbnail-width=320 thumbnail-height=180 thumbnail-location=scene-%05d.jpg ! fakesink
  * ]| Writes a smart thumbnail of each scene a camera sees to
  * scene-00000.jpg, scene-00001.jpg, ...
  * |[
- * gst-launch-1.0 v4l2src ! videoconvert ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! cvanalyze sample-mode=scene interval=250000000 min-interval=1000000000 overlay=true ! videoconvert ! autovideosink
  * ]| Looks at a camera four times a second, and captions it only when the
  * view has changed: at most once a second, and at least once a minute.
  *
