@@ -433,10 +433,14 @@ GST_START_TEST (test_textoverlay_shows_captions)
 GST_END_TEST;
 
 /* overlay=true draws the caption itself, on frames of any format: the
- * same pixel checks as with textoverlay, in I420 and in RGBx. */
+ * same pixel checks as with textoverlay, in I420 and RGBx and in each
+ * camera format that goes straight in (v4l2src ! cvanalyze overlay=true,
+ * as README's examples write it). */
 GST_START_TEST (test_overlay_draws_captions)
 {
-  const gchar *formats[] = { "I420", "RGBx" };
+  const gchar *formats[] = { "I420", "RGBx", "YUY2", "UYVY", "YVYU", "NV16",
+    "NV61", "NV24", "I420_10LE", "P010_10LE"
+  };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (formats); i++) {
