@@ -745,8 +745,13 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
       (req->msg)) ? self->config.max_response_size :
       GST_CV_ANALYZE_ERROR_BODY_LIMIT;
   headers = soup_message_get_response_headers (req->msg);
+  /* A Content-Encoding (gzip, deflate) is decoded by libsoup's
+   * SoupContentDecoder, which a session has by default, and then
+   * Content-Length counts the encoded bytes, not those read: the limit
+   * applies to the decoded body, whose length is unknown. */
   if (soup_message_headers_get_encoding (headers) ==
-      SOUP_ENCODING_CONTENT_LENGTH)
+      SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_one (headers, "Content-Encoding") == NULL)
     length = soup_message_headers_get_content_length (headers);
   if (length > (goffset) req->body_limit) {
     GST_DEBUG_OBJECT (self, "announced body of %" G_GOFFSET_FORMAT
