@@ -20,7 +20,6 @@
 
 #include <string.h>
 #include <gst/check/gstcheck.h>
-#include <libsoup/soup.h>
 
 #include "cvanalyzetest.h"
 #include "cvhostile.h"
@@ -306,16 +305,6 @@ static const EchoCase echo_cases[] = {
       "{\"error\":\"bad key %s\"}", NULL, "model=m", GST_MESSAGE_WARNING},
 };
 
-typedef struct
-{
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  SoupServer *soup;
-  gchar *url;
-  const EchoCase *ec;
-} Echoer;
-
 /* The key as it came, in a JSON string. */
 static gchar *
 received_key (SoupServerMessage * msg)
@@ -338,18 +327,19 @@ replace_key (const gchar * template, const gchar * key)
   return g_string_free (text, FALSE);
 }
 
+/* Answers as its EchoCase says, quoting the key it was sent. */
 static void
 echoer_handle (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
-  Echoer *e = user_data;
+  const EchoCase *ec = user_data;
   gchar *key = received_key (msg);
-  gchar *body = replace_key (e->ec->body, key);
-  gchar *reason = replace_key (e->ec->reason, key);
+  gchar *body = replace_key (ec->body, key);
+  gchar *reason = replace_key (ec->reason, key);
 
-  soup_server_message_set_status (msg, e->ec->status, reason);
-  if (e->ec->location) {
-    gchar *location = replace_key (e->ec->location, key);
+  soup_server_message_set_status (msg, ec->status, reason);
+  if (ec->location) {
+    gchar *location = replace_key (ec->location, key);
 
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Operation-Location", location);
@@ -359,58 +349,6 @@ echoer_handle (SoupServer * soup, SoupServerMessage * msg, const char *path,
       SOUP_MEMORY_TAKE, body, strlen (body));
   g_free (reason);
   g_free (key);
-}
-
-static gpointer
-echoer_thread (gpointer data)
-{
-  Echoer *e = data;
-
-  g_main_context_push_thread_default (e->context);
-  g_main_loop_run (e->loop);
-  g_main_context_pop_thread_default (e->context);
-  return NULL;
-}
-
-static Echoer *
-echoer_new (const EchoCase * ec)
-{
-  Echoer *e = g_new0 (Echoer, 1);
-  GSList *uris;
-
-  e->ec = ec;
-  e->context = g_main_context_new ();
-  e->loop = g_main_loop_new (e->context, FALSE);
-  g_main_context_push_thread_default (e->context);
-  e->soup = soup_server_new (NULL, NULL);
-  soup_server_add_handler (e->soup, NULL, echoer_handle, e, NULL);
-  fail_unless (soup_server_listen_local (e->soup, 0,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
-  g_main_context_pop_thread_default (e->context);
-  uris = soup_server_get_uris (e->soup);
-  e->url = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  e->thread = g_thread_new ("echoer", echoer_thread, e);
-  return e;
-}
-
-static gboolean
-quit_loop (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-echoer_free (Echoer * e)
-{
-  g_main_context_invoke (e->context, quit_loop, e->loop);
-  g_thread_join (e->thread);
-  g_object_unref (e->soup);
-  g_main_loop_unref (e->loop);
-  g_main_context_unref (e->context);
-  g_free (e->url);
-  g_free (e);
 }
 
 /* The key's asterisks, as the client writes them in its place. */
@@ -428,10 +366,12 @@ hidden_key (void)
 GST_START_TEST (test_echoed_key_is_hidden)
 {
   const EchoCase *ec = &echo_cases[__i__];
-  Echoer *e = echoer_new (ec);
+  CvTestSoupServer *e = cv_test_soup_server_new (echoer_handle,
+      (gpointer) ec);
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,width=64,height=48 ! cvanalyze name=a api=%s "
-      "endpoint=%s max-retries=0 %s ! fakesink", ec->api, e->url, ec->props);
+      "endpoint=%s max-retries=0 %s ! fakesink", ec->api,
+      cv_test_soup_server_get_url (e), ec->props);
   GstElement *pipeline = cv_test_make_pipeline (desc);
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   gchar *stars = hidden_key (), *log, *text, *debug = NULL;
@@ -471,7 +411,7 @@ GST_START_TEST (test_echoed_key_is_hidden)
   cv_test_free_messages (messages);
   gst_object_unref (a);
   gst_object_unref (pipeline);
-  echoer_free (e);
+  cv_test_soup_server_free (e);
 }
 
 GST_END_TEST;
