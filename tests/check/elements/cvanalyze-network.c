@@ -181,15 +181,17 @@ test_server_handle (SoupServer * soup, SoupServerMessage * msg,
             9));
     GOutputStream *memory = g_memory_output_stream_new_resizable ();
     GOutputStream *out = g_converter_output_stream_new (memory, compressor);
+    GBytes *compressed;
 
     fail_unless (g_output_stream_write_all (out, ts->body, strlen (ts->body),
             NULL, NULL, NULL) && g_output_stream_close (out, NULL, NULL));
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Content-Encoding", ts->transfer == TRANSFER_GZIP ? "gzip" :
         "deflate");
-    soup_message_body_append_bytes (body,
-        g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM
-            (memory)));
+    compressed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM
+        (memory));
+    soup_message_body_append_bytes (body, compressed);
+    g_bytes_unref (compressed);
     g_object_unref (out);
     g_object_unref (memory);
     g_object_unref (compressor);
