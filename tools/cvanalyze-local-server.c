@@ -18,6 +18,7 @@
 #include <glib-unix.h>
 
 #include "cvlocalserver.h"
+#include "cvread.h"
 
 static const gchar summary[] =
     "A local development server for image analysis: it speaks four services'\n"
@@ -57,7 +58,9 @@ static const gchar summary[] =
     "  GET /vision/v3.2/read/analyzeResults/ID\n"
     "      {\"status\":\"running\"} --read-running times, then \"succeeded\"\n"
     "      with analyzeResult.readResults[].lines[].words[] (8-number\n"
-    "      boundingBox, word confidence, modelVersion tesseract-VERSION),\n"
+    "      boundingBox, word confidence, modelVersion " CV_READ_V3_MODEL_VERSION
+    " as the\n"
+    "      API's model requires a date there),\n"
     "      or as --read-ending says. The newest 64 operations are kept,\n"
     "      for 10 minutes at most; any other ID answers 404 NotFound.\n"
     "  POST /v1/chat/completions\n"
