@@ -267,6 +267,18 @@ serverTest('openai: an unknown model is the SDK\'s NotFoundError', [],
     assert.match(err.message, /no-such-model/);
   });
 
+serverTest('openai: stream: true is refused as the SDK\'s BadRequestError, not a hang', [],
+  async ({ url }) => {
+    const client = new OpenAI({ apiKey: KEY, baseURL: `${url}v1`, maxRetries: 0 });
+    const err = await rejection(client.chat.completions.create({
+      model: MODEL, messages: chatMessages(red), stream: true
+    }));
+    assert.ok(err instanceof OpenAI.BadRequestError, describe(err));
+    assert.equal(err.status, 400);
+    assert.equal(err.param, 'stream');
+    assert.equal(err.code, 'unsupported_value');
+  });
+
 serverTest('openai: AzureOpenAI on the classic deployment route (api-key, api-version)', [],
   async ({ endpoint }) => {
     const client = new AzureOpenAI({
