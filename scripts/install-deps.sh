@@ -24,8 +24,8 @@ packages=(
 )
 
 # The official client SDKs' test (tests/sdk) runs on node; Debian's nodejs
-# and npm unless a node is there already (e.g. a newer one from elsewhere).
-if ! command -v node >/dev/null; then
+# and npm unless both are there already (e.g. a newer node from elsewhere).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 
