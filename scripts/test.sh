@@ -24,6 +24,7 @@ for line in open(sys.argv[1]):
     out = (test.get("stdout") or "") + (test.get("stderr") or "")
     ok = test["result"] in ("OK", "EXPECTEDFAIL")
     if test["result"] == "SKIP":
+        print("skipped:", test["name"], file=sys.stderr)
         continue
     p = f = 0
     checks = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", out)
