@@ -2156,6 +2156,82 @@ query_is_allowed (GstCvAnalyzeApi api, const gchar * query)
   return ok;
 }
 
+/* Whether @path holds a route of Azure's vision services: "/vision/v3.2",
+ * "/vision/v2.1"..., or Image Analysis 4.0's "/computervision/". */
+static gboolean
+has_vision_route (const gchar * path, gboolean image_analysis)
+{
+  const gchar *at;
+
+  if (image_analysis)
+    return strstr (path, "/computervision/") != NULL;
+  at = strstr (path, "/vision/v");
+  return at != NULL && g_ascii_isdigit (at[strlen ("/vision/v")]);
+}
+
+/* When the endpoint plainly belongs to another service than @api (its
+ * path is another service's route, or its host another service's), what
+ * to set instead, a sentence; NULL otherwise. Without this the service
+ * would answer 401 or 404 on every frame, blaming the key or the path. */
+static gchar *
+other_service_advice (GstCvAnalyzeApi api, GUri * uri)
+{
+  gchar *host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  gchar *path = g_ascii_strdown (g_uri_get_path (uri), -1);
+  gboolean azure_openai, chat, cv32, ia40;
+  gchar *advice = NULL;
+  gsize len;
+
+  for (len = strlen (path); len > 0 && path[len - 1] == '/'; len--)
+    path[len - 1] = '\0';
+  azure_openai = g_str_has_suffix (host, ".openai.azure.com")
+      || strstr (path, "/openai/") || g_str_has_suffix (path, "/openai");
+  chat = azure_openai || g_strcmp0 (host, "api.openai.com") == 0
+      || g_str_has_suffix (path, "/v1") || strstr (path, "/chat/completions");
+  cv32 = has_vision_route (path, FALSE);
+  ia40 = has_vision_route (path, TRUE);
+
+  switch (api) {
+    case GST_CV_ANALYZE_API_AZURE_CV:
+    case GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS:
+      if (chat)
+        advice = g_strdup_printf ("it is a chat-completions URL: set "
+            "api=%s, or give your vision resource's base URL, "
+            "https://<resource>.cognitiveservices.azure.com/",
+            azure_openai ? "azure-openai" : "openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it already holds a route of %s: set "
+            "endpoint to the resource's base URL, "
+            "https://<resource>.cognitiveservices.azure.com/ (cvanalyze "
+            "adds the route)%s", cv32 ? "Computer Vision v3.2 (api=azure-cv)"
+            : "Image Analysis 4.0 (api=azure-image-analysis)",
+            (cv32 && api == GST_CV_ANALYZE_API_AZURE_CV) || (ia40 && api ==
+                GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS) ? "" : cv32 ?
+            ", and api=azure-cv" : ", and api=azure-image-analysis");
+      break;
+    case GST_CV_ANALYZE_API_OPENAI:
+      if (strstr (path, "/openai/deployments/"))
+        advice = g_strdup ("it is an Azure OpenAI deployment URL, which takes "
+            "the key in an api-key header: set api=azure-openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it is an Azure vision URL: set api=%s, "
+            "with the resource's base URL", cv32 ? "azure-cv" :
+            "azure-image-analysis");
+      break;
+    case GST_CV_ANALYZE_API_AZURE_OPENAI:
+      if (g_strcmp0 (host, "api.openai.com") == 0)
+        advice = g_strdup ("it is OpenAI's own API: set api=openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it is an Azure vision URL: set api=%s, "
+            "with the resource's base URL", cv32 ? "azure-cv" :
+            "azure-image-analysis");
+      break;
+  }
+  g_free (host);
+  g_free (path);
+  return advice;
+}
+
 /* Checks the endpoint the user gave; posts the error. */
 static gboolean
 check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
@@ -2163,6 +2239,7 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
 {
   GUri *uri;
   gboolean plain;
+  gchar *advice;
 
   if (endpoint == NULL && api == GST_CV_ANALYZE_API_OPENAI)
     return TRUE;                /* OpenAI's own, as its SDKs do */
@@ -2190,6 +2267,7 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
   }
   plain = g_uri_get_userinfo (uri) == NULL && g_uri_get_fragment (uri) ==
       NULL && query_is_allowed (api, g_uri_get_query (uri));
+  advice = plain ? other_service_advice (api, uri) : NULL;
   g_uri_unref (uri);
   if (!plain) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -2197,6 +2275,14 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
             "credentials or a query (but ?api-version= for Azure OpenAI): "
             "give the key with the 'key' property or %s.",
             klass->key_env[0]), (NULL));
+    return FALSE;
+  }
+  /* Plain, so it can be shown. */
+  if (advice) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint %s does not fit api=%s: %s.", endpoint,
+            klass->name, advice), (NULL));
+    g_free (advice);
     return FALSE;
   }
   return TRUE;

@@ -319,6 +319,55 @@ GST_START_TEST (test_endpoint_with_secret_refused)
 
 GST_END_TEST;
 
+typedef struct
+{
+  const gchar *props;           /* ENDPOINT is the local server's URL */
+  const gchar *advice;          /* what the error must tell to set */
+} OtherServiceEndpoint;
+
+static const OtherServiceEndpoint other_service_endpoints[] = {
+  {"api=openai endpoint=ENDPOINTopenai/deployments/local-vision/"
+        "chat/completions?api-version=2024-10-21", "set api=azure-openai"},
+  {"endpoint=ENDPOINTv1/", "set api=openai"},
+  {"api=azure-image-analysis endpoint=ENDPOINTopenai/v1", "set "
+        "api=azure-openai"},
+  {"endpoint=https://res.openai.azure.com/", "set api=azure-openai"},
+  {"endpoint=ENDPOINTvision/v3.2/analyze", "base URL"},
+  {"api=azure-image-analysis endpoint=ENDPOINTvision/v3.2/", "api=azure-cv"},
+  {"endpoint=ENDPOINTcomputervision/imageanalysis:analyze",
+      "api=azure-image-analysis"},
+  {"api=openai model=m endpoint=ENDPOINTvision/v3.2", "set api=azure-cv"},
+  {"api=azure-openai model=m endpoint=https://api.openai.com/v1",
+      "set api=openai"},
+};
+
+/* An endpoint that is plainly another service's (an Azure OpenAI
+ * deployment URL with api=openai, a chat URL with Azure's vision
+ * services, a route already in the base URL) is refused at start-up,
+ * before any request, with an error naming the endpoint and what to
+ * set, rather than a 401 that blames the key or a 404 per frame. */
+GST_START_TEST (test_endpoint_of_another_service_refused)
+{
+  const OtherServiceEndpoint *c = &other_service_endpoints[__i__];
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "cvanalyze key=" TEST_KEY " %s ! fakesink", c->props);
+  gchar *text, *debug = NULL;
+  GError *gerr = run_to_error (description, &text, &debug);
+
+  fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", text);
+  fail_unless (strstr (text, "does not fit api=") && strstr (text,
+          c->advice), "%s: %s", c->props, text);
+  fail_if (strstr (text, TEST_KEY) || (debug && strstr (debug, TEST_KEY)));
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+  g_error_free (gerr);
+  g_free (text);
+  g_free (debug);
+  g_free (description);
+}
+
+GST_END_TEST;
+
 /* The endpoint and key can come from the environment, under Azure's
  * sample names too. */
 GST_START_TEST (test_endpoint_and_key_from_environment)
@@ -1374,6 +1423,8 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
+  tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
+      G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
   tcase_add_test (tc, test_request_shape);
   tcase_add_test (tc, test_formats_give_matching_jpeg);
