@@ -375,6 +375,18 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   return TRUE;
 }
 
+/* Whether a 403's @message says the call quota is used up, not that the
+ * key is refused. */
+static gboolean
+says_quota_used_up (const gchar * message)
+{
+  gchar *lower = message ? g_ascii_strdown (message, -1) : NULL;
+  gboolean quota = lower && strstr (lower, "quota") != NULL;
+
+  g_free (lower);
+  return quota;
+}
+
 /* Makes @outcome of what the service made of its answer; returns what
  * to do next. */
 static NextStep
@@ -421,8 +433,19 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
           GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
       break;
   }
-  /* The key or endpoint is wrong, whatever the service calls it. */
-  if (outcome->status == SOUP_STATUS_UNAUTHORIZED
+  /* The key or endpoint is wrong, whatever the service calls it; but a
+   * 403 that says the quota is used up (Azure's "Out of call volume
+   * quota") came with a good key: the video goes on, and analysis when
+   * the quota is replenished. */
+  if (outcome->status == SOUP_STATUS_FORBIDDEN
+      && says_quota_used_up (reply->message)) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
+    if (reply->advice == NULL)
+      reply->advice = g_strdup ("the resource's call quota is used up (the "
+          "service's message says when it is replenished; Azure's free F0 "
+          "tier allows 5000 calls a month): analysis resumes then, or move "
+          "the resource to a paid tier");
+  } else if (outcome->status == SOUP_STATUS_UNAUTHORIZED
       || outcome->status == SOUP_STATUS_FORBIDDEN)
     outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
   outcome->error_code = g_steal_pointer (&reply->code);

@@ -677,6 +677,10 @@ static const Failure failures[] = {
       "HTTP 401", TRUE, "HTTP 401", TRUE},
   {"unknown model", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, TRUE, "",
       NULL, FALSE, "'" MODEL "'", TRUE},
+  /* Azure's 403 "Out of call volume quota": a good key, the video goes
+   * on (chat services' 403s are refusals, as 401). */
+  {"403 quota", 403, 0, CV_LOCAL_SERVER_MODE_NORMAL, FALSE, "",
+      "quota is used up", FALSE, NULL, FALSE},
   {"404", 404, 0, CV_LOCAL_SERVER_MODE_NORMAL, FALSE, "",
       "HTTP 404", FALSE, "'" MODEL "'", TRUE},
   {"429", 429, 1, CV_LOCAL_SERVER_MODE_NORMAL, FALSE, "",
