@@ -604,33 +604,44 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   /**
    * GstCvAnalyze:endpoint:
    *
-   * Base URL of the service. Without it (and without AZURE_VISION_ENDPOINT
-   * or VISION_ENDPOINT) the element fails to start with an error that says
-   * how to set it.
+   * Base URL of the service. Unset, it comes from the environment:
+   * AZURE_VISION_ENDPOINT or VISION_ENDPOINT (Azure's vision services),
+   * OPENAI_BASE_URL, else OpenAI's own (openai), AZURE_OPENAI_ENDPOINT
+   * (azure-openai). Without one the element fails to start with an error
+   * that says how to set it.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_ENDPOINT,
       g_param_spec_string ("endpoint", "Endpoint",
           "Base URL of the service, e.g. "
-          "https://<resource>.cognitiveservices.azure.com/ or the local "
-          "server's http://127.0.0.1:<port>/. If unset, AZURE_VISION_ENDPOINT "
-          "(or VISION_ENDPOINT) from the environment is used",
+          "https://<resource>.cognitiveservices.azure.com/, "
+          "http://localhost:11434/v1 (Ollama) or the local server's "
+          "http://127.0.0.1:<port>/. If unset, from the environment: "
+          "AZURE_VISION_ENDPOINT or VISION_ENDPOINT (azure-cv, "
+          "azure-image-analysis), OPENAI_BASE_URL, else OpenAI's own "
+          "(openai), AZURE_OPENAI_ENDPOINT (azure-openai)",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:key:
    *
-   * The subscription key. Write-only: it cannot be read back, and it is
-   * never logged or shown in messages.
+   * The key, sent only in the service's header: Ocp-Apim-Subscription-Key
+   * (Azure's vision services), Authorization: Bearer (openai; none without
+   * a key), api-key (azure-openai). Unset, it comes from the environment:
+   * AZURE_VISION_KEY or VISION_KEY, OPENAI_API_KEY, AZURE_OPENAI_API_KEY.
+   * Write-only: it cannot be read back, and it is never logged or shown in
+   * messages.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEY,
       g_param_spec_string ("key", "Key",
-          "Subscription key, sent as Ocp-Apim-Subscription-Key (write-only). "
-          "If unset, AZURE_VISION_KEY (or VISION_KEY) from the environment "
-          "is used", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          "The service's key (write-only), sent as Ocp-Apim-Subscription-Key "
+          "(azure-cv, azure-image-analysis), Authorization: Bearer (openai; "
+          "a local server may need none) or api-key (azure-openai). If "
+          "unset, from the environment: AZURE_VISION_KEY or VISION_KEY, "
+          "OPENAI_API_KEY, AZURE_OPENAI_API_KEY", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:api:
@@ -1107,8 +1118,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "Post a 'cvanalyze' element message for every result, with fields "
           "caption (string), confidence (double), tags (array of strings), "
           "timestamp, stream-time, running-time (guint64, of the analysed "
-          "frame), latency (guint64 ns), request-id (string), json (the "
-          "response text) and result (structure: the whole parsed result)",
+          "frame), latency (guint64 ns), request-id (string), text (string: "
+          "the text read in the frame), json (the response text) and result "
+          "(structure: the whole parsed result)",
           DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -1492,12 +1504,15 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   gst_element_class_add_static_pad_template (element_class,
       &text_src_template);
   gst_element_class_set_static_metadata (element_class,
-      "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
-      "Captions and tags sampled frames with Azure Computer Vision's Analyze "
-      "Image API (or a compatible local server). Results go on the buffers "
-      "that follow as a GstCvAnalyzeMeta (faces and "
-      "objects also as GstVideoRegionOfInterestMeta) and on the bus as "
-      "'cvanalyze' element messages", "cvanalyze developers");
+      "Image analysis (Azure AI Vision, OpenAI-compatible vision models)",
+      "Filter/Analyzer/Video",
+      "Captions and tags sampled frames with an image-analysis service: "
+      "Azure Computer Vision v3.2, Azure Image Analysis 4.0, an "
+      "OpenAI-compatible vision chat server or Azure OpenAI (or the bundled "
+      "local server). Results go on the buffers that follow as a "
+      "GstCvAnalyzeMeta (faces, objects, people, lines of text and crops "
+      "also as GstVideoRegionOfInterestMeta) and on the bus as 'cvanalyze' "
+      "element messages", "cvanalyze developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_cv_analyze_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cv_analyze_start);

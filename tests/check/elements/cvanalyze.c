@@ -237,7 +237,20 @@ check_range (GParamSpec * spec)
  * block in gst/gstcvanalyze.c, a row in README.md's properties table (and
  * no row for a property that does not exist), a blurb that is a sentence
  * and not the nick, and for numbers a range holding the default. The key
- * cannot be read back. */
+ * cannot be read back. The endpoint's and key's blurbs name every
+ * service's variables, and the description every kind of service. */
+/* The environment variables each service reads when the property is
+ * unset. */
+static const struct
+{
+  const gchar *property;
+  const gchar *variable;
+} service_env[] = {
+  {"endpoint", "AZURE_VISION_ENDPOINT"}, {"endpoint", "OPENAI_BASE_URL"},
+  {"endpoint", "AZURE_OPENAI_ENDPOINT"}, {"key", "AZURE_VISION_KEY"},
+  {"key", "OPENAI_API_KEY"}, {"key", "AZURE_OPENAI_API_KEY"},
+};
+
 GST_START_TEST (test_properties_documented)
 {
   GstElement *e = gst_element_factory_make ("cvanalyze", NULL);
@@ -276,6 +289,18 @@ GST_START_TEST (test_properties_documented)
 
   fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
           "key")->flags & G_PARAM_READABLE);
+  /* gst-inspect-1.0 is where a user looks: it tells every service's
+   * environment variables and that the element speaks to all of them. */
+  for (i = 0; i < G_N_ELEMENTS (service_env); i++)
+    fail_unless (strstr (g_param_spec_get_blurb (g_object_class_find_property
+                (G_OBJECT_GET_CLASS (e), service_env[i].property)),
+            service_env[i].variable), "the blurb of '%s' does not name %s",
+        service_env[i].property, service_env[i].variable);
+  fail_unless (strstr (gst_element_get_metadata (e,
+              GST_ELEMENT_METADATA_DESCRIPTION), "OpenAI"), "%s",
+      gst_element_get_metadata (e, GST_ELEMENT_METADATA_DESCRIPTION));
+  fail_unless (strstr (g_param_spec_get_blurb (g_object_class_find_property
+              (G_OBJECT_GET_CLASS (e), "post-messages")), "text (string"));
   g_hash_table_unref (readme);
   g_free (source);
   gst_object_unref (e);
