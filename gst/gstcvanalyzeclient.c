@@ -498,6 +498,22 @@ learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
   }
 }
 
+/* Whether a success answer is a web page: a web server on the port (the
+ * wrong one, a captive portal) answers 200 with HTML, which the service's
+ * parser can only say does not parse at some offset. JSON never starts
+ * with '<'. */
+static gboolean
+is_web_page (SoupMessage * msg, const gchar * body)
+{
+  const gchar *type = soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL);
+
+  while (g_ascii_isspace (*body))
+    body++;
+  return *body == '<' || g_strcmp0 (type, "text/html") == 0
+      || g_strcmp0 (type, "application/xhtml+xml") == 0;
+}
+
 /* The outcome of a request whose status line and body (as far as it is
  * kept) are in, or what to send next. */
 static NextStep
@@ -566,6 +582,13 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     gst_cv_analyze_reply_clear (&reply);
     if (next != NEXT_DELIVER)
       return next;
+    if (outcome->kind == GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE
+        && is_web_page (req->msg, outcome->body)) {
+      g_free (outcome->message);
+      outcome->message = g_strdup ("the answer is a web page (HTML), not "
+          "the service's JSON: another server answers at this address (a "
+          "wrong port or host, or a proxy's or portal's page)");
+    }
     if (outcome->message == NULL && outcome->kind !=
         GST_CV_ANALYZE_OUTCOME_RESULT)
       outcome->message =

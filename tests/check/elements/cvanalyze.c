@@ -837,6 +837,7 @@ typedef struct
   guint retry_after;
   CvLocalServerMode mode;
   const gchar *expect;          /* in the warning's text */
+  const gchar *canned_body;     /* nullable: what a success answers */
 } FailureCase;
 
 static const FailureCase failure_cases[] = {
@@ -848,6 +849,11 @@ static const FailureCase failure_cases[] = {
   {"wrong-types", 0, 0, CV_LOCAL_SERVER_MODE_WRONG_TYPES, "wrong type"},
   {"dropped", 0, 0, CV_LOCAL_SERVER_MODE_DROP, "Could not reach"},
   {"timeout", 0, 0, CV_LOCAL_SERVER_MODE_HANG, "did not answer in time"},
+  /* Another web server on the port: named as such, not as JSON that
+   * stops parsing at some offset. */
+  {"web page", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a web page "
+        "(HTML), not the service's JSON", "<!DOCTYPE html>\n<html><head>"
+        "<title>Welcome to nginx!</title></head><body></body></html>\n"},
 };
 
 /* Each kind of service failure is a warning that says what happened, and
@@ -870,6 +876,8 @@ GST_START_TEST (test_failures_warn_and_go_on)
       NULL);
   cv_local_server_set_failure (server, fc->status, fc->retry_after);
   cv_local_server_set_mode (server, fc->mode);
+  if (fc->canned_body)
+    cv_local_server_set_canned_body (server, fc->canned_body);
   messages = cv_test_run_pipeline (pipeline);
 
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", fc->name);
