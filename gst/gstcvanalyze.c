@@ -1131,7 +1131,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * max-in-flight was reached, the service asked to back off or the
    * circuit breaker was open),
    * `failed` (requests that gave no result), `results` (results attached),
-   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
+   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer;
+   * GST_CLOCK_TIME_NONE until the first result);
    * for the budget and the breaker `retries`, `rate` (requests a minute in
    * effect), `held-back`, `throttled` (answers 429), `learned-rate`,
    * `breaker-openings`, `breaker-open-time` and `breaker-state`.
@@ -1538,6 +1539,7 @@ static void
 gst_cv_analyze_init (GstCvAnalyze * self)
 {
   self->api = DEFAULT_API;
+  self->last_latency = GST_CLOCK_TIME_NONE;     /* no result yet */
   self->language = g_strdup (DEFAULT_LANGUAGE);
   self->model_version = g_strdup (DEFAULT_MODEL_VERSION);
   self->gender_neutral_caption = DEFAULT_GENDER_NEUTRAL_CAPTION;

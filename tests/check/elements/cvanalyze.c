@@ -393,6 +393,46 @@ GST_START_TEST (test_endpoint_of_another_service_refused)
 
 GST_END_TEST;
 
+/* The two latencies in 'stats' agree: GST_CLOCK_TIME_NONE before any
+ * result (on a new element as after start), then the answers' times. */
+static void
+get_latencies (GstElement * e, guint64 * last, guint64 * mean)
+{
+  GstStructure *stats;
+
+  g_object_get (e, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "last-latency", last));
+  fail_unless (gst_structure_get_uint64 (stats, "mean-latency", mean));
+  gst_structure_free (stats);
+}
+
+GST_START_TEST (test_stats_latency_none_until_result)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc "
+      "num-buffers=2 ! cvanalyze name=a endpoint=ENDPOINT key=KEY ! "
+      "fakesink");
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  guint64 last, mean;
+  GList *messages, *results;
+
+  get_latencies (e, &last, &mean);
+  fail_unless_equals_uint64 (last, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (mean, GST_CLOCK_TIME_NONE);
+  messages = cv_test_run_pipeline (pipeline);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  get_latencies (e, &last, &mean);
+  fail_unless (last > 0 && last < 60 * GST_SECOND, "%" G_GUINT64_FORMAT,
+      last);
+  fail_unless_equals_uint64 (mean, last);
+  cv_test_free_messages (messages);
+  gst_object_unref (e);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* The endpoint and key can come from the environment, under Azure's
  * sample names too. */
 GST_START_TEST (test_endpoint_and_key_from_environment)
@@ -1456,6 +1496,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
+  tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
       G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
