@@ -2249,6 +2249,42 @@ other_service_advice (GstCvAnalyzeApi api, GUri * uri)
   return advice;
 }
 
+/* OpenAI's own, where api=openai goes without an endpoint, as its SDKs
+ * do. */
+#define OPENAI_ENDPOINT "https://api.openai.com/v1"
+
+/* Azure's and OpenAI's clouds refuse every request without a key: say so
+ * at start rather than with a 401 after the first frame. A local server,
+ * Ollama or a container may need none. */
+static gboolean
+check_key (GstCvAnalyze * self, const GstCvAnalyzeServiceClass * klass,
+    const gchar * endpoint, gboolean have_key)
+{
+  GUri *uri;
+  gchar *host = NULL;
+  gboolean cloud;
+
+  if (have_key)
+    return TRUE;
+  uri = g_uri_parse (endpoint ? endpoint : OPENAI_ENDPOINT, G_URI_FLAGS_NONE,
+      NULL);
+  if (uri && g_uri_get_host (uri))
+    host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  g_clear_pointer (&uri, g_uri_unref);
+  cloud = host && (g_str_equal (host, "api.openai.com")
+      || g_str_has_suffix (host, ".openai.azure.com")
+      || g_str_has_suffix (host, ".cognitiveservices.azure.com")
+      || g_str_has_suffix (host, ".api.cognitive.microsoft.com"));
+  g_free (host);
+  if (!cloud)
+    return TRUE;
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+      ("No key is set for %s, which refuses requests without one: set the "
+          "'key' property or the %s environment variable.",
+          endpoint ? endpoint : OPENAI_ENDPOINT, klass->key_env[0]), (NULL));
+  return FALSE;
+}
+
 /* Checks the endpoint the user gave; posts the error. */
 static gboolean
 check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
@@ -2385,15 +2421,18 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   gchar *ca_file, *notice = NULL, *endpoint_copy;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
+  gboolean have_key;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
   self->service_class = klass;
   endpoint_copy = g_strdup (property_or_env (self->endpoint,
           klass->endpoint_env));
+  have_key = property_or_env (self->key, klass->key_env) != NULL;
   GST_OBJECT_UNLOCK (self);
   /* Errors are posted without the object lock, which posting takes. */
   if (!check_endpoint (self, klass->api, endpoint_copy, klass)
+      || !check_key (self, klass, endpoint_copy, have_key)
       || !thumbnails_start (self, klass)) {
     g_free (endpoint_copy);
     return FALSE;
@@ -2429,7 +2468,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint ? endpoint :
-      "https://api.openai.com/v1");
+      OPENAI_ENDPOINT);
   config.direct = gst_cv_analyze_url_is_loopback (self->endpoint_in_use);
   self->stream_timeout = config.timeout;
   self->stream_mode = self->mode;

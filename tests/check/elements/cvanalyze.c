@@ -393,6 +393,81 @@ GST_START_TEST (test_endpoint_of_another_service_refused)
 
 GST_END_TEST;
 
+static const struct
+{
+  const gchar *props;
+  const gchar *variable;        /* the error names it */
+} keyless_cloud[] = {
+  {"api=openai model=gpt-4o-mini", "OPENAI_API_KEY"},
+  {"endpoint=https://res.cognitiveservices.azure.com/", "AZURE_VISION_KEY"},
+  {"api=azure-image-analysis endpoint=https://westus.api.cognitive."
+        "microsoft.com/", "AZURE_VISION_KEY"},
+  {"api=azure-openai model=dep endpoint=https://RES.openai.azure.com/",
+      "AZURE_OPENAI_API_KEY"},
+};
+
+/* Without a key, an endpoint in Azure's or OpenAI's cloud (which refuse
+ * every request without one) is an error at start-up naming the variable
+ * to set, before any request or name lookup (the local server, Ollama or
+ * a container may need none: test_keyless_local_server_analysed). */
+GST_START_TEST (test_missing_key_for_cloud_refused)
+{
+  const gchar *const key_env[] = { "AZURE_VISION_KEY", "VISION_KEY",
+    "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", NULL
+  };
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "cvanalyze %s ! fakesink", keyless_cloud[__i__].props);
+  gchar *text, *debug = NULL;
+  GError *gerr;
+  guint i;
+
+  for (i = 0; key_env[i]; i++)
+    g_unsetenv (key_env[i]);
+  gerr = run_to_error (description, &text, &debug);
+  fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", text);
+  fail_unless (strstr (text, "No key is set") && strstr (text,
+          keyless_cloud[__i__].variable), "%s", text);
+  g_error_free (gerr);
+  g_free (text);
+  g_free (debug);
+  g_free (description);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+}
+
+GST_END_TEST;
+
+/* A server on this machine that needs no key (Ollama, llama-server, the
+ * local server) is asked without one, with no Authorization header. */
+GST_START_TEST (test_keyless_local_server_analysed)
+{
+  CvLocalServer *keyless = cv_local_server_new (NULL, NULL);
+  gchar *url = cv_local_server_get_url (keyless);
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "cvanalyze api=openai model=local-vision endpoint=%sv1 ! fakesink",
+      url);
+  GstElement *pipeline;
+  GList *messages, *results;
+  CvLocalServerRequest *req;
+
+  g_unsetenv ("OPENAI_API_KEY");
+  pipeline = cv_test_make_pipeline (description);
+  messages = cv_test_run_pipeline (pipeline);
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  req = cv_local_server_get_request (keyless, 0);
+  fail_if (req->has_key);
+  cv_local_server_request_free (req);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (description);
+  g_free (url);
+  cv_local_server_free (keyless);
+}
+
+GST_END_TEST;
+
 /* The two latencies in 'stats' agree: GST_CLOCK_TIME_NONE before any
  * result (on a new element as after start), then the answers' times. */
 static void
@@ -1497,6 +1572,9 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
   tcase_add_test (tc, test_stats_latency_none_until_result);
+  tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
+      G_N_ELEMENTS (keyless_cloud));
+  tcase_add_test (tc, test_keyless_local_server_analysed);
   tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
       G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
