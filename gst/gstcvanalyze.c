@@ -3861,12 +3861,19 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   GST_OBJECT_UNLOCK (self);
 
   if (report && o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+    /* 401: the key is wrong; 403: a key the service took, but a request
+     * it forbids (a network, region or tier the resource does not
+     * admit). */
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
         ("The analysis service at %s refused the request (HTTP %u: %s). "
-            "Check the key (the 'key' property or %s) and that the endpoint "
-            "is your resource's.", endpoint, o->status, detail,
-            self->service_class->key_env[0]), ("error code '%s'", code),
-        ("http-status-code", G_TYPE_UINT, o->status, NULL));
+            "%s (the 'key' property or %s) and that the endpoint is your "
+            "resource's.", endpoint, o->status, detail, o->status == 403 ?
+            "The request is forbidden, not the key unknown: check that the "
+            "resource admits this network and region (its networking "
+            "settings), that its tier allows what is asked, and the key" :
+            "Check the key", self->service_class->key_env[0]),
+        ("error code '%s'", code), ("http-status-code", G_TYPE_UINT,
+            o->status, NULL));
     /* Only now stop the stream: its own "streaming stopped" error must
      * come after this one, which says what to do. */
     g_mutex_lock (&self->state_lock);
