@@ -2312,10 +2312,15 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
           && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
       || g_uri_get_host (uri) == NULL) {
     g_clear_pointer (&uri, g_uri_unref);
+    /* Not echoed: what does not parse may hold anything. */
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("The analysis endpoint is not an http:// or https:// URL; set it "
-            "to e.g. https://<resource>.cognitiveservices.azure.com/."),
-        (NULL));
+        ("The analysis endpoint is not an http:// or https:// URL%s; set it "
+            "to e.g. %s.", strstr (endpoint, "://") ? "" : " (it has no "
+            "scheme: write http:// or https:// before the host)",
+            api == GST_CV_ANALYZE_API_OPENAI ? "http://localhost:11434/v1" :
+            api == GST_CV_ANALYZE_API_AZURE_OPENAI ?
+            "https://<resource>.openai.azure.com/" :
+            "https://<resource>.cognitiveservices.azure.com/"), (NULL));
     return FALSE;
   }
   plain = g_uri_get_userinfo (uri) == NULL && g_uri_get_fragment (uri) ==

@@ -326,6 +326,26 @@ GST_START_TEST (test_missing_endpoint_error)
 
 GST_END_TEST;
 
+/* An endpoint without its scheme (a host and port, as a user often
+ * types it) is refused at start-up, saying what is missing, with an
+ * example URL of the service asked for. */
+GST_START_TEST (test_endpoint_without_scheme_refused)
+{
+  gchar *text, *debug = NULL;
+  GError *gerr = run_to_error ("videotestsrc num-buffers=3 ! cvanalyze "
+      "api=openai model=m endpoint=localhost:11434/v1 ! fakesink", &text,
+      &debug);
+
+  fail_unless (strstr (text, "has no scheme") && strstr (text,
+          "http://localhost:11434/v1"), "%s", text);
+  fail_if (strstr (text, "cognitiveservices"), "%s", text);
+  g_error_free (gerr);
+  g_free (text);
+  g_free (debug);
+}
+
+GST_END_TEST;
+
 /* An endpoint that could carry a secret (credentials or a query) is
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
@@ -1571,6 +1591,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
+  tcase_add_test (tc, test_endpoint_without_scheme_refused);
   tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
