@@ -409,7 +409,7 @@ struct _GstCvAnalyze
   gboolean live_known;
   gboolean is_live;
   GstClockTime stream_timeout;  /* snapshot of timeout for this run */
-  GstClockTime stream_interval;
+  GstClockTime stream_interval; /* next_sample was scheduled with it */
   GstCvAnalyzeMode stream_mode;
   GstCvAnalyzeTextTiming stream_text_timing;
   GstClockTime frame_duration;  /* from the caps' framerate, or NONE */
@@ -865,7 +865,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:interval:
    *
    * Running time between two analysed frames: the first frame is analysed,
-   * then one per interval.
+   * then one per interval. It may change while playing; a shorter one
+   * applies to the next sample at once.
    *
    * Since: 0.1
    */
@@ -3322,6 +3323,19 @@ schedule_next_sample (GstCvAnalyze * self, GstClockTime cadence)
   self->next_sample += interval;
   if (self->next_sample <= cadence)
     self->next_sample = cadence + interval;
+  self->stream_interval = interval;
+}
+
+/* 'interval' lowered while playing: the sample scheduled on the old one
+ * comes on the new one, not up to the old interval later. */
+static void
+follow_shorter_interval (GstCvAnalyze * self, GstClockTime interval)
+{
+  if (G_UNLIKELY (interval < self->stream_interval)
+      && self->next_sample != GST_CLOCK_TIME_NONE) {
+    self->next_sample -= self->stream_interval - interval;
+    self->stream_interval = interval;
+  }
 }
 
 /* Whether this frame is due for analysis: the first, then one per
@@ -3494,10 +3508,13 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   Attachment *current = NULL;
   GstFlowReturn ret;
   gboolean fatal, due, hold, overlay;
+  GstClockTime interval;
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
+  interval = self->interval;
   GST_OBJECT_UNLOCK (self);
+  follow_shorter_interval (self, interval);
   /* overlay=true set while JPEG flows: nothing to draw on (refused at
    * negotiation otherwise). */
   if (G_UNLIKELY (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==

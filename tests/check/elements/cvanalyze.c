@@ -729,6 +729,39 @@ GST_START_TEST (test_sampling_cadence)
 
 GST_END_TEST;
 
+/* 'interval' may change while playing: lowered, the sample scheduled on
+ * the old interval comes on the new one (here at 1 s, not at 10 s), and
+ * the cadence goes on at the new one. */
+GST_START_TEST (test_interval_lowered_while_playing)
+{
+  const GstClockTime expected[] = { 0, GST_SECOND, 2 * GST_SECOND,
+    3 * GST_SECOND
+  };
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=10000000000", FALSE, &bus);
+  GstElement *element = gst_harness_find_element (h, "cvanalyze");
+  guint i;
+
+  for (i = 0; i < 120; i++) {
+    if (i == 15)
+      g_object_set (element, "interval", GST_SECOND, NULL);
+    fail_unless_equals_int (gst_harness_push (h, RED_FRAME
+            (gst_util_uint64_scale (i, GST_SECOND, 30))), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < G_N_ELEMENTS (expected); i++) {
+    GstMessage *m = pop_result (bus);
+
+    fail_unless_equals_uint64 (cv_test_message_timestamp (m), expected[i]);
+    gst_message_unref (m);
+  }
+  fail_if (gst_bus_have_pending (bus), "more samples than expected");
+  gst_object_unref (element);
+  teardown_harness (h, bus);
+}
+
+GST_END_TEST;
+
 /* Buffers pass untouched before a result (the very same buffer, no meta),
  * and frames that are not sampled are never copied: after a result they
  * carry the meta but share the input's memory. */
@@ -1602,6 +1635,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_request_shape);
   tcase_add_test (tc, test_formats_give_matching_jpeg);
   tcase_add_test (tc, test_sampling_cadence);
+  tcase_add_test (tc, test_interval_lowered_while_playing);
   tcase_add_test (tc, test_passthrough_untouched);
   tcase_add_test (tc, test_result_meta_and_message);
   tcase_add_test (tc, test_flush_drops_stale_results);
