@@ -2133,6 +2133,41 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   return TRUE;
 }
 
+/* A copy of @key without the blanks around it (copied, not stripped in
+ * place, so that no part of it is left behind the copy's end). */
+static gchar *
+stripped_key (const gchar * key)
+{
+  const gchar *end;
+
+  if (key == NULL)
+    return NULL;
+  while (g_ascii_isspace (*key))
+    key++;
+  for (end = key + strlen (key); end > key && g_ascii_isspace (end[-1]);)
+    end--;
+  return end > key ? g_strndup (key, end - key) : NULL;
+}
+
+/* A key with a control character inside (two lines pasted, a header
+ * smuggled in) cannot be sent: an error at start that never shows it. */
+static gboolean
+check_key_text (GstCvAnalyze * self, const gchar * key)
+{
+  const gchar *c;
+
+  for (c = key; c && *c; c++) {
+    if (g_ascii_iscntrl (*c)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("The key holds a line break or another control character, which "
+              "cannot be sent: give the key alone (the 'key' property or %s).",
+              self->service_class->key_env[0]), (NULL));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Without a result, buffers can go through untouched: live mode. */
 static gboolean
 idle_passthrough (GstCvAnalyze * self)
@@ -2453,8 +2488,10 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   endpoint = endpoint_copy;
   key = property_or_env (self->key, klass->key_env);
-  /* A copy, for the client to copy: the property may change meanwhile. */
-  config.key = g_strdup (key);
+  /* A copy, for the client to copy: the property may change meanwhile.
+   * A key read from a file often ends in a line break, which no header
+   * can hold: the blanks around it are not part of it. */
+  config.key = stripped_key (key);
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;
@@ -2491,7 +2528,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
     g_free (notice);
   }
 
-  if (!open_tls_database (self, ca_file, &tls_database)) {
+  if (!check_key_text (self, config.key)
+      || !open_tls_database (self, ca_file, &tls_database)) {
     g_free (ca_file);
     g_clear_object (&tls_database);
     gst_cv_analyze_service_free (config.service);

@@ -488,6 +488,59 @@ GST_START_TEST (test_keyless_local_server_analysed)
 
 GST_END_TEST;
 
+/* Runs a frame through cvanalyze with @key set on it; the messages. */
+static GList *
+run_with_key (const gchar * key)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 "
+      "! cvanalyze name=a endpoint=ENDPOINT ! fakesink");
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GList *messages;
+
+  g_object_set (e, "key", key, NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  gst_object_unref (e);
+  gst_object_unref (pipeline);
+  return messages;
+}
+
+/* A key read from a file, with its line break and blanks around it, is
+ * sent without them (no libsoup critical, no 401); a key with a control
+ * character inside (a header smuggled in) is an error at start-up that
+ * does not show it, and nothing is sent. */
+GST_START_TEST (test_key_blanks_stripped_controls_refused)
+{
+  GList *messages = run_with_key ("  " TEST_KEY "\r\n");
+  GList *results = cv_test_filter_results (messages);
+  CvLocalServerRequest *req;
+  GstMessage *m;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless_equals_int (g_list_length (results), 1);
+  req = cv_local_server_get_request (server, 0);
+  fail_unless (req->key_matches);
+  cv_local_server_request_free (req);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+
+  messages = run_with_key (TEST_KEY "\r\nX-Injected: 1");
+  m = cv_test_find_message (messages, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  gst_message_parse_error (m, &err, &debug);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+  fail_unless (strstr (err->message, "control character"), "%s",
+      err->message);
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
+  g_error_free (err);
+  g_free (debug);
+  cv_test_free_messages (messages);
+}
+
+GST_END_TEST;
+
 /* The two latencies in 'stats' agree: GST_CLOCK_TIME_NONE before any
  * result (on a new element as after start), then the answers' times. */
 static void
@@ -1629,6 +1682,7 @@ cvanalyze_suite (void)
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
   tcase_add_test (tc, test_keyless_local_server_analysed);
+  tcase_add_test (tc, test_key_blanks_stripped_controls_refused);
   tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
       G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
