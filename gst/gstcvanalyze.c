@@ -2133,20 +2133,22 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   return TRUE;
 }
 
-/* A copy of @key without the blanks around it (copied, not stripped in
- * place, so that no part of it is left behind the copy's end). */
+/* A copy of @text without the blanks around it, NULL if nothing is left
+ * (copied, not stripped in place, so that no part of a key is left behind
+ * the copy's end). A key or endpoint read from a file often ends in a
+ * line break. */
 static gchar *
-stripped_key (const gchar * key)
+stripped_copy (const gchar * text)
 {
   const gchar *end;
 
-  if (key == NULL)
+  if (text == NULL)
     return NULL;
-  while (g_ascii_isspace (*key))
-    key++;
-  for (end = key + strlen (key); end > key && g_ascii_isspace (end[-1]);)
+  while (g_ascii_isspace (*text))
+    text++;
+  for (end = text + strlen (text); end > text && g_ascii_isspace (end[-1]);)
     end--;
-  return end > key ? g_strndup (key, end - key) : NULL;
+  return end > text ? g_strndup (text, end - text) : NULL;
 }
 
 /* A key with a control character inside (two lines pasted, a header
@@ -2467,7 +2469,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
   self->service_class = klass;
-  endpoint_copy = g_strdup (property_or_env (self->endpoint,
+  endpoint_copy = stripped_copy (property_or_env (self->endpoint,
           klass->endpoint_env));
   have_key = property_or_env (self->key, klass->key_env) != NULL;
   GST_OBJECT_UNLOCK (self);
@@ -2491,7 +2493,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   /* A copy, for the client to copy: the property may change meanwhile.
    * A key read from a file often ends in a line break, which no header
    * can hold: the blanks around it are not part of it. */
-  config.key = stripped_key (key);
+  config.key = stripped_copy (key);
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;

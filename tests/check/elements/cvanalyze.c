@@ -488,6 +488,29 @@ GST_START_TEST (test_keyless_local_server_analysed)
 
 GST_END_TEST;
 
+/* An endpoint from the environment with the line break of the file it was
+ * read from is used without it. */
+GST_START_TEST (test_endpoint_blanks_stripped)
+{
+  gchar *endpoint = g_strdup_printf (" %s\n", server_url);
+  GstElement *pipeline;
+  GList *messages, *results;
+
+  g_setenv ("AZURE_VISION_ENDPOINT", endpoint, TRUE);
+  pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 ! cvanalyze "
+      "key=KEY ! fakesink");
+  messages = cv_test_run_pipeline (pipeline);
+  g_unsetenv ("AZURE_VISION_ENDPOINT");
+  results = cv_test_filter_results (messages);
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (endpoint);
+}
+
+GST_END_TEST;
+
 /* Runs a frame through cvanalyze with @key set on it; the messages. */
 static GList *
 run_with_key (const gchar * key)
@@ -1683,6 +1706,7 @@ cvanalyze_suite (void)
       G_N_ELEMENTS (keyless_cloud));
   tcase_add_test (tc, test_keyless_local_server_analysed);
   tcase_add_test (tc, test_key_blanks_stripped_controls_refused);
+  tcase_add_test (tc, test_endpoint_blanks_stripped);
   tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
       G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
