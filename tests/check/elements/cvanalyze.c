@@ -413,6 +413,20 @@ GST_START_TEST (test_endpoint_of_another_service_refused)
 
 GST_END_TEST;
 
+/* Runs @pipeline to its end, checks that it gave exactly one result, and
+ * drops it. */
+static void
+run_to_one_result (GstElement * pipeline)
+{
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *results = cv_test_filter_results (messages);
+
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
 static const struct
 {
   const gchar *props;
@@ -466,21 +480,13 @@ GST_START_TEST (test_keyless_local_server_analysed)
   gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
       "cvanalyze api=openai model=local-vision endpoint=%sv1 ! fakesink",
       url);
-  GstElement *pipeline;
-  GList *messages, *results;
   CvLocalServerRequest *req;
 
   g_unsetenv ("OPENAI_API_KEY");
-  pipeline = cv_test_make_pipeline (description);
-  messages = cv_test_run_pipeline (pipeline);
-  results = cv_test_filter_results (messages);
-  fail_unless_equals_int (g_list_length (results), 1);
+  run_to_one_result (cv_test_make_pipeline (description));
   req = cv_local_server_get_request (keyless, 0);
   fail_if (req->has_key);
   cv_local_server_request_free (req);
-  g_list_free (results);
-  cv_test_free_messages (messages);
-  gst_object_unref (pipeline);
   g_free (description);
   g_free (url);
   cv_local_server_free (keyless);
@@ -493,38 +499,27 @@ GST_END_TEST;
 GST_START_TEST (test_endpoint_blanks_stripped)
 {
   gchar *endpoint = g_strdup_printf (" %s\n", server_url);
-  GstElement *pipeline;
-  GList *messages, *results;
 
   g_setenv ("AZURE_VISION_ENDPOINT", endpoint, TRUE);
-  pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 ! cvanalyze "
-      "key=KEY ! fakesink");
-  messages = cv_test_run_pipeline (pipeline);
+  run_to_one_result (cv_test_make_pipeline ("videotestsrc num-buffers=1 ! "
+          "cvanalyze key=KEY ! fakesink"));
   g_unsetenv ("AZURE_VISION_ENDPOINT");
-  results = cv_test_filter_results (messages);
-  fail_unless_equals_int (g_list_length (results), 1);
-  g_list_free (results);
-  cv_test_free_messages (messages);
-  gst_object_unref (pipeline);
   g_free (endpoint);
 }
 
 GST_END_TEST;
 
-/* Runs a frame through cvanalyze with @key set on it; the messages. */
-static GList *
-run_with_key (const gchar * key)
+/* A pipeline of one frame through cvanalyze with @key set on it. */
+static GstElement *
+pipeline_with_key (const gchar * key)
 {
   GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 "
       "! cvanalyze name=a endpoint=ENDPOINT ! fakesink");
   GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
-  GList *messages;
 
   g_object_set (e, "key", key, NULL);
-  messages = cv_test_run_pipeline (pipeline);
   gst_object_unref (e);
-  gst_object_unref (pipeline);
-  return messages;
+  return pipeline;
 }
 
 /* A key read from a file, with its line break and blanks around it, is
@@ -533,21 +528,21 @@ run_with_key (const gchar * key)
  * does not show it, and nothing is sent. */
 GST_START_TEST (test_key_blanks_stripped_controls_refused)
 {
-  GList *messages = run_with_key ("  " TEST_KEY "\r\n");
-  GList *results = cv_test_filter_results (messages);
+  GstElement *pipeline;
   CvLocalServerRequest *req;
+  GList *messages;
   GstMessage *m;
   GError *err = NULL;
   gchar *debug = NULL;
 
-  fail_unless_equals_int (g_list_length (results), 1);
+  run_to_one_result (pipeline_with_key ("  " TEST_KEY "\r\n"));
   req = cv_local_server_get_request (server, 0);
   fail_unless (req->key_matches);
   cv_local_server_request_free (req);
-  g_list_free (results);
-  cv_test_free_messages (messages);
 
-  messages = run_with_key (TEST_KEY "\r\nX-Injected: 1");
+  pipeline = pipeline_with_key (TEST_KEY "\r\nX-Injected: 1");
+  messages = cv_test_run_pipeline (pipeline);
+  gst_object_unref (pipeline);
   m = cv_test_find_message (messages, GST_MESSAGE_ERROR);
   fail_unless (m != NULL);
   gst_message_parse_error (m, &err, &debug);
@@ -584,22 +579,16 @@ GST_START_TEST (test_stats_latency_none_until_result)
       "fakesink");
   GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   guint64 last, mean;
-  GList *messages, *results;
 
   get_latencies (e, &last, &mean);
   fail_unless_equals_uint64 (last, GST_CLOCK_TIME_NONE);
   fail_unless_equals_uint64 (mean, GST_CLOCK_TIME_NONE);
-  messages = cv_test_run_pipeline (pipeline);
-  results = cv_test_filter_results (messages);
-  fail_unless_equals_int (g_list_length (results), 1);
-  g_list_free (results);
+  run_to_one_result (pipeline);
   get_latencies (e, &last, &mean);
   fail_unless (last > 0 && last < 60 * GST_SECOND, "%" G_GUINT64_FORMAT,
       last);
   fail_unless_equals_uint64 (mean, last);
-  cv_test_free_messages (messages);
   gst_object_unref (e);
-  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;
