@@ -2464,7 +2464,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   gchar *ca_file, *notice = NULL, *endpoint_copy;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
-  gboolean have_key;
+  gboolean have_key, chat_model_unused;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
@@ -2472,8 +2472,22 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   endpoint_copy = stripped_copy (property_or_env (self->endpoint,
           klass->endpoint_env));
   have_key = property_or_env (self->key, klass->key_env) != NULL;
+  chat_model_unused = (klass->api == GST_CV_ANALYZE_API_AZURE_CV
+      || klass->api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS)
+      && self->model && *self->model;
   GST_OBJECT_UNLOCK (self);
-  /* Errors are posted without the object lock, which posting takes. */
+  /* Errors are posted without the object lock, which posting takes. A
+   * model with Azure's vision services is a forgotten api=openai: said
+   * first, as what would follow (no endpoint, Ollama's 404 to a vision
+   * route) would not say it. */
+  if (chat_model_unused) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'model' is set, but api=%s has no models to choose: for a chat "
+            "model (OpenAI, Ollama, llama-server, vLLM) set api=openai, or "
+            "api=azure-openai; else unset 'model'.", klass->name), (NULL));
+    g_free (endpoint_copy);
+    return FALSE;
+  }
   if (!check_endpoint (self, klass->api, endpoint_copy, klass)
       || !check_key (self, klass, endpoint_copy, have_key)
       || !thumbnails_start (self, klass)) {

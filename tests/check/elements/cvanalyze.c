@@ -346,6 +346,36 @@ GST_START_TEST (test_endpoint_without_scheme_refused)
 
 GST_END_TEST;
 
+/* A chat model named with Azure's vision services (api=openai forgotten:
+ * Ollama would answer its vision route 404, blamed on the endpoint) is
+ * refused at start-up, saying which api to set, before the missing
+ * endpoint and before any request. */
+GST_START_TEST (test_model_without_chat_api_refused)
+{
+  const gchar *const pipelines[] = {
+    "videotestsrc num-buffers=3 ! cvanalyze model=qwen2.5vl:3b ! fakesink",
+    "videotestsrc num-buffers=3 ! cvanalyze api=azure-image-analysis "
+        "endpoint=ENDPOINT key=KEY model=llava ! fakesink",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (pipelines); i++) {
+    gchar *text, *debug = NULL;
+    GError *gerr = run_to_error (pipelines[i], &text, &debug);
+
+    fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS), "%s", text);
+    fail_unless (strstr (text, "'model' is set") && strstr (text,
+            "set api=openai"), "%s", text);
+    g_error_free (gerr);
+    g_free (text);
+    g_free (debug);
+  }
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+}
+
+GST_END_TEST;
+
 /* An endpoint that could carry a secret (credentials or a query) is
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
@@ -1690,6 +1720,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
   tcase_add_test (tc, test_endpoint_without_scheme_refused);
+  tcase_add_test (tc, test_model_without_chat_api_refused);
   tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
