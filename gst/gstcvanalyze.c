@@ -2734,7 +2734,9 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   if (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
       GST_VIDEO_FORMAT_ENCODED) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("overlay=true draws on raw video, but the input is JPEG"),
+        ("overlay=true draws on raw video, but the input is JPEG: decode it "
+            "first (... ! jpegdec ! cvanalyze overlay=true), or draw the "
+            "captions downstream from text_src with textoverlay"),
         ("Decode first (... ! jpegdec ! cvanalyze overlay=true), or keep "
             "overlay=false and draw the captions downstream: "
             "cvanalyze name=a ! jpegdec ! textoverlay name=o ... "
@@ -3576,7 +3578,8 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (!self->overlay_refused)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("overlay=true draws on raw video, but the input is JPEG: "
-              "nothing is drawn"), ("decode first: ... ! jpegdec ! "
+              "nothing is drawn; decode it first (... ! jpegdec ! cvanalyze "
+              "overlay=true)"), ("decode first: ... ! jpegdec ! "
               "cvanalyze overlay=true"));
     self->overlay_refused = TRUE;
     overlay = FALSE;
