@@ -2373,7 +2373,16 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
             klass->key_env[0]), (NULL));
     return FALSE;
   }
-  /* Plain, so it can be shown. */
+  /* Plain, so it can be shown. A README example copied as it is keeps
+   * its <resource>: no host has '<' in its name. */
+  if (strchr (endpoint, '<') || strchr (endpoint, '>')) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint %s still holds a placeholder (<...>): put "
+            "your resource's name there, as the Azure portal shows it under "
+            "Keys and Endpoint.", endpoint), (NULL));
+    g_free (advice);
+    return FALSE;
+  }
   if (advice) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The analysis endpoint %s does not fit api=%s: %s.", endpoint,
@@ -2464,7 +2473,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   gchar *ca_file, *notice = NULL, *endpoint_copy;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
-  gboolean have_key, chat_model_unused;
+  gboolean have_key, chat_model_unused, model_placeholder;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
@@ -2475,11 +2484,21 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   chat_model_unused = (klass->api == GST_CV_ANALYZE_API_AZURE_CV
       || klass->api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS)
       && self->model && *self->model;
+  model_placeholder = self->model && (strchr (self->model, '<')
+      || strchr (self->model, '>'));
   GST_OBJECT_UNLOCK (self);
   /* Errors are posted without the object lock, which posting takes. A
    * model with Azure's vision services is a forgotten api=openai: said
    * first, as what would follow (no endpoint, Ollama's 404 to a vision
    * route) would not say it. */
+  if (model_placeholder) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'model' still holds a placeholder (<...>): set it to the model's "
+            "name (OpenAI, Ollama...) or, with api=azure-openai, the "
+            "deployment's name."), (NULL));
+    g_free (endpoint_copy);
+    return FALSE;
+  }
   if (chat_model_unused) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("'model' is set, but api=%s has no models to choose: for a chat "

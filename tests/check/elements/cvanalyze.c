@@ -376,6 +376,42 @@ GST_START_TEST (test_model_without_chat_api_refused)
 
 GST_END_TEST;
 
+/* README's examples copied as they are, placeholders and all, are refused
+ * at start-up, saying what to put in their place, before any request or
+ * name lookup. */
+GST_START_TEST (test_placeholders_refused)
+{
+  const struct
+  {
+    const gchar *props;
+    const gchar *expect;
+  } cases[] = {
+    {"endpoint=https://<resource>.cognitiveservices.azure.com/",
+        "still holds a placeholder (<...>): put your resource's name"},
+    {"api=azure-openai endpoint=ENDPOINT model=<deployment>",
+        "'model' still holds a placeholder"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *description = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+        "cvanalyze key=KEY %s ! fakesink", cases[i].props);
+    gchar *text, *debug = NULL;
+    GError *gerr = run_to_error (description, &text, &debug);
+
+    fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS), "%s", text);
+    fail_unless (strstr (text, cases[i].expect), "%s", text);
+    g_error_free (gerr);
+    g_free (text);
+    g_free (debug);
+    g_free (description);
+  }
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+}
+
+GST_END_TEST;
+
 /* An endpoint that could carry a secret (credentials or a query) is
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
@@ -1721,6 +1757,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_endpoint_with_secret_refused);
   tcase_add_test (tc, test_endpoint_without_scheme_refused);
   tcase_add_test (tc, test_model_without_chat_api_refused);
+  tcase_add_test (tc, test_placeholders_refused);
   tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
