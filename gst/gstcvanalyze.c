@@ -2133,6 +2133,25 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   return TRUE;
 }
 
+/* Whether @features asks for the text in the frame: Read (azure-cv), read
+ * (azure-image-analysis) or text (the chat services), in any case; no
+ * service's default does. */
+static gboolean
+asks_for_text (const gchar * features)
+{
+  gchar **names = g_strsplit (features ? features : "", ",", -1);
+  gboolean text = FALSE;
+  guint i;
+
+  for (i = 0; names[i] && !text; i++) {
+    g_strstrip (names[i]);
+    text = g_ascii_strcasecmp (names[i], "read") == 0
+        || g_ascii_strcasecmp (names[i], "text") == 0;
+  }
+  g_strfreev (names);
+  return text;
+}
+
 /* A copy of @text without the blanks around it, NULL if nothing is left
  * (copied, not stripped in place, so that no part of a key is left behind
  * the copy's end). A key or endpoint read from a file often ends in a
@@ -2473,7 +2492,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   gchar *ca_file, *notice = NULL, *endpoint_copy;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
-  gboolean have_key, chat_model_unused, model_placeholder;
+  gboolean have_key, chat_model_unused, model_placeholder, text_unasked;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
@@ -2486,7 +2505,14 @@ gst_cv_analyze_start (GstBaseTransform * trans)
       && self->model && *self->model;
   model_placeholder = self->model && (strchr (self->model, '<')
       || strchr (self->model, '>'));
+  text_unasked = self->show_text && !asks_for_text (self->features);
   GST_OBJECT_UNLOCK (self);
+  if (text_unasked)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("show-text=true shows the text read in the frame, but 'features' "
+            "does not ask for it: add Read (api=azure-cv), read "
+            "(azure-image-analysis) or text (openai, azure-openai) to "
+            "'features'."), (NULL));
   /* Errors are posted without the object lock, which posting takes. A
    * model with Azure's vision services is a forgotten api=openai: said
    * first, as what would follow (no endpoint, Ollama's 404 to a vision

@@ -412,6 +412,48 @@ GST_START_TEST (test_placeholders_refused)
 
 GST_END_TEST;
 
+/* Whether running @props over one frame warns that show-text has no text
+ * to show; the frame is analysed either way. */
+static gboolean
+warns_text_unasked (const gchar * props)
+{
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY %s ! fakesink", props);
+  GstElement *pipeline = cv_test_make_pipeline (description);
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *results = cv_test_filter_results (messages);
+  gboolean warned = FALSE;
+  GList *l;
+
+  fail_unless_equals_int (g_list_length (results), 1);
+  for (l = messages; l; l = l->next) {
+    if (GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING) {
+      gchar *text = cv_test_message_text (l->data, NULL);
+
+      warned |= strstr (text, "'features' does not ask for it") != NULL;
+      g_free (text);
+    }
+  }
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (description);
+  return warned;
+}
+
+/* show-text=true without a feature that reads text would show nothing,
+ * silently: a warning at start-up says which feature to add. */
+GST_START_TEST (test_show_text_without_read_warns)
+{
+  fail_unless (warns_text_unasked ("show-text=true"));
+  fail_unless (warns_text_unasked ("show-text=true features=Tags,Color"));
+  fail_if (warns_text_unasked ("show-text=true "
+          "features=\"Description, read\""));
+  fail_if (warns_text_unasked ("features=Tags"));
+}
+
+GST_END_TEST;
+
 /* An endpoint that could carry a secret (credentials or a query) is
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
@@ -1758,6 +1800,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_endpoint_without_scheme_refused);
   tcase_add_test (tc, test_model_without_chat_api_refused);
   tcase_add_test (tc, test_placeholders_refused);
+  tcase_add_test (tc, test_show_text_without_read_warns);
   tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
