@@ -2133,23 +2133,40 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   return TRUE;
 }
 
+/* Whether the comma-separated @features names @name, in any case. */
+static gboolean
+features_name (const gchar * features, const gchar * name)
+{
+  gchar **names = g_strsplit (features ? features : "", ",", -1);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; names[i] && !found; i++)
+    found = g_ascii_strcasecmp (g_strstrip (names[i]), name) == 0;
+  g_strfreev (names);
+  return found;
+}
+
 /* Whether @features asks for the text in the frame: Read (azure-cv), read
- * (azure-image-analysis) or text (the chat services), in any case; no
- * service's default does. */
+ * (azure-image-analysis) or text (the chat services); no service's
+ * default does. */
 static gboolean
 asks_for_text (const gchar * features)
 {
-  gchar **names = g_strsplit (features ? features : "", ",", -1);
-  gboolean text = FALSE;
-  guint i;
+  return features_name (features, "read") || features_name (features, "text");
+}
 
-  for (i = 0; names[i] && !text; i++) {
-    g_strstrip (names[i]);
-    text = g_ascii_strcasecmp (names[i], "read") == 0
-        || g_ascii_strcasecmp (names[i], "text") == 0;
-  }
-  g_strfreev (names);
-  return text;
+/* Whether @api with @features gives tags: Azure's defaults do, and
+ * azure-cv's Description has tags of its own; the chat services' default
+ * (caption) does not. */
+static gboolean
+asks_for_tags (GstCvAnalyzeApi api, const gchar * features)
+{
+  if (features == NULL || *features == '\0')
+    return api == GST_CV_ANALYZE_API_AZURE_CV
+        || api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS;
+  return features_name (features, "tags") || (api ==
+      GST_CV_ANALYZE_API_AZURE_CV && features_name (features, "description"));
 }
 
 /* A copy of @text without the blanks around it, NULL if nothing is left
@@ -2493,6 +2510,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
   gboolean have_key, chat_model_unused, model_placeholder, text_unasked;
+  gboolean tags_unasked;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
@@ -2506,7 +2524,14 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   model_placeholder = self->model && (strchr (self->model, '<')
       || strchr (self->model, '>'));
   text_unasked = self->show_text && !asks_for_text (self->features);
+  tags_unasked = self->show_tags > 0 && !asks_for_tags (klass->api,
+      self->features);
   GST_OBJECT_UNLOCK (self);
+  if (tags_unasked)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("show-tags shows the top tags, but 'features' does not ask for "
+            "them with api=%s: add tags (Tags) to 'features'.", klass->name),
+        (NULL));
   if (text_unasked)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("show-text=true shows the text read in the frame, but 'features' "

@@ -412,10 +412,10 @@ GST_START_TEST (test_placeholders_refused)
 
 GST_END_TEST;
 
-/* Whether running @props over one frame warns that show-text has no text
+/* Whether running @props over one frame warns that @setting has nothing
  * to show; the frame is analysed either way. */
 static gboolean
-warns_text_unasked (const gchar * props)
+warns_unasked (const gchar * setting, const gchar * props)
 {
   gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
       "cvanalyze endpoint=ENDPOINT key=KEY %s ! fakesink", props);
@@ -430,7 +430,8 @@ warns_text_unasked (const gchar * props)
     if (GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING) {
       gchar *text = cv_test_message_text (l->data, NULL);
 
-      warned |= strstr (text, "'features' does not ask for it") != NULL;
+      warned |= g_str_has_prefix (text, setting)
+          && strstr (text, "'features' does not ask for") != NULL;
       g_free (text);
     }
   }
@@ -445,11 +446,30 @@ warns_text_unasked (const gchar * props)
  * silently: a warning at start-up says which feature to add. */
 GST_START_TEST (test_show_text_without_read_warns)
 {
-  fail_unless (warns_text_unasked ("show-text=true"));
-  fail_unless (warns_text_unasked ("show-text=true features=Tags,Color"));
-  fail_if (warns_text_unasked ("show-text=true "
+  fail_unless (warns_unasked ("show-text", "show-text=true"));
+  fail_unless (warns_unasked ("show-text", "show-text=true "
+          "features=Tags,Color"));
+  fail_if (warns_unasked ("show-text", "show-text=true "
           "features=\"Description, read\""));
-  fail_if (warns_text_unasked ("features=Tags"));
+  fail_if (warns_unasked ("show-text", "features=Tags"));
+}
+
+GST_END_TEST;
+
+/* show-tags with features that give no tags (the chat services' default,
+ * caption; Azure's vision services without Tags or Description) would
+ * show no tags, silently: a warning at start-up says to add them. */
+GST_START_TEST (test_show_tags_without_tags_warns)
+{
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 api=openai "
+          "model=local-vision endpoint=ENDPOINTv1"));
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 features=Color"));
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 "
+          "api=azure-image-analysis features=caption"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3 features=Description"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3 api=openai "
+          "model=local-vision endpoint=ENDPOINTv1 features=caption,TAGS"));
 }
 
 GST_END_TEST;
@@ -1801,6 +1821,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_model_without_chat_api_refused);
   tcase_add_test (tc, test_placeholders_refused);
   tcase_add_test (tc, test_show_text_without_read_warns);
+  tcase_add_test (tc, test_show_tags_without_tags_warns);
   tcase_add_test (tc, test_stats_latency_none_until_result);
   tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
       G_N_ELEMENTS (keyless_cloud));
