@@ -3967,15 +3967,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   const gchar *detail = o->message ? o->message : "";
   const gchar *code = o->error_code ? o->error_code : "";
   guint64 suppressed = 0;
-  gchar *endpoint, *repeats, *status_text;
-  const gchar *shown_code = code;
-
-  /* Azure's gateway gives the status as its code: "HTTP 404, 404" says
-   * nothing more. */
-  status_text = g_strdup_printf ("%u", o->status);
-  if (g_strcmp0 (code, status_text) == 0)
-    shown_code = "";
-  g_free (status_text);
+  gchar *endpoint, *repeats;
 
   g_mutex_lock (&self->state_lock);
   stale = o->generation != self->generation;
@@ -4045,8 +4037,7 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   } else if (report && o->kind == GST_CV_ANALYZE_OUTCOME_HTTP_ERROR) {
     GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, READ,
         ("%s (HTTP %u%s%s%s%s). Frames go on without analysis until it "
-            "recovers%s%s%s.%s", what, o->status, *shown_code ? ", " : "",
-            shown_code,
+            "recovers%s%s%s.%s", what, o->status, *code ? ", " : "", code,
             *detail ? ": " : "", detail, o->status == 429 ?
             "; cvanalyze now slows down to the rate the service allows and "
             "warns no more about it ('stats': rate, throttled); set "

@@ -394,6 +394,7 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
 {
   GstCvAnalyzeOutcome *outcome = &req->outcome;
   gboolean success = SOUP_STATUS_IS_SUCCESSFUL (outcome->status);
+  gchar status[16];
 
   switch (reply->kind) {
     case GST_CV_ANALYZE_REPLY_RESULT:
@@ -449,6 +450,11 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
       || outcome->status == SOUP_STATUS_FORBIDDEN)
     outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
   outcome->error_code = g_steal_pointer (&reply->code);
+  /* Azure's gateway gives the status as its code: "HTTP 404, 404" would
+   * say nothing more. */
+  g_snprintf (status, sizeof (status), "%u", outcome->status);
+  if (g_strcmp0 (outcome->error_code, status) == 0)
+    g_clear_pointer (&outcome->error_code, g_free);
   outcome->message = g_steal_pointer (&reply->message);
   outcome->advice = g_steal_pointer (&reply->advice);
   return NEXT_DELIVER;
