@@ -565,6 +565,21 @@ is_web_page (SoupMessage * msg, const gchar * body)
       || g_strcmp0 (type, "application/xhtml+xml") == 0;
 }
 
+/* Whether a success answer is server-sent events ("data: {...}" lines):
+ * a chat server or gateway that streams when not asked (cvanalyze sends
+ * no "stream"), which the parser can only call a second JSON value. */
+static gboolean
+is_event_stream (SoupMessage * msg, const gchar * body)
+{
+  const gchar *type = soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL);
+
+  while (g_ascii_isspace (*body))
+    body++;
+  return g_str_has_prefix (body, "data:") || g_str_has_prefix (body, "event:")
+      || g_strcmp0 (type, "text/event-stream") == 0;
+}
+
 /* The outcome of a request whose status line and body (as far as it is
  * kept) are in, or what to send next. */
 static NextStep
@@ -647,6 +662,13 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
       outcome->message = g_strdup ("the answer is a web page (HTML), not "
           "the service's JSON: another server answers at this address (a "
           "wrong port or host, or a proxy's or portal's page)");
+    } else if (outcome->kind == GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE
+        && is_event_stream (req->msg, outcome->body)) {
+      g_free (outcome->message);
+      outcome->message = g_strdup ("the answer is a stream of events "
+          "(text/event-stream), not one JSON answer: the server streams "
+          "although cvanalyze does not ask it to; turn streaming off in the "
+          "server, or in the proxy or gateway in front of it");
     }
     if (outcome->message == NULL && outcome->kind !=
         GST_CV_ANALYZE_OUTCOME_RESULT)

@@ -1175,6 +1175,13 @@ static const FailureCase failure_cases[] = {
   {"web page", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a web page "
         "(HTML), not the service's JSON", "<!DOCTYPE html>\n<html><head>"
         "<title>Welcome to nginx!</title></head><body></body></html>\n"},
+  /* A chat server or gateway that streams though not asked: named as
+   * such, not as a second JSON value at offset 6. */
+  {"event stream", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a "
+        "stream of events (text/event-stream)",
+      "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\" cat\"}}]}\n\n"
+      "data: [DONE]\n\n"},
 };
 
 /* Each kind of service failure is a warning that says what happened, and
