@@ -3693,9 +3693,38 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
 /* --- results, on the client's thread --- */
 
+/* Where the analysed image maps to on the frame. */
+typedef struct
+{
+  gdouble sx, sy;               /* frame pixels per image pixel */
+  gint width, height;           /* the frame's */
+} FrameMap;
+
+/* [@start, @start + @length) of the image, in frame pixels within
+ * [0, @limit); FALSE when nothing of it is. Computed in doubles: the
+ * service's numbers may be anything a 32-bit integer holds. */
+static gboolean
+map_span (gint start, gint length, gdouble scale, gint limit, gint * out,
+    gint * out_length)
+{
+  gdouble from = start * scale, span = MAX (length, 0) * scale;
+
+  if (from < 0) {
+    span += from;
+    from = 0;
+  }
+  *out = (gint) MIN (from, limit);
+  *out_length = (gint) CLAMP (span, 0, limit - *out);
+  return *out_length > 0;
+}
+
+/* The regions of @type as the service placed them, within the frame:
+ * a region meta is in the buffer's pixels, so one that reaches beyond
+ * the picture is cut at its edges (consumers compute x + w), and one with
+ * nothing inside it is left out (its entry stays in the result). */
 static void
 collect_rois (GArray * rois, const GstStructure * result, const gchar * type,
-    gdouble sx, gdouble sy)
+    const FrameMap * map)
 {
   const gchar *field = gst_cv_analyze_meta_region_field (type);
   const GValue *array = gst_structure_get_value (result, field);
@@ -3706,44 +3735,45 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * type,
     const GstStructure *item =
         gst_value_get_structure (gst_value_array_get_value (array, i));
     Roi roi = { g_quark_from_static_string (type), i, 0, 0, 0, 0 };
+    gint x, y, width, height;
 
-    if (!gst_structure_get (item, "x", G_TYPE_INT, &roi.x, "y", G_TYPE_INT,
-            &roi.y, "width", G_TYPE_INT, &roi.width, "height", G_TYPE_INT,
-            &roi.height, NULL))
+    if (!gst_structure_get (item, "x", G_TYPE_INT, &x, "y", G_TYPE_INT,
+            &y, "width", G_TYPE_INT, &width, "height", G_TYPE_INT,
+            &height, NULL))
       continue;
-    roi.x = CLAMP (roi.x * sx, 0, G_MAXINT);
-    roi.y = CLAMP (roi.y * sy, 0, G_MAXINT);
-    roi.width = CLAMP (roi.width * sx, 0, G_MAXINT);
-    roi.height = CLAMP (roi.height * sy, 0, G_MAXINT);
-    g_array_append_val (rois, roi);
+    if (map_span (x, width, map->sx, map->width, &roi.x, &roi.width)
+        && map_span (y, height, map->sy, map->height, &roi.y, &roi.height))
+      g_array_append_val (rois, roi);
   }
 }
 
 /* Smart crops (azure-image-analysis with smartCrops) as regions of type
  * "crop", with their aspect ratio. */
 static void
-collect_crop_rois (GArray * rois, const GstStructure * result, gdouble sx,
-    gdouble sy)
+collect_crop_rois (GArray * rois, const GstStructure * result,
+    const FrameMap * map)
 {
-  collect_rois (rois, result, "crop", sx, sy);
+  collect_rois (rois, result, "crop", map);
 }
 
 /* The lines read in the frame, as regions of type "text" (a fixed quark:
  * never one made from what a service sent), each with its text. */
 static void
-collect_text_rois (GArray * rois, const GstStructure * result, gdouble sx,
-    gdouble sy)
+collect_text_rois (GArray * rois, const GstStructure * result,
+    const FrameMap * map)
 {
-  collect_rois (rois, result, "text", sx, sy);
+  collect_rois (rois, result, "text", map);
 }
 
 static Attachment *
 make_attachment (const GstCvAnalyzeOutcome * o)
 {
   Attachment *a = g_atomic_rc_box_new0 (Attachment);
-  gdouble sx = o->image_width ? (gdouble) o->frame_width / o->image_width : 1;
-  gdouble sy = o->image_height ?
-      (gdouble) o->frame_height / o->image_height : 1;
+  FrameMap map = {
+    o->image_width ? (gdouble) o->frame_width / o->image_width : 1,
+    o->image_height ? (gdouble) o->frame_height / o->image_height : 1,
+    o->frame_width, o->frame_height
+  };
   GstStructure *result = gst_structure_copy (o->result);
 
   /* The frame's fields go into the shared result, so that attaching it
@@ -3759,12 +3789,12 @@ make_attachment (const GstCvAnalyzeOutcome * o)
   a->frame_width = o->frame_width;
   a->frame_height = o->frame_height;
   a->rois = g_array_new (FALSE, FALSE, sizeof (Roi));
-  collect_rois (a->rois, o->result, "face", sx, sy);
-  collect_rois (a->rois, o->result, "object", sx, sy);
-  collect_rois (a->rois, o->result, "dense-caption", sx, sy);
-  collect_rois (a->rois, o->result, "person", sx, sy);
-  collect_crop_rois (a->rois, o->result, sx, sy);
-  collect_text_rois (a->rois, o->result, sx, sy);
+  collect_rois (a->rois, o->result, "face", &map);
+  collect_rois (a->rois, o->result, "object", &map);
+  collect_rois (a->rois, o->result, "dense-caption", &map);
+  collect_rois (a->rois, o->result, "person", &map);
+  collect_crop_rois (a->rois, o->result, &map);
+  collect_text_rois (a->rois, o->result, &map);
   return a;
 }
 

@@ -285,6 +285,46 @@ safe_message (const gchar * text)
       GST_CV_ANALYZE_MAX_MESSAGE_CHARS);
 }
 
+/* Overwrites every copy of the key in @text (@length bytes) with
+ * asterisks. A service may quote the key it was sent ("Access denied for
+ * key '...'"), in an error body, a caption or a reason phrase; the client
+ * is the only code that knows the key, so it hides it here, before a
+ * service, a log line, a message or an application sees what was sent.
+ * A key shorter than GST_CV_ANALYZE_MIN_HIDDEN_KEY_LENGTH is not looked
+ * for: hiding every "ollama" would garble answers, and it is no secret. */
+static void
+hide_key (GstCvAnalyzeClient * self, gchar * text, gsize length)
+{
+  const gchar *key = self->config.key;
+  gsize n = key ? strlen (key) : 0;
+  gchar *p = text, *end = text + length;
+
+  if (text == NULL || n < GST_CV_ANALYZE_MIN_HIDDEN_KEY_LENGTH)
+    return;
+  while ((gsize) (end - p) >= n
+      && (p = memchr (p, key[0], end - p - n + 1)) != NULL) {
+    if (memcmp (p, key, n) == 0) {
+      memset (p, '*', n);
+      p += n;
+    } else {
+      p++;
+    }
+  }
+}
+
+/* The response's reason phrase, safe and without the key. */
+static gchar *
+reason_message (GstCvAnalyzeClient * self, Request * req)
+{
+  gchar *reason = g_strdup (soup_message_get_reason_phrase (req->msg));
+  gchar *safe;
+
+  hide_key (self, reason, reason ? strlen (reason) : 0);
+  safe = safe_message (reason);
+  g_free (reason);
+  return safe;
+}
+
 static gchar *
 describe_certificate_errors (GTlsCertificateFlags errors)
 {
@@ -372,6 +412,8 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
     req->retryable = g_error_matches (err, G_IO_ERROR,
         G_IO_ERROR_CONNECTION_REFUSED);
   }
+  if (outcome->message)
+    hide_key (self, outcome->message, strlen (outcome->message));
   return TRUE;
 }
 
@@ -494,7 +536,10 @@ learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
   } else {
     gchar *said = g_strdup_printf ("%s / %s", remaining_text,
         reset_text ? reset_text : "(none)");
-    gchar *safe = gst_cv_analyze_safe_text (said, -1,
+    gchar *safe;
+
+    hide_key (self, said, strlen (said));
+    safe = gst_cv_analyze_safe_text (said, -1,
         GST_CV_ANALYZE_RATE_LIMIT_MAX_VALUE * 2 + 8);
 
     GST_DEBUG_OBJECT (self, "x-ratelimit-*-requests not understood, "
@@ -520,6 +565,21 @@ is_web_page (SoupMessage * msg, const gchar * body)
       || g_strcmp0 (type, "application/xhtml+xml") == 0;
 }
 
+/* Whether a success answer is server-sent events ("data: {...}" lines):
+ * a chat server or gateway that streams when not asked (cvanalyze sends
+ * no "stream"), which the parser can only call a second JSON value. */
+static gboolean
+is_event_stream (SoupMessage * msg, const gchar * body)
+{
+  const gchar *type = soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL);
+
+  while (g_ascii_isspace (*body))
+    body++;
+  return g_str_has_prefix (body, "data:") || g_str_has_prefix (body, "event:")
+      || g_strcmp0 (type, "text/event-stream") == 0;
+}
+
 /* The outcome of a request whose status line and body (as far as it is
  * kept) are in, or what to send next. */
 static NextStep
@@ -534,6 +594,9 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
   outcome->status = soup_message_get_status (req->msg);
   if (req->body && !req->body_overflow) {
     req->body[size] = '\0';     /* the last read had room: see read_body */
+    /* A thumbnail's bytes are an image, not text that could quote it. */
+    if (!req->thumbnail)
+      hide_key (self, req->body, size);
     outcome->body = g_steal_pointer (&req->body);
   } else {
     outcome->body = g_strdup ("");
@@ -550,7 +613,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
   /* The proxy's answer to CONNECT, not the service's (whose 403 would
    * otherwise blame the key). */
   if (req->tunnelling) {
-    gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
+    gchar *reason = reason_message (self, req);
 
     outcome->kind = GST_CV_ANALYZE_OUTCOME_PROXY_ERROR;
     outcome->message = g_strdup_printf ("HTTP %u: %s", outcome->status,
@@ -561,7 +624,7 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
 
   learn_rate_limit (self, req);
   if (req->body_overflow) {
-    gchar *reason = safe_message (soup_message_get_reason_phrase (req->msg));
+    gchar *reason = reason_message (self, req);
 
     outcome->kind = outcome->status == SOUP_STATUS_UNAUTHORIZED
         || outcome->status == SOUP_STATUS_FORBIDDEN ?
@@ -578,11 +641,16 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
       g_free (outcome->body);
       outcome->body = g_strdup ("");
     } else {
+      /* Quoted in the message if it is not followed. */
+      gchar *location = g_strdup (soup_message_headers_get_one
+          (soup_message_get_response_headers (req->msg),
+              "Operation-Location"));
+
+      hide_key (self, location, location ? strlen (location) : 0);
       gst_cv_analyze_service_handle_reply (self->config.service, req->step,
-          soup_message_headers_get_one (soup_message_get_response_headers
-              (req->msg), "Operation-Location"),
-          g_steal_pointer (&req->partial), outcome->status, outcome->body,
-          size, &reply);
+          location, g_steal_pointer (&req->partial), outcome->status,
+          outcome->body, size, &reply);
+      g_free (location);
     }
     next = take_reply (req, &reply);
     gst_cv_analyze_reply_clear (&reply);
@@ -594,11 +662,17 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
       outcome->message = g_strdup ("the answer is a web page (HTML), not "
           "the service's JSON: another server answers at this address (a "
           "wrong port or host, or a proxy's or portal's page)");
+    } else if (outcome->kind == GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE
+        && is_event_stream (req->msg, outcome->body)) {
+      g_free (outcome->message);
+      outcome->message = g_strdup ("the answer is a stream of events "
+          "(text/event-stream), not one JSON answer: the server streams "
+          "although cvanalyze does not ask it to; turn streaming off in the "
+          "server, or in the proxy or gateway in front of it");
     }
     if (outcome->message == NULL && outcome->kind !=
         GST_CV_ANALYZE_OUTCOME_RESULT)
-      outcome->message =
-          safe_message (soup_message_get_reason_phrase (req->msg));
+      outcome->message = reason_message (self, req);
   }
 
   retry_after_ms = parse_retry_after_ms (req->msg);
@@ -797,8 +871,13 @@ on_sent (GObject * source, GAsyncResult * res, gpointer user_data)
       (req->msg)) ? self->config.max_response_size :
       GST_CV_ANALYZE_ERROR_BODY_LIMIT;
   headers = soup_message_get_response_headers (req->msg);
+  /* A Content-Encoding (gzip, deflate) is decoded by libsoup's
+   * SoupContentDecoder, which a session has by default, and then
+   * Content-Length counts the encoded bytes, not those read: the limit
+   * applies to the decoded body, whose length is unknown. */
   if (soup_message_headers_get_encoding (headers) ==
-      SOUP_ENCODING_CONTENT_LENGTH)
+      SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_one (headers, "Content-Encoding") == NULL)
     length = soup_message_headers_get_content_length (headers);
   if (length > (goffset) req->body_limit) {
     GST_DEBUG_OBJECT (self, "announced body of %" G_GOFFSET_FORMAT

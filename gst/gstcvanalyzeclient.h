@@ -138,6 +138,10 @@ typedef struct
  * error JSON); what goes beyond is not read. */
 #define GST_CV_ANALYZE_ERROR_BODY_LIMIT (64 * 1024)
 
+/* A key at least this long is hidden wherever the service quotes it
+ * (asterisks instead); a shorter one would hide ordinary words. */
+#define GST_CV_ANALYZE_MIN_HIDDEN_KEY_LENGTH 8
+
 /* Most frames in one request. */
 #define GST_CV_ANALYZE_MAX_FRAMES_PER_REQUEST 8
 

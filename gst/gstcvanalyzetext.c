@@ -219,11 +219,28 @@ check_flow (GstCvAnalyzeTextOutput * out, GstFlowReturn ret)
   }
 }
 
+/* "-->" separates a cue's start and end in WebVTT and SRT, and webvttenc
+ * and srtenc write the text as it is: in a caption it makes its line a
+ * cue timing line to every subtitle parser, so a service could end the
+ * cue and start one of its own, at any time, for hours. It becomes U+2192
+ * (RIGHTWARDS ARROW), which reads the same. */
+static gchar *
+subtitle_text (const gchar * text)
+{
+  GString *safe;
+
+  if (strstr (text, "-->") == NULL)
+    return g_strdup (text);
+  safe = g_string_new (text);
+  g_string_replace (safe, "-->", "\xe2\x86\x92", 0);
+  return g_string_free (safe, FALSE);
+}
+
 void
 gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
     const gchar * text, GstClockTime pts, GstClockTime duration)
 {
-  gchar *payload;
+  gchar *payload, *subtitle;
   GstBuffer *buf;
   gsize len;
 
@@ -242,8 +259,11 @@ gst_cv_analyze_text_output_push_text (GstCvAnalyzeTextOutput * out,
     pts = out->position;
   }
   check_caps (out);
+  subtitle = subtitle_text (text);
   /* Service text is literal text: escape it when downstream reads markup. */
-  payload = out->markup ? g_markup_escape_text (text, -1) : g_strdup (text);
+  payload = out->markup ? g_markup_escape_text (subtitle, -1) :
+      g_strdup (subtitle);
+  g_free (subtitle);
   len = strlen (payload);
   buf = gst_buffer_new_wrapped (payload, len);
   GST_BUFFER_PTS (buf) = pts;

@@ -263,6 +263,159 @@ GST_START_TEST (test_hostile_error_warning_is_safe)
 
 GST_END_TEST;
 
+/* --- a service that quotes the key it was sent --- */
+
+/* How the echoing service answers, "%s" standing for the key as it
+ * came (with "Bearer " for the chat services). */
+typedef struct
+{
+  const gchar *name;
+  const gchar *api;
+  guint status;
+  const gchar *reason;          /* the status line's phrase */
+  const gchar *body;            /* a JSON body */
+  const gchar *location;        /* nullable: an Operation-Location */
+  const gchar *props;           /* more properties of cvanalyze */
+  GstMessageType expected;      /* what is posted: a result, a warning or
+                                 * an error (GST_MESSAGE_ELEMENT, ...) */
+} EchoCase;
+
+static const EchoCase echo_cases[] = {
+  {"azure-cv 401", "azure-cv", 401, "Denied",
+        "{\"error\":{\"code\":\"401\",\"message\":\"Access denied for key "
+        "'%s'.\"}}", NULL, "", GST_MESSAGE_ERROR},
+  {"azure-cv 500, code, inner error and reason phrase", "azure-cv", 500,
+        "Failed for %s",
+        "{\"error\":{\"code\":\"%s\",\"message\":\"Internal error for %s\","
+        "\"innererror\":{\"code\":\"%s\",\"message\":\"%s\"}}}", NULL, "",
+      GST_MESSAGE_WARNING},
+  {"azure-cv caption", "azure-cv", 200, "OK",
+        "{\"description\":{\"tags\":[\"%s\"],\"captions\":[{\"text\":"
+        "\"a key %s\",\"confidence\":0.9}]},\"requestId\":\"%s\","
+        "\"metadata\":{\"height\":48,\"width\":64,\"format\":\"Jpeg\"}}",
+      NULL, "", GST_MESSAGE_ELEMENT},
+  {"azure-cv Read, Operation-Location elsewhere", "azure-cv", 202,
+        "Accepted", "", "http://127.0.0.2/%s", "features=Read",
+      GST_MESSAGE_WARNING},
+  {"openai 401", "openai", 401, "Unauthorized",
+        "{\"error\":{\"message\":\"Incorrect API key provided: %s\","
+        "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+      NULL, "model=m", GST_MESSAGE_ERROR},
+  {"openai 400, a plain error", "openai", 400, "Bad Request",
+      "{\"error\":\"bad key %s\"}", NULL, "model=m", GST_MESSAGE_WARNING},
+};
+
+/* The key as it came, in a JSON string. */
+static gchar *
+received_key (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *key = soup_message_headers_get_one (headers,
+      "Ocp-Apim-Subscription-Key");
+
+  if (key == NULL)
+    key = soup_message_headers_get_one (headers, "Authorization");
+  return g_strescape (key ? key : "(none)", NULL);
+}
+
+static gchar *
+replace_key (const gchar * template, const gchar * key)
+{
+  GString *text = g_string_new (template);
+
+  g_string_replace (text, "%s", key, 0);
+  return g_string_free (text, FALSE);
+}
+
+/* Answers as its EchoCase says, quoting the key it was sent. */
+static void
+echoer_handle (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  const EchoCase *ec = user_data;
+  gchar *key = received_key (msg);
+  gchar *body = replace_key (ec->body, key);
+  gchar *reason = replace_key (ec->reason, key);
+
+  soup_server_message_set_status (msg, ec->status, reason);
+  if (ec->location) {
+    gchar *location = replace_key (ec->location, key);
+
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Operation-Location", location);
+    g_free (location);
+  }
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, strlen (body));
+  g_free (reason);
+  g_free (key);
+}
+
+/* The key's asterisks, as the client writes them in its place. */
+static gchar *
+hidden_key (void)
+{
+  return g_strnfill (strlen (TEST_KEY), '*');
+}
+
+/* A service that quotes the key it was sent, in an error body (Azure's,
+ * OpenAI's, a plain one), its reason phrase, an Operation-Location or a
+ * caption, tags and request id: the key is in no message, error, warning
+ * or line of the debug log at its highest level, and the text that
+ * quoted it is still posted, with asterisks in the key's place. */
+GST_START_TEST (test_echoed_key_is_hidden)
+{
+  const EchoCase *ec = &echo_cases[__i__];
+  CvTestSoupServer *e = cv_test_soup_server_new (echoer_handle,
+      (gpointer) ec);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,width=64,height=48 ! cvanalyze name=a api=%s "
+      "endpoint=%s max-retries=0 %s ! fakesink", ec->api,
+      cv_test_soup_server_get_url (e), ec->props);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  gchar *stars = hidden_key (), *log, *text, *debug = NULL;
+  GList *messages;
+  GstMessage *m;
+
+  /* Set after parsing: gst_parse_launch() logs its description. */
+  g_object_set (a, "key", TEST_KEY, NULL);
+  cv_test_start_log_capture ();
+  messages = cv_test_run_pipeline (pipeline);
+  log = cv_test_stop_log_capture ();
+
+  fail_if (strstr (log, TEST_KEY), "%s: the key is in the debug log",
+      ec->name);
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+  if (ec->expected == GST_MESSAGE_ELEMENT) {
+    GList *results = cv_test_filter_results (messages);
+    const GstStructure *s;
+
+    fail_unless (results != NULL, "%s: no result", ec->name);
+    s = gst_message_get_structure (results->data);
+    text = g_strdup (gst_structure_get_string (s, "caption"));
+    fail_unless (strstr (gst_structure_get_string (s, "json"), stars));
+    g_list_free (results);
+  } else {
+    m = cv_test_find_message (messages, ec->expected);
+    fail_unless (m != NULL, "%s: not posted", ec->name);
+    text = cv_test_message_text (m, &debug);
+  }
+  fail_unless (strstr (text, stars) != NULL, "%s: '%s'", ec->name, text);
+
+  g_free (text);
+  g_free (debug);
+  g_free (log);
+  g_free (stars);
+  g_free (desc);
+  cv_test_free_messages (messages);
+  gst_object_unref (a);
+  gst_object_unref (pipeline);
+  cv_test_soup_server_free (e);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_hostile_suite (void)
 {
@@ -275,6 +428,8 @@ cvanalyze_hostile_suite (void)
   tcase_add_loop_test (tc, test_hostile_strings_are_safe, 0,
       G_N_ELEMENTS (hostile_cases));
   tcase_add_test (tc, test_hostile_error_warning_is_safe);
+  tcase_add_loop_test (tc, test_echoed_key_is_hidden, 0,
+      G_N_ELEMENTS (echo_cases));
   return s;
 }
 

@@ -133,16 +133,26 @@ reset_peak_rss (void)
 
 /* --- a server of our own --- */
 
+/* How the test server sends its body. */
+typedef enum
+{
+  TRANSFER_LENGTH,              /* with a Content-Length */
+  TRANSFER_CHUNKED,             /* in two chunks */
+  TRANSFER_GZIP,                /* Content-Encoding: gzip, with the
+                                 * Content-Length of the gzip bytes */
+  TRANSFER_DEFLATE,             /* Content-Encoding: deflate, likewise */
+} Transfer;
+
 /* What the local server does not do: https (with the certificate of
- * tests/fixtures/tls, signed by its test CA) and chunked answers. It
- * answers every request with @body, 200, on its own thread. */
+ * tests/fixtures/tls, signed by its test CA), chunked and compressed
+ * answers. It answers every request with @body, 200, on its own thread. */
 typedef struct
 {
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
   GTlsCertificate *certificate;
-  gboolean chunked;
+  Transfer transfer;
   gchar *body;
   guint port;                   /* 0 if it could not listen */
   gchar *error;
@@ -164,7 +174,28 @@ test_server_handle (SoupServer * soup, SoupServerMessage * msg,
   soup_server_message_set_status (msg, 200, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Content-Type", "application/json");
-  if (ts->chunked) {
+  if (ts->transfer == TRANSFER_GZIP || ts->transfer == TRANSFER_DEFLATE) {
+    GConverter *compressor =
+        G_CONVERTER (g_zlib_compressor_new (ts->transfer == TRANSFER_GZIP ?
+            G_ZLIB_COMPRESSOR_FORMAT_GZIP : G_ZLIB_COMPRESSOR_FORMAT_ZLIB,
+            9));
+    GOutputStream *memory = g_memory_output_stream_new_resizable ();
+    GOutputStream *out = g_converter_output_stream_new (memory, compressor);
+    GBytes *compressed;
+
+    fail_unless (g_output_stream_write_all (out, ts->body, strlen (ts->body),
+            NULL, NULL, NULL) && g_output_stream_close (out, NULL, NULL));
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Content-Encoding", ts->transfer == TRANSFER_GZIP ? "gzip" :
+        "deflate");
+    compressed = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM
+        (memory));
+    soup_message_body_append_bytes (body, compressed);
+    g_bytes_unref (compressed);
+    g_object_unref (out);
+    g_object_unref (memory);
+    g_object_unref (compressor);
+  } else if (ts->transfer == TRANSFER_CHUNKED) {
     soup_message_headers_set_encoding (soup_server_message_get_response_headers
         (msg), SOUP_ENCODING_CHUNKED);
     /* Two chunks, so that the client does read a body in pieces. */
@@ -218,7 +249,7 @@ fixture_path (const gchar * name)
 }
 
 static TestServer *
-test_server_new (gboolean https, gboolean chunked, const gchar * body)
+test_server_new (gboolean https, Transfer transfer, const gchar * body)
 {
   TestServer *ts = g_new0 (TestServer, 1);
 
@@ -232,7 +263,7 @@ test_server_new (gboolean https, gboolean chunked, const gchar * body)
     g_free (cert);
     g_free (key);
   }
-  ts->chunked = chunked;
+  ts->transfer = transfer;
   ts->body = g_strdup (body);
   g_mutex_init (&ts->lock);
   g_cond_init (&ts->cond);
@@ -342,20 +373,26 @@ GST_END_TEST;
 typedef struct
 {
   const gchar *name;
-  gboolean chunked;             /* else with a Content-Length */
+  Transfer transfer;
   gsize extra;                  /* bytes beyond the limit */
 } SizeCase;
 
 static const SizeCase size_cases[] = {
-  {"content-length, at the limit", FALSE, 0},
-  {"content-length, one byte over", FALSE, 1},
-  {"chunked, at the limit", TRUE, 0},
-  {"chunked, one byte over", TRUE, 1},
+  {"content-length, at the limit", TRANSFER_LENGTH, 0},
+  {"content-length, one byte over", TRANSFER_LENGTH, 1},
+  {"chunked, at the limit", TRANSFER_CHUNKED, 0},
+  {"chunked, one byte over", TRANSFER_CHUNKED, 1},
+  {"gzip, at the limit", TRANSFER_GZIP, 0},
+  {"gzip, one byte over", TRANSFER_GZIP, 1},
+  {"deflate, at the limit", TRANSFER_DEFLATE, 0},
+  {"deflate, one byte over", TRANSFER_DEFLATE, 1},
 };
 
 /* max-response-size is exact: an answer of that many bytes is used (and
  * its json field is the whole body), one byte more is refused with a
- * warning, whether its length was announced or it came in chunks. */
+ * warning, whether its length was announced or it came in chunks, and
+ * for a compressed answer (a few hundred bytes of gzip or deflate) on
+ * the decoded bytes, all of them read: a bomb is cut at the limit. */
 GST_START_TEST (test_answer_size_limit_is_exact)
 {
   const SizeCase *sc = &size_cases[__i__];
@@ -366,8 +403,8 @@ GST_START_TEST (test_answer_size_limit_is_exact)
   GstElement *pipeline;
   GList *messages, *results;
 
-  if (sc->chunked) {
-    ts = test_server_new (FALSE, TRUE, body);
+  if (sc->transfer != TRANSFER_LENGTH) {
+    ts = test_server_new (FALSE, sc->transfer, body);
     props = g_strdup_printf ("endpoint=http://127.0.0.1:%u/ "
         "max-response-size=%" G_GSIZE_FORMAT, ts->port, limit);
   } else {
@@ -514,7 +551,7 @@ static const TlsCase tls_cases[] = {
 GST_START_TEST (test_private_ca)
 {
   const TlsCase *tc = &tls_cases[__i__];
-  TestServer *ts = test_server_new (TRUE, FALSE, "{\"description\":{"
+  TestServer *ts = test_server_new (TRUE, TRANSFER_LENGTH, "{\"description\":{"
       "\"tags\":[],\"captions\":[{\"text\":\"over tls\",\"confidence\":1}]},"
       "\"requestId\":\"t1\",\"metadata\":{\"height\":240,\"width\":320,"
       "\"format\":\"Jpeg\"}}");

@@ -810,14 +810,10 @@ GST_START_TEST (test_flush_cancels_polling)
 GST_END_TEST;
 
 /* A service that answers Read's POST with its own Operation-Location and
- * the poll with a redirect to @data (another server's URL). */
+ * the poll with a redirect to @redirect_to (another server's URL). */
 typedef struct
 {
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
-  SoupServer *soup;
-  gchar *url;
+  CvTestSoupServer *server;
   const gchar *redirect_to;
 } Redirector;
 
@@ -829,8 +825,8 @@ redirector_handle (SoupServer * soup, SoupServerMessage * msg,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
   if (g_str_equal (soup_server_message_get_method (msg), "POST")) {
-    gchar *location = g_strconcat (r->url, "vision/v3.2/read/analyzeResults/"
-        "1", NULL);
+    gchar *location = g_strconcat (cv_test_soup_server_get_url (r->server),
+        "vision/v3.2/read/analyzeResults/1", NULL);
 
     soup_message_headers_replace (headers, "Operation-Location", location);
     soup_server_message_set_status (msg, 202, NULL);
@@ -840,55 +836,20 @@ redirector_handle (SoupServer * soup, SoupServerMessage * msg,
   }
 }
 
-static gpointer
-redirector_thread (gpointer data)
-{
-  Redirector *r = data;
-
-  g_main_context_push_thread_default (r->context);
-  g_main_loop_run (r->loop);
-  g_main_context_pop_thread_default (r->context);
-  return NULL;
-}
-
 static Redirector *
 redirector_new (const gchar * redirect_to)
 {
   Redirector *r = g_new0 (Redirector, 1);
-  GSList *uris;
 
   r->redirect_to = redirect_to;
-  r->context = g_main_context_new ();
-  r->loop = g_main_loop_new (r->context, FALSE);
-  g_main_context_push_thread_default (r->context);
-  r->soup = soup_server_new (NULL, NULL);
-  soup_server_add_handler (r->soup, NULL, redirector_handle, r, NULL);
-  fail_unless (soup_server_listen_local (r->soup, 0,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
-  g_main_context_pop_thread_default (r->context);
-  uris = soup_server_get_uris (r->soup);
-  r->url = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  r->thread = g_thread_new ("redirector", redirector_thread, r);
+  r->server = cv_test_soup_server_new (redirector_handle, r);
   return r;
-}
-
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 redirector_free (Redirector * r)
 {
-  g_main_context_invoke (r->context, quit_loop, r->loop);
-  g_thread_join (r->thread);
-  g_object_unref (r->soup);
-  g_main_loop_unref (r->loop);
-  g_main_context_unref (r->context);
-  g_free (r->url);
+  cv_test_soup_server_free (r->server);
   g_free (r);
 }
 
@@ -908,7 +869,8 @@ GST_START_TEST (test_poll_redirect_not_followed)
   GstMessage *warning;
   gchar *text, *debug = NULL;
 
-  g_object_set (a, "endpoint", r->url, NULL);
+  g_object_set (a, "endpoint", cv_test_soup_server_get_url (r->server),
+      NULL);
   messages = cv_test_run_pipeline (pipeline);
   warning = cv_test_find_message (messages, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL);

@@ -1597,6 +1597,59 @@ GST_START_TEST (test_live_video_flows_with_a_million_tags)
 
 GST_END_TEST;
 
+/* A caption that is itself a WebVTT cue timing line ("00:00:00.000 -->
+ * 10:00:00.000 ..."): in the file webvttenc writes from text_src, every
+ * line with "-->" is a cue's own timing line (after a blank line), so the
+ * service cannot end the cue and start one of its own; the caption is one
+ * cue, with an arrow in place of "-->". */
+GST_START_TEST (test_caption_cannot_inject_cues)
+{
+  gchar *body = body_with_caption ("00:00:00.000 --> 10:00:00.000 line:0 "
+      "injected");
+  gchar *dir = g_dir_make_tmp ("cvanalyze-XXXXXX", NULL);
+  gchar *vtt = g_build_filename (dir, "captions.vtt", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=10 ! "
+      "video/x-raw,width=64,height=48,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY mode=exact interval=0 text-timing=on-end ! "
+      "fakesink a.text_src ! queue ! webvttenc ! filesink location=%s", vtt);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
+  GList *messages;
+  GArray *cues;
+  gchar *contents, **lines;
+  guint i, timing_lines = 0;
+
+  cv_local_server_set_canned_body (server, body);
+  messages = run_clean (pipeline);
+  fail_unless (g_file_get_contents (vtt, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 1; lines[i]; i++) {
+    if (strstr (lines[i], "-->") == NULL)
+      continue;
+    fail_unless (*lines[i - 1] == '\0', "line %u is a timing line inside a "
+        "cue: '%s'", i, lines[i]);
+    timing_lines++;
+  }
+  cues = parse_subtitles (vtt, '.');
+  fail_unless_equals_int (cues->len, 1);
+  fail_unless_equals_int (timing_lines, 1);
+  fail_unless_equals_string (g_array_index (cues, Cue, 0).text,
+      "00:00:00.000 \xe2\x86\x92 10:00:00.000 line:0 injected");
+
+  g_array_unref (cues);
+  g_strfreev (lines);
+  g_free (contents);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_unlink (vtt);
+  g_rmdir (dir);
+  g_free (vtt);
+  g_free (dir);
+  g_free (desc);
+  g_free (body);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_text_suite (void)
 {
@@ -1626,6 +1679,7 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_min_confidence_hides_caption);
   tcase_add_test (tc, test_webvtt_through_concat);
   tcase_add_test (tc, test_webvtt_through_splitmuxsrc);
+  tcase_add_test (tc, test_caption_cannot_inject_cues);
   tcase_add_test (tc, test_matroska_through_concat);
   tcase_add_test (tc, test_live_video_flows_with_huge_captions);
   tcase_add_test (tc, test_live_video_flows_with_a_million_tags);

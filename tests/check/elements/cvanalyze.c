@@ -1175,6 +1175,13 @@ static const FailureCase failure_cases[] = {
   {"web page", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a web page "
         "(HTML), not the service's JSON", "<!DOCTYPE html>\n<html><head>"
         "<title>Welcome to nginx!</title></head><body></body></html>\n"},
+  /* A chat server or gateway that streams though not asked: named as
+   * such, not as a second JSON value at offset 6. */
+  {"event stream", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a "
+        "stream of events (text/event-stream)",
+      "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\" cat\"}}]}\n\n"
+      "data: [DONE]\n\n"},
 };
 
 /* Each kind of service failure is a warning that says what happened, and
@@ -1667,6 +1674,34 @@ GST_START_TEST (test_result_shared_not_copied)
 
 GST_END_TEST;
 
+/* The last buffer of three 320x240 frames through cvanalyze (exact mode:
+ * each carries its own result) when the service answers @body; the run
+ * must end without an error. */
+static GstBuffer *
+last_buffer_answered_with (const gchar * body)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 "
+      "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 mode=exact "
+      "timeout=60000000000 ! fakesink name=sink");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstBuffer *last = NULL;
+  GList *messages;
+
+  cv_local_server_set_canned_body (server, body);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer, &last,
+      NULL);
+  messages = cv_test_run_pipeline (pipeline);
+  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
+  fail_unless (last != NULL);
+  cv_test_free_messages (messages);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  return last;
+}
+
 /* Several faces and objects: each region meta's id is the index of its own
  * entry in the result's faces or objects array, which
  * gst_cv_analyze_meta_get_region() returns (same rectangle, same label),
@@ -1684,20 +1719,13 @@ GST_START_TEST (test_region_ids_name_their_entries)
     {"object", "object", "tree", 250, 0, 70, 120},
     {"object", "object", "bench", 100, 200, 120, 40},
   };
-  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 "
-      "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
-      "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 mode=exact "
-      "timeout=60000000000 ! fakesink name=sink");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  GstPad *pad = gst_element_get_static_pad (sink, "sink");
   GstVideoRegionOfInterestMeta *roi;
   gpointer state = NULL;
-  GstBuffer *last = NULL;
+  GstBuffer *last;
   GstCvAnalyzeMeta *meta;
   guint found = 0, i;
-  GList *messages;
 
-  cv_local_server_set_canned_body (server, "{\"faces\": ["
+  last = last_buffer_answered_with ("{\"faces\": ["
       "{\"age\": 30, \"gender\": \"Female\", \"faceRectangle\": "
       "{\"left\": 10, \"top\": 20, \"width\": 30, \"height\": 40}},"
       "{\"age\": 50, \"gender\": \"Male\", \"faceRectangle\": "
@@ -1711,11 +1739,6 @@ GST_START_TEST (test_region_ids_name_their_entries)
       "\"object\": \"bench\", \"confidence\": 0.9}],"
       "\"requestId\": \"r1\", \"metadata\": {\"width\": 320, "
       "\"height\": 240, \"format\": \"Jpeg\"}}");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_last_buffer, &last,
-      NULL);
-  messages = cv_test_run_pipeline (pipeline);
-  fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR));
-  fail_unless (last != NULL);
   meta = gst_buffer_get_cv_analyze_meta (last);
   fail_unless (meta != NULL);
 
@@ -1757,10 +1780,87 @@ GST_START_TEST (test_region_ids_name_their_entries)
           g_quark_from_string ("cvanalyze-unknown-type"), 0) == NULL);
 
   gst_buffer_unref (last);
-  cv_test_free_messages (messages);
-  gst_object_unref (pad);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* Rectangles a hostile service places beyond the frame, at the 32-bit
+ * limits or with a negative size: every region meta on the buffers is
+ * within the buffer's pixels (x + w and y + h at most its size, none
+ * empty), one that reaches beyond an edge is cut there, one with nothing
+ * inside the frame is left out, and the result keeps every entry. */
+GST_START_TEST (test_regions_stay_inside_the_frame)
+{
+  static const struct
+  {
+    const gchar *type;
+    gint id;
+    guint x, y, w, h;
+  } expected[] = {
+    {"face", 0, 0, 0, 20, 15},
+    {"face", 2, 300, 200, 20, 40},
+    {"object", 2, 0, 0, 320, 240},
+  };
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  GstBuffer *last;
+  GstCvAnalyzeMeta *meta;
+  const GstStructure *result;
+  guint found = 0, n = 0, i;
+
+  last = last_buffer_answered_with ("{\"faces\": ["
+      "{\"faceRectangle\": {\"left\": -10, \"top\": -5, \"width\": 30, "
+      "\"height\": 20}},"
+      "{\"faceRectangle\": {\"left\": 2147483647, \"top\": 2147483647, "
+      "\"width\": 2147483647, \"height\": 2147483647}},"
+      "{\"faceRectangle\": {\"left\": 300, \"top\": 200, "
+      "\"width\": 2147483647, \"height\": 2147483647}},"
+      "{\"faceRectangle\": {\"left\": 10, \"top\": 10, \"width\": -5, "
+      "\"height\": 10}},"
+      "{\"faceRectangle\": {\"left\": -2147483648, \"top\": 0, "
+      "\"width\": 2147483647, \"height\": 10}}],"
+      "\"objects\": ["
+      "{\"rectangle\": {\"x\": 2147483647, \"y\": 0, \"w\": 1, \"h\": 1}, "
+      "\"object\": \"far\", \"confidence\": 0.7},"
+      "{\"rectangle\": {\"x\": -2147483648, \"y\": -2147483648, "
+      "\"w\": 2147483647, \"h\": 2147483647}, \"object\": \"huge\", "
+      "\"confidence\": 0.8},"
+      "{\"rectangle\": {\"x\": 0, \"y\": 0, \"w\": 320, \"h\": 240}, "
+      "\"object\": \"all\", \"confidence\": 0.9}],"
+      "\"requestId\": \"r1\", \"metadata\": {\"width\": 320, "
+      "\"height\": 240, \"format\": \"Jpeg\"}}");
+  meta = gst_buffer_get_cv_analyze_meta (last);
+  fail_unless (meta != NULL);
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (last, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    fail_unless (roi->w > 0 && roi->h > 0 && roi->x < 320 && roi->y < 240
+        && roi->w <= 320 - roi->x && roi->h <= 240 - roi->y,
+        "%s %d at %u,%u %ux%u, beyond the 320x240 frame",
+        g_quark_to_string (roi->roi_type), roi->id, roi->x, roi->y, roi->w,
+        roi->h);
+    for (i = 0; i < G_N_ELEMENTS (expected); i++)
+      if (roi->roi_type == g_quark_from_string (expected[i].type)
+          && roi->id == expected[i].id) {
+        fail_unless (roi->x == expected[i].x && roi->y == expected[i].y
+            && roi->w == expected[i].w && roi->h == expected[i].h,
+            "%s %d at %u,%u %ux%u", expected[i].type, roi->id, roi->x,
+            roi->y, roi->w, roi->h);
+        found |= 1 << i;
+      }
+    n++;
+  }
+  fail_unless_equals_int (found, (1 << G_N_ELEMENTS (expected)) - 1);
+  fail_unless_equals_int (n, G_N_ELEMENTS (expected));
+  /* The result keeps the service's rectangles, all of them. */
+  result = gst_cv_analyze_meta_get_result (meta);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (result, "faces")), 5);
+  fail_unless (gst_cv_analyze_meta_get_region (meta,
+          g_quark_from_string ("face"), 1) != NULL);
+
+  gst_buffer_unref (last);
 }
 
 GST_END_TEST;
@@ -1812,6 +1912,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_untimestamped_sampled_by_wall_clock);
   tcase_add_test (tc, test_key_never_logged);
   tcase_add_test (tc, test_region_ids_name_their_entries);
+  tcase_add_test (tc, test_regions_stay_inside_the_frame);
   return s;
 }
 

@@ -275,3 +275,69 @@ cv_test_get_stat (GstElement * pipeline, const gchar * element,
   gst_object_unref (e);
   return value;
 }
+
+struct _CvTestSoupServer
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  SoupServer *soup;
+  gchar *url;                   /* http://127.0.0.1:PORT/ */
+};
+
+static gpointer
+soup_server_thread (gpointer data)
+{
+  CvTestSoupServer *s = data;
+
+  g_main_context_push_thread_default (s->context);
+  g_main_loop_run (s->loop);
+  g_main_context_pop_thread_default (s->context);
+  return NULL;
+}
+
+CvTestSoupServer *
+cv_test_soup_server_new (SoupServerCallback callback, gpointer user_data)
+{
+  CvTestSoupServer *s = g_new0 (CvTestSoupServer, 1);
+  GSList *uris;
+
+  s->context = g_main_context_new ();
+  s->loop = g_main_loop_new (s->context, FALSE);
+  g_main_context_push_thread_default (s->context);
+  s->soup = soup_server_new (NULL, NULL);
+  soup_server_add_handler (s->soup, NULL, callback, user_data, NULL);
+  fail_unless (soup_server_listen_local (s->soup, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  g_main_context_pop_thread_default (s->context);
+  uris = soup_server_get_uris (s->soup);
+  s->url = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  s->thread = g_thread_new ("test-soup-server", soup_server_thread, s);
+  return s;
+}
+
+const gchar *
+cv_test_soup_server_get_url (CvTestSoupServer * s)
+{
+  return s->url;
+}
+
+static gboolean
+quit_soup_server_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+cv_test_soup_server_free (CvTestSoupServer * s)
+{
+  g_main_context_invoke (s->context, quit_soup_server_loop, s->loop);
+  g_thread_join (s->thread);
+  g_object_unref (s->soup);
+  g_main_loop_unref (s->loop);
+  g_main_context_unref (s->context);
+  g_free (s->url);
+  g_free (s);
+}

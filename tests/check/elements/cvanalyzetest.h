@@ -13,6 +13,7 @@
 #define __CVANALYZE_TEST_H__
 
 #include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
 
 #include "cvlocalserver.h"
 
@@ -44,6 +45,15 @@ void        cv_test_start_log_capture (void);
 gchar      *cv_test_stop_log_capture (void);
 guint64     cv_test_get_stat (GstElement * pipeline, const gchar * element,
     const gchar * name);
+
+/* A SoupServer of a test's own on 127.0.0.1, on a thread of its own, for
+ * what the local server does not do; @callback answers every path. */
+typedef struct _CvTestSoupServer CvTestSoupServer;
+
+CvTestSoupServer *cv_test_soup_server_new (SoupServerCallback callback,
+    gpointer user_data);
+const gchar *cv_test_soup_server_get_url (CvTestSoupServer * s);
+void        cv_test_soup_server_free (CvTestSoupServer * s);
 
 G_END_DECLS
 
