@@ -186,6 +186,7 @@
 #include "gstcvanalyzemeta.h"
 #include "gstcvanalyzeoverlay.h"
 #include "gstcvanalyzeparser.h"
+#include "gstcvanalyzesafetext.h"
 #include "gstcvanalyzescene.h"
 #include "gstcvanalyzetext.h"
 #include "gstcvanalyzethumbnail.h"
@@ -262,6 +263,7 @@ enum
   PROP_THUMBNAIL_HEIGHT,
   PROP_THUMBNAIL_INTERVAL,
   PROP_THUMBNAIL_LOCATION,
+  PROP_MAX_REGIONS,
 };
 
 #define DEFAULT_API GST_CV_ANALYZE_API_AZURE_CV
@@ -295,6 +297,11 @@ enum
 #define DEFAULT_VALIGNMENT GST_CV_ANALYZE_VALIGN_BOTTOM
 #define DEFAULT_HALIGNMENT GST_CV_ANALYZE_HALIGN_CENTER
 #define DEFAULT_SHOW_TAGS 0
+/* Region metas on each buffer, at most: every face and object Azure's
+ * examples find, and a page of text lines, for a few microseconds a
+ * frame; the result's own cap (2000 entries) would cost the streaming
+ * thread a third of a millisecond on every frame. */
+#define DEFAULT_MAX_REGIONS 64
 #define DEFAULT_SHOW_TEXT FALSE
 #define DEFAULT_MIN_CONFIDENCE 0.0
 #define DEFAULT_CAPTION_SIMILARITY 0.8
@@ -394,6 +401,7 @@ struct _GstCvAnalyze
   GstCvAnalyzeVAlign valignment;
   GstCvAnalyzeHAlign halignment;
   guint show_tags;
+  guint max_regions;
   gdouble min_confidence;
   gdouble caption_similarity;
   GstClockTime caption_duration;
@@ -1500,6 +1508,27 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "for their number, e.g. thumb-%05d.jpg; unset: not written",
           DEFAULT_THUMBNAIL_LOCATION, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCvAnalyze:max-regions:
+   *
+   * The most GstVideoRegionOfInterestMeta put on each buffer, taken in
+   * this order: faces, objects, dense captions, people, smart crops, lines
+   * of text. They are added to every buffer on the streaming thread, so
+   * their number is what a result costs each frame; the GstCvAnalyzeMeta
+   * keeps every entry whatever this is. 0 adds none (for a pipeline whose
+   * encoder would raise the quality of regions it finds). A change applies
+   * from the next result.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_REGIONS,
+      g_param_spec_uint ("max-regions", "Max regions",
+          "The most region-of-interest metas on each buffer (faces, objects, "
+          "dense captions, people, crops, text lines, in that order); the "
+          "cvanalyze meta keeps every entry. 0: none", 0,
+          GST_CV_ANALYZE_MAX_RESULT_ITEMS, DEFAULT_MAX_REGIONS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1566,6 +1595,7 @@ gst_cv_analyze_init (GstCvAnalyze * self)
   self->valignment = DEFAULT_VALIGNMENT;
   self->halignment = DEFAULT_HALIGNMENT;
   self->show_tags = DEFAULT_SHOW_TAGS;
+  self->max_regions = DEFAULT_MAX_REGIONS;
   self->show_text = DEFAULT_SHOW_TEXT;
   self->min_confidence = DEFAULT_MIN_CONFIDENCE;
   self->caption_similarity = DEFAULT_CAPTION_SIMILARITY;
@@ -1823,6 +1853,9 @@ gst_cv_analyze_set_property (GObject * object, guint prop_id,
       g_free (self->thumbnail_location);
       self->thumbnail_location = g_value_dup_string (value);
       break;
+    case PROP_MAX_REGIONS:
+      self->max_regions = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2070,6 +2103,9 @@ gst_cv_analyze_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THUMBNAIL_LOCATION:
       g_value_set_string (value, self->thumbnail_location);
+      break;
+    case PROP_MAX_REGIONS:
+      g_value_set_uint (value, self->max_regions);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -3698,6 +3734,7 @@ typedef struct
 {
   gdouble sx, sy;               /* frame pixels per image pixel */
   gint width, height;           /* the frame's */
+  guint max_regions;            /* 'max-regions' */
 } FrameMap;
 
 /* [@start, @start + @length) of the image, in frame pixels within
@@ -3731,7 +3768,7 @@ collect_rois (GArray * rois, const GstStructure * result, const gchar * type,
   guint i, n;
 
   n = array ? gst_value_array_get_size (array) : 0;
-  for (i = 0; i < n; i++) {
+  for (i = 0; i < n && rois->len < map->max_regions; i++) {
     const GstStructure *item =
         gst_value_get_structure (gst_value_array_get_value (array, i));
     Roi roi = { g_quark_from_static_string (type), i, 0, 0, 0, 0 };
@@ -3766,13 +3803,13 @@ collect_text_rois (GArray * rois, const GstStructure * result,
 }
 
 static Attachment *
-make_attachment (const GstCvAnalyzeOutcome * o)
+make_attachment (const GstCvAnalyzeOutcome * o, guint max_regions)
 {
   Attachment *a = g_atomic_rc_box_new0 (Attachment);
   FrameMap map = {
     o->image_width ? (gdouble) o->frame_width / o->image_width : 1,
     o->image_height ? (gdouble) o->frame_height / o->image_height : 1,
-    o->frame_width, o->frame_height
+    o->frame_width, o->frame_height, max_regions
   };
   GstStructure *result = gst_structure_copy (o->result);
 
@@ -3859,16 +3896,19 @@ add_usage (GstCvAnalyze * self, const GstStructure * result)
 static void
 handle_result (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
 {
-  Attachment *a = make_attachment (o), *old = NULL;
+  Attachment *a, *old = NULL;
   GstMessage *msg = NULL;
   gboolean post, advise = FALSE;
   gchar *caption;
   gboolean show_text;
+  guint max_regions;
 
   GST_OBJECT_LOCK (self);
   post = self->post_messages;
   show_text = self->show_text;
+  max_regions = self->max_regions;
   GST_OBJECT_UNLOCK (self);
+  a = make_attachment (o, max_regions);
   /* Outside the lock: its cost follows the result's size. */
   caption = gst_cv_analyze_caption_text_full (o->result,
       self->entries.min_confidence, self->entries.show_tags, show_text);

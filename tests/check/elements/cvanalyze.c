@@ -1675,15 +1675,16 @@ GST_START_TEST (test_result_shared_not_copied)
 GST_END_TEST;
 
 /* The last buffer of three 320x240 frames through cvanalyze (exact mode:
- * each carries its own result) when the service answers @body; the run
- * must end without an error. */
+ * each carries its own result, @props set on it) when the service answers
+ * @body; the run must end without an error. */
 static GstBuffer *
-last_buffer_answered_with (const gchar * body)
+last_buffer_answered_with_props (const gchar * body, const gchar * props)
 {
-  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=3 "
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 "
       "! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
       "cvanalyze endpoint=ENDPOINT key=KEY interval=10000000000 mode=exact "
-      "timeout=60000000000 ! fakesink name=sink");
+      "timeout=60000000000 %s ! fakesink name=sink", props);
+  GstElement *pipeline = cv_test_make_pipeline (desc);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   GstPad *pad = gst_element_get_static_pad (sink, "sink");
   GstBuffer *last = NULL;
@@ -1699,7 +1700,14 @@ last_buffer_answered_with (const gchar * body)
   gst_object_unref (pad);
   gst_object_unref (sink);
   gst_object_unref (pipeline);
+  g_free (desc);
   return last;
+}
+
+static GstBuffer *
+last_buffer_answered_with (const gchar * body)
+{
+  return last_buffer_answered_with_props (body, "");
 }
 
 /* Several faces and objects: each region meta's id is the index of its own
@@ -1780,6 +1788,82 @@ GST_START_TEST (test_region_ids_name_their_entries)
           g_quark_from_string ("cvanalyze-unknown-type"), 0) == NULL);
 
   gst_buffer_unref (last);
+}
+
+GST_END_TEST;
+
+/* The ids of the region metas on @buf, of @type, as a bit mask. */
+static guint64
+region_ids (GstBuffer * buf, const gchar * type, guint * count)
+{
+  GstVideoRegionOfInterestMeta *roi;
+  gpointer state = NULL;
+  guint64 ids = 0;
+
+  while ((roi = (GstVideoRegionOfInterestMeta *)
+          gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    (*count)++;
+    if (roi->roi_type == g_quark_from_string (type))
+      ids |= G_GUINT64_CONSTANT (1) << roi->id;
+  }
+  return ids;
+}
+
+/* A result with 60 faces and 10 objects: each buffer carries at most
+ * max-regions region metas, faces first (the default, 64: the 60 faces
+ * and objects 0 to 3; 5: faces 0 to 4; 0: none), and the cvanalyze meta
+ * keeps every entry whatever the cap. */
+GST_START_TEST (test_max_regions_caps_region_metas)
+{
+  static const struct
+  {
+    const gchar *props;
+    guint count;
+    guint64 faces, objects;
+  } cases[] = {
+    {"", 64, (G_GUINT64_CONSTANT (1) << 60) - 1, 0xf},
+    {"max-regions=5", 5, 0x1f, 0},
+    {"max-regions=0", 0, 0, 0},
+  };
+  GString *body = g_string_new ("{\"faces\": [");
+  guint i;
+
+  for (i = 0; i < 60; i++)
+    g_string_append_printf (body, "%s{\"faceRectangle\": {\"left\": %u, "
+        "\"top\": 10, \"width\": 4, \"height\": 4}}", i ? "," : "", i * 5);
+  g_string_append (body, "], \"objects\": [");
+  for (i = 0; i < 10; i++)
+    g_string_append_printf (body, "%s{\"rectangle\": {\"x\": %u, \"y\": "
+        "100, \"w\": 8, \"h\": 8}, \"object\": \"cup\", "
+        "\"confidence\": 0.5}", i ? "," : "", i * 20);
+  g_string_append (body, "], \"requestId\": \"r1\", \"metadata\": "
+      "{\"width\": 320, \"height\": 240, \"format\": \"Jpeg\"}}");
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstBuffer *last = last_buffer_answered_with_props (body->str,
+        cases[i].props);
+    GstCvAnalyzeMeta *meta = gst_buffer_get_cv_analyze_meta (last);
+    const GstStructure *result;
+    guint count = 0;
+    guint64 faces, objects;
+
+    fail_unless (meta != NULL, "%s: no meta", cases[i].props);
+    faces = region_ids (last, "face", &count);
+    count = 0;
+    objects = region_ids (last, "object", &count);
+    fail_unless_equals_int (count, cases[i].count);
+    fail_unless (faces == cases[i].faces && objects == cases[i].objects,
+        "'%s': faces %" G_GINT64_MODIFIER "x, objects %" G_GINT64_MODIFIER
+        "x", cases[i].props, faces, objects);
+    result = gst_cv_analyze_meta_get_result (meta);
+    fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+            (result, "faces")), 60);
+    fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+            (result, "objects")), 10);
+    gst_buffer_unref (last);
+  }
+  g_string_free (body, TRUE);
 }
 
 GST_END_TEST;
@@ -1913,6 +1997,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_key_never_logged);
   tcase_add_test (tc, test_region_ids_name_their_entries);
   tcase_add_test (tc, test_regions_stay_inside_the_frame);
+  tcase_add_test (tc, test_max_regions_caps_region_metas);
   return s;
 }
 
