@@ -264,6 +264,50 @@ GST_START_TEST (test_state_change_stress)
 
 GST_END_TEST;
 
+/* A non-live stream keeps max-in-flight requests on the wire at once: a
+ * frame waiting for a slot goes as soon as the frame before it is taken
+ * for encoding, not only once an answer frees a slot. The service takes
+ * 1 s an answer, far longer than sampling and encoding six small frames. */
+GST_START_TEST (test_max_in_flight_non_live)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=6 ! "
+      "video/x-raw,width=160,height=120 ! cvanalyze name=a endpoint=%s "
+      "interval=0 max-in-flight=3 timeout=60000000000 ! "
+      "fakesink sync=false", server_url);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstStructure *stats;
+  GstMessage *msg;
+  guint64 samples, skipped, results;
+
+  cv_local_server_set_delay (server, 1000);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS: %" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+
+  fail_unless_equals_int (cv_local_server_get_max_in_progress (server), 3);
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  fail_unless (gst_structure_get_uint64 (stats, "skipped", &skipped));
+  fail_unless (gst_structure_get_uint64 (stats, "results", &results));
+  fail_unless_equals_uint64 (samples, 6);
+  fail_unless_equals_uint64 (skipped, 0);
+  fail_unless_equals_uint64 (results, 6);
+  gst_structure_free (stats);
+
+  gst_object_unref (bus);
+  gst_object_unref (a);
+  g_free (desc);
+  stop_within_bound (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -280,6 +324,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_null_while_exact_frame_held);
   tcase_add_test (tc, test_seek_during_exact_hold);
   tcase_add_test (tc, test_state_change_stress);
+  tcase_add_test (tc, test_max_in_flight_non_live);
   return s;
 }
 
