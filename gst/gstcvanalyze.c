@@ -2669,9 +2669,11 @@ gst_cv_analyze_query (GstBaseTransform * trans, GstPadDirection direction,
     GstClockTime hold = 0, min, max;
     gboolean live;
 
+    /* 'timeout' 0 holds for the service's default, as start() says. */
     GST_OBJECT_LOCK (self);
     if (self->mode == GST_CV_ANALYZE_MODE_EXACT)
-      hold = self->timeout;
+      hold = self->timeout ? self->timeout :
+          gst_cv_analyze_service_class_get (self->api)->default_timeout;
     GST_OBJECT_UNLOCK (self);
 
     /* Only the minimum: frames are held, not buffered, so this element
