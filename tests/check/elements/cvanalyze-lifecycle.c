@@ -14,6 +14,8 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
@@ -152,6 +154,42 @@ GST_START_TEST (test_null_during_eos_wait)
 }
 
 GST_END_TEST;
+
+/* Counts the retries the client schedules, as it logs them ("retry N of a
+ * frame ..."): how a test waits for a frame to be waiting for its retry,
+ * which happens on the client's thread with no other sign. */
+static void
+count_retry (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer user_data)
+{
+  const gchar *text = gst_debug_message_get (message);
+
+  if (g_str_equal (gst_debug_category_get_name (category), "cvanalyzeclient")
+      && g_str_has_prefix (text, "retry ") && g_ascii_isdigit (text[6]))
+    g_async_queue_push (user_data, GINT_TO_POINTER (1));
+}
+
+/* A queue that gets an item for each retry scheduled from now on. */
+static GAsyncQueue *
+watch_retries (void)
+{
+  GAsyncQueue *queue = g_async_queue_new ();
+
+  gst_debug_set_active (TRUE);
+  gst_debug_set_threshold_for_name ("cvanalyzeclient", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (count_retry, g_async_queue_ref (queue),
+      (GDestroyNotify) g_async_queue_unref);
+  return queue;
+}
+
+static void
+unwatch_retries (GAsyncQueue * queue)
+{
+  gst_debug_remove_log_function (count_retry);
+  gst_debug_unset_threshold_for_name ("cvanalyzeclient");
+  g_async_queue_unref (queue);
+}
 
 /* Plays the pipeline against a service that holds every request, seeks
  * (flushing) to 10 s while one is out, then lets the service answer: no
@@ -308,6 +346,155 @@ GST_START_TEST (test_max_in_flight_non_live)
 
 GST_END_TEST;
 
+/* What the element is waiting on when it is stopped: a request on the
+ * wire, a retry (Retry-After 30 s), the next poll of an OCR operation that
+ * never ends, or the circuit breaker's cool-down after one failure. */
+enum
+{
+  WAIT_REQUEST,
+  WAIT_RETRY,
+  WAIT_POLL,
+  WAIT_BREAKER,
+};
+
+static const struct
+{
+  const gchar *name;
+  const gchar *settings;
+  guint requests_per_run;       /* that reach the server before the wait */
+} waits[] = {
+  [WAIT_REQUEST] = {"request in flight", "", 1},
+  [WAIT_RETRY] = {"retry wait", "", 1},
+  /* the operation's POST and first poll: then the next poll waits (or is
+   * on the wire) */
+  [WAIT_POLL] = {"poll wait", "features=Read", 2},
+  [WAIT_BREAKER] = {"breaker open", "max-retries=0 breaker-threshold=1", 1},
+};
+
+/* Waits for the breaker's warning that it opened. */
+static void
+wait_for_breaker (GstBus * bus)
+{
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+        GST_MESSAGE_WARNING);
+    GError *err = NULL;
+    gboolean opened;
+
+    fail_unless (msg != NULL, "the breaker did not open");
+    gst_message_parse_warning (msg, &err, NULL);
+    opened = strstr (err->message, "times in a row") != NULL;
+    g_error_free (err);
+    gst_message_unref (msg);
+    if (opened)
+      return;
+  }
+}
+
+/* PLAYING to NULL and back, three times, while the element waits on each
+ * of waits[]: every stop takes milliseconds, not the 60 s timeout or the
+ * 30 s Retry-After, and every new run sends its own request at once (a
+ * fresh client: no retry, poll or open breaker of the last run holds it
+ * back). ASan and valgrind: nothing of a run outlives it. */
+GST_START_TEST (test_restart_cycles_while_waiting)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc ! video/x-raw,width=160,"
+      "height=120 ! cvanalyze name=a endpoint=%s interval=0 "
+      "timeout=60000000000 %s ! fakesink sync=false", server_url,
+      waits[__i__].settings);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GAsyncQueue *retries = watch_retries ();
+  guint run, expected = 0;
+
+  fail_unless (pipeline != NULL);
+  switch (__i__) {
+    case WAIT_REQUEST:
+      cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+      break;
+    case WAIT_RETRY:
+      cv_local_server_set_failure (server, 503, 30);
+      break;
+    case WAIT_POLL:
+      cv_local_server_set_read_ending (server, CV_LOCAL_SERVER_READ_NEVER);
+      break;
+    default:
+      cv_local_server_set_failure (server, 503, 0);
+      break;
+  }
+  for (run = 0; run < 3; run++) {
+    gint64 start;
+
+    expected += waits[__i__].requests_per_run;
+    fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless (cv_local_server_wait_for_requests (server, expected,
+            WAIT_US), "%s, run %u: no request", waits[__i__].name, run);
+    if (__i__ == WAIT_RETRY)
+      fail_unless (g_async_queue_timeout_pop (retries, WAIT_US) != NULL,
+          "run %u: no retry scheduled", run);
+    else if (__i__ == WAIT_BREAKER)
+      wait_for_breaker (bus);
+
+    start = g_get_monotonic_time ();
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (g_get_monotonic_time () - start < STOP_BOUND_US,
+        "%s, run %u: stopping took %" G_GINT64_FORMAT " us",
+        waits[__i__].name, run, g_get_monotonic_time () - start);
+    expected = cv_local_server_get_request_count (server);
+  }
+  unwatch_retries (retries);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* A flushing seek while a frame waits for its retry (Retry-After 30 s):
+ * the retry is dropped with its slot, so the first frame after the seek
+ * is sent at once and its result comes long before the retry was due;
+ * nothing comes for the frame from before the seek. */
+GST_START_TEST (test_seek_during_retry_wait)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GAsyncQueue *retries = watch_retries ();
+  GstMessage *msg;
+  guint64 timestamp;
+  gint64 seek_us;
+
+  cv_local_server_set_failure (server, 503, 30);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (g_async_queue_timeout_pop (retries, WAIT_US) != NULL,
+      "no retry scheduled");
+  cv_local_server_set_failure (server, 0, 0);
+
+  seek_us = g_get_monotonic_time ();
+  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, 10 * GST_SECOND));
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
+  fail_unless (g_get_monotonic_time () - seek_us < 20 * G_USEC_PER_SEC,
+      "the first result after the seek waited for the dropped retry");
+  fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
+          "timestamp", &timestamp));
+  fail_unless (timestamp >= 10 * GST_SECOND, "a result for %" GST_TIME_FORMAT
+      ", from before the seek", GST_TIME_ARGS (timestamp));
+  gst_message_unref (msg);
+
+  gst_object_unref (bus);
+  stop_within_bound (pipeline);
+  /* The dropped retry never went: one 503, then the frames after the
+   * seek. */
+  fail_unless (g_async_queue_try_pop (retries) == NULL);
+  unwatch_retries (retries);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -325,6 +512,9 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_seek_during_exact_hold);
   tcase_add_test (tc, test_state_change_stress);
   tcase_add_test (tc, test_max_in_flight_non_live);
+  tcase_add_test (tc, test_seek_during_retry_wait);
+  tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
+      G_N_ELEMENTS (waits));
   return s;
 }
 
