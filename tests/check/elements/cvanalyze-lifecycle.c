@@ -18,8 +18,11 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 #include "cvlocalserver.h"
+#include "gstcvanalyzemeta.h"
 
 #define WAIT_US (60 * G_USEC_PER_SEC)
 /* How long stopping may take. The element's timeout is WAIT_US: a stop that
@@ -495,6 +498,112 @@ GST_START_TEST (test_seek_during_retry_wait)
 
 GST_END_TEST;
 
+/* Azure's example answer (faceRectangle 593,160 250x250 in its 1500x1000
+ * image), as the service sends it. */
+static gchar *
+load_face_example (void)
+{
+  gchar *path = g_build_filename (g_getenv ("FIXTURES_DIR"), "ComputerVision",
+      "v3.2", "SuccessfulAnalyzeImageWithStream.json", NULL);
+  JsonParser *parser = json_parser_new ();
+  JsonNode *body;
+  gchar *text;
+
+  fail_unless (json_parser_load_from_file (parser, path, NULL), "%s", path);
+  body = json_object_get_member (json_object_get_object_member
+      (json_object_get_object_member (json_node_get_object
+              (json_parser_get_root (parser)), "responses"), "200"), "body");
+  text = json_to_string (body, FALSE);
+  g_object_unref (parser);
+  g_free (path);
+  return text;
+}
+
+/* A grey frame of the harness' current caps. */
+static GstBuffer *
+grey_frame (GstHarness * h, GstClockTime pts)
+{
+  GstCaps *caps = gst_pad_get_current_caps (h->srcpad);
+  GstVideoInfo info;
+  GstBuffer *buf;
+
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+  buf = gst_harness_create_buffer (h, GST_VIDEO_INFO_SIZE (&info));
+  gst_buffer_memset (buf, 0, 0x80, GST_VIDEO_INFO_SIZE (&info));
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+  return buf;
+}
+
+/* Caps renegotiated to another format and size while a sampled frame is on
+ * the wire: the frame was encoded as what it is (I420 1500x1000, not the
+ * new RGBx 750x500: the JPEG sent is 1500x1000), and its result reaches
+ * the frames of the new size with its face in their pixels (halved). */
+GST_START_TEST (test_renegotiation_while_frame_in_flight)
+{
+  gchar *desc = g_strdup_printf ("cvanalyze endpoint=%s "
+      "interval=100000000000 max-dimension=1500 timeout=60000000000",
+      server_url);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  gchar *body = load_face_example ();
+  GstVideoRegionOfInterestMeta *roi;
+  const GstStructure *info;
+  GstCvAnalyzeMeta *meta;
+  GstMessage *msg;
+  GstBuffer *out;
+  gint width, height;
+
+  gst_element_set_bus (h->element, bus);
+  cv_local_server_set_canned_body (server, body);
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=I420, width=1500, "
+      "height=1000, framerate=25/1");
+  fail_unless_equals_int (gst_harness_push (h, grey_frame (h, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+
+  gst_harness_set_src_caps_str (h, "video/x-raw, format=RGBx, width=750, "
+      "height=500, framerate=25/1");
+  fail_unless_equals_int (gst_harness_push (h, grey_frame (h,
+              40 * GST_MSECOND)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  cv_local_server_release (server);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"));
+  gst_message_unref (msg);
+
+  fail_unless_equals_int (gst_harness_push (h, grey_frame (h,
+              80 * GST_MSECOND)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  meta = gst_buffer_get_cv_analyze_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_uint64 (gst_cv_analyze_meta_get_frame_pts (meta), 0);
+  info = gst_sample_get_info (gst_cv_analyze_meta_get_sample (meta));
+  fail_unless (gst_structure_get_int (info, "image-width", &width));
+  fail_unless (gst_structure_get_int (info, "image-height", &height));
+  fail_unless_equals_int (width, 1500);
+  fail_unless_equals_int (height, 1000);
+  roi = (GstVideoRegionOfInterestMeta *) gst_buffer_get_meta (out,
+      GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
+  fail_unless (roi != NULL);
+  fail_unless (roi->roi_type == g_quark_from_string ("face"));
+  fail_unless (ABS ((gint) roi->x - 593 / 2) <= 1 && roi->y == 160 / 2
+      && roi->w == 250 / 2 && roi->h == 250 / 2, "face at %u,%u %ux%u",
+      roi->x, roi->y, roi->w, roi->h);
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (h);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  g_free (body);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -513,6 +622,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_state_change_stress);
   tcase_add_test (tc, test_max_in_flight_non_live);
   tcase_add_test (tc, test_seek_during_retry_wait);
+  tcase_add_test (tc, test_renegotiation_while_frame_in_flight);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
   return s;
