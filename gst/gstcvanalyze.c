@@ -3027,11 +3027,24 @@ scene_frame_taken (GstCvAnalyze * self, GstBuffer * sent,
   gst_buffer_unref (sent);
 }
 
+/* @pts as stream time in the current segment (@stream) or as running
+ * time; NONE outside it, and in a segment that is not in time (appsrc's
+ * default is bytes), whose buffers have neither. */
+static GstClockTime
+segment_time (GstCvAnalyze * self, GstClockTime pts, gboolean stream)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+
+  if (segment->format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return stream ? gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts) :
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
 {
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
   GstCvAnalyzeSubmitResult res;
   GstCvAnalyzeSceneChange change;
@@ -3043,8 +3056,7 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->info = self->info;
   frame->pts = GST_BUFFER_PTS (buf);
   frame->running_time = running_time;
-  frame->stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
-      frame->pts);
+  frame->stream_time = segment_time (self, frame->pts, TRUE);
   frame->sampled_us = g_get_monotonic_time ();
   /* A live frame is retried only until the next sample is due; a
    * non-live one (which the next sample waits for) within 'timeout'. */
@@ -3073,8 +3085,8 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
       && self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
       && gst_cv_analyze_thumbnails_due (&self->thumbnails, running_time))
     request_thumbnail (self, buf, GST_BUFFER_PTS (buf), running_time,
-        gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
-            GST_BUFFER_PTS (buf)), GST_BUFFER_DURATION_IS_VALID (buf) ?
+        segment_time (self, GST_BUFFER_PTS (buf), TRUE),
+        GST_BUFFER_DURATION_IS_VALID (buf) ?
         GST_BUFFER_DURATION (buf) : self->frame_duration);
   if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
     return TRUE;
@@ -3185,15 +3197,15 @@ static gboolean
 is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
     GstClockTime * running_time)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstClockTime cadence;
   gboolean on_wall;
 
-  *running_time = gst_segment_to_running_time (&trans->segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-  /* Buffers without a timestamp are sampled on the wall clock instead; a
-   * switch between the two clocks starts the cadence afresh. */
-  on_wall = !GST_BUFFER_PTS_IS_VALID (buf);
+  *running_time = segment_time (self, GST_BUFFER_PTS (buf), FALSE);
+  /* Buffers without a timestamp (or a segment in time) are sampled on the
+   * wall clock instead; a switch between the two clocks starts the
+   * cadence afresh. */
+  on_wall = !GST_BUFFER_PTS_IS_VALID (buf)
+      || GST_BASE_TRANSFORM (self)->segment.format != GST_FORMAT_TIME;
   if (!on_wall && !GST_CLOCK_TIME_IS_VALID (*running_time))
     return FALSE;               /* outside the segment: will be clipped */
   cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
