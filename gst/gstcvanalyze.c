@@ -2361,8 +2361,16 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   g_free (ca_file);
   g_clear_object (&tls_database);
 
+  self->next_sample = GST_CLOCK_TIME_NONE;
+  self->live_known = FALSE;
+  self->last_frame_end = GST_CLOCK_TIME_NONE;
+  gst_cv_analyze_caption_track_reset (&self->captions);
+  scene_start (self);
+  /* Exact mode attaches to the very frame it waits on: that buffer must be
+   * writable, so no passthrough. */
+  gst_base_transform_set_passthrough (trans, idle_passthrough (self));
+
   g_mutex_lock (&self->state_lock);
-  self->client = client;
   self->budget = config.budget;       /* the client has its own reference */
   self->stopping = FALSE;
   self->fatal = FALSE;
@@ -2380,16 +2388,11 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->total_latency = 0;
   self->prompt_tokens = self->completion_tokens = 0;
   g_clear_pointer (&self->last_advice, g_free);
+  /* Last: the sink pad takes buffers from its activation on, before
+   * start() returns, and transform_ip() lets them pass untouched until
+   * it sees the client, and with it all of the run's state. */
+  g_atomic_pointer_set (&self->client, client);
   g_mutex_unlock (&self->state_lock);
-
-  self->next_sample = GST_CLOCK_TIME_NONE;
-  self->live_known = FALSE;
-  self->last_frame_end = GST_CLOCK_TIME_NONE;
-  gst_cv_analyze_caption_track_reset (&self->captions);
-  scene_start (self);
-  /* Exact mode attaches to the very frame it waits on: that buffer must be
-   * writable, so no passthrough. */
-  gst_base_transform_set_passthrough (trans, idle_passthrough (self));
   return TRUE;
 }
 
@@ -3361,6 +3364,10 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   Attachment *current = NULL;
   GstFlowReturn ret;
   gboolean fatal, due, hold, overlay;
+
+  /* Not started yet (see start()): the frame goes on as it came. */
+  if (G_UNLIKELY (g_atomic_pointer_get (&self->client) == NULL))
+    return GST_FLOW_OK;
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;

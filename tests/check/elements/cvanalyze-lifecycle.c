@@ -604,6 +604,81 @@ GST_START_TEST (test_renegotiation_while_frame_in_flight)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstHarness *h;
+  GstFlowReturn ret;
+  gboolean pushed;
+} PushDuringStart;
+
+static gpointer
+push_grey_frame (gpointer data)
+{
+  PushDuringStart *p = data;
+
+  p->ret = gst_harness_push (p->h, grey_frame (p->h, 0));
+  return NULL;
+}
+
+/* The bus's sync handler, on the thread that runs start(): at its warning
+ * (api-version v2.1 is retired), before the client exists, a buffer comes in
+ * from another thread, as it may from an upstream already streaming,
+ * since the sink pad takes data from its activation on. */
+static GstBusSyncReply
+push_during_start (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  PushDuringStart *p = data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING && !p->pushed) {
+    p->pushed = TRUE;
+    g_thread_join (g_thread_new ("push", push_grey_frame, p));
+  }
+  return GST_BUS_DROP;
+}
+
+/* A buffer that comes in while start() is still running goes on
+ * untouched, neither analysed nor dropped (it crashed on the client that
+ * did not exist yet), and the element then analyses as usual. */
+GST_START_TEST (test_buffer_during_start)
+{
+  GstElement *element = gst_element_factory_make ("cvanalyze", NULL);
+  PushDuringStart p = { NULL, GST_FLOW_ERROR, FALSE };
+  GstBus *bus = gst_bus_new ();
+  GstBuffer *out;
+
+  g_object_set (element, "endpoint", server_url, "api-version", "v2.1",
+      "interval", G_GUINT64_CONSTANT (0), NULL);
+  p.h = gst_harness_new_with_element (element, "sink", "src");
+  gst_harness_set_src_caps_str (p.h, "video/x-raw, format=I420, width=64, "
+      "height=48, framerate=25/1");
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  gst_element_set_bus (element, bus);
+  gst_bus_set_sync_handler (bus, push_during_start, &p, NULL);
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (p.pushed, "start() posted no warning");
+  fail_unless_equals_int (p.ret, GST_FLOW_OK);
+  out = gst_harness_pull (p.h);
+  fail_unless (gst_buffer_get_cv_analyze_meta (out) == NULL);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+
+  fail_unless_equals_int (gst_harness_push (p.h, grey_frame (p.h,
+              40 * GST_MSECOND)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (p.h));
+  fail_unless (cv_local_server_wait_for_requests (server, 1, WAIT_US));
+
+  gst_harness_teardown (p.h);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_object_unref (element);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -623,6 +698,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_max_in_flight_non_live);
   tcase_add_test (tc, test_seek_during_retry_wait);
   tcase_add_test (tc, test_renegotiation_while_frame_in_flight);
+  tcase_add_test (tc, test_buffer_during_start);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
   return s;
