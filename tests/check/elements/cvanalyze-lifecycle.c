@@ -604,6 +604,84 @@ GST_START_TEST (test_renegotiation_while_frame_in_flight)
 
 GST_END_TEST;
 
+/* Every property a user may set while PLAYING, and those only read at the
+ * next start, set over and over (each thread switches one between its
+ * value and another) while buffers flow and requests come and go, then
+ * while the element is stopped and started a hundred times: the streaming
+ * thread, the client's thread and start() read them under the lock
+ * (ASan, valgrind: no string is read after it was freed). (Buffers and
+ * restarts are not mixed: GStreamer's own pad activation then warns of
+ * data before stream-start, now and again.) */
+GST_START_TEST (test_property_stress_while_playing)
+{
+  static const struct
+  {
+    const gchar *name;
+    const gchar *value;
+  } props[] = {
+    {"prompt", "Describe {previous-caption} again"},
+    {"prompt", "What is new?"},
+    {"interval", "0"},
+    {"overlay", "true"},
+    {"font-desc", "Sans 12"},
+    {"post-messages", "false"},
+    {"scene-threshold", "0.2"},
+    {"endpoint", "http://127.0.0.1:1/"},
+    {"timeout", "2000000000"},
+    {"max-in-flight", "3"},
+    {"mode", "exact"},
+    {"thumbnail-location", "/nonexistent/%d.jpg"},
+  };
+  GstElement *element = gst_element_factory_make ("cvanalyze", NULL);
+  GstHarness *h;
+  GstHarnessThread *push;
+  GPtrArray *threads = g_ptr_array_new ();
+  GstCaps *caps = gst_caps_from_string ("video/x-raw, format=I420, "
+      "width=64, height=64, framerate=30/1");
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 64 * 3 / 2, NULL);
+  GstSegment segment;
+  guint i;
+
+  g_object_set (element, "endpoint", server_url, "interval", G_GUINT64_CONSTANT
+      (0), "timeout", 60 * GST_SECOND, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_buffer_memset (buf, 0, 0x80, gst_buffer_get_size (buf));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  cv_local_server_set_delay (server, 5);
+  gst_harness_set_src_caps (h, gst_caps_ref (caps));
+  for (i = 0; i < G_N_ELEMENTS (props); i++) {
+    GValue value = G_VALUE_INIT;
+    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (element), props[i].name);
+
+    fail_unless (pspec != NULL, "%s", props[i].name);
+    g_value_init (&value, pspec->value_type);
+    fail_unless (gst_value_deserialize (&value, props[i].value), "%s",
+        props[i].name);
+    g_ptr_array_add (threads, gst_harness_stress_property_start_full (h,
+            props[i].name, &value, 100));
+    g_value_unset (&value);
+  }
+  push = gst_harness_stress_push_buffer_start (h, caps, &segment, buf);
+  fail_unless (cv_local_server_wait_for_requests (server, 5, WAIT_US));
+  gst_harness_stress_thread_stop (push);
+  for (i = 0; i < 100; i++) {
+    fail_unless_equals_int (gst_element_set_state (element, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (gst_element_set_state (element, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+  }
+  for (i = 0; i < threads->len; i++)
+    gst_harness_stress_thread_stop (g_ptr_array_index (threads, i));
+  g_ptr_array_free (threads, TRUE);
+  gst_buffer_unref (buf);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+  gst_object_unref (element);
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   GstHarness *h;
@@ -699,6 +777,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_seek_during_retry_wait);
   tcase_add_test (tc, test_renegotiation_while_frame_in_flight);
   tcase_add_test (tc, test_buffer_during_start);
+  tcase_add_test (tc, test_property_stress_while_playing);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
   return s;
