@@ -711,6 +711,7 @@ push_during_start (GstBus * bus, GstMessage * msg, gpointer data)
     p->pushed = TRUE;
     g_thread_join (g_thread_new ("push", push_grey_frame, p));
   }
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
