@@ -758,6 +758,108 @@ GST_START_TEST (test_buffer_during_start)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+signal_text (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (gst_buffer_get_size (buf) > 0)
+    g_async_queue_push (user_data, GINT_TO_POINTER (1));
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+signal_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_async_queue_push (user_data, GINT_TO_POINTER (1));
+  return GST_PAD_PROBE_OK;
+}
+
+/* Waits for @n items on @queue. */
+static void
+pop_n (GAsyncQueue * queue, guint n, const gchar * what)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    fail_unless (g_async_queue_timeout_pop (queue, WAIT_US) != NULL,
+        "%s: %u of %u", what, i, n);
+}
+
+/* text_src linked to a sink while the video plays, unlinked, linked
+ * again: each time linked, captions arrive there; the video never stops,
+ * analysis goes on, and nothing is posted but results. */
+GST_START_TEST (test_text_src_linked_at_runtime)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! cvanalyze name=a "
+      "endpoint=%s interval=100000000 ! fakesink name=sink", server_url);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *text_src = gst_element_get_static_pad (a, "text_src");
+  GstPad *video_in = gst_element_get_static_pad (sink, "sink");
+  GAsyncQueue *frames = g_async_queue_new ();
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  guint round;
+
+  gst_pad_add_probe (video_in, GST_PAD_PROBE_TYPE_BUFFER, signal_buffer,
+      g_async_queue_ref (frames), (GDestroyNotify) g_async_queue_unref);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_ELEMENT | GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"),
+      "%" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+
+  for (round = 0; round < 2; round++) {
+    GstElement *text_sink = gst_element_factory_make ("fakesink", NULL);
+    GstPad *text_in = gst_element_get_static_pad (text_sink, "sink");
+    GAsyncQueue *texts = g_async_queue_new ();
+
+    g_object_set (text_sink, "sync", FALSE, "async", FALSE, NULL);
+    gst_pad_add_probe (text_in, GST_PAD_PROBE_TYPE_BUFFER, signal_text,
+        g_async_queue_ref (texts), (GDestroyNotify) g_async_queue_unref);
+    gst_bin_add (GST_BIN (pipeline), text_sink);
+    fail_unless (gst_element_sync_state_with_parent (text_sink));
+    fail_unless_equals_int (gst_pad_link (text_src, text_in),
+        GST_PAD_LINK_OK);
+    pop_n (texts, 3, "captions after linking");
+
+    fail_unless (gst_pad_unlink (text_src, text_in));
+    while (g_async_queue_try_pop (frames));
+    pop_n (frames, 10, "frames after unlinking");
+    fail_unless_equals_int (gst_element_set_state (text_sink,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    fail_unless (gst_bin_remove (GST_BIN (pipeline), text_sink));
+    gst_object_unref (text_in);
+    g_async_queue_unref (texts);
+  }
+  /* Analysis went on: a result after all that. */
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)))
+    gst_message_unref (msg);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_ELEMENT | GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && gst_message_has_name (msg, "cvanalyze"),
+      "%" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+  fail_if ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING |
+              GST_MESSAGE_ERROR)) != NULL, "%" GST_PTR_FORMAT, msg);
+
+  gst_object_unref (bus);
+  g_async_queue_unref (frames);
+  gst_object_unref (video_in);
+  gst_object_unref (text_src);
+  gst_object_unref (sink);
+  gst_object_unref (a);
+  g_free (desc);
+  stop_within_bound (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -778,6 +880,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_seek_during_retry_wait);
   tcase_add_test (tc, test_renegotiation_while_frame_in_flight);
   tcase_add_test (tc, test_buffer_during_start);
+  tcase_add_test (tc, test_text_src_linked_at_runtime);
   tcase_add_test (tc, test_property_stress_while_playing);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
