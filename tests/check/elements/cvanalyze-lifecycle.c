@@ -14,6 +14,7 @@
 #include "config.h"
 #endif
 
+#include <stdio.h>
 #include <string.h>
 
 #include <gst/check/gstcheck.h>
@@ -860,6 +861,62 @@ GST_START_TEST (test_text_src_linked_at_runtime)
 
 GST_END_TEST;
 
+#define N_ELEMENTS 6
+
+/* Six cvanalyze elements in one pipeline (a tee's branches, three of them
+ * in one rate group), started and stopped three times: every run, every
+ * element gets its own result, and each stop is quick. */
+GST_START_TEST (test_many_elements_restarted)
+{
+  GString *desc = g_string_new ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! tee name=t ");
+  GstElement *pipeline;
+  GstBus *bus;
+  guint i, run;
+
+  for (i = 0; i < N_ELEMENTS; i++)
+    g_string_append_printf (desc, "t. ! queue ! cvanalyze name=a%u "
+        "endpoint=%s interval=200000000 %s ! fakesink ", i, server_url,
+        i % 2 ? "rate-group=shared" : "");
+  pipeline = gst_parse_launch (desc->str, NULL);
+  fail_unless (pipeline != NULL);
+  bus = gst_element_get_bus (pipeline);
+
+  for (run = 0; run < 3; run++) {
+    gboolean answered[N_ELEMENTS] = { FALSE, };
+    guint n = 0;
+    gint64 start;
+
+    fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    while (n < N_ELEMENTS) {
+      GstMessage *msg = gst_bus_timed_pop_filtered (bus,
+          WAIT_US * GST_USECOND, GST_MESSAGE_ELEMENT | GST_MESSAGE_WARNING |
+          GST_MESSAGE_ERROR);
+      guint which;
+
+      fail_unless (msg != NULL, "run %u: %u of %u elements answered", run, n,
+          N_ELEMENTS);
+      fail_unless (gst_message_has_name (msg, "cvanalyze"), "%"
+          GST_PTR_FORMAT, msg);
+      fail_unless (sscanf (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "a%u",
+              &which) == 1 && which < N_ELEMENTS);
+      n += !answered[which];
+      answered[which] = TRUE;
+      gst_message_unref (msg);
+    }
+    start = g_get_monotonic_time ();
+    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (g_get_monotonic_time () - start < STOP_BOUND_US);
+  }
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_string_free (desc, TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -881,6 +938,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_renegotiation_while_frame_in_flight);
   tcase_add_test (tc, test_buffer_during_start);
   tcase_add_test (tc, test_text_src_linked_at_runtime);
+  tcase_add_test (tc, test_many_elements_restarted);
   tcase_add_test (tc, test_property_stress_while_playing);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
