@@ -938,25 +938,33 @@ GST_START_TEST (test_tiny_frames_accepted)
 
 GST_END_TEST;
 
+/* The 'samples' stat of the harness' cvanalyze. */
+static guint64
+harness_samples (GstHarness * h)
+{
+  GstElement *element = gst_harness_find_element (h, "cvanalyze");
+  GstStructure *stats;
+  guint64 samples;
+
+  g_object_get (element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  gst_structure_free (stats);
+  gst_object_unref (element);
+  return samples;
+}
+
 /* Buffers without timestamps are sampled on the wall clock: a burst of
  * them within one interval gives one sample, not one per buffer. */
 GST_START_TEST (test_untimestamped_sampled_by_wall_clock)
 {
   GstBus *bus;
   GstHarness *h = make_harness ("interval=60000000000", TRUE, &bus);
-  GstElement *element = gst_harness_find_element (h, "cvanalyze");
-  GstStructure *stats;
-  guint64 samples;
   guint i;
 
   for (i = 0; i < 10; i++)
     gst_buffer_unref (gst_harness_push_and_pull (h,
             RED_FRAME (GST_CLOCK_TIME_NONE)));
-  g_object_get (element, "stats", &stats, NULL);
-  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
-  fail_unless_equals_uint64 (samples, 1);
-  gst_structure_free (stats);
-  gst_object_unref (element);
+  fail_unless_equals_uint64 (harness_samples (h), 1);
   teardown_harness (h, bus);
 }
 
@@ -970,11 +978,8 @@ GST_START_TEST (test_bytes_segment_sampled_by_wall_clock)
 {
   GstBus *bus;
   GstHarness *h = make_harness ("interval=60000000000", TRUE, &bus);
-  GstElement *element = gst_harness_find_element (h, "cvanalyze");
-  GstStructure *stats;
   GstSegment segment;
   GstMessage *m;
-  guint64 samples;
   guint i;
 
   gst_segment_init (&segment, GST_FORMAT_BYTES);
@@ -985,11 +990,7 @@ GST_START_TEST (test_bytes_segment_sampled_by_wall_clock)
   m = pop_result (bus);
   fail_unless_equals_uint64 (cv_test_message_timestamp (m), 0);
   gst_message_unref (m);
-  g_object_get (element, "stats", &stats, NULL);
-  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
-  fail_unless_equals_uint64 (samples, 1);
-  gst_structure_free (stats);
-  gst_object_unref (element);
+  fail_unless_equals_uint64 (harness_samples (h), 1);
   teardown_harness (h, bus);
 }
 
