@@ -1,6 +1,7 @@
 /* cvanalyze-captions: runs a pipeline with a cvanalyze element and prints
- * each caption as it arrives, then exits at EOS. Shows how an application
- * reads cvanalyze's bus messages and meta.
+ * each caption as it arrives, and cvanalyze's warnings and errors, then
+ * exits at EOS. Shows how an application reads cvanalyze's bus messages
+ * (examples/read_meta.py reads the meta on the buffers).
  *
  *   cvanalyze-captions "videotestsrc num-buffers=100 ! cvanalyze endpoint=... ! fakesink"
  *
@@ -57,9 +58,13 @@ main (int argc, char **argv)
     g_printerr ("usage: %s \"PIPELINE WITH cvanalyze\"\n", argv[0]);
     return 2;
   }
+  /* A pipeline may come back with an error too (a misspelt property):
+   * it is not the pipeline that was asked for. */
   pipeline = gst_parse_launch (argv[1], &err);
-  if (!pipeline) {
+  if (err) {
     g_printerr ("could not build the pipeline: %s\n", err->message);
+    g_error_free (err);
+    gst_clear_object (&pipeline);
     return 1;
   }
 

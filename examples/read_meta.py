@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Reads cvanalyze results from buffers in Python: the GstCvAnalyzeMeta on
 each buffer, via a pad probe, through the meta library's GObject
-introspection data (the GstCvAnalyze-1.0 typelib). Use Debian's
-/usr/bin/python3 (python3-gi, python3-gst-1.0).
+introspection data (the GstCvAnalyze-1.0 typelib), and prints cvanalyze's
+warnings and errors, which say what went wrong and what to do. Use
+Debian's /usr/bin/python3 (python3-gi, python3-gst-1.0).
 
     read_meta.py http://127.0.0.1:PORT/     # e.g. cvanalyze-local-server's URL
 
@@ -49,6 +50,11 @@ def on_buffer(pad, info, seen):
 
 def main():
     Gst.init(None)
+    if len(sys.argv) != 2:
+        print("usage: %s ENDPOINT (e.g. cvanalyze-local-server's URL; the key, "
+              "if the service needs one, from AZURE_VISION_KEY)" % sys.argv[0],
+              file=sys.stderr)
+        return 2
     endpoint = sys.argv[1]
     pipeline = Gst.parse_launch(
         "videotestsrc num-buffers=90 pattern=smpte horizontal-speed=8 ! "
@@ -57,10 +63,22 @@ def main():
     pipeline.get_by_name("sink").get_static_pad("sink").add_probe(
         Gst.PadProbeType.BUFFER, on_buffer, seen)
     pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(
-        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    # cvanalyze says what went wrong, and what to do, in its warnings (the
+    # video goes on) and errors (it stops): show them.
+    while True:
+        msg = pipeline.get_bus().timed_pop_filtered(
+            Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
+            | Gst.MessageType.WARNING)
+        if msg.type == Gst.MessageType.WARNING:
+            print("warning: %s" % msg.parse_warning()[0].message,
+                  file=sys.stderr)
+        else:
+            break
     pipeline.set_state(Gst.State.NULL)
-    return 1 if msg.type == Gst.MessageType.ERROR else 0
+    if msg.type == Gst.MessageType.ERROR:
+        print("error: %s" % msg.parse_error()[0].message, file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -409,7 +409,7 @@ struct _GstCvAnalyze
   gboolean live_known;
   gboolean is_live;
   GstClockTime stream_timeout;  /* snapshot of timeout for this run */
-  GstClockTime stream_interval;
+  GstClockTime stream_interval; /* next_sample was scheduled with it */
   GstCvAnalyzeMode stream_mode;
   GstCvAnalyzeTextTiming stream_text_timing;
   GstClockTime frame_duration;  /* from the caps' framerate, or NONE */
@@ -604,33 +604,44 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   /**
    * GstCvAnalyze:endpoint:
    *
-   * Base URL of the service. Without it (and without AZURE_VISION_ENDPOINT
-   * or VISION_ENDPOINT) the element fails to start with an error that says
-   * how to set it.
+   * Base URL of the service. Unset, it comes from the environment:
+   * AZURE_VISION_ENDPOINT or VISION_ENDPOINT (Azure's vision services),
+   * OPENAI_BASE_URL, else OpenAI's own (openai), AZURE_OPENAI_ENDPOINT
+   * (azure-openai). Without one the element fails to start with an error
+   * that says how to set it.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_ENDPOINT,
       g_param_spec_string ("endpoint", "Endpoint",
           "Base URL of the service, e.g. "
-          "https://<resource>.cognitiveservices.azure.com/ or the local "
-          "server's http://127.0.0.1:<port>/. If unset, AZURE_VISION_ENDPOINT "
-          "(or VISION_ENDPOINT) from the environment is used",
+          "https://<resource>.cognitiveservices.azure.com/, "
+          "http://localhost:11434/v1 (Ollama) or the local server's "
+          "http://127.0.0.1:<port>/. If unset, from the environment: "
+          "AZURE_VISION_ENDPOINT or VISION_ENDPOINT (azure-cv, "
+          "azure-image-analysis), OPENAI_BASE_URL, else OpenAI's own "
+          "(openai), AZURE_OPENAI_ENDPOINT (azure-openai)",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:key:
    *
-   * The subscription key. Write-only: it cannot be read back, and it is
-   * never logged or shown in messages.
+   * The key, sent only in the service's header: Ocp-Apim-Subscription-Key
+   * (Azure's vision services), Authorization: Bearer (openai; none without
+   * a key), api-key (azure-openai). Unset, it comes from the environment:
+   * AZURE_VISION_KEY or VISION_KEY, OPENAI_API_KEY, AZURE_OPENAI_API_KEY.
+   * Write-only: it cannot be read back, and it is never logged or shown in
+   * messages.
    *
    * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEY,
       g_param_spec_string ("key", "Key",
-          "Subscription key, sent as Ocp-Apim-Subscription-Key (write-only). "
-          "If unset, AZURE_VISION_KEY (or VISION_KEY) from the environment "
-          "is used", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
+          "The service's key (write-only), sent as Ocp-Apim-Subscription-Key "
+          "(azure-cv, azure-image-analysis), Authorization: Bearer (openai; "
+          "a local server may need none) or api-key (azure-openai). If "
+          "unset, from the environment: AZURE_VISION_KEY or VISION_KEY, "
+          "OPENAI_API_KEY, AZURE_OPENAI_API_KEY", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * GstCvAnalyze:api:
@@ -854,7 +865,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * GstCvAnalyze:interval:
    *
    * Running time between two analysed frames: the first frame is analysed,
-   * then one per interval.
+   * then one per interval. It may change while playing; a shorter one
+   * applies to the next sample at once.
    *
    * Since: 0.1
    */
@@ -1107,8 +1119,9 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
           "Post a 'cvanalyze' element message for every result, with fields "
           "caption (string), confidence (double), tags (array of strings), "
           "timestamp, stream-time, running-time (guint64, of the analysed "
-          "frame), latency (guint64 ns), request-id (string), json (the "
-          "response text) and result (structure: the whole parsed result)",
+          "frame), latency (guint64 ns), request-id (string), text (string: "
+          "the text read in the frame), json (the response text) and result "
+          "(structure: the whole parsed result)",
           DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   /**
@@ -1119,7 +1132,8 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
    * max-in-flight was reached, the service asked to back off or the
    * circuit breaker was open),
    * `failed` (requests that gave no result), `results` (results attached),
-   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer);
+   * `last-latency` and `mean-latency` (nanoseconds, sampling to answer;
+   * GST_CLOCK_TIME_NONE until the first result);
    * for the budget and the breaker `retries`, `rate` (requests a minute in
    * effect), `held-back`, `throttled` (answers 429), `learned-rate`,
    * `breaker-openings`, `breaker-open-time` and `breaker-state`.
@@ -1492,12 +1506,15 @@ gst_cv_analyze_class_init (GstCvAnalyzeClass * klass)
   gst_element_class_add_static_pad_template (element_class,
       &text_src_template);
   gst_element_class_set_static_metadata (element_class,
-      "Image analysis (Azure Computer Vision)", "Filter/Analyzer/Video",
-      "Captions and tags sampled frames with Azure Computer Vision's Analyze "
-      "Image API (or a compatible local server). Results go on the buffers "
-      "that follow as a GstCvAnalyzeMeta (faces and "
-      "objects also as GstVideoRegionOfInterestMeta) and on the bus as "
-      "'cvanalyze' element messages", "cvanalyze developers");
+      "Image analysis (Azure AI Vision, OpenAI-compatible vision models)",
+      "Filter/Analyzer/Video",
+      "Captions and tags sampled frames with an image-analysis service: "
+      "Azure Computer Vision v3.2, Azure Image Analysis 4.0, an "
+      "OpenAI-compatible vision chat server or Azure OpenAI (or the bundled "
+      "local server). Results go on the buffers that follow as a "
+      "GstCvAnalyzeMeta (faces, objects, people, lines of text and crops "
+      "also as GstVideoRegionOfInterestMeta) and on the bus as 'cvanalyze' "
+      "element messages", "cvanalyze developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_cv_analyze_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cv_analyze_start);
@@ -1523,6 +1540,7 @@ static void
 gst_cv_analyze_init (GstCvAnalyze * self)
 {
   self->api = DEFAULT_API;
+  self->last_latency = GST_CLOCK_TIME_NONE;     /* no result yet */
   self->language = g_strdup (DEFAULT_LANGUAGE);
   self->model_version = g_strdup (DEFAULT_MODEL_VERSION);
   self->gender_neutral_caption = DEFAULT_GENDER_NEUTRAL_CAPTION;
@@ -2115,6 +2133,79 @@ open_tls_database (GstCvAnalyze * self, const gchar * ca_file,
   return TRUE;
 }
 
+/* Whether the comma-separated @features names @name, in any case. */
+static gboolean
+features_name (const gchar * features, const gchar * name)
+{
+  gchar **names = g_strsplit (features ? features : "", ",", -1);
+  gboolean found = FALSE;
+  guint i;
+
+  for (i = 0; names[i] && !found; i++)
+    found = g_ascii_strcasecmp (g_strstrip (names[i]), name) == 0;
+  g_strfreev (names);
+  return found;
+}
+
+/* Whether @features asks for the text in the frame: Read (azure-cv), read
+ * (azure-image-analysis) or text (the chat services); no service's
+ * default does. */
+static gboolean
+asks_for_text (const gchar * features)
+{
+  return features_name (features, "read") || features_name (features, "text");
+}
+
+/* Whether @api with @features gives tags: Azure's defaults do, and
+ * azure-cv's Description has tags of its own; the chat services' default
+ * (caption) does not. */
+static gboolean
+asks_for_tags (GstCvAnalyzeApi api, const gchar * features)
+{
+  if (features == NULL || *features == '\0')
+    return api == GST_CV_ANALYZE_API_AZURE_CV
+        || api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS;
+  return features_name (features, "tags") || (api ==
+      GST_CV_ANALYZE_API_AZURE_CV && features_name (features, "description"));
+}
+
+/* A copy of @text without the blanks around it, NULL if nothing is left
+ * (copied, not stripped in place, so that no part of a key is left behind
+ * the copy's end). A key or endpoint read from a file often ends in a
+ * line break. */
+static gchar *
+stripped_copy (const gchar * text)
+{
+  const gchar *end;
+
+  if (text == NULL)
+    return NULL;
+  while (g_ascii_isspace (*text))
+    text++;
+  for (end = text + strlen (text); end > text && g_ascii_isspace (end[-1]);)
+    end--;
+  return end > text ? g_strndup (text, end - text) : NULL;
+}
+
+/* A key with a control character inside (two lines pasted, a header
+ * smuggled in) cannot be sent: an error at start that never shows it. */
+static gboolean
+check_key_text (GstCvAnalyze * self, const gchar * key)
+{
+  const gchar *c;
+
+  for (c = key; c && *c; c++) {
+    if (g_ascii_iscntrl (*c)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("The key holds a line break or another control character, which "
+              "cannot be sent: give the key alone (the 'key' property or %s).",
+              self->service_class->key_env[0]), (NULL));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Without a result, buffers can go through untouched: live mode. */
 static gboolean
 idle_passthrough (GstCvAnalyze * self)
@@ -2156,6 +2247,118 @@ query_is_allowed (GstCvAnalyzeApi api, const gchar * query)
   return ok;
 }
 
+/* Whether @path holds a route of Azure's vision services: "/vision/v3.2",
+ * "/vision/v2.1"..., or Image Analysis 4.0's "/computervision/". */
+static gboolean
+has_vision_route (const gchar * path, gboolean image_analysis)
+{
+  const gchar *at;
+
+  if (image_analysis)
+    return strstr (path, "/computervision/") != NULL;
+  at = strstr (path, "/vision/v");
+  return at != NULL && g_ascii_isdigit (at[strlen ("/vision/v")]);
+}
+
+/* When the endpoint plainly belongs to another service than @api (its
+ * path is another service's route, or its host another service's), what
+ * to set instead, a sentence; NULL otherwise. Without this the service
+ * would answer 401 or 404 on every frame, blaming the key or the path. */
+static gchar *
+other_service_advice (GstCvAnalyzeApi api, GUri * uri)
+{
+  gchar *host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  gchar *path = g_ascii_strdown (g_uri_get_path (uri), -1);
+  gboolean azure_openai, chat, cv32, ia40;
+  gchar *advice = NULL;
+  gsize len;
+
+  for (len = strlen (path); len > 0 && path[len - 1] == '/'; len--)
+    path[len - 1] = '\0';
+  azure_openai = g_str_has_suffix (host, ".openai.azure.com")
+      || strstr (path, "/openai/") || g_str_has_suffix (path, "/openai");
+  chat = azure_openai || g_strcmp0 (host, "api.openai.com") == 0
+      || g_str_has_suffix (path, "/v1") || strstr (path, "/chat/completions");
+  cv32 = has_vision_route (path, FALSE);
+  ia40 = has_vision_route (path, TRUE);
+
+  switch (api) {
+    case GST_CV_ANALYZE_API_AZURE_CV:
+    case GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS:
+      if (chat)
+        advice = g_strdup_printf ("it is a chat-completions URL: set "
+            "api=%s, or give your vision resource's base URL, "
+            "https://<resource>.cognitiveservices.azure.com/",
+            azure_openai ? "azure-openai" : "openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it already holds a route of %s: set "
+            "endpoint to the resource's base URL, "
+            "https://<resource>.cognitiveservices.azure.com/ (cvanalyze "
+            "adds the route)%s", cv32 ? "Computer Vision v3.2 (api=azure-cv)"
+            : "Image Analysis 4.0 (api=azure-image-analysis)",
+            (cv32 && api == GST_CV_ANALYZE_API_AZURE_CV) || (ia40 && api ==
+                GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS) ? "" : cv32 ?
+            ", and api=azure-cv" : ", and api=azure-image-analysis");
+      break;
+    case GST_CV_ANALYZE_API_OPENAI:
+      if (strstr (path, "/openai/deployments/"))
+        advice = g_strdup ("it is an Azure OpenAI deployment URL, which takes "
+            "the key in an api-key header: set api=azure-openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it is an Azure vision URL: set api=%s, "
+            "with the resource's base URL", cv32 ? "azure-cv" :
+            "azure-image-analysis");
+      break;
+    case GST_CV_ANALYZE_API_AZURE_OPENAI:
+      if (g_strcmp0 (host, "api.openai.com") == 0)
+        advice = g_strdup ("it is OpenAI's own API: set api=openai");
+      else if (cv32 || ia40)
+        advice = g_strdup_printf ("it is an Azure vision URL: set api=%s, "
+            "with the resource's base URL", cv32 ? "azure-cv" :
+            "azure-image-analysis");
+      break;
+  }
+  g_free (host);
+  g_free (path);
+  return advice;
+}
+
+/* OpenAI's own, where api=openai goes without an endpoint, as its SDKs
+ * do. */
+#define OPENAI_ENDPOINT "https://api.openai.com/v1"
+
+/* Azure's and OpenAI's clouds refuse every request without a key: say so
+ * at start rather than with a 401 after the first frame. A local server,
+ * Ollama or a container may need none. */
+static gboolean
+check_key (GstCvAnalyze * self, const GstCvAnalyzeServiceClass * klass,
+    const gchar * endpoint, gboolean have_key)
+{
+  GUri *uri;
+  gchar *host = NULL;
+  gboolean cloud;
+
+  if (have_key)
+    return TRUE;
+  uri = g_uri_parse (endpoint ? endpoint : OPENAI_ENDPOINT, G_URI_FLAGS_NONE,
+      NULL);
+  if (uri && g_uri_get_host (uri))
+    host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  g_clear_pointer (&uri, g_uri_unref);
+  cloud = host && (g_str_equal (host, "api.openai.com")
+      || g_str_has_suffix (host, ".openai.azure.com")
+      || g_str_has_suffix (host, ".cognitiveservices.azure.com")
+      || g_str_has_suffix (host, ".api.cognitive.microsoft.com"));
+  g_free (host);
+  if (!cloud)
+    return TRUE;
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+      ("No key is set for %s, which refuses requests without one: set the "
+          "'key' property or the %s environment variable.",
+          endpoint ? endpoint : OPENAI_ENDPOINT, klass->key_env[0]), (NULL));
+  return FALSE;
+}
+
 /* Checks the endpoint the user gave; posts the error. */
 static gboolean
 check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
@@ -2163,6 +2366,7 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
 {
   GUri *uri;
   gboolean plain;
+  gchar *advice;
 
   if (endpoint == NULL && api == GST_CV_ANALYZE_API_OPENAI)
     return TRUE;                /* OpenAI's own, as its SDKs do */
@@ -2182,14 +2386,20 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
           && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
       || g_uri_get_host (uri) == NULL) {
     g_clear_pointer (&uri, g_uri_unref);
+    /* Not echoed: what does not parse may hold anything. */
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("The analysis endpoint is not an http:// or https:// URL; set it "
-            "to e.g. https://<resource>.cognitiveservices.azure.com/."),
-        (NULL));
+        ("The analysis endpoint is not an http:// or https:// URL%s; set it "
+            "to e.g. %s.", strstr (endpoint, "://") ? "" : " (it has no "
+            "scheme: write http:// or https:// before the host)",
+            api == GST_CV_ANALYZE_API_OPENAI ? "http://localhost:11434/v1" :
+            api == GST_CV_ANALYZE_API_AZURE_OPENAI ?
+            "https://<resource>.openai.azure.com/" :
+            "https://<resource>.cognitiveservices.azure.com/"), (NULL));
     return FALSE;
   }
   plain = g_uri_get_userinfo (uri) == NULL && g_uri_get_fragment (uri) ==
       NULL && query_is_allowed (api, g_uri_get_query (uri));
+  advice = plain ? other_service_advice (api, uri) : NULL;
   g_uri_unref (uri);
   if (!plain) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -2197,6 +2407,23 @@ check_endpoint (GstCvAnalyze * self, GstCvAnalyzeApi api,
             "credentials or a query (but ?api-version= for Azure OpenAI): "
             "give the key with the 'key' property or %s.",
             klass->key_env[0]), (NULL));
+    return FALSE;
+  }
+  /* Plain, so it can be shown. A README example copied as it is keeps
+   * its <resource>: no host has '<' in its name. */
+  if (strchr (endpoint, '<') || strchr (endpoint, '>')) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint %s still holds a placeholder (<...>): put "
+            "your resource's name there, as the Azure portal shows it under "
+            "Keys and Endpoint.", endpoint), (NULL));
+    g_free (advice);
+    return FALSE;
+  }
+  if (advice) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The analysis endpoint %s does not fit api=%s: %s.", endpoint,
+            klass->name, advice), (NULL));
+    g_free (advice);
     return FALSE;
   }
   return TRUE;
@@ -2282,15 +2509,57 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   gchar *ca_file, *notice = NULL, *endpoint_copy;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
+  gboolean have_key, chat_model_unused, model_placeholder, text_unasked;
+  gboolean tags_unasked;
 
   GST_OBJECT_LOCK (self);
   klass = gst_cv_analyze_service_class_get (self->api);
   self->service_class = klass;
-  endpoint_copy = g_strdup (property_or_env (self->endpoint,
+  endpoint_copy = stripped_copy (property_or_env (self->endpoint,
           klass->endpoint_env));
+  have_key = property_or_env (self->key, klass->key_env) != NULL;
+  chat_model_unused = (klass->api == GST_CV_ANALYZE_API_AZURE_CV
+      || klass->api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS)
+      && self->model && *self->model;
+  model_placeholder = self->model && (strchr (self->model, '<')
+      || strchr (self->model, '>'));
+  text_unasked = self->show_text && !asks_for_text (self->features);
+  tags_unasked = self->show_tags > 0 && !asks_for_tags (klass->api,
+      self->features);
   GST_OBJECT_UNLOCK (self);
-  /* Errors are posted without the object lock, which posting takes. */
+  if (tags_unasked)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("show-tags shows the top tags, but 'features' does not ask for "
+            "them with api=%s: add tags (Tags) to 'features'.", klass->name),
+        (NULL));
+  if (text_unasked)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("show-text=true shows the text read in the frame, but 'features' "
+            "does not ask for it: add Read (api=azure-cv), read "
+            "(azure-image-analysis) or text (openai, azure-openai) to "
+            "'features'."), (NULL));
+  /* Errors are posted without the object lock, which posting takes. A
+   * model with Azure's vision services is a forgotten api=openai: said
+   * first, as what would follow (no endpoint, Ollama's 404 to a vision
+   * route) would not say it. */
+  if (model_placeholder) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'model' still holds a placeholder (<...>): set it to the model's "
+            "name (OpenAI, Ollama...) or, with api=azure-openai, the "
+            "deployment's name."), (NULL));
+    g_free (endpoint_copy);
+    return FALSE;
+  }
+  if (chat_model_unused) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("'model' is set, but api=%s has no models to choose: for a chat "
+            "model (OpenAI, Ollama, llama-server, vLLM) set api=openai, or "
+            "api=azure-openai; else unset 'model'.", klass->name), (NULL));
+    g_free (endpoint_copy);
+    return FALSE;
+  }
   if (!check_endpoint (self, klass->api, endpoint_copy, klass)
+      || !check_key (self, klass, endpoint_copy, have_key)
       || !thumbnails_start (self, klass)) {
     g_free (endpoint_copy);
     return FALSE;
@@ -2305,8 +2574,10 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   endpoint = endpoint_copy;
   key = property_or_env (self->key, klass->key_env);
-  /* A copy, for the client to copy: the property may change meanwhile. */
-  config.key = g_strdup (key);
+  /* A copy, for the client to copy: the property may change meanwhile.
+   * A key read from a file often ends in a line break, which no header
+   * can hold: the blanks around it are not part of it. */
+  config.key = stripped_copy (key);
   config.timeout = self->timeout ? self->timeout : klass->default_timeout;
   config.max_in_flight = self->max_in_flight;
   config.retry = self->retry;
@@ -2326,7 +2597,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   tls_database = self->tls_database ? g_object_ref (self->tls_database) : NULL;
   g_free (self->endpoint_in_use);
   self->endpoint_in_use = g_strdup (endpoint ? endpoint :
-      "https://api.openai.com/v1");
+      OPENAI_ENDPOINT);
   config.direct = gst_cv_analyze_url_is_loopback (self->endpoint_in_use);
   self->stream_timeout = config.timeout;
   self->stream_mode = self->mode;
@@ -2343,7 +2614,8 @@ gst_cv_analyze_start (GstBaseTransform * trans)
     g_free (notice);
   }
 
-  if (!open_tls_database (self, ca_file, &tls_database)) {
+  if (!check_key_text (self, config.key)
+      || !open_tls_database (self, ca_file, &tls_database)) {
     g_free (ca_file);
     g_clear_object (&tls_database);
     gst_cv_analyze_service_free (config.service);
@@ -2535,7 +2807,9 @@ gst_cv_analyze_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   if (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
       GST_VIDEO_FORMAT_ENCODED) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("overlay=true draws on raw video, but the input is JPEG"),
+        ("overlay=true draws on raw video, but the input is JPEG: decode it "
+            "first (... ! jpegdec ! cvanalyze overlay=true), or draw the "
+            "captions downstream from text_src with textoverlay"),
         ("Decode first (... ! jpegdec ! cvanalyze overlay=true), or keep "
             "overlay=false and draw the captions downstream: "
             "cvanalyze name=a ! jpegdec ! textoverlay name=o ... "
@@ -3192,6 +3466,19 @@ schedule_next_sample (GstCvAnalyze * self, GstClockTime cadence)
   self->next_sample += interval;
   if (self->next_sample <= cadence)
     self->next_sample = cadence + interval;
+  self->stream_interval = interval;
+}
+
+/* 'interval' lowered while playing: the sample scheduled on the old one
+ * comes on the new one, not up to the old interval later. */
+static void
+follow_shorter_interval (GstCvAnalyze * self, GstClockTime interval)
+{
+  if (G_UNLIKELY (interval < self->stream_interval)
+      && self->next_sample != GST_CLOCK_TIME_NONE) {
+    self->next_sample -= self->stream_interval - interval;
+    self->stream_interval = interval;
+  }
 }
 
 /* Whether this frame is due for analysis: the first, then one per
@@ -3364,6 +3651,7 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   Attachment *current = NULL;
   GstFlowReturn ret;
   gboolean fatal, due, hold, overlay;
+  GstClockTime interval;
 
   /* Not started yet (see start()): the frame goes on as it came. */
   if (G_UNLIKELY (g_atomic_pointer_get (&self->client) == NULL))
@@ -3371,7 +3659,9 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;
+  interval = self->interval;
   GST_OBJECT_UNLOCK (self);
+  follow_shorter_interval (self, interval);
   /* overlay=true set while JPEG flows: nothing to draw on (refused at
    * negotiation otherwise). */
   if (G_UNLIKELY (overlay && GST_VIDEO_INFO_FORMAT (&self->info) ==
@@ -3379,7 +3669,8 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (!self->overlay_refused)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("overlay=true draws on raw video, but the input is JPEG: "
-              "nothing is drawn"), ("decode first: ... ! jpegdec ! "
+              "nothing is drawn; decode it first (... ! jpegdec ! cvanalyze "
+              "overlay=true)"), ("decode first: ... ! jpegdec ! "
               "cvanalyze overlay=true"));
     self->overlay_refused = TRUE;
     overlay = FALSE;
@@ -3732,12 +4023,19 @@ handle_failure (GstCvAnalyze * self, const GstCvAnalyzeOutcome * o)
   GST_OBJECT_UNLOCK (self);
 
   if (report && o->kind == GST_CV_ANALYZE_OUTCOME_AUTH_ERROR) {
+    /* 401: the key is wrong; 403: a key the service took, but a request
+     * it forbids (a network, region or tier the resource does not
+     * admit). */
     GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, NOT_AUTHORIZED,
         ("The analysis service at %s refused the request (HTTP %u: %s). "
-            "Check the key (the 'key' property or %s) and that the endpoint "
-            "is your resource's.", endpoint, o->status, detail,
-            self->service_class->key_env[0]), ("error code '%s'", code),
-        ("http-status-code", G_TYPE_UINT, o->status, NULL));
+            "%s (the 'key' property or %s) and that the endpoint is your "
+            "resource's.", endpoint, o->status, detail, o->status == 403 ?
+            "The request is forbidden, not the key unknown: check that the "
+            "resource admits this network and region (its networking "
+            "settings), that its tier allows what is asked, and the key" :
+            "Check the key", self->service_class->key_env[0]),
+        ("error code '%s'", code), ("http-status-code", G_TYPE_UINT,
+            o->status, NULL));
     /* Only now stop the stream: its own "streaming stopped" error must
      * come after this one, which says what to do. */
     g_mutex_lock (&self->state_lock);

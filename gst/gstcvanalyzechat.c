@@ -88,6 +88,7 @@ typedef struct
   const gchar *default_endpoint;        /* NULL: the endpoint is required */
   const gchar *bare_path;       /* a URL without a path means this base */
   const gchar *model_error;     /* why and how to set model= */
+  const gchar *not_found_advice;        /* for a 404 not about a model */
 } ChatFlavour;
 
 typedef struct
@@ -1048,7 +1049,7 @@ set_model_not_found (GstCvAnalyzeReply * reply, const Chat * chat,
 /* What the user can do about the errors this service can tell apart; the
  * client adds what the status says (key, rate limit, server down). */
 static const gchar *
-error_advice (guint status, const ChatError * e)
+error_advice (const Chat * chat, guint status, const ChatError * e)
 {
   if (mentions (e->message, "mmproj"))
     return "the model was loaded without its vision projector: start "
@@ -1058,8 +1059,7 @@ error_advice (guint status, const ChatError * e)
     return "the frame or the prompt triggered Azure OpenAI's content "
         "filter; change the prompt, or the deployment's filter";
   if (status == 404)
-    return "check endpoint=: the base URL of the API, e.g. "
-        "https://api.openai.com/v1 or http://localhost:11434/v1";
+    return chat->flavour->not_found_advice;
   return NULL;
 }
 
@@ -1086,7 +1086,7 @@ handle_error (Chat * chat, guint status, const gchar * body, gsize length,
         g_strdup_printf ("%u", status);
 
     set_failure (reply, GST_CV_ANALYZE_REPLY_FAILED, code,
-        error_advice (status, &e), "%s", e.message ? e.message :
+        error_advice (chat, status, &e), "%s", e.message ? e.message :
         "the server sent no error message");
     g_free (code);
   }
@@ -1121,6 +1121,8 @@ static const ChatFlavour openai_flavour = {
   "No model is set: set model= to the model the server should run, "
       "e.g. model=gpt-4o-mini for OpenAI, or model=qwen2.5vl:3b for Ollama "
       "(after `ollama pull qwen2.5vl:3b`)",
+  "check endpoint=: the base URL of the API, e.g. https://api.openai.com/v1 "
+      "or http://localhost:11434/v1",
 };
 
 static const ChatFlavour azure_openai_flavour = {
@@ -1132,6 +1134,10 @@ static const ChatFlavour azure_openai_flavour = {
       "endpoint= to the deployment's URL, "
       "https://<resource>.openai.azure.com/openai/deployments/<deployment>/"
       "chat/completions?api-version=2024-10-21",
+  "check endpoint=: the resource's URL, https://<resource>.openai.azure.com/ "
+      "(with model= the deployment), or a deployment's whole URL, "
+      ".../openai/deployments/<deployment>/chat/completions?"
+      "api-version=2024-10-21",
 };
 
 static gpointer

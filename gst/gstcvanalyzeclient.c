@@ -375,6 +375,18 @@ fill_error_outcome (GstCvAnalyzeClient * self, Request * req,
   return TRUE;
 }
 
+/* Whether a 403's @message says the call quota is used up, not that the
+ * key is refused. */
+static gboolean
+says_quota_used_up (const gchar * message)
+{
+  gchar *lower = message ? g_ascii_strdown (message, -1) : NULL;
+  gboolean quota = lower && strstr (lower, "quota") != NULL;
+
+  g_free (lower);
+  return quota;
+}
+
 /* Makes @outcome of what the service made of its answer; returns what
  * to do next. */
 static NextStep
@@ -382,6 +394,7 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
 {
   GstCvAnalyzeOutcome *outcome = &req->outcome;
   gboolean success = SOUP_STATUS_IS_SUCCESSFUL (outcome->status);
+  gchar status[16];
 
   switch (reply->kind) {
     case GST_CV_ANALYZE_REPLY_RESULT:
@@ -421,11 +434,27 @@ take_reply (Request * req, GstCvAnalyzeReply * reply)
           GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
       break;
   }
-  /* The key or endpoint is wrong, whatever the service calls it. */
-  if (outcome->status == SOUP_STATUS_UNAUTHORIZED
+  /* The key or endpoint is wrong, whatever the service calls it; but a
+   * 403 that says the quota is used up (Azure's "Out of call volume
+   * quota") came with a good key: the video goes on, and analysis when
+   * the quota is replenished. */
+  if (outcome->status == SOUP_STATUS_FORBIDDEN
+      && says_quota_used_up (reply->message)) {
+    outcome->kind = GST_CV_ANALYZE_OUTCOME_HTTP_ERROR;
+    if (reply->advice == NULL)
+      reply->advice = g_strdup ("the resource's call quota is used up (the "
+          "service's message says when it is replenished; Azure's free F0 "
+          "tier allows 5000 calls a month): analysis resumes then, or move "
+          "the resource to a paid tier");
+  } else if (outcome->status == SOUP_STATUS_UNAUTHORIZED
       || outcome->status == SOUP_STATUS_FORBIDDEN)
     outcome->kind = GST_CV_ANALYZE_OUTCOME_AUTH_ERROR;
   outcome->error_code = g_steal_pointer (&reply->code);
+  /* Azure's gateway gives the status as its code: "HTTP 404, 404" would
+   * say nothing more. */
+  g_snprintf (status, sizeof (status), "%u", outcome->status);
+  if (g_strcmp0 (outcome->error_code, status) == 0)
+    g_clear_pointer (&outcome->error_code, g_free);
   outcome->message = g_steal_pointer (&reply->message);
   outcome->advice = g_steal_pointer (&reply->advice);
   return NEXT_DELIVER;
@@ -473,6 +502,22 @@ learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
     g_free (safe);
     g_free (said);
   }
+}
+
+/* Whether a success answer is a web page: a web server on the port (the
+ * wrong one, a captive portal) answers 200 with HTML, which the service's
+ * parser can only say does not parse at some offset. JSON never starts
+ * with '<'. */
+static gboolean
+is_web_page (SoupMessage * msg, const gchar * body)
+{
+  const gchar *type = soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL);
+
+  while (g_ascii_isspace (*body))
+    body++;
+  return *body == '<' || g_strcmp0 (type, "text/html") == 0
+      || g_strcmp0 (type, "application/xhtml+xml") == 0;
 }
 
 /* The outcome of a request whose status line and body (as far as it is
@@ -543,6 +588,13 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
     gst_cv_analyze_reply_clear (&reply);
     if (next != NEXT_DELIVER)
       return next;
+    if (outcome->kind == GST_CV_ANALYZE_OUTCOME_BAD_RESPONSE
+        && is_web_page (req->msg, outcome->body)) {
+      g_free (outcome->message);
+      outcome->message = g_strdup ("the answer is a web page (HTML), not "
+          "the service's JSON: another server answers at this address (a "
+          "wrong port or host, or a proxy's or portal's page)");
+    }
     if (outcome->message == NULL && outcome->kind !=
         GST_CV_ANALYZE_OUTCOME_RESULT)
       outcome->message =

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cvanalyze needs to build, test and run its
-# demo. Idempotent: installs only what is missing, and asks apt nothing when
-# everything is there. Needs root (or sudo) only when something is missing.
+# demo, and the npm packages of the official-SDK test (tests/sdk).
+# Idempotent: installs only what is missing, and asks apt and npm nothing
+# when everything is there. Needs root (or sudo) only when a Debian package
+# is missing.
 set -euo pipefail
 
 packages=(
@@ -21,6 +23,12 @@ packages=(
   ca-certificates
 )
 
+# The official client SDKs' test (tests/sdk) runs on node; Debian's nodejs
+# and npm unless both are there already (e.g. a newer node from elsewhere).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -28,15 +36,30 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
-fi
-
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
-echo "install-deps: installing ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The SDKs themselves, as package-lock.json pins them; again only when
+# node_modules was not installed from this very lock file.
+sdk="$(dirname "$0")/../tests/sdk"
+if cmp -s "$sdk/package-lock.json" "$sdk/node_modules/.installed-lock.json"; then
+  echo "install-deps: the SDK test's npm packages present"
+else
+  echo "install-deps: npm ci in tests/sdk"
+  # A failure fails the install, as apt's does: the suite must run that
+  # test, not skip it.
+  (cd "$sdk" && npm ci --no-audit --no-fund --ignore-scripts) || {
+    echo "install-deps: npm ci in tests/sdk failed (is the npm registry reachable?)" >&2
+    exit 1
+  }
+  cp "$sdk/package-lock.json" "$sdk/node_modules/.installed-lock.json"
+fi

@@ -12,7 +12,8 @@ meson test -C build --print-errorlogs "$@"
 status=$?
 
 # Count single test cases, not test programs: GstCheck prints "Checks: N,
-# Failures: F, Errors: E" and unittest "Ran N tests"; a program that died
+# Failures: F, Errors: E", unittest "Ran N tests" and node's test runner
+# (TAP) "# pass P" and "# fail F"; a program that died
 # before its summary counts as one failure, and one without any summary
 # (the fuzz target) as one test, passed or failed by its exit status.
 read -r passed failed < <(/usr/bin/python3 - build/meson-logs/testlog.json <<'PY'
@@ -23,10 +24,12 @@ for line in open(sys.argv[1]):
     out = (test.get("stdout") or "") + (test.get("stderr") or "")
     ok = test["result"] in ("OK", "EXPECTEDFAIL")
     if test["result"] == "SKIP":
+        print("skipped:", test["name"], file=sys.stderr)
         continue
     p = f = 0
     checks = re.findall(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", out)
     ran = re.findall(r"Ran (\d+) tests?", out)
+    tap = re.findall(r"^# pass (\d+)\n# fail (\d+)$", out, re.M)
     if checks:
         n, bad, err = map(int, checks[-1])
         p, f = n - bad - err, bad + err
@@ -34,6 +37,8 @@ for line in open(sys.argv[1]):
         n = int(ran[-1])
         bad = sum(map(int, re.findall(r"(?:failures|errors)=(\d+)", out)))
         p, f = n - bad, bad
+    elif tap:
+        p, f = map(int, tap[-1])
     elif ok:
         p = 1
     # A program that failed with all its cases passing (valgrind, a crash

@@ -18,6 +18,7 @@
 #include <glib-unix.h>
 
 #include "cvlocalserver.h"
+#include "cvread.h"
 
 static const gchar summary[] =
     "A local development server for image analysis: it speaks four services'\n"
@@ -57,7 +58,9 @@ static const gchar summary[] =
     "  GET /vision/v3.2/read/analyzeResults/ID\n"
     "      {\"status\":\"running\"} --read-running times, then \"succeeded\"\n"
     "      with analyzeResult.readResults[].lines[].words[] (8-number\n"
-    "      boundingBox, word confidence, modelVersion tesseract-VERSION),\n"
+    "      boundingBox, word confidence, modelVersion " CV_READ_V3_MODEL_VERSION
+    " as the\n"
+    "      API's model requires a date there),\n"
     "      or as --read-ending says. The newest 64 operations are kept,\n"
     "      for 10 minutes at most; any other ID answers 404 NotFound.\n"
     "  POST /v1/chat/completions\n"
@@ -66,7 +69,8 @@ static const gchar summary[] =
     "  POST /openai/v1/chat/completions\n"
     "  POST /openai/deployments/DEPLOYMENT/chat/completions?api-version=V\n"
     "      Azure OpenAI (v1, and classic, whose deployment is the model);\n"
-    "      key in api-key.\n"
+    "      key in api-key (v1: or as Authorization: Bearer KEY, as\n"
+    "      OpenAI's own clients send it).\n"
     "Chat requests carry the image as an image_url part with a\n"
     "data:image/jpeg;base64, URL; the answer captions the last one. Its\n"
     "content is the caption, or with response_format json_schema a JSON\n"

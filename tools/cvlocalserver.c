@@ -216,11 +216,15 @@ request_record_key (CvLocalServer * self, CvLocalServerRequest * req,
   };
   const gchar *header = cv_route_key_header (route);
   const gchar *value = soup_message_headers_get_one (hdrs, header);
+  const gchar *other = cv_route_other_key_header (route);
   guint i;
 
+  if (value == NULL && other != NULL
+      && (value = soup_message_headers_get_one (hdrs, other)) != NULL)
+    header = other;
   req->has_key = value != NULL;
   req->key_matches = self->key == NULL
-      || cv_route_key_matches (route, value, self->key);
+      || cv_route_key_matches (header, value, self->key);
   if (value != NULL) {
     req->auth_header = g_strdup (header);
     return;

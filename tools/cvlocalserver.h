@@ -150,10 +150,11 @@ typedef enum
  *   the route's own ("Ocp-Apim-Subscription-Key" for Azure AI Vision and
  *   unknown paths, "api-key" for Azure OpenAI, "Authorization" for OpenAI's
  *   family) if sent, else whichever of those three was sent; %NULL for none
- * @has_key: whether the route's own key header was sent
- * @key_matches: whether the key was accepted: the route's header carried
- *   the key ("Bearer KEY" in Authorization); always %TRUE when the server
- *   was started without a key
+ * @has_key: whether the route's own key header was sent (on Azure
+ *   OpenAI's v1 route, api-key or else Authorization)
+ * @key_matches: whether the key was accepted: that header carried the key
+ *   ("Bearer KEY" in Authorization); always %TRUE when the server was
+ *   started without a key
  * @query_params: decoded query parameters, string to string (never %NULL)
  * @body: the request body (never %NULL, possibly empty)
  * @received_monotonic_us: g_get_monotonic_time() when the body was in

@@ -56,8 +56,9 @@ cv_reader_free (CvReader * reader)
 /**
  * cv_reader_model_version:
  *
- * Returns: what the answers say in their modelVersion: "tesseract-" and
- *   the library's version, so that nobody mistakes them for Azure's
+ * Returns: what Image Analysis 4.0 answers add to their modelVersion when
+ *   they read text: "tesseract-" and the library's version, so that nobody
+ *   mistakes them for Azure's
  */
 const gchar *
 cv_reader_model_version (void)
@@ -334,7 +335,7 @@ cv_read_result_to_v3_json (const CvReadResult * result)
   json_builder_set_member_name (b, "version");
   json_builder_add_string_value (b, "v3.2");
   json_builder_set_member_name (b, "modelVersion");
-  json_builder_add_string_value (b, cv_reader_model_version ());
+  json_builder_add_string_value (b, CV_READ_V3_MODEL_VERSION);
   json_builder_set_member_name (b, "readResults");
   json_builder_begin_array (b);
   json_builder_begin_object (b);

@@ -39,6 +39,13 @@ typedef struct
   GPtrArray *lines;             /* CvReadItem, top to bottom */
 } CvReadResult;
 
+/* The v3.2 Read answer's analyzeResult.modelVersion, as in Azure's official
+ * example (SuccessfulGetReadResult.json): the API's model requires
+ * "latest" or a date there (the SDK's pattern
+ * ^(latest|\d{4}-\d{2}-\d{2})(-preview)?$), so tesseract cannot be named
+ * in it as it is in Image Analysis 4.0's modelVersion. */
+#define CV_READ_V3_MODEL_VERSION "2021-04-12"
+
 /* Most lines, and words per line, an answer carries. */
 #define CV_READ_MAX_LINES 200
 #define CV_READ_MAX_WORDS 100

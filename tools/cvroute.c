@@ -130,21 +130,38 @@ cv_route_key_header (CvRoute route)
 }
 
 /**
+ * cv_route_other_key_header:
+ *
+ * Returns: (nullable): the header that carries the key on @route when
+ *   cv_route_key_header()'s is absent: "Authorization" (Bearer) on Azure
+ *   OpenAI's v1 route, which takes a key as OpenAI's own clients send it
+ *   (Azure documents OpenAI(api_key=KEY, base_url=".../openai/v1/") for
+ *   it), %NULL on every other route.
+ */
+const gchar *
+cv_route_other_key_header (CvRoute route)
+{
+  return route == CV_ROUTE_AZURE_CHAT ? "Authorization" : NULL;
+}
+
+/**
  * cv_route_key_matches:
- * @value: (nullable): the value of cv_route_key_header() as sent
+ * @header: the header that carried @value
+ * @value: (nullable): its value as sent
  * @key: the key the server requires
  *
  * Returns: whether @value carries @key: "Bearer KEY" (the scheme in any
- *   case, as RFC 9110 allows) on OpenAI's family, the bare key elsewhere.
+ *   case, as RFC 9110 allows) in Authorization, the bare key elsewhere.
  */
 gboolean
-cv_route_key_matches (CvRoute route, const gchar * value, const gchar * key)
+cv_route_key_matches (const gchar * header, const gchar * value,
+    const gchar * key)
 {
   static const gchar bearer[] = "Bearer ";
 
   if (value == NULL)
     return FALSE;
-  if (route == CV_ROUTE_OPENAI_CHAT) {
+  if (g_ascii_strcasecmp (header, "Authorization") == 0) {
     if (g_ascii_strncasecmp (value, bearer, strlen (bearer)) != 0)
       return FALSE;
     value += strlen (bearer);

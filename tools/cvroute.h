@@ -49,7 +49,9 @@ gboolean cv_route_is_computer_vision (CvRoute route);
 
 const gchar *cv_route_key_header (CvRoute route);
 
-gboolean cv_route_key_matches (CvRoute route, const gchar * value,
+const gchar *cv_route_other_key_header (CvRoute route);
+
+gboolean cv_route_key_matches (const gchar * header, const gchar * value,
     const gchar * key);
 
 G_END_DECLS

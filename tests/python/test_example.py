@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """examples/read_meta.py run as a user runs it, from /usr/bin/python3,
 against the bundled local server: it must exit 0 and print each result it
-read from the buffers' GstCvAnalyzeMeta, with a region's entry."""
+read from the buffers' GstCvAnalyzeMeta, with a region's entry; without an
+endpoint it prints its usage, and it shows cvanalyze's errors and warnings."""
 import json
 import os
 import re
@@ -43,6 +44,40 @@ class ReadMetaExample(unittest.TestCase):
         # The fixture's one face, found through its region meta's id.
         self.assertEqual(out.stdout.count(
             "face at 593,160 250x250: face, x=(int)593"), 3, out.stdout)
+
+    def run_example(self, *args, env=None):
+        return subprocess.run(
+            ["/usr/bin/python3", os.environ["READ_META_EXAMPLE"], *args],
+            capture_output=True, text=True, timeout=120, env=env)
+
+    def test_example_without_endpoint_prints_usage(self):
+        out = self.run_example()
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertIn("usage:", out.stderr)
+        self.assertNotIn("Traceback", out.stderr)
+
+    def test_example_prints_errors_and_warnings(self):
+        # A refused key stops the pipeline: the example says why, exit 1.
+        env = dict(os.environ)
+        for name in ("AZURE_VISION_KEY", "VISION_KEY"):
+            env.pop(name, None)
+        server = LocalServer("--key", "example-test-key")
+        try:
+            out = self.run_example(server.url, env=env)
+        finally:
+            server.close()
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertRegex(out.stderr, r"error: .*HTTP 401.*Check the key")
+        # A service that fails costs results, not the video: the warning
+        # is shown and the example ends at EOS, exit 0.
+        server = LocalServer("--status", "503")
+        try:
+            out = self.run_example(server.url)
+        finally:
+            server.close()
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stderr, r"warning: .*HTTP 503")
+        self.assertNotIn("buffer ", out.stdout)
 
 
 if __name__ == "__main__":

@@ -566,6 +566,42 @@ GST_START_TEST (test_garbled_thumbnail_warns)
 
 GST_END_TEST;
 
+/* Proves a thumbnail request the service fails (404 from Azure's gateway,
+ * whose code is the status again) is a warning with the status once and
+ * what to check, and nothing is posted. */
+GST_START_TEST (test_failed_thumbnail_request_warns)
+{
+  GstElement *pipeline = make_pipeline ("videotestsrc num-buffers=5 ! "
+      "video/x-raw,width=160,height=120,framerate=10/1 ! cvanalyze name=a "
+      "endpoint=ENDPOINT key=KEY thumbnail-width=32 thumbnail-height=32 ! "
+      "fakesink");
+  GList *messages, *w, *l;
+  gboolean said = FALSE;
+
+  cv_local_server_set_failure (server, 404, 0);
+  messages = cv_test_run_pipeline (pipeline);
+  w = warnings (messages);
+  for (l = w; l; l = l->next) {
+    gchar *text = cv_test_message_text (l->data, NULL);
+
+    if (g_str_has_prefix (text, "The thumbnail request failed")) {
+      fail_unless (strstr (text, "(HTTP 404: ") && strstr (text,
+              "check the endpoint"), "%s", text);
+      said = TRUE;
+    }
+    g_free (text);
+  }
+  fail_unless (said, "no warning says the thumbnail request failed");
+  fail_unless (filter (messages, "cvanalyze-thumbnail") == NULL);
+  fail_unless_equals_uint64 (STAT (pipeline, "thumbnails-failed"), 1);
+
+  g_list_free (w);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Proves a thumbnail-location that cannot be written is a warning naming
  * the file, and the thumbnail is still posted. */
 GST_START_TEST (test_unwritable_location_warns)
@@ -1056,6 +1092,7 @@ cvanalyze_thumbnail_suite (void)
   tcase_add_test (tc, test_area_of_interest_region);
   tcase_add_test (tc, test_refused_size_warns);
   tcase_add_test (tc, test_garbled_thumbnail_warns);
+  tcase_add_test (tc, test_failed_thumbnail_request_warns);
   tcase_add_test (tc, test_unwritable_location_warns);
   tcase_add_test (tc, test_bad_settings_refused);
   tcase_add_test (tc, test_location_patterns);

@@ -237,7 +237,20 @@ check_range (GParamSpec * spec)
  * block in gst/gstcvanalyze.c, a row in README.md's properties table (and
  * no row for a property that does not exist), a blurb that is a sentence
  * and not the nick, and for numbers a range holding the default. The key
- * cannot be read back. */
+ * cannot be read back. The endpoint's and key's blurbs name every
+ * service's variables, and the description every kind of service. */
+/* The environment variables each service reads when the property is
+ * unset. */
+static const struct
+{
+  const gchar *property;
+  const gchar *variable;
+} service_env[] = {
+  {"endpoint", "AZURE_VISION_ENDPOINT"}, {"endpoint", "OPENAI_BASE_URL"},
+  {"endpoint", "AZURE_OPENAI_ENDPOINT"}, {"key", "AZURE_VISION_KEY"},
+  {"key", "OPENAI_API_KEY"}, {"key", "AZURE_OPENAI_API_KEY"},
+};
+
 GST_START_TEST (test_properties_documented)
 {
   GstElement *e = gst_element_factory_make ("cvanalyze", NULL);
@@ -276,12 +289,48 @@ GST_START_TEST (test_properties_documented)
 
   fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
           "key")->flags & G_PARAM_READABLE);
+  /* gst-inspect-1.0 is where a user looks: it tells every service's
+   * environment variables and that the element speaks to all of them. */
+  for (i = 0; i < G_N_ELEMENTS (service_env); i++)
+    fail_unless (strstr (g_param_spec_get_blurb (g_object_class_find_property
+                (G_OBJECT_GET_CLASS (e), service_env[i].property)),
+            service_env[i].variable), "the blurb of '%s' does not name %s",
+        service_env[i].property, service_env[i].variable);
+  fail_unless (strstr (gst_element_get_metadata (e,
+              GST_ELEMENT_METADATA_DESCRIPTION), "OpenAI"), "%s",
+      gst_element_get_metadata (e, GST_ELEMENT_METADATA_DESCRIPTION));
+  fail_unless (strstr (g_param_spec_get_blurb (g_object_class_find_property
+              (G_OBJECT_GET_CLASS (e), "post-messages")), "text (string"));
   g_hash_table_unref (readme);
   g_free (source);
   gst_object_unref (e);
 }
 
 GST_END_TEST;
+
+/* Starts "videotestsrc ! cvanalyze @props ! fakesink" and checks that it
+ * fails with a GST_RESOURCE_ERROR @code whose text holds @expect and
+ * @also (nullable), never the key, before any request. */
+static void
+check_start_refused (const gchar * props, GstResourceError code,
+    const gchar * expect, const gchar * also)
+{
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "cvanalyze %s ! fakesink", props);
+  gchar *text, *debug = NULL;
+  GError *gerr = run_to_error (description, &text, &debug);
+
+  fail_unless (g_error_matches (gerr, GST_RESOURCE_ERROR, code), "%s: %s",
+      props, text);
+  fail_unless (strstr (text, expect) && (!also || strstr (text, also)),
+      "%s: %s", props, text);
+  fail_if (strstr (text, TEST_KEY) || (debug && strstr (debug, TEST_KEY)));
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 0);
+  g_error_free (gerr);
+  g_free (text);
+  g_free (debug);
+  g_free (description);
+}
 
 /* Without an endpoint the element refuses to start and says how to set
  * one. */
@@ -301,6 +350,111 @@ GST_START_TEST (test_missing_endpoint_error)
 
 GST_END_TEST;
 
+/* An endpoint without its scheme (a host and port, as a user often
+ * types it) is refused at start-up, saying what is missing, with an
+ * example URL of the service asked for. */
+GST_START_TEST (test_endpoint_without_scheme_refused)
+{
+  check_start_refused ("api=openai model=m endpoint=localhost:11434/v1",
+      GST_RESOURCE_ERROR_SETTINGS, "has no scheme",
+      "http://localhost:11434/v1");
+}
+
+GST_END_TEST;
+
+/* A chat model named with Azure's vision services (api=openai forgotten:
+ * Ollama would answer its vision route 404, blamed on the endpoint) is
+ * refused at start-up, saying which api to set, before the missing
+ * endpoint and before any request. */
+GST_START_TEST (test_model_without_chat_api_refused)
+{
+  check_start_refused ("model=qwen2.5vl:3b", GST_RESOURCE_ERROR_SETTINGS,
+      "'model' is set", "set api=openai");
+  check_start_refused ("api=azure-image-analysis endpoint=ENDPOINT key=KEY "
+      "model=llava", GST_RESOURCE_ERROR_SETTINGS, "'model' is set",
+      "set api=openai");
+}
+
+GST_END_TEST;
+
+/* README's examples copied as they are, placeholders and all, are refused
+ * at start-up, saying what to put in their place, before any request or
+ * name lookup. */
+GST_START_TEST (test_placeholders_refused)
+{
+  check_start_refused ("key=KEY "
+      "endpoint=https://<resource>.cognitiveservices.azure.com/",
+      GST_RESOURCE_ERROR_SETTINGS, "still holds a placeholder (<...>): put "
+      "your resource's name", NULL);
+  check_start_refused ("key=KEY api=azure-openai endpoint=ENDPOINT "
+      "model=<deployment>", GST_RESOURCE_ERROR_SETTINGS,
+      "'model' still holds a placeholder", NULL);
+}
+
+GST_END_TEST;
+
+/* Whether running @props over one frame warns that @setting has nothing
+ * to show; the frame is analysed either way. */
+static gboolean
+warns_unasked (const gchar * setting, const gchar * props)
+{
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "cvanalyze endpoint=ENDPOINT key=KEY %s ! fakesink", props);
+  GstElement *pipeline = cv_test_make_pipeline (description);
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *results = cv_test_filter_results (messages);
+  gboolean warned = FALSE;
+  GList *l;
+
+  fail_unless_equals_int (g_list_length (results), 1);
+  for (l = messages; l; l = l->next) {
+    if (GST_MESSAGE_TYPE (l->data) == GST_MESSAGE_WARNING) {
+      gchar *text = cv_test_message_text (l->data, NULL);
+
+      warned |= g_str_has_prefix (text, setting)
+          && strstr (text, "'features' does not ask for") != NULL;
+      g_free (text);
+    }
+  }
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+  g_free (description);
+  return warned;
+}
+
+/* show-text=true without a feature that reads text would show nothing,
+ * silently: a warning at start-up says which feature to add. */
+GST_START_TEST (test_show_text_without_read_warns)
+{
+  fail_unless (warns_unasked ("show-text", "show-text=true"));
+  fail_unless (warns_unasked ("show-text", "show-text=true "
+          "features=Tags,Color"));
+  fail_if (warns_unasked ("show-text", "show-text=true "
+          "features=\"Description, read\""));
+  fail_if (warns_unasked ("show-text", "features=Tags"));
+}
+
+GST_END_TEST;
+
+/* show-tags with features that give no tags (the chat services' default,
+ * caption; Azure's vision services without Tags or Description) would
+ * show no tags, silently: a warning at start-up says to add them. */
+GST_START_TEST (test_show_tags_without_tags_warns)
+{
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 api=openai "
+          "model=local-vision endpoint=ENDPOINTv1"));
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 features=Color"));
+  fail_unless (warns_unasked ("show-tags", "show-tags=3 "
+          "api=azure-image-analysis features=caption"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3 features=Description"));
+  fail_if (warns_unasked ("show-tags", "show-tags=3 api=openai "
+          "model=local-vision endpoint=ENDPOINTv1 features=caption,TAGS"));
+}
+
+GST_END_TEST;
+
 /* An endpoint that could carry a secret (credentials or a query) is
  * refused at start-up, without repeating it. */
 GST_START_TEST (test_endpoint_with_secret_refused)
@@ -315,6 +469,214 @@ GST_START_TEST (test_endpoint_with_secret_refused)
   g_error_free (gerr);
   g_free (text);
   g_free (debug);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  const gchar *props;           /* ENDPOINT is the local server's URL */
+  const gchar *advice;          /* what the error must tell to set */
+} OtherServiceEndpoint;
+
+static const OtherServiceEndpoint other_service_endpoints[] = {
+  {"api=openai endpoint=ENDPOINTopenai/deployments/local-vision/"
+        "chat/completions?api-version=2024-10-21", "set api=azure-openai"},
+  {"endpoint=ENDPOINTv1/", "set api=openai"},
+  {"api=azure-image-analysis endpoint=ENDPOINTopenai/v1", "set "
+        "api=azure-openai"},
+  {"endpoint=https://res.openai.azure.com/", "set api=azure-openai"},
+  {"endpoint=ENDPOINTvision/v3.2/analyze", "base URL"},
+  {"api=azure-image-analysis endpoint=ENDPOINTvision/v3.2/", "api=azure-cv"},
+  {"endpoint=ENDPOINTcomputervision/imageanalysis:analyze",
+      "api=azure-image-analysis"},
+  {"api=openai model=m endpoint=ENDPOINTvision/v3.2", "set api=azure-cv"},
+  {"api=azure-openai model=m endpoint=https://api.openai.com/v1",
+      "set api=openai"},
+};
+
+/* An endpoint that is plainly another service's (an Azure OpenAI
+ * deployment URL with api=openai, a chat URL with Azure's vision
+ * services, a route already in the base URL) is refused at start-up,
+ * before any request, with an error naming the endpoint and what to
+ * set, rather than a 401 that blames the key or a 404 per frame. */
+GST_START_TEST (test_endpoint_of_another_service_refused)
+{
+  const OtherServiceEndpoint *c = &other_service_endpoints[__i__];
+  gchar *props = g_strdup_printf ("key=KEY %s", c->props);
+
+  check_start_refused (props, GST_RESOURCE_ERROR_SETTINGS,
+      "does not fit api=", c->advice);
+  g_free (props);
+}
+
+GST_END_TEST;
+
+/* Runs @pipeline to its end, checks that it gave exactly one result, and
+ * drops it. */
+static void
+run_to_one_result (GstElement * pipeline)
+{
+  GList *messages = cv_test_run_pipeline (pipeline);
+  GList *results = cv_test_filter_results (messages);
+
+  fail_unless_equals_int (g_list_length (results), 1);
+  g_list_free (results);
+  cv_test_free_messages (messages);
+  gst_object_unref (pipeline);
+}
+
+static const struct
+{
+  const gchar *props;
+  const gchar *variable;        /* the error names it */
+} keyless_cloud[] = {
+  {"api=openai model=gpt-4o-mini", "OPENAI_API_KEY"},
+  {"endpoint=https://res.cognitiveservices.azure.com/", "AZURE_VISION_KEY"},
+  {"api=azure-image-analysis endpoint=https://westus.api.cognitive."
+        "microsoft.com/", "AZURE_VISION_KEY"},
+  {"api=azure-openai model=dep endpoint=https://RES.openai.azure.com/",
+      "AZURE_OPENAI_API_KEY"},
+};
+
+/* Without a key, an endpoint in Azure's or OpenAI's cloud (which refuse
+ * every request without one) is an error at start-up naming the variable
+ * to set, before any request or name lookup (the local server, Ollama or
+ * a container may need none: test_keyless_local_server_analysed). */
+GST_START_TEST (test_missing_key_for_cloud_refused)
+{
+  const gchar *const key_env[] = { "AZURE_VISION_KEY", "VISION_KEY",
+    "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", NULL
+  };
+  guint i;
+
+  for (i = 0; key_env[i]; i++)
+    g_unsetenv (key_env[i]);
+  check_start_refused (keyless_cloud[__i__].props,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "No key is set",
+      keyless_cloud[__i__].variable);
+}
+
+GST_END_TEST;
+
+/* A server on this machine that needs no key (Ollama, llama-server, the
+ * local server) is asked without one, with no Authorization header. */
+GST_START_TEST (test_keyless_local_server_analysed)
+{
+  CvLocalServer *keyless = cv_local_server_new (NULL, NULL);
+  gchar *url = cv_local_server_get_url (keyless);
+  gchar *description = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "cvanalyze api=openai model=local-vision endpoint=%sv1 ! fakesink",
+      url);
+  CvLocalServerRequest *req;
+
+  g_unsetenv ("OPENAI_API_KEY");
+  run_to_one_result (cv_test_make_pipeline (description));
+  req = cv_local_server_get_request (keyless, 0);
+  fail_if (req->has_key);
+  cv_local_server_request_free (req);
+  g_free (description);
+  g_free (url);
+  cv_local_server_free (keyless);
+}
+
+GST_END_TEST;
+
+/* An endpoint from the environment with the line break of the file it was
+ * read from is used without it. */
+GST_START_TEST (test_endpoint_blanks_stripped)
+{
+  gchar *endpoint = g_strdup_printf (" %s\n", server_url);
+
+  g_setenv ("AZURE_VISION_ENDPOINT", endpoint, TRUE);
+  run_to_one_result (cv_test_make_pipeline ("videotestsrc num-buffers=1 ! "
+          "cvanalyze key=KEY ! fakesink"));
+  g_unsetenv ("AZURE_VISION_ENDPOINT");
+  g_free (endpoint);
+}
+
+GST_END_TEST;
+
+/* A pipeline of one frame through cvanalyze with @key set on it. */
+static GstElement *
+pipeline_with_key (const gchar * key)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc num-buffers=1 "
+      "! cvanalyze name=a endpoint=ENDPOINT ! fakesink");
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+
+  g_object_set (e, "key", key, NULL);
+  gst_object_unref (e);
+  return pipeline;
+}
+
+/* A key read from a file, with its line break and blanks around it, is
+ * sent without them (no libsoup critical, no 401); a key with a control
+ * character inside (a header smuggled in) is an error at start-up that
+ * does not show it, and nothing is sent. */
+GST_START_TEST (test_key_blanks_stripped_controls_refused)
+{
+  GstElement *pipeline;
+  CvLocalServerRequest *req;
+  GList *messages;
+  GstMessage *m;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  run_to_one_result (pipeline_with_key ("  " TEST_KEY "\r\n"));
+  req = cv_local_server_get_request (server, 0);
+  fail_unless (req->key_matches);
+  cv_local_server_request_free (req);
+
+  pipeline = pipeline_with_key (TEST_KEY "\r\nX-Injected: 1");
+  messages = cv_test_run_pipeline (pipeline);
+  gst_object_unref (pipeline);
+  m = cv_test_find_message (messages, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  gst_message_parse_error (m, &err, &debug);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+  fail_unless (strstr (err->message, "control character"), "%s",
+      err->message);
+  cv_test_check_secret_not_in_messages (messages, TEST_KEY);
+  fail_unless_equals_int (cv_local_server_get_request_count (server), 1);
+  g_error_free (err);
+  g_free (debug);
+  cv_test_free_messages (messages);
+}
+
+GST_END_TEST;
+
+/* The two latencies in 'stats' agree: GST_CLOCK_TIME_NONE before any
+ * result (on a new element as after start), then the answers' times. */
+static void
+get_latencies (GstElement * e, guint64 * last, guint64 * mean)
+{
+  GstStructure *stats;
+
+  g_object_get (e, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "last-latency", last));
+  fail_unless (gst_structure_get_uint64 (stats, "mean-latency", mean));
+  gst_structure_free (stats);
+}
+
+GST_START_TEST (test_stats_latency_none_until_result)
+{
+  GstElement *pipeline = cv_test_make_pipeline ("videotestsrc "
+      "num-buffers=2 ! cvanalyze name=a endpoint=ENDPOINT key=KEY ! "
+      "fakesink");
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  guint64 last, mean;
+
+  get_latencies (e, &last, &mean);
+  fail_unless_equals_uint64 (last, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (mean, GST_CLOCK_TIME_NONE);
+  run_to_one_result (pipeline);
+  get_latencies (e, &last, &mean);
+  fail_unless (last > 0 && last < 60 * GST_SECOND, "%" G_GUINT64_FORMAT,
+      last);
+  fail_unless_equals_uint64 (mean, last);
+  gst_object_unref (e);
 }
 
 GST_END_TEST;
@@ -516,6 +878,39 @@ GST_START_TEST (test_sampling_cadence)
     teardown_harness (h, bus);
     g_free (props);
   }
+}
+
+GST_END_TEST;
+
+/* 'interval' may change while playing: lowered, the sample scheduled on
+ * the old interval comes on the new one (here at 1 s, not at 10 s), and
+ * the cadence goes on at the new one. */
+GST_START_TEST (test_interval_lowered_while_playing)
+{
+  const GstClockTime expected[] = { 0, GST_SECOND, 2 * GST_SECOND,
+    3 * GST_SECOND
+  };
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=10000000000", FALSE, &bus);
+  GstElement *element = gst_harness_find_element (h, "cvanalyze");
+  guint i;
+
+  for (i = 0; i < 120; i++) {
+    if (i == 15)
+      g_object_set (element, "interval", GST_SECOND, NULL);
+    fail_unless_equals_int (gst_harness_push (h, RED_FRAME
+            (gst_util_uint64_scale (i, GST_SECOND, 30))), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < G_N_ELEMENTS (expected); i++) {
+    GstMessage *m = pop_result (bus);
+
+    fail_unless_equals_uint64 (cv_test_message_timestamp (m), expected[i]);
+    gst_message_unref (m);
+  }
+  fail_if (gst_bus_have_pending (bus), "more samples than expected");
+  gst_object_unref (element);
+  teardown_harness (h, bus);
 }
 
 GST_END_TEST;
@@ -763,6 +1158,7 @@ typedef struct
   guint retry_after;
   CvLocalServerMode mode;
   const gchar *expect;          /* in the warning's text */
+  const gchar *canned_body;     /* nullable: what a success answers */
 } FailureCase;
 
 static const FailureCase failure_cases[] = {
@@ -774,6 +1170,11 @@ static const FailureCase failure_cases[] = {
   {"wrong-types", 0, 0, CV_LOCAL_SERVER_MODE_WRONG_TYPES, "wrong type"},
   {"dropped", 0, 0, CV_LOCAL_SERVER_MODE_DROP, "Could not reach"},
   {"timeout", 0, 0, CV_LOCAL_SERVER_MODE_HANG, "did not answer in time"},
+  /* Another web server on the port: named as such, not as JSON that
+   * stops parsing at some offset. */
+  {"web page", 0, 0, CV_LOCAL_SERVER_MODE_NORMAL, "the answer is a web page "
+        "(HTML), not the service's JSON", "<!DOCTYPE html>\n<html><head>"
+        "<title>Welcome to nginx!</title></head><body></body></html>\n"},
 };
 
 /* Each kind of service failure is a warning that says what happened, and
@@ -796,6 +1197,8 @@ GST_START_TEST (test_failures_warn_and_go_on)
       NULL);
   cv_local_server_set_failure (server, fc->status, fc->retry_after);
   cv_local_server_set_mode (server, fc->mode);
+  if (fc->canned_body)
+    cv_local_server_set_canned_body (server, fc->canned_body);
   messages = cv_test_run_pipeline (pipeline);
 
   fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s", fc->name);
@@ -1408,10 +1811,24 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_properties_documented);
   tcase_add_test (tc, test_missing_endpoint_error);
   tcase_add_test (tc, test_endpoint_with_secret_refused);
+  tcase_add_test (tc, test_endpoint_without_scheme_refused);
+  tcase_add_test (tc, test_model_without_chat_api_refused);
+  tcase_add_test (tc, test_placeholders_refused);
+  tcase_add_test (tc, test_show_text_without_read_warns);
+  tcase_add_test (tc, test_show_tags_without_tags_warns);
+  tcase_add_test (tc, test_stats_latency_none_until_result);
+  tcase_add_loop_test (tc, test_missing_key_for_cloud_refused, 0,
+      G_N_ELEMENTS (keyless_cloud));
+  tcase_add_test (tc, test_keyless_local_server_analysed);
+  tcase_add_test (tc, test_key_blanks_stripped_controls_refused);
+  tcase_add_test (tc, test_endpoint_blanks_stripped);
+  tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
+      G_N_ELEMENTS (other_service_endpoints));
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
   tcase_add_test (tc, test_request_shape);
   tcase_add_test (tc, test_formats_give_matching_jpeg);
   tcase_add_test (tc, test_sampling_cadence);
+  tcase_add_test (tc, test_interval_lowered_while_playing);
   tcase_add_test (tc, test_passthrough_untouched);
   tcase_add_test (tc, test_result_meta_and_message);
   tcase_add_test (tc, test_flush_drops_stale_results);

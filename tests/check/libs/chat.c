@@ -1280,10 +1280,11 @@ GST_END_TEST;
 
 /* Errors without a JSON body, or in the old flat vLLM form, still give a
  * code and a message; a 404 that is not about a model says to check the
- * endpoint. */
+ * endpoint, with URLs of the service asked for. */
 GST_START_TEST (test_other_error_bodies)
 {
   Service service = service_new (openai, NULL);
+  Service azure_service = service_new (azure, NULL);
   GstCvAnalyzeReply reply;
 
   handle (&service, 404, "404 page not found", &reply);
@@ -1291,6 +1292,12 @@ GST_START_TEST (test_other_error_bodies)
   fail_unless_equals_string (reply.code, "404");
   fail_unless_equals_string (reply.message, "404 page not found");
   fail_unless (strstr (reply.advice, "check endpoint=") != NULL);
+  gst_cv_analyze_reply_clear (&reply);
+  /* Azure OpenAI's 404 points at Azure's URLs, not OpenAI's or Ollama's. */
+  handle (&azure_service, 404, "{\"error\":{\"code\":\"404\","
+      "\"message\":\"Resource not found\"}}", &reply);
+  fail_unless (strstr (reply.advice, "openai.azure.com")
+      && !strstr (reply.advice, "11434"), "%s", reply.advice);
   gst_cv_analyze_reply_clear (&reply);
 
   handle (&service, 502, "", &reply);
@@ -1311,6 +1318,7 @@ GST_START_TEST (test_other_error_bodies)
   fail_unless_equals_int (reply.kind, GST_CV_ANALYZE_REPLY_FAILED);
   gst_cv_analyze_reply_clear (&reply);
   service_free (&service);
+  service_free (&azure_service);
 }
 
 GST_END_TEST;

@@ -764,8 +764,10 @@ chat_with_key (const gchar * path, const gchar * name, const gchar * value,
 /* Proves each family's authentication: OpenAI's route wants
  * "Authorization: Bearer KEY" and answers OpenAI's 401s (no key, wrong
  * key, the wrong family's header), Azure's routes want "api-key" and
- * answer the gateway's 401; the record names the header sent and whether
- * it matched, never the key. */
+ * answer the gateway's 401, and Azure's v1 route also takes the key as
+ * "Authorization: Bearer KEY", as OpenAI's own client sends it there
+ * (tests/sdk); the record names the header sent and whether it matched,
+ * never the key. */
 GST_START_TEST (test_chat_keys)
 {
   GBytes *jpeg = make_solid_jpeg (64, 64, RED);
@@ -804,6 +806,8 @@ GST_START_TEST (test_chat_keys)
           request, 200));
 
   for (i = 0; i < G_N_ELEMENTS (paths); i++) {
+    const gboolean v1 = strcmp (paths[i], AZURE_V1_PATH) == 0;
+
     root = chat_with_key (paths[i], "api-key", "not-" KEY, request, 401);
     fail_unless_equals_string (assert_azure_error (root, "401", NULL),
         "Access denied due to invalid subscription key or wrong API "
@@ -813,11 +817,25 @@ GST_START_TEST (test_chat_keys)
     json_node_unref (root);
     assert_key_record ("api-key", TRUE, FALSE);
 
-    root = chat_with_key (paths[i], "Authorization", "Bearer " KEY, request,
-        401);
+    root = chat_with_key (paths[i], "Authorization", "Bearer not-" KEY,
+        request, 401);
     assert_azure_error (root, "401", NULL);
     json_node_unref (root);
-    assert_key_record ("Authorization", FALSE, FALSE);
+    assert_key_record ("Authorization", v1, FALSE);
+
+    if (v1) {
+      root = chat_with_key (paths[i], "Authorization", "Bearer " KEY,
+          request, 200);
+      content_of (root, "stop");
+      json_node_unref (root);
+      assert_key_record ("Authorization", TRUE, TRUE);
+    } else {
+      root = chat_with_key (paths[i], "Authorization", "Bearer " KEY,
+          request, 401);
+      assert_azure_error (root, "401", NULL);
+      json_node_unref (root);
+      assert_key_record ("Authorization", FALSE, FALSE);
+    }
 
     root = chat_with_key (paths[i], "api-key", KEY, request, 200);
     content_of (root, "stop");
