@@ -902,6 +902,55 @@ GST_START_TEST (test_many_elements_restarted)
 
 GST_END_TEST;
 
+/* mode=exact against a service that never answers: each analysed frame
+ * goes on without a result, at 'timeout' (0.5 s) at most (as missed, or
+ * as failed when its request's own timeout came first), and EOS comes
+ * after the last one instead of waiting for ever, every frame with it. */
+GST_START_TEST (test_exact_mode_eos_with_silent_service)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,width=160,height=120 ! cvanalyze name=a endpoint=%s "
+      "interval=0 mode=exact timeout=500000000 ! fakesink name=sink "
+      "sync=false", server_url);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstPad *video_in = gst_element_get_static_pad (sink, "sink");
+  GAsyncQueue *frames = g_async_queue_new ();
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstStructure *stats;
+  GstMessage *msg;
+  guint64 samples, results;
+
+  gst_pad_add_probe (video_in, GST_PAD_PROBE_TYPE_BUFFER, signal_buffer,
+      g_async_queue_ref (frames), (GDestroyNotify) g_async_queue_unref);
+  cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS: %" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+  fail_unless_equals_int (g_async_queue_length (frames), 3);
+  g_object_get (a, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  fail_unless (gst_structure_get_uint64 (stats, "results", &results));
+  fail_unless_equals_uint64 (samples, 3);
+  fail_unless_equals_uint64 (results, 0);
+  gst_structure_free (stats);
+
+  gst_object_unref (bus);
+  g_async_queue_unref (frames);
+  gst_object_unref (video_in);
+  gst_object_unref (sink);
+  gst_object_unref (a);
+  g_free (desc);
+  stop_within_bound (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 cvanalyze_lifecycle_suite (void)
 {
@@ -924,6 +973,7 @@ cvanalyze_lifecycle_suite (void)
   tcase_add_test (tc, test_buffer_during_start);
   tcase_add_test (tc, test_text_src_linked_at_runtime);
   tcase_add_test (tc, test_many_elements_restarted);
+  tcase_add_test (tc, test_exact_mode_eos_with_silent_service);
   tcase_add_test (tc, test_property_stress_while_playing);
   tcase_add_loop_test (tc, test_restart_cycles_while_waiting, 0,
       G_N_ELEMENTS (waits));
