@@ -2669,8 +2669,16 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   g_free (ca_file);
   g_clear_object (&tls_database);
 
+  self->next_sample = GST_CLOCK_TIME_NONE;
+  self->live_known = FALSE;
+  self->last_frame_end = GST_CLOCK_TIME_NONE;
+  gst_cv_analyze_caption_track_reset (&self->captions);
+  scene_start (self);
+  /* Exact mode attaches to the very frame it waits on: that buffer must be
+   * writable, so no passthrough. */
+  gst_base_transform_set_passthrough (trans, idle_passthrough (self));
+
   g_mutex_lock (&self->state_lock);
-  self->client = client;
   self->budget = config.budget;       /* the client has its own reference */
   self->stopping = FALSE;
   self->fatal = FALSE;
@@ -2688,16 +2696,11 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->total_latency = 0;
   self->prompt_tokens = self->completion_tokens = 0;
   g_clear_pointer (&self->last_advice, g_free);
+  /* Last: the sink pad takes buffers from its activation on, before
+   * start() returns, and transform_ip() lets them pass untouched until
+   * it sees the client, and with it all of the run's state. */
+  g_atomic_pointer_set (&self->client, client);
   g_mutex_unlock (&self->state_lock);
-
-  self->next_sample = GST_CLOCK_TIME_NONE;
-  self->live_known = FALSE;
-  self->last_frame_end = GST_CLOCK_TIME_NONE;
-  gst_cv_analyze_caption_track_reset (&self->captions);
-  scene_start (self);
-  /* Exact mode attaches to the very frame it waits on: that buffer must be
-   * writable, so no passthrough. */
-  gst_base_transform_set_passthrough (trans, idle_passthrough (self));
   return TRUE;
 }
 
@@ -2979,9 +2982,11 @@ gst_cv_analyze_query (GstBaseTransform * trans, GstPadDirection direction,
     GstClockTime hold = 0, min, max;
     gboolean live;
 
+    /* 'timeout' 0 holds for the service's default, as start() says. */
     GST_OBJECT_LOCK (self);
     if (self->mode == GST_CV_ANALYZE_MODE_EXACT)
-      hold = self->timeout;
+      hold = self->timeout ? self->timeout :
+          gst_cv_analyze_service_class_get (self->api)->default_timeout;
     GST_OBJECT_UNLOCK (self);
 
     /* Only the minimum: frames are held, not buffered, so this element
@@ -3335,11 +3340,24 @@ scene_frame_taken (GstCvAnalyze * self, GstBuffer * sent,
   gst_buffer_unref (sent);
 }
 
+/* @pts as stream time in the current segment (@stream) or as running
+ * time; NONE outside it, and in a segment that is not in time (appsrc's
+ * default is bytes), whose buffers have neither. */
+static GstClockTime
+segment_time (GstCvAnalyze * self, GstClockTime pts, gboolean stream)
+{
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+
+  if (segment->format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return stream ? gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts) :
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+}
+
 static gboolean
 sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
     GstClockTime wait, gboolean copy, guint64 * id)
 {
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstCvAnalyzeFrame *frame = g_new0 (GstCvAnalyzeFrame, 1);
   GstCvAnalyzeSubmitResult res;
   GstCvAnalyzeSceneChange change;
@@ -3351,8 +3369,7 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
   frame->info = self->info;
   frame->pts = GST_BUFFER_PTS (buf);
   frame->running_time = running_time;
-  frame->stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
-      frame->pts);
+  frame->stream_time = segment_time (self, frame->pts, TRUE);
   frame->sampled_us = g_get_monotonic_time ();
   /* A live frame is retried only until the next sample is due; a
    * non-live one (which the next sample waits for) within 'timeout'. */
@@ -3381,8 +3398,8 @@ sample_frame (GstCvAnalyze * self, GstBuffer * buf, GstClockTime running_time,
       && self->scene.mode == GST_CV_ANALYZE_SAMPLE_MODE_INTERVAL
       && gst_cv_analyze_thumbnails_due (&self->thumbnails, running_time))
     request_thumbnail (self, buf, GST_BUFFER_PTS (buf), running_time,
-        gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
-            GST_BUFFER_PTS (buf)), GST_BUFFER_DURATION_IS_VALID (buf) ?
+        segment_time (self, GST_BUFFER_PTS (buf), TRUE),
+        GST_BUFFER_DURATION_IS_VALID (buf) ?
         GST_BUFFER_DURATION (buf) : self->frame_duration);
   if (res == GST_CV_ANALYZE_SUBMIT_QUEUED)
     return TRUE;
@@ -3506,15 +3523,15 @@ static gboolean
 is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
     GstClockTime * running_time)
 {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstClockTime cadence;
   gboolean on_wall;
 
-  *running_time = gst_segment_to_running_time (&trans->segment,
-      GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-  /* Buffers without a timestamp are sampled on the wall clock instead; a
-   * switch between the two clocks starts the cadence afresh. */
-  on_wall = !GST_BUFFER_PTS_IS_VALID (buf);
+  *running_time = segment_time (self, GST_BUFFER_PTS (buf), FALSE);
+  /* Buffers without a timestamp (or a segment in time) are sampled on the
+   * wall clock instead; a switch between the two clocks starts the
+   * cadence afresh. */
+  on_wall = !GST_BUFFER_PTS_IS_VALID (buf)
+      || GST_BASE_TRANSFORM (self)->segment.format != GST_FORMAT_TIME;
   if (!on_wall && !GST_CLOCK_TIME_IS_VALID (*running_time))
     return FALSE;               /* outside the segment: will be clipped */
   cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
@@ -3671,6 +3688,10 @@ gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstFlowReturn ret;
   gboolean fatal, due, hold, overlay;
   GstClockTime interval;
+
+  /* Not started yet (see start()): the frame goes on as it came. */
+  if (G_UNLIKELY (g_atomic_pointer_get (&self->client) == NULL))
+    return GST_FLOW_OK;
 
   GST_OBJECT_LOCK (self);
   overlay = self->overlay;

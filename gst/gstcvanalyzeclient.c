@@ -1398,6 +1398,9 @@ process_pending (gpointer user_data)
   frame = g_steal_pointer (&self->pending);
   self->pending_scheduled = FALSE;
   epoch = self->epoch;
+  /* A non-live frame waiting in submit () for the pending one to go may
+   * take a free slot now. */
+  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   if (frame)
     start_frame (self, frame, epoch);

@@ -908,9 +908,10 @@ query_min_latency (GstElement * pipeline, const gchar * pad_name)
   return min;
 }
 
-/* mode=exact adds exactly its bound, 'timeout', to the latency the video
- * and text pads report, so live sinks keep sync. */
-GST_START_TEST (test_exact_mode_reports_latency)
+/* How much mode=exact adds to the latency the video and text pads
+ * report, with @settings for cvanalyze. */
+static GstClockTime
+exact_mode_added_latency (const gchar * settings)
 {
   GstClockTime latency[2];
   guint exact;
@@ -918,8 +919,7 @@ GST_START_TEST (test_exact_mode_reports_latency)
   for (exact = 0; exact < 2; exact++) {
     gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
         "video/x-raw,framerate=30/1 ! cvanalyze name=a endpoint=ENDPOINT "
-        "key=KEY timeout=300000000 mode=%s ! fakesink",
-        exact ? "exact" : "live");
+        "key=KEY %s mode=%s ! fakesink", settings, exact ? "exact" : "live");
     GstElement *pipeline = cv_test_make_pipeline (desc);
 
     fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
@@ -933,7 +933,27 @@ GST_START_TEST (test_exact_mode_reports_latency)
     gst_object_unref (pipeline);
     g_free (desc);
   }
-  fail_unless_equals_uint64 (latency[1] - latency[0], 300 * GST_MSECOND);
+  return latency[1] - latency[0];
+}
+
+/* mode=exact adds exactly its bound, 'timeout', to the latency the video
+ * and text pads report, so live sinks keep sync. */
+GST_START_TEST (test_exact_mode_reports_latency)
+{
+  fail_unless_equals_uint64 (exact_mode_added_latency ("timeout=300000000"),
+      300 * GST_MSECOND);
+}
+
+GST_END_TEST;
+
+/* With 'timeout' left at 0 the bound is the service's default timeout
+ * (10 s for azure-cv, 120 s for openai), and that is what mode=exact
+ * adds to the latency, not 0. */
+GST_START_TEST (test_exact_mode_default_timeout_latency)
+{
+  fail_unless_equals_uint64 (exact_mode_added_latency (""), 10 * GST_SECOND);
+  fail_unless_equals_uint64 (exact_mode_added_latency ("api=openai "
+          "model=local-vision"), 120 * GST_SECOND);
 }
 
 GST_END_TEST;
@@ -1670,6 +1690,7 @@ cvanalyze_text_suite (void)
   tcase_add_test (tc, test_unlinked_text_src);
   tcase_add_test (tc, test_exact_mode_attaches_own_result);
   tcase_add_test (tc, test_exact_mode_reports_latency);
+  tcase_add_test (tc, test_exact_mode_default_timeout_latency);
   tcase_add_test (tc, test_exact_mode_live_keeps_sync);
   tcase_add_test (tc, test_exact_mode_slow_service);
   tcase_add_test (tc, test_caption_duration_ends_caption);

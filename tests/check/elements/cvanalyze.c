@@ -1348,25 +1348,59 @@ GST_START_TEST (test_tiny_frames_accepted)
 
 GST_END_TEST;
 
+/* The 'samples' stat of the harness' cvanalyze. */
+static guint64
+harness_samples (GstHarness * h)
+{
+  GstElement *element = gst_harness_find_element (h, "cvanalyze");
+  GstStructure *stats;
+  guint64 samples;
+
+  g_object_get (element, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
+  gst_structure_free (stats);
+  gst_object_unref (element);
+  return samples;
+}
+
 /* Buffers without timestamps are sampled on the wall clock: a burst of
  * them within one interval gives one sample, not one per buffer. */
 GST_START_TEST (test_untimestamped_sampled_by_wall_clock)
 {
   GstBus *bus;
   GstHarness *h = make_harness ("interval=60000000000", TRUE, &bus);
-  GstElement *element = gst_harness_find_element (h, "cvanalyze");
-  GstStructure *stats;
-  guint64 samples;
   guint i;
 
   for (i = 0; i < 10; i++)
     gst_buffer_unref (gst_harness_push_and_pull (h,
             RED_FRAME (GST_CLOCK_TIME_NONE)));
-  g_object_get (element, "stats", &stats, NULL);
-  fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
-  fail_unless_equals_uint64 (samples, 1);
-  gst_structure_free (stats);
-  gst_object_unref (element);
+  fail_unless_equals_uint64 (harness_samples (h), 1);
+  teardown_harness (h, bus);
+}
+
+GST_END_TEST;
+
+/* A segment in another format than time (appsrc's default is bytes) has
+ * no running time: its buffers are sampled on the wall clock, as if they
+ * had no timestamps, and analysed, with no critical warning per buffer
+ * (GstCheck fails the test on one). */
+GST_START_TEST (test_bytes_segment_sampled_by_wall_clock)
+{
+  GstBus *bus;
+  GstHarness *h = make_harness ("interval=60000000000", TRUE, &bus);
+  GstSegment segment;
+  GstMessage *m;
+  guint i;
+
+  gst_segment_init (&segment, GST_FORMAT_BYTES);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  for (i = 0; i < 10; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h,
+            RED_FRAME (i * GST_SECOND / 30)));
+  m = pop_result (bus);
+  fail_unless_equals_uint64 (cv_test_message_timestamp (m), 0);
+  gst_message_unref (m);
+  fail_unless_equals_uint64 (harness_samples (h), 1);
   teardown_harness (h, bus);
 }
 
@@ -1994,6 +2028,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_short_buffer_warns);
   tcase_add_test (tc, test_tiny_frames_accepted);
   tcase_add_test (tc, test_untimestamped_sampled_by_wall_clock);
+  tcase_add_test (tc, test_bytes_segment_sampled_by_wall_clock);
   tcase_add_test (tc, test_key_never_logged);
   tcase_add_test (tc, test_region_ids_name_their_entries);
   tcase_add_test (tc, test_regions_stay_inside_the_frame);
