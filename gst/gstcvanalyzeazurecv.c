@@ -64,12 +64,6 @@ static const gchar *const known_details[] = { "Celebrities", "Landmarks",
   NULL
 };
 
-/* The languages Analyze answers in (v2.0 to v3.2); any other is a 400
- * NotSupportedLanguage on every frame. Read takes many more. */
-static const gchar *const analyze_languages[] = { "en", "es", "ja", "pt",
-  "zh", NULL
-};
-
 static const gchar *const endpoint_env[] = { "AZURE_VISION_ENDPOINT",
   "VISION_ENDPOINT", NULL
 };
@@ -172,17 +166,6 @@ azure_cv_create (const GstCvAnalyzeServiceSettings * settings,
   if (read && strcmp (version, "v3.2") != 0) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         "The Read feature needs api-version=v3.2 (the default).");
-    g_free (features);
-    g_free (details);
-    return NULL;
-  }
-
-  if (*features && settings->language && *settings->language
-      && !gst_cv_analyze_names_find (settings->language, analyze_languages)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "language '%s' is not one Computer Vision's Analyze answers in: set "
-        "language to en, es, ja, pt or zh%s.", settings->language, read ?
-        " (Read alone, features=Read, reads many more)" : "");
     g_free (features);
     g_free (details);
     return NULL;

@@ -130,43 +130,6 @@ GST_START_TEST (test_bad_settings_refused)
 
 GST_END_TEST;
 
-/* A language Analyze does not answer in (a 400 NotSupportedLanguage on
- * every frame) is refused at start, naming the five it takes; any case of
- * those is taken, and Read alone takes any (it reads many more). */
-GST_START_TEST (test_analyze_language_checked)
-{
-  GstCvAnalyzeServiceSettings s = default_settings ();
-  GError *err = NULL;
-  gchar *url;
-  gpointer state;
-
-  s.language = "fr";
-  fail_unless (klass->create (&s, NULL, &err) == NULL);
-  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
-          GST_RESOURCE_ERROR_SETTINGS));
-  fail_unless (strstr (err->message, "'fr'") && strstr (err->message,
-          "en, es, ja, pt or zh"), "%s", err->message);
-  g_clear_error (&err);
-
-  s.features = "Tags,Read";
-  fail_unless (klass->create (&s, NULL, &err) == NULL);
-  fail_unless (strstr (err->message, "features=Read"), "%s", err->message);
-  g_clear_error (&err);
-
-  s.features = "Read";
-  state = klass->create (&s, NULL, &err);
-  fail_unless (state != NULL, "%s", err ? err->message : "?");
-  klass->free (state);
-
-  s = default_settings ();
-  s.language = "ja";
-  url = request_url (&s, NULL);
-  fail_unless (strstr (url, "&language=ja"), "%s", url);
-  g_free (url);
-}
-
-GST_END_TEST;
-
 /* A 200 answer is a result marked with its api; an error body gives
  * Azure's code and message; a broken 200 names the problem. */
 GST_START_TEST (test_replies)
@@ -544,7 +507,6 @@ azurecv_suite (void)
   tcase_add_test (tc, test_default_request);
   tcase_add_test (tc, test_features_and_retired_version);
   tcase_add_test (tc, test_bad_settings_refused);
-  tcase_add_test (tc, test_analyze_language_checked);
   tcase_add_test (tc, test_replies);
   tcase_add_test (tc, test_read_request_steps);
   tcase_add_test (tc, test_read_polling_replies);
