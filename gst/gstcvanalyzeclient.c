@@ -312,6 +312,16 @@ hide_key (GstCvAnalyzeClient * self, gchar * text, gsize length)
   }
 }
 
+/* Whether the answer is an image (azure-cv's thumbnails), not text. */
+static gboolean
+is_image_body (Request * req)
+{
+  const gchar *type = soup_message_headers_get_content_type
+      (soup_message_get_response_headers (req->msg), NULL);
+
+  return type != NULL && g_ascii_strncasecmp (type, "image/", 6) == 0;
+}
+
 /* The response's reason phrase, safe and without the key. */
 static gchar *
 reason_message (GstCvAnalyzeClient * self, Request * req)
@@ -594,8 +604,9 @@ fill_http_outcome (GstCvAnalyzeClient * self, Request * req)
   outcome->status = soup_message_get_status (req->msg);
   if (req->body && !req->body_overflow) {
     req->body[size] = '\0';     /* the last read had room: see read_body */
-    /* A thumbnail's bytes are an image, not text that could quote it. */
-    if (!req->thumbnail)
+    /* An image cannot quote it; a thumbnail's error body or Image
+     * Analysis' JSON thumbnail answer can. */
+    if (!is_image_body (req))
       hide_key (self, req->body, size);
     outcome->body = g_steal_pointer (&req->body);
   } else {

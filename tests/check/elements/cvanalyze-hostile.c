@@ -303,6 +303,10 @@ static const EchoCase echo_cases[] = {
       NULL, "model=m", GST_MESSAGE_ERROR},
   {"openai 400, a plain error", "openai", 400, "Bad Request",
       "{\"error\":\"bad key %s\"}", NULL, "model=m", GST_MESSAGE_WARNING},
+  {"azure-cv thumbnail 400", "azure-cv", 400, "Bad Request",
+        "{\"error\":{\"code\":\"InvalidRequest\",\"message\":\"Bad key "
+        "'%s'.\"}}", NULL, "thumbnail-width=32 thumbnail-height=32",
+      GST_MESSAGE_WARNING},
 };
 
 /* The key as it came, in a JSON string. */
