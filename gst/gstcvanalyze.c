@@ -2284,16 +2284,21 @@ query_is_allowed (GstCvAnalyzeApi api, const gchar * query)
 }
 
 /* Whether @path holds a route of Azure's vision services: "/vision/v3.2",
- * "/vision/v2.1"..., or Image Analysis 4.0's "/computervision/". */
+ * "/vision/v2.1"..., or Image Analysis 4.0's
+ * "/computervision/imageanalysis:analyze". Whole routes only: a gateway's
+ * own path ("/computervision/prod/") is no mistake. */
 static gboolean
 has_vision_route (const gchar * path, gboolean image_analysis)
 {
   const gchar *at;
 
   if (image_analysis)
-    return strstr (path, "/computervision/") != NULL;
+    return strstr (path, "/computervision/imageanalysis") != NULL;
   at = strstr (path, "/vision/v");
-  return at != NULL && g_ascii_isdigit (at[strlen ("/vision/v")]);
+  if (at == NULL)
+    return FALSE;
+  at += strlen ("/vision/v");
+  return g_ascii_isdigit (at[0]) && at[1] == '.' && g_ascii_isdigit (at[2]);
 }
 
 /* When the endpoint plainly belongs to another service than @api (its
@@ -2313,8 +2318,10 @@ other_service_advice (GstCvAnalyzeApi api, GUri * uri)
     path[len - 1] = '\0';
   azure_openai = g_str_has_suffix (host, ".openai.azure.com")
       || strstr (path, "/openai/") || g_str_has_suffix (path, "/openai");
+  /* A path of "/v1" alone is how Ollama, llama-server, vLLM and LM
+   * Studio are reached; a gateway's ".../vision-api/v1" may be anything. */
   chat = azure_openai || g_strcmp0 (host, "api.openai.com") == 0
-      || g_str_has_suffix (path, "/v1") || strstr (path, "/chat/completions");
+      || g_strcmp0 (path, "/v1") == 0 || strstr (path, "/chat/completions");
   cv32 = has_vision_route (path, FALSE);
   ia40 = has_vision_route (path, TRUE);
 
@@ -2542,7 +2549,7 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   GstCvAnalyzeClientConfig config = { 0, };
   const GstCvAnalyzeServiceClass *klass;
   const gchar *endpoint, *key;
-  gchar *ca_file, *notice = NULL, *endpoint_copy;
+  gchar *ca_file, *notice = NULL, *endpoint_copy, *stripped_key;
   GTlsDatabase *tls_database;
   GstCvAnalyzeClient *client;
   gboolean have_key, chat_model_unused, model_placeholder, text_unasked;
@@ -2553,7 +2560,9 @@ gst_cv_analyze_start (GstBaseTransform * trans)
   self->service_class = klass;
   endpoint_copy = stripped_copy (property_or_env (self->endpoint,
           klass->endpoint_env));
-  have_key = property_or_env (self->key, klass->key_env) != NULL;
+  stripped_key = stripped_copy (property_or_env (self->key, klass->key_env));
+  have_key = stripped_key != NULL;      /* blanks alone are no key */
+  g_free (stripped_key);
   chat_model_unused = (klass->api == GST_CV_ANALYZE_API_AZURE_CV
       || klass->api == GST_CV_ANALYZE_API_AZURE_IMAGE_ANALYSIS)
       && self->model && *self->model;
@@ -2905,15 +2914,17 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     }
     case GST_EVENT_FLUSH_STOP:{
+      /* Published by start(), which events may race (see transform_ip);
+       * stop() is serialized with the stream lock. */
+      GstCvAnalyzeClient *client = g_atomic_pointer_get (&self->client);
       gboolean stopping;
 
       reset_results (self);
       g_mutex_lock (&self->state_lock);
       stopping = self->stopping;
       g_mutex_unlock (&self->state_lock);
-      /* Serialized with the stream lock, as stop() is: no race here. */
-      if (self->client && !stopping)
-        gst_cv_analyze_client_set_flushing (self->client, FALSE);
+      if (client && !stopping)
+        gst_cv_analyze_client_set_flushing (client, FALSE);
       self->next_sample = GST_CLOCK_TIME_NONE;
       self->last_frame_end = GST_CLOCK_TIME_NONE;
       gst_cv_analyze_caption_track_reset (&self->captions);
@@ -2923,22 +2934,23 @@ gst_cv_analyze_sink_event (GstBaseTransform * trans, GstEvent * event)
           GST_ELEMENT (self), event);
       break;
     }
-    case GST_EVENT_EOS:
+    case GST_EVENT_EOS:{
+      GstCvAnalyzeClient *client = g_atomic_pointer_get (&self->client);
+
       /* Processing a file must not lose the last caption. (Exact mode has
        * already waited for every frame it sent.) */
-      if (self->client && self->stream_mode == GST_CV_ANALYZE_MODE_LIVE
-          && !gst_cv_analyze_client_wait_idle (self->client,
-              self->stream_timeout))
+      if (client && self->stream_mode == GST_CV_ANALYZE_MODE_LIVE
+          && !gst_cv_analyze_client_wait_idle (client, self->stream_timeout))
         GST_INFO_OBJECT (self, "results still outstanding at EOS after %"
             GST_TIME_FORMAT, GST_TIME_ARGS (self->stream_timeout));
       /* Nor the last thumbnail (exact mode waited for results only). */
-      if (self->client && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
-        gst_cv_analyze_client_wait_thumbnail (self->client,
-            self->stream_timeout);
+      if (client && self->stream_mode == GST_CV_ANALYZE_MODE_EXACT)
+        gst_cv_analyze_client_wait_thumbnail (client, self->stream_timeout);
       finish_captions (self);
       gst_cv_analyze_text_output_forward_event (&self->text,
           GST_ELEMENT (self), event);
       break;
+    }
     case GST_EVENT_SEGMENT:
       /* Entries do not span segments: end the open one, and show the
        * current result afresh from the new segment's first frame. */

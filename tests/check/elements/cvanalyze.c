@@ -512,6 +512,38 @@ GST_START_TEST (test_endpoint_of_another_service_refused)
 
 GST_END_TEST;
 
+/* Base URLs of gateways in front of Azure's vision services, whose own
+ * paths look like other routes only in part ("/v1" inside a longer path,
+ * "/computervision/" without Image Analysis' route): the element starts
+ * and sends its requests there (the local server answers 404, a warning,
+ * and the video goes on), instead of refusing the configuration. */
+GST_START_TEST (test_gateway_paths_accepted)
+{
+  static const gchar *const props[] = {
+    "endpoint=ENDPOINTvision-api/v1/",
+    "api=azure-image-analysis endpoint=ENDPOINTcomputervision/prod/",
+    "endpoint=ENDPOINTgateway/vision/vnext/",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (props); i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! cvanalyze "
+        "key=KEY max-retries=0 %s ! fakesink", props[i]);
+    GstElement *pipeline = cv_test_make_pipeline (desc);
+    GList *messages = cv_test_run_pipeline (pipeline);
+
+    fail_if (cv_test_find_message (messages, GST_MESSAGE_ERROR), "%s refused",
+        props[i]);
+    fail_unless (cv_test_find_message (messages, GST_MESSAGE_WARNING));
+    cv_test_free_messages (messages);
+    gst_object_unref (pipeline);
+    g_free (desc);
+  }
+  fail_unless (cv_local_server_get_request_count (server) >= 3);
+}
+
+GST_END_TEST;
+
 /* Runs @pipeline to its end, checks that it gave exactly one result, and
  * drops it. */
 static void
@@ -2008,6 +2040,7 @@ cvanalyze_suite (void)
   tcase_add_test (tc, test_endpoint_blanks_stripped);
   tcase_add_loop_test (tc, test_endpoint_of_another_service_refused, 0,
       G_N_ELEMENTS (other_service_endpoints));
+  tcase_add_test (tc, test_gateway_paths_accepted);
   tcase_add_test (tc, test_endpoint_and_key_from_environment);
   tcase_add_test (tc, test_request_shape);
   tcase_add_test (tc, test_formats_give_matching_jpeg);
