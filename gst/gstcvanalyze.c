@@ -3358,7 +3358,7 @@ scene_frame_taken (GstCvAnalyze * self, GstBuffer * sent,
 static GstClockTime
 segment_time (GstCvAnalyze * self, GstClockTime pts, gboolean stream)
 {
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstSegment *segment = &GST_BASE_TRANSFORM_CAST (self)->segment;
 
   if (segment->format != GST_FORMAT_TIME)
     return GST_CLOCK_TIME_NONE;
@@ -3543,7 +3543,7 @@ is_sample_due (GstCvAnalyze * self, GstBuffer * buf,
    * wall clock instead; a switch between the two clocks starts the
    * cadence afresh. */
   on_wall = !GST_BUFFER_PTS_IS_VALID (buf)
-      || GST_BASE_TRANSFORM (self)->segment.format != GST_FORMAT_TIME;
+      || GST_BASE_TRANSFORM_CAST (self)->segment.format != GST_FORMAT_TIME;
   if (!on_wall && !GST_CLOCK_TIME_IS_VALID (*running_time))
     return FALSE;               /* outside the segment: will be clipped */
   cadence = on_wall ? (GstClockTime) g_get_monotonic_time () * GST_USECOND :
@@ -3694,7 +3694,9 @@ acquire_current (GstCvAnalyze * self, GstBuffer * buf)
 static GstFlowReturn
 gst_cv_analyze_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
-  GstCvAnalyze *self = GST_CV_ANALYZE (trans);
+  /* Plain casts on the per-frame path: a checked one costs a type lookup
+   * a frame (GStreamer's release builds turn them off; ours keep them). */
+  GstCvAnalyze *self = (GstCvAnalyze *) trans;
   GstClockTime running_time;
   Attachment *current = NULL;
   GstFlowReturn ret;
