@@ -312,12 +312,28 @@ hide_key (GstCvAnalyzeClient * self, gchar * text, gsize length)
   }
 }
 
+/* The answer's media type, without parameters; NULL if none. */
+static const gchar *
+response_type (SoupMessage * msg)
+{
+  return soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL);
+}
+
+/* @body past its leading blanks. */
+static const gchar *
+skip_blanks (const gchar * body)
+{
+  while (g_ascii_isspace (*body))
+    body++;
+  return body;
+}
+
 /* Whether the answer is an image (azure-cv's thumbnails), not text. */
 static gboolean
 is_image_body (Request * req)
 {
-  const gchar *type = soup_message_headers_get_content_type
-      (soup_message_get_response_headers (req->msg), NULL);
+  const gchar *type = response_type (req->msg);
 
   return type != NULL && g_ascii_strncasecmp (type, "image/", 6) == 0;
 }
@@ -566,12 +582,9 @@ learn_rate_limit (GstCvAnalyzeClient * self, Request * req)
 static gboolean
 is_web_page (SoupMessage * msg, const gchar * body)
 {
-  const gchar *type = soup_message_headers_get_content_type
-      (soup_message_get_response_headers (msg), NULL);
+  const gchar *type = response_type (msg);
 
-  while (g_ascii_isspace (*body))
-    body++;
-  return *body == '<' || g_strcmp0 (type, "text/html") == 0
+  return *skip_blanks (body) == '<' || g_strcmp0 (type, "text/html") == 0
       || g_strcmp0 (type, "application/xhtml+xml") == 0;
 }
 
@@ -581,11 +594,9 @@ is_web_page (SoupMessage * msg, const gchar * body)
 static gboolean
 is_event_stream (SoupMessage * msg, const gchar * body)
 {
-  const gchar *type = soup_message_headers_get_content_type
-      (soup_message_get_response_headers (msg), NULL);
+  const gchar *type = response_type (msg);
 
-  while (g_ascii_isspace (*body))
-    body++;
+  body = skip_blanks (body);
   return g_str_has_prefix (body, "data:") || g_str_has_prefix (body, "event:")
       || g_strcmp0 (type, "text/event-stream") == 0;
 }
