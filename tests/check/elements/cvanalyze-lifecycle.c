@@ -250,6 +250,22 @@ GST_END_TEST;
 
 /* The caption outputs: exact mode (frames held for their result), the
  * text pad into textoverlay with a queue, and overlay=true. */
+/* Plays @pipeline until its EOS on @bus, which must come before an error
+ * and within WAIT_US. */
+static void
+play_until_eos (GstElement * pipeline, GstBus * bus)
+{
+  GstMessage *msg;
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS: %" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+}
+
 static GstElement *
 make_caption_pipeline (const gchar * source)
 {
@@ -329,17 +345,10 @@ GST_START_TEST (test_max_in_flight_non_live)
   GstElement *a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
   GstBus *bus = gst_element_get_bus (pipeline);
   GstStructure *stats;
-  GstMessage *msg;
   guint64 samples, skipped, results;
 
   cv_local_server_set_delay (server, 1000);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "no EOS: %" GST_PTR_FORMAT, msg);
-  gst_message_unref (msg);
+  play_until_eos (pipeline, bus);
 
   fail_unless_equals_int (cv_local_server_get_max_in_progress (server), 3);
   g_object_get (a, "stats", &stats, NULL);
@@ -919,19 +928,12 @@ GST_START_TEST (test_exact_mode_eos_with_silent_service)
   GAsyncQueue *frames = g_async_queue_new ();
   GstBus *bus = gst_element_get_bus (pipeline);
   GstStructure *stats;
-  GstMessage *msg;
   guint64 samples, results;
 
   gst_pad_add_probe (video_in, GST_PAD_PROBE_TYPE_BUFFER, signal_buffer,
       g_async_queue_ref (frames), (GDestroyNotify) g_async_queue_unref);
   cv_local_server_set_mode (server, CV_LOCAL_SERVER_MODE_HANG);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, WAIT_US * GST_USECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "no EOS: %" GST_PTR_FORMAT, msg);
-  gst_message_unref (msg);
+  play_until_eos (pipeline, bus);
   fail_unless_equals_int (g_async_queue_length (frames), 3);
   g_object_get (a, "stats", &stats, NULL);
   fail_unless (gst_structure_get_uint64 (stats, "samples", &samples));
